@@ -1,0 +1,3 @@
+from lstmcast.cli import app
+
+app(prog_name="lstmcast")
