@@ -1,0 +1,50 @@
+"""Frozen configuration objects: what to read, how big the model is, how to train it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DataSpec", "ModelConfig", "TrainConfig", "DEFAULT_QUANTILES"]
+
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # an 80 % interval around the median
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which columns hold what, and the time grid; None means 'infer from the file'."""
+
+    time_col: str | None = None
+    target: str | None = None  # one column, or "A,B,C" for wide files
+    id_col: str | None = None
+    freq: str | None = None  # a pandas alias such as "h", "B", "MS"; inferred when None
+    max_gap: int | None = None  # longest run of missing steps filled; None = one season
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of the LSTM forecaster; lookback and horizon of None are derived from the data."""
+
+    lookback: int | None = None  # default: a few seasonal cycles (see defaults.choose_window)
+    horizon: int | None = None  # default: one seasonal cycle of the detected frequency
+    hidden_size: int = 128  # big enough for many series at once, fast on 2 CPU cores
+    layers: int = 2
+    dropout: float = 0.1
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; an epoch is `windows_per_epoch` sampled windows, not every window."""
+
+    epochs: int = 30
+    max_steps: int | None = None  # hard cap on optimiser steps, across epochs
+    time_budget: float | None = None  # seconds; stop cleanly and keep the best weights
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    patience: int = 6  # epochs without validation improvement before stopping
+    windows_per_epoch: int = 25_600  # 100 steps of 256: an epoch means the same on 1k or 10M rows
+    val_size: int | None = None  # steps held out at the end of each series; default: the horizon
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | mps

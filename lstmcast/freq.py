@@ -1,0 +1,172 @@
+"""Frequency inference, integer grid positions for timestamps, and seasonal periods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "infer_freq",
+    "fixed_step_ns",
+    "grid_ordinals",
+    "future_dates",
+    "season_length",
+    "describe_freq",
+]
+
+DAY_NS = 86_400 * 10**9
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def infer_freq(ts: np.ndarray, series_starts: np.ndarray) -> str | None:
+    """Infer one pandas frequency alias for a dataset from its sorted per-series timestamps.
+
+    `ts` is datetime64[ns] sorted within each series; `series_starts` are the row offsets
+    where each series begins. The most common step between consecutive rows decides the
+    family; calendar rules then pick the alias (business days when no weekend date occurs
+    and Friday→Monday steps do; month/quarter/year starts or ends by the day of month).
+    Returns None when no step occurs at all (every series has a single row).
+    """
+    ns = ts.view("int64")
+    step = np.diff(ns)
+    same_series = np.ones(len(step), dtype=bool)
+    same_series[series_starts[1:-1] - 1] = False  # a step across two series is not a step
+    step = step[same_series]
+    step = step[step > 0]
+    if len(step) == 0:
+        return None
+    values, counts = np.unique(step, return_counts=True)
+    mode = int(values[np.argmax(counts)])
+    dates = pd.DatetimeIndex(ts)
+    days = mode / DAY_NS
+    if mode < DAY_NS:
+        return pd.tseries.frequencies.to_offset(pd.Timedelta(mode)).freqstr
+    if days in (2, 3, 4, 5, 6):
+        return f"{int(days)}D"
+    if days == 1:
+        weekday = dates.dayofweek
+        if not (weekday >= 5).any() and (step == 3 * DAY_NS).any():
+            return "B"
+        return "D"
+    if days == 7:
+        anchor = np.bincount(dates.dayofweek, minlength=7).argmax()
+        return f"W-{WEEKDAYS[anchor]}"
+    if 28 <= days <= 31 or 89 <= days <= 92 or 365 <= days <= 366:
+        starts = bool(dates.is_month_start.all())
+        ends = bool(dates.is_month_end.all())
+        if not (starts or ends):
+            return None  # e.g. the 15th of each month: not a grid pandas can extend
+        month = int(np.bincount(dates.month, minlength=13).argmax())
+        if days <= 31:
+            return "MS" if starts else "ME"
+        if days <= 92:
+            anchor = MONTHS[(month - 1) % 3] if starts else MONTHS[(month - 1) % 3 + 9]
+            return ("QS-" if starts else "QE-") + anchor
+        return ("YS-" if starts else "YE-") + MONTHS[month - 1]
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(mode)).freqstr
+
+
+def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Map timestamps to integer positions on the `freq` grid, vectorised.
+
+    Returns (ordinal int64, on_grid bool). Two timestamps one step apart differ by 1.
+    For fixed steps (hours, minutes, days) "on grid" is judged later relative to each
+    series' first timestamp (its phase); for calendar frequencies it is judged here
+    (a weekend date is off a business-day grid, the 15th is off a month-start grid).
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    dates = pd.DatetimeIndex(ts)
+    ns = ts.view("int64")
+    name = offset.name
+    if _fixed_step(offset):
+        step = pd.Timedelta(offset).value
+        return ns // step, np.ones(len(ts), dtype=bool)  # phase checked per series
+    if name == "B":
+        day = ns // DAY_NS
+        weekday = dates.dayofweek.to_numpy()
+        # Count business days since the epoch: 5 per full week plus the weekdays before.
+        week, dow = np.divmod(day + 3, 7)  # 1970-01-01 was a Thursday (dow 3 from Monday)
+        return week * 5 + np.minimum(dow, 5), weekday < 5
+    months = dates.year.to_numpy().astype(np.int64) * 12 + dates.month.to_numpy() - 1
+    if name.startswith("W"):
+        day = ns // DAY_NS
+        anchor = WEEKDAYS.index(name.split("-")[1]) if "-" in name else 6
+        on = dates.dayofweek.to_numpy() == anchor
+        return (day + 3 - anchor) // 7 // offset.n, on
+    start = name.endswith("S") or "S-" in name
+    on_day = np.asarray(dates.is_month_start if start else dates.is_month_end)
+    if name in ("MS", "ME"):
+        return months // offset.n, on_day
+    if name.startswith("Q"):
+        anchor_month = MONTHS.index(name.split("-")[1])
+        phase = (months - anchor_month) % 3
+        return (months - phase) // (3 * offset.n), on_day & (phase == 0)
+    if name.startswith("Y"):
+        anchor_month = MONTHS.index(name.split("-")[1])
+        in_month = dates.month.to_numpy() - 1 == anchor_month
+        return dates.year.to_numpy().astype(np.int64) // offset.n, on_day & in_month
+    raise ValueError(f"unsupported frequency {freq!r}")
+
+
+def _fixed_step(offset: pd.DateOffset) -> bool:
+    # pandas 3 made "D" a calendar day rather than a Tick; both are fixed steps here
+    # because lstmcast parses time zones into naive UTC (no daylight-saving jumps).
+    return isinstance(offset, pd.offsets.Tick) or offset.name == "D"
+
+
+def fixed_step_ns(freq: str) -> int | None:
+    """The step in nanoseconds for fixed-length frequencies (h, min, D); None for calendars."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    return pd.Timedelta(offset).value if _fixed_step(offset) else None
+
+
+def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The `horizon` timestamps after `last` on the `freq` grid (business days skip weekends)."""
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+def season_length(freq: str) -> int:
+    """The main seasonal period, in steps, of a frequency: 24 for hourly, 7 for daily, 12 monthly."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.name
+    if _fixed_step(offset):
+        step = pd.Timedelta(offset)
+        if step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):
+            return int(
+                pd.Timedelta(days=1) / step
+            )  # one day: 24 hourly, 48 half-hourly, 96 quarter-hourly
+        if step == pd.Timedelta(days=1):
+            return 7  # a week of daily values
+        return 1
+    if name == "B":
+        return 5
+    if name.startswith("W"):
+        return 52
+    if name in ("MS", "ME"):
+        return 12
+    if name.startswith("Q"):
+        return 4
+    return 1
+
+
+def describe_freq(freq: str) -> str:
+    """A readable name for a pandas alias, for tables and messages."""
+    names = {
+        "h": "hourly",
+        "D": "daily",
+        "B": "business days",
+        "MS": "monthly (month start)",
+        "ME": "monthly (month end)",
+        "min": "minutely",
+        "s": "secondly",
+    }
+    if freq in names:
+        return names[freq]
+    if freq.startswith("W-"):
+        return f"weekly ({freq[2:].title()})"
+    if freq.startswith(("QS", "QE")):
+        return f"quarterly ({'start' if freq[1] == 'S' else 'end'}, {freq[3:].title()})"
+    if freq.startswith(("YS", "YE")):
+        return f"yearly ({'start' if freq[1] == 'S' else 'end'}, {freq[3:].title()})"
+    return f"every {freq}"

@@ -1,0 +1,200 @@
+"""Read CSV/Parquet tables and write files atomically; the only module that touches data files."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from lstmcast.errors import DataError, OutputError
+
+__all__ = ["read_table", "write_table", "atomic_write", "table_format"]
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+JSON_SUFFIXES = {".json"}
+
+
+def table_format(path: Path, allowed: tuple[str, ...] = ("csv", "parquet")) -> str:
+    """The format named by a file's extension: 'csv', 'parquet' or 'json'."""
+    suffix = path.suffix.lower()
+    fmt = (
+        "csv"
+        if suffix in CSV_SUFFIXES
+        else "parquet"
+        if suffix in PARQUET_SUFFIXES
+        else "json"
+        if suffix in JSON_SUFFIXES
+        else None
+    )
+    if fmt not in allowed:
+        exts = ", ".join("." + a for a in allowed)
+        raise DataError(
+            f"{path}: unknown file type '{suffix or '(none)'}'",
+            hint=f"lstmcast reads and writes {exts} files; rename the file or convert it",
+        )
+    return fmt
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV (delimiter sniffed, UTF-8 with or without BOM) or Parquet file."""
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.exists():
+        raise DataError(
+            f"{path}: no such file", hint="check the path (it is relative to the current folder)"
+        )
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a file")
+    try:
+        if fmt == "parquet":
+            return _read_parquet(path)
+        return _read_csv(path)
+    except DataError:
+        raise
+    except PermissionError as exc:
+        raise DataError(f"{path}: permission denied", hint="check the file's permissions") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as exc:
+        raise DataError(f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}") from exc
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024)
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty", hint="a CSV needs a header row and data rows")
+    if b"\x00" in head:
+        raise DataError(f"{path}: looks like a binary file, not CSV text")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # The 64 KiB cut may split a multi-byte character; retry without the last bytes.
+        try:
+            text = head[:-4].decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: is not UTF-8 text",
+                hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+            ) from exc
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    sep = _sniff_separator(text, first_line)
+    df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True)
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.empty:
+        raise DataError(f"{path}: has a header but no data rows")
+    return df
+
+
+def _sniff_separator(text: str, first_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:
+        # One column files and odd quoting defeat the sniffer: count candidates in the header.
+        counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid / OSError family
+        raise DataError(f"{path}: cannot be read as Parquet: {_first_line(exc)}") from exc
+    if table.num_rows == 0:
+        raise DataError(f"{path}: has no data rows")
+    return table.to_pandas()
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a DataFrame as CSV, Parquet or JSON (by extension), atomically."""
+    path = Path(path)
+    fmt = table_format(path, allowed=("csv", "parquet", "json"))
+    if fmt == "csv":
+        atomic_write(path, lambda fh: df.to_csv(fh, index=False, lineterminator="\n"), text=True)
+    elif fmt == "json":
+        atomic_write(
+            path,
+            lambda fh: fh.write(df.to_json(orient="records", date_format="iso", indent=1)),
+            text=True,
+        )
+    else:
+        atomic_write(path, lambda fh: df.to_parquet(fh, index=False, engine="pyarrow"))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable, text: bool = False) -> None:
+    """Write through `write(fh)` to a temp file in the same folder, fsync, then os.replace.
+
+    Readers see the old file or the complete new one, never a torn one; on any error the
+    temp file is removed and an existing file at `path` is left byte-identical.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _output_error(path, exc) from exc
+    try:
+        with os.fdopen(
+            fd, "w" if text else "wb", **({"encoding": "utf-8", "newline": ""} if text else {})
+        ) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            # Keep the existing file's permissions rather than mkstemp's private 0600.
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _output_error(path, exc) from exc
+        raise
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    reason = {
+        errno.ENOSPC: "no space left on the device",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOENT: "the folder does not exist",
+        errno.EROFS: "the file system is read-only",
+        errno.EDQUOT: "disk quota exceeded",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return OutputError(
+        f"cannot write {path}: {reason}",
+        hint="nothing was changed; choose another --output path or free space",
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX file systems; not possible everywhere.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,409 @@
+"""Column inference and validation: any reasonable table becomes a `Panel` or a clear DataError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lstmcast.config import DataSpec
+from lstmcast.errors import DataError, UsageError
+from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_freq, season_length
+
+__all__ = ["Panel", "Columns", "resolve_columns", "build_panel", "MIN_LENGTH"]
+
+ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key")
+TIME_ALIASES = ("ds", "date", "datetime", "timestamp", "time", "date_time", "period")
+TARGET_ALIASES = ("y", "value", "target", "values")
+PRICE_COLUMNS = {"open", "high", "low", "close", "adj close", "adj_close", "volume"}
+MIN_LENGTH = 3  # fewer points cannot show a step, let alone a pattern
+MOSTLY_MISSING = 0.5  # a series with more than half its grid missing is rejected
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where the data lives in the table: the layout and the columns that were used."""
+
+    layout: str  # "long" | "single" | "wide"
+    time_col: str
+    targets: tuple[str, ...]  # one column for long/single, several for wide
+    id_col: str | None = None
+
+
+@dataclass
+class Panel:
+    """Every series on one regular grid: a flat float32 array with per-series offsets.
+
+    Series i is `values[offsets[i]:offsets[i + 1]]`, observed at `first[i]`, `first[i] + 1
+    step`, …, `last[i]` on the `freq` grid. Missing steps have already been filled.
+    """
+
+    ids: np.ndarray  # (S,) str
+    values: np.ndarray  # (N,) float32, all series back to back
+    offsets: np.ndarray  # (S + 1,) int64
+    first: np.ndarray  # (S,) datetime64[ns]
+    last: np.ndarray  # (S,) datetime64[ns]
+    freq: str
+    columns: Columns
+    filled: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def season(self) -> int:
+        return season_length(self.freq)
+
+    def series(self, i: int) -> np.ndarray:
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The panel as a long `unique_id, ds, y` table on its regular grid."""
+        parts = [
+            pd.DataFrame(
+                {
+                    "unique_id": self.ids[i],
+                    "ds": pd.date_range(self.first[i], periods=n, freq=self.freq),
+                    "y": self.series(i),
+                }
+            )
+            for i, n in enumerate(self.lengths)
+        ]
+        return pd.concat(parts, ignore_index=True)
+
+    def summary(self) -> dict:
+        """What was detected, as plain data for tables and JSON."""
+        lengths = self.lengths
+        return {
+            "layout": self.columns.layout,
+            "columns": {
+                "time": self.columns.time_col,
+                "target": list(self.columns.targets),
+                "id": self.columns.id_col,
+            },
+            "frequency": self.freq,
+            "frequency_name": describe_freq(self.freq),
+            "season_length": self.season,
+            "series": self.n_series,
+            "rows": int(lengths.sum()),
+            "length": {
+                "min": int(lengths.min()),
+                "median": float(np.median(lengths)),
+                "max": int(lengths.max()),
+            },
+            "first_timestamp": str(pd.Timestamp(self.first.min())),
+            "last_timestamp": str(pd.Timestamp(self.last.max())),
+            "values_filled": int(self.filled),
+            "warnings": list(self.warnings),
+        }
+
+
+def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
+    """Decide the layout and the time, id and target columns, honouring explicit overrides."""
+    cols = [str(c) for c in df.columns]
+    time_col = _pick(cols, spec.time_col, "--time-col") or _guess_time(df, cols)
+    id_col = _pick(cols, spec.id_col, "--id-col") or _alias(cols, ID_ALIASES, exclude={time_col})
+    rest = [c for c in cols if c not in (time_col, id_col)]
+    if spec.target:
+        targets = tuple(t.strip() for t in spec.target.split(",") if t.strip())
+        for t in targets:
+            _pick(cols, t, "--target")
+        if id_col and len(targets) > 1:
+            raise UsageError(
+                "--target names several columns, but a long file (with an id column) has one target"
+            )
+        layout = "long" if id_col else ("single" if len(targets) == 1 else "wide")
+        return Columns(layout, time_col, targets, id_col)
+    numeric = [c for c in rest if _looks_numeric(df[c])]
+    alias = _alias(rest, TARGET_ALIASES)
+    if id_col:
+        if alias:
+            return Columns("long", time_col, (alias,), id_col)
+        if len(numeric) == 1:
+            return Columns("long", time_col, (numeric[0],), id_col)
+        if not numeric:
+            raise DataError(
+                f"no numeric target column found (columns: {', '.join(cols)})",
+                hint="name it with --target COLUMN",
+            )
+        raise _ambiguous(numeric, "the target column is ambiguous")
+    if alias:
+        return Columns("single", time_col, (alias,))
+    if not numeric:
+        raise DataError(
+            f"no numeric value column found next to time column '{time_col}' (columns: {', '.join(cols)})",
+            hint="name it with --target COLUMN",
+        )
+    if len(numeric) == 1:
+        return Columns("single", time_col, (numeric[0],))
+    if len({c.lower() for c in numeric} & PRICE_COLUMNS) >= 2:
+        raise _ambiguous(
+            numeric, "several price columns (open/high/low/close/volume) and no obvious target"
+        )
+    return Columns("wide", time_col, tuple(numeric))
+
+
+def _ambiguous(candidates: list[str], what: str) -> DataError:
+    pick = "Close" if "Close" in candidates else candidates[-1]
+    return DataError(
+        f"{what}: candidates are {', '.join(candidates)}",
+        hint=f"pass --target {pick} for one series, or --target {','.join(candidates[:2])} for several (wide)",
+    )
+
+
+def _pick(cols: list[str], name: str | None, flag: str) -> str | None:
+    if name is None:
+        return None
+    if name in cols:
+        return name
+    folded = {c.lower(): c for c in cols}
+    if name.lower() in folded:
+        return folded[name.lower()]
+    raise DataError(f"{flag} {name}: no such column (columns: {', '.join(cols)})")
+
+
+def _alias(cols: list[str], aliases: tuple[str, ...], exclude: set | None = None) -> str | None:
+    folded = {c.lower().strip(): c for c in cols if c not in (exclude or set())}
+    for a in aliases:
+        if a in folded:
+            return folded[a]
+    return None
+
+
+def _guess_time(df: pd.DataFrame, cols: list[str]) -> str:
+    alias = _alias(cols, TIME_ALIASES)
+    if alias:
+        return alias
+    for c in cols:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            return c
+    for c in cols:
+        if _looks_numeric(df[c]):
+            continue
+        sample = df[c].dropna().astype(str).head(20)
+        if len(sample) and pd.to_datetime(sample, errors="coerce", format="mixed").notna().all():
+            return c
+    raise DataError(
+        f"no time column found (columns: {', '.join(cols)})", hint="name it with --time-col COLUMN"
+    )
+
+
+def _looks_numeric(s: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(s):
+        return False
+    if pd.api.types.is_numeric_dtype(s):
+        return True
+    sample = s.dropna().head(50)
+    return len(sample) > 0 and pd.to_numeric(sample, errors="coerce").notna().mean() > 0.9
+
+
+def _parse_times(s: pd.Series, col: str) -> np.ndarray:
+    """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        parsed = pd.to_datetime(s, utc=True)
+    elif pd.api.types.is_integer_dtype(s) and s.between(1000, 9999).all():
+        parsed = pd.to_datetime(s.astype(str), format="%Y", utc=True)  # a column of years
+    elif pd.api.types.is_numeric_dtype(s):
+        raise DataError(
+            f"time column '{col}' holds numbers, not dates (e.g. {s.iloc[0]})",
+            hint="pass --time-col with the date column",
+        )
+    else:
+        text = s.astype("string").str.strip()
+        try:
+            parsed = pd.to_datetime(text, utc=True, format="ISO8601")
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
+        bad = parsed.isna() & text.notna() & (text != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {row + 1})",
+                hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
+            )
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataError(
+            f"time column '{col}' is empty in data row {row + 1}",
+            hint="every row needs a timestamp",
+        )
+    return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
+
+
+def _parse_values(s: pd.Series, col: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s):
+        raise DataError(f"target column '{col}' holds true/false values, not numbers")
+    if pd.api.types.is_numeric_dtype(s):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        text = s.astype("string").str.strip()
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(values) & text.notna().to_numpy() & (text != "").to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"target column '{col}' is not numeric: {text.iloc[row]!r} in data row {row + 1}",
+                hint="use --target to pick another column, or clean the file",
+            )
+    if np.isinf(values).any():
+        row = int(np.flatnonzero(np.isinf(values))[0])
+        raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
+    return values
+
+
+def _long_arrays(df: pd.DataFrame, cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(series id per row, timestamp per row, value per row) for any layout."""
+    ts = _parse_times(df[cols.time_col], cols.time_col)
+    if cols.layout == "long":
+        ids = df[cols.id_col].astype("string").fillna("").to_numpy(dtype=object)
+        if (ids == "").any():
+            row = int(np.flatnonzero(ids == "")[0])
+            raise DataError(f"id column '{cols.id_col}' is empty in data row {row + 1}")
+        return ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
+    values = [_parse_values(df[c], c) for c in cols.targets]
+    ids = np.repeat(np.array(cols.targets, dtype=object), len(df))
+    return ids, np.tile(ts, len(cols.targets)), np.concatenate(values)
+
+
+def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
+    """Validate a table and put every series on one regular time grid.
+
+    Rules (documented in the README): timestamps with a zone are converted to UTC and made
+    naive; rows with an empty target are dropped; one frequency is inferred for the whole
+    dataset; missing steps inside a series are filled by linear interpolation when the gap
+    is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
+    off-grid timestamps and series that are mostly missing are errors naming the series.
+    """
+    if df.empty:
+        raise DataError("the table has no rows")
+    cols = resolve_columns(df, spec)
+    ids, ts, y = _long_arrays(df, cols)
+    warnings: list[str] = []
+
+    keep = ~np.isnan(y)
+    codes, uniques = pd.factorize(ids, sort=False)
+    if not keep.all():
+        warnings.append(f"dropped {int((~keep).sum())} rows with an empty target")
+        empty = np.setdiff1d(np.arange(len(uniques)), np.unique(codes[keep]))
+        if len(empty):
+            raise DataError(
+                f"series '{uniques[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
+            )
+        ids, ts, y, codes = ids[keep], ts[keep], y[keep], codes[keep]
+
+    order = np.lexsort((ts.view("int64"), codes))
+    codes, ts, y = codes[order], ts[order], y[order]
+    counts = np.bincount(codes, minlength=len(uniques))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+
+    dup = (np.diff(codes) == 0) & (np.diff(ts.view("int64")) == 0)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise DataError(
+            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({int(dup.sum())} duplicates in all)",
+            hint="each series may have one row per timestamp; aggregate or remove duplicates first"
+            + (
+                ""
+                if cols.id_col
+                else "; if the file holds several series, name the id column with --id-col"
+            ),
+        )
+    short = np.flatnonzero(counts < MIN_LENGTH)
+    if len(short):
+        raise DataError(
+            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
+            + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
+            hint="remove the short series or collect more data",
+        )
+
+    freq = _check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
+    if freq is None:
+        raise DataError(
+            "cannot infer a frequency: the timestamps are not on a regular calendar",
+            hint="pass --freq, e.g. --freq D",
+        )
+    ordinal, on_grid = grid_ordinals(ts, freq)
+    first_ns = np.repeat(ts.view("int64")[starts[:-1]], counts)
+    step = fixed_step_ns(freq)
+    if step:
+        on_grid &= (ts.view("int64") - first_ns) % step == 0
+    if not on_grid.all():
+        i = int(np.flatnonzero(~on_grid)[0])
+        n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
+        raise DataError(
+            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
+            hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
+        )
+
+    position = ordinal - np.repeat(ordinal[starts[:-1]], counts)
+    lengths = position[starts[1:] - 1] + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    values = np.full(int(offsets[-1]), np.nan, dtype=np.float64)
+    values[np.repeat(offsets[:-1], counts) + position] = y
+
+    season = season_length(freq)
+    max_gap = spec.max_gap if spec.max_gap is not None else max(season, 1)
+    filled = _fill_gaps(values, offsets, uniques, max_gap, freq)
+    if filled:
+        warnings.append(f"filled {filled} missing step(s) by linear interpolation")
+    return Panel(
+        ids=np.asarray(uniques, dtype=object),
+        values=values.astype(np.float32),
+        offsets=offsets,
+        first=ts[starts[:-1]],
+        last=ts[starts[1:] - 1],
+        freq=freq,
+        columns=cols,
+        filled=filled,
+        warnings=warnings,
+    )
+
+
+def _fill_gaps(
+    values: np.ndarray, offsets: np.ndarray, ids: np.ndarray, max_gap: int, freq: str
+) -> int:
+    """Interpolate missing steps in place; every series starts and ends with a real value."""
+    missing = np.isnan(values)
+    n_missing = int(missing.sum())
+    if not n_missing:
+        return 0
+    per_series = np.add.reduceat(missing.astype(np.int64), offsets[:-1])
+    lengths = np.diff(offsets)
+    worst = int(np.argmax(per_series / lengths))
+    if per_series[worst] / lengths[worst] > MOSTLY_MISSING:
+        raise DataError(
+            f"series '{ids[worst]}' is mostly missing: {per_series[worst]} of {lengths[worst]} {describe_freq(freq)} steps have no value",
+            hint="remove the series, or pass --freq if the data is on a coarser grid",
+        )
+    # Runs of consecutive missing steps: starts where missing begins, ends where it stops.
+    edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
+    run_start, run_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    longest = int(np.argmax(run_end - run_start))
+    if run_end[longest] - run_start[longest] > max_gap:
+        s = int(np.searchsorted(offsets, run_start[longest], side="right") - 1)
+        raise DataError(
+            f"series '{ids[s]}' has a gap of {run_end[longest] - run_start[longest]} missing steps; at most {max_gap} are filled",
+            hint=f"pass --max-gap {run_end[longest] - run_start[longest]} to fill it by interpolation, or remove the series",
+        )
+    # Series never start or end on a missing step, so interpolating the flat array never
+    # reaches across a series boundary.
+    idx = np.arange(len(values))
+    values[missing] = np.interp(idx[missing], idx[~missing], values[~missing])
+    return n_missing
+
+
+def _check_freq(freq: str) -> str:
+    try:
+        return pd.tseries.frequencies.to_offset(freq).freqstr
+    except ValueError as exc:
+        raise UsageError(
+            f"--freq {freq}: not a pandas frequency",
+            hint="examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS",
+        ) from exc
