@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -159,3 +160,217 @@ def inspect(
             print_json({"file": str(data), **summary})
         elif not quiet:
             out.print(inspect_table(summary, str(data)))
+
+
+ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model file to write or read.")]
+Device = Annotated[
+    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or mps.")
+]
+
+
+def _parse_quantiles(text: str) -> tuple[float, ...]:
+    from lstmcast.errors import UsageError
+
+    try:
+        return tuple(float(q) for q in text.split(",") if q.strip())
+    except ValueError:
+        raise UsageError(f"--quantiles {text}: expected numbers such as 0.1,0.5,0.9") from None
+
+
+@app.command()
+def train(
+    data: DataArg,
+    model: ModelPath = Path("model.lstmcast"),
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Steps to forecast (default: one season: 24 hourly, 7 daily, 12 monthly)."
+        ),
+    ] = None,
+    lookback: Annotated[
+        int | None,
+        typer.Option(min=1, help="Past steps the model reads (default: 7 seasons or 3 horizons)."),
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option(min=1, help="Seasonal period in steps (default: from the frequency)."),
+    ] = None,
+    hidden_size: Annotated[int, typer.Option(min=1, help="LSTM hidden units.")] = 128,
+    layers: Annotated[int, typer.Option(min=1, help="Stacked LSTM layers.")] = 2,
+    dropout: Annotated[
+        float, typer.Option(min=0.0, max=0.9, help="Dropout between layers and in the head.")
+    ] = 0.1,
+    quantiles: Annotated[
+        str, typer.Option(help="Quantiles to forecast; lowest and highest bound the interval.")
+    ] = "0.1,0.5,0.9",
+    epochs: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Maximum epochs (an epoch is up to --windows-per-epoch sampled windows)."
+        ),
+    ] = 30,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many optimiser steps.")
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Stop after this many seconds, keeping the best weights."),
+    ] = None,
+    windows_per_epoch: Annotated[
+        int, typer.Option(min=1, help="Windows sampled per epoch.")
+    ] = 25_600,
+    batch_size: Annotated[int, typer.Option(min=1, help="Windows per optimiser step.")] = 256,
+    lr: Annotated[
+        float, typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")
+    ] = 2e-3,
+    patience: Annotated[
+        int, typer.Option(min=1, help="Epochs without validation improvement before stopping.")
+    ] = 6,
+    val_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Steps held out at the end of each series (default: the horizon)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(help="Random seed: same seed and data give the same model on one machine."),
+    ] = 0,
+    device: Device = "auto",
+    time_col: TimeCol = None,
+    target: Target = None,
+    id_col: IdCol = None,
+    freq: Freq = None,
+    max_gap: MaxGap = None,
+    json_out: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Train one global LSTM on every series in DATA and save it to --model.
+
+    Ends with the validation error of the model beside naive and seasonal naive on the
+    same held-out windows.
+
+    Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
+    """
+    with errors_handled(json_out, debug):
+        from lstmcast import api
+        from lstmcast.config import ModelConfig, TrainConfig
+        from lstmcast.report import TrainProgress, out, print_json, train_tables
+
+        model_cfg = ModelConfig(
+            lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
+            dropout=dropout, quantiles=_parse_quantiles(quantiles),
+        )  # fmt: skip
+        train_cfg = TrainConfig(
+            epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,
+            batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
+        )  # fmt: skip
+        spec = _spec(time_col, target, id_col, freq, max_gap)
+        with TrainProgress(enabled=not (quiet or json_out)) as progress:
+            summary = api.train(data, model, spec, model_cfg, train_cfg, callback=progress)
+        if json_out:
+            print_json(summary.to_dict())
+        elif not quiet:
+            for table in train_tables(summary.to_dict()):
+                out.print(table)
+
+
+@app.command()
+def predict(
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Data file (default: the file the model was trained on).", show_default=False
+        ),
+    ] = None,
+    model: ModelPath = Path("model.lstmcast"),
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write forecasts to a .csv, .parquet or .json file (atomically)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Without --output: table, csv or json on stdout.")
+    ] = "table",
+    max_gap: MaxGap = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    json_out: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Forecast the next steps of every series, with intervals.
+
+    Forecasts start one step after each series' last timestamp, so a nightly run on a grown
+    file forecasts from the new rows without retraining.
+
+    Example: lstmcast predict --model stores.lstmcast --horizon 24 --output forecast.csv
+    """
+    with errors_handled(json_out, debug):
+        from lstmcast import api
+        from lstmcast.errors import UsageError
+        from lstmcast.io import write_table
+        from lstmcast.report import err, forecast_table, out, print_json
+
+        if fmt not in ("table", "csv", "json"):
+            raise UsageError(f"--format {fmt}: expected table, csv or json")
+        result = api.predict(model, data, horizon, device, max_gap)
+        if output is not None:
+            write_table(result.forecast, output)
+        if not quiet:
+            for w in result.warnings:
+                err.print(f"warning: {w}", markup=False)
+        if json_out:
+            print_json(
+                {"data": result.data_path, "horizon": result.horizon, "series": result.series, "output": str(output) if output else None,
+                 "warnings": result.warnings, "forecast": None if output else _records(result.forecast)}
+            )  # fmt: skip
+        elif output is not None:
+            if not quiet:
+                err.print(
+                    f"wrote {len(result.forecast):,} rows ({result.series:,} series × {result.horizon} steps) to {output}",
+                    markup=False,
+                )
+        elif fmt == "csv":
+            sys.stdout.write(result.forecast.to_csv(index=False, lineterminator="\n"))
+        elif fmt == "json":
+            print_json(_records(result.forecast))
+        elif not quiet:
+            out.print(forecast_table(result.forecast))
+
+
+def _records(frame) -> list[dict]:
+    import json
+
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+@app.command()
+def info(
+    model: Annotated[Path, typer.Argument(help="Model file.", show_default=False)] = Path(
+        "model.lstmcast"
+    ),
+    json_out: Json = False,
+    debug: Debug = False,
+) -> None:
+    """Show what a model file holds: configuration, data schema, training metrics.
+
+    Example: lstmcast info model.lstmcast
+    """
+    with errors_handled(json_out, debug):
+        from lstmcast import api
+        from lstmcast.report import info_tables, out, print_json
+
+        header = api.model_info(model)
+        if json_out:
+            print_json(header)
+        else:
+            for table in info_tables(header):
+                out.print(table)

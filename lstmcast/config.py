@@ -30,6 +30,9 @@ class ModelConfig:
     layers: int = 2
     dropout: float = 0.1
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    season: int | None = None  # seasonal period in steps; default from the frequency
+    patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
+    skip: bool = True  # add the last seasonal cycle, so the network learns the residual
 
 
 @dataclass(frozen=True)

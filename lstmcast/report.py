@@ -122,3 +122,153 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     for row in rows:
         table.add_row(row["method"], *(fmt(row.get(c)) for c in columns))
     return table
+
+
+class TrainProgress:
+    """Training callback: a Rich progress bar on a terminal, one line per epoch otherwise."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.live = enabled and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        self.progress = None
+        self.task = None
+
+    def __enter__(self) -> TrainProgress:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]training[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, event: str, info: dict) -> None:
+        if not self.enabled:
+            return
+        if event == "start" and self.progress is not None:
+            self.task = self.progress.add_task(
+                "train", total=info["total_steps"], status=f"device {info['device']}"
+            )
+        elif event == "step" and self.progress is not None and info["step"] % 5 == 0:
+            self.progress.update(self.task, completed=info["step"])
+        elif event == "epoch":
+            status = f"epoch {info['epoch']}  train {info['train_loss']:.4f}  val {info['val_loss']:.4f}  best {info['best_val_loss']:.4f}"
+            if self.progress is not None:
+                self.progress.update(self.task, completed=info["step"], status=status)
+            else:
+                sys.stderr.write(status + "\n")
+                sys.stderr.flush()
+
+
+METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
+METHOD_NAMES = {
+    "lstm": "LSTM",
+    "naive": "naive",
+    "seasonal_naive": "seasonal naive",
+    "drift": "drift",
+}
+
+
+def validation_table(validation: dict, title: str) -> Table:
+    rows = [{"method": METHOD_NAMES.get(k, k), **v} for k, v in validation["methods"].items()]
+    has_cov = any(r.get("coverage") is not None for r in rows)
+    table = metrics_table(title, rows, METRIC_COLUMNS + (["coverage"] if has_cov else []))
+    skill = validation.get("skill_vs_seasonal_naive")
+    if skill is not None:
+        verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
+        table.caption = f"skill vs seasonal naive (1 - MASE ratio): {skill:+.3f}: the LSTM {verdict} seasonal naive"
+        table.caption_justify = "left"
+    return table
+
+
+def train_tables(summary: dict) -> list:
+    m = summary["model"]
+    v = summary["validation"]
+    rows = [
+        ("model file", summary["model_path"]),
+        ("series / rows", f"{summary['series']:,} / {summary['rows']:,}"),
+        (
+            "epochs / steps",
+            f"{summary['epochs']} / {summary['steps']:,} ({summary['stop_reason'].replace('_', ' ')})",
+        ),
+        ("best validation loss", f"{summary['best_val_loss']:.4f}"),
+        ("wall time", f"{summary['seconds']:.1f} s on {summary['device']}"),
+        ("parameters", f"{summary['parameters']:,}"),
+        (
+            "lookback / horizon",
+            f"{m['lookback']} / {m['horizon']} (season {m['season']}, patch {m['patch']})",
+        ),
+    ]
+    rows += [("warning", w) for w in summary["warnings"]]
+    title = f"Validation: last {v['horizon']} steps of each series ({v['windows']:,} windows), {v['interval'][0]:g}-{v['interval'][1]:g} interval"
+    return [kv_table("Trained", rows), validation_table(v, title)]
+
+
+def forecast_table(frame, limit: int = 40) -> Table:
+    table = Table(
+        title=f"Forecast ({len(frame):,} rows)"
+        + (f", first {limit}" if len(frame) > limit else ""),
+        title_justify="left",
+    )
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col in ("unique_id", "ds") else "right")
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*(fmt(v) if isinstance(v, float) else str(v) for v in row))
+    return table
+
+
+def info_tables(header: dict) -> list:
+    d, m, metrics = header["data"], header["model"], header.get("metrics", {})
+    rows = [
+        ("file", f"{header['file']['path']} ({header['file']['bytes']:,} bytes)"),
+        ("created", header["created_at"]),
+        ("lstmcast / format", f"{header['lstmcast_version']} / {header['format_version']}"),
+        ("training data", d["path"]),
+        (
+            "layout / columns",
+            f"{d['layout']}: time {d['time_col']}, target {', '.join(d['targets'])}, id {d['id_col'] or '—'}",
+        ),
+        ("frequency", d["freq"]),
+        ("series / rows", f"{d['series']:,} / {d['rows']:,}"),
+        ("last timestamp", d["last_timestamp"]),
+        (
+            "lookback / horizon",
+            f"{m['lookback']} / {m['horizon']} (season {m['season']}, patch {m['patch']})",
+        ),
+        (
+            "LSTM",
+            f"hidden {m['hidden_size']}, layers {m['layers']}, dropout {m['dropout']}, quantiles {m['quantiles']}",
+        ),
+        ("scaling", header.get("scaling", "—")),
+    ]
+    if metrics:
+        rows.append(
+            (
+                "training",
+                f"{metrics['epochs']} epochs, {metrics['steps']:,} steps, {metrics['seconds']:.1f} s on {metrics['device']}",
+            )
+        )
+    tables = [kv_table("Model", rows)]
+    if metrics.get("validation"):
+        tables.append(validation_table(metrics["validation"], "Validation at training time"))
+    return tables

@@ -1,0 +1,231 @@
+"""The library behind each command: everything the CLI does is callable from Python here."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lstmcast import __version__
+from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
+from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.errors import DataError, ModelFileError
+from lstmcast.io import read_table
+from lstmcast.schema import Panel, build_panel
+
+__all__ = [
+    "load_panel",
+    "train",
+    "predict",
+    "load_model",
+    "model_info",
+    "TrainSummary",
+    "PredictResult",
+]
+
+
+def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
+    """Read a data file and validate it into a Panel."""
+    return build_panel(read_table(path), spec)
+
+
+@dataclass
+class TrainSummary:
+    model_path: str
+    data_path: str
+    series: int
+    rows: int
+    epochs: int
+    steps: int
+    seconds: float
+    device: str
+    stop_reason: str
+    best_val_loss: float
+    parameters: int
+    model: dict
+    validation: dict  # method -> metrics on the same held-out windows
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def train(
+    data: str | os.PathLike,
+    model_path: str | os.PathLike,
+    spec: DataSpec = DataSpec(),
+    model_cfg: ModelConfig = ModelConfig(),
+    train_cfg: TrainConfig = TrainConfig(),
+    callback=None,
+) -> TrainSummary:
+    """Train on `data` and write the model file atomically; the old file survives any failure."""
+    from lstmcast.evaluate import holdout_metrics
+    from lstmcast.train import fit, resolve_model_config
+
+    panel = load_panel(data, spec)
+    cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
+    result = fit(panel, cfg, train_cfg, callback)
+    warnings = list(panel.warnings)
+    short = result.index.too_short()
+    if len(short):
+        warnings.append(
+            f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}'); they are still forecast"
+        )
+    validation = holdout_metrics(
+        result.model, panel, result.index.val_series, result.index.val_origin, cfg.season
+    )
+    summary = TrainSummary(
+        model_path=str(model_path),
+        data_path=str(Path(data).resolve()),
+        series=panel.n_series,
+        rows=int(panel.lengths.sum()),
+        epochs=result.epochs,
+        steps=result.steps,
+        seconds=round(result.seconds, 3),
+        device=result.device,
+        stop_reason=result.stop_reason,
+        best_val_loss=result.best_val_loss,
+        parameters=sum(p.numel() for p in result.model.parameters()),
+        model=dataclasses.asdict(cfg),
+        validation=validation,
+        warnings=warnings,
+    )
+    _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec)
+    return summary
+
+
+def _save_model(
+    path,
+    model,
+    panel: Panel,
+    cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    summary: TrainSummary,
+    spec: DataSpec,
+) -> None:
+    cols = panel.columns
+    header = {
+        "format_version": FORMAT_VERSION,
+        "lstmcast_version": __version__,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": dataclasses.asdict(cfg),
+        "train": dataclasses.asdict(train_cfg),
+        "data": {
+            "path": summary.data_path,
+            "layout": cols.layout,
+            "time_col": cols.time_col,
+            "targets": list(cols.targets),
+            "id_col": cols.id_col,
+            "freq": panel.freq,
+            "max_gap": spec.max_gap,
+            "series": panel.n_series,
+            "rows": summary.rows,
+            "last_timestamp": str(pd.Timestamp(panel.last.max())),
+        },
+        "scaling": "per window: mean and standard deviation of the lookback, undone on output",
+        "metrics": {
+            k: v
+            for k, v in summary.to_dict().items()
+            if k not in ("model", "model_path", "data_path")
+        },
+    }
+    tensors = {
+        f"weights.{k}": v.detach().cpu().float().numpy() for k, v in model.state_dict().items()
+    }
+    save_artifact(path, header, tensors)
+
+
+def load_model(path: str | os.PathLike, device: str = "cpu"):
+    """Rebuild the trained LSTMForecaster from a model file: (model, header)."""
+    import torch
+
+    from lstmcast.model import LSTMForecaster
+    from lstmcast.train import resolve_device
+
+    header, tensors = load_artifact(path)
+    try:
+        m = header["model"]
+        cfg = ModelConfig(**{**m, "quantiles": tuple(m["quantiles"])})
+        model = LSTMForecaster(cfg)
+        state = {
+            k.removeprefix("weights."): torch.from_numpy(v)
+            for k, v in tensors.items()
+            if k.startswith("weights.")
+        }
+        model.load_state_dict(state)
+    except (KeyError, TypeError, RuntimeError, AssertionError) as exc:
+        raise ModelFileError(
+            f"{path}: the model file does not match this lstmcast version's model ({exc})".splitlines()[
+                0
+            ]
+        ) from exc
+    model.eval()
+    return model.to(resolve_device(device)), header
+
+
+def model_info(path: str | os.PathLike) -> dict:
+    """The model file's header (config, data schema, training metrics) without loading weights."""
+    header, _ = read_header(path)
+    header = dict(header)
+    tensors = header.pop("tensors")
+    header.pop("payload_sha256", None)
+    header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
+    return header
+
+
+@dataclass
+class PredictResult:
+    forecast: pd.DataFrame
+    horizon: int
+    trained_horizon: int
+    series: int
+    data_path: str
+    warnings: list[str]
+
+
+def predict(
+    model_path: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    horizon: int | None = None,
+    device: str = "cpu",
+    max_gap: int | None = None,
+) -> PredictResult:
+    """Forecast every series of `data` (default: the file the model was trained on)."""
+    from lstmcast.forecast import forecast_frame, forecast_panel
+
+    model, header = load_model(model_path, device)
+    meta = header["data"]
+    data = Path(data) if data is not None else Path(meta["path"])
+    if not data.exists() and data == Path(meta["path"]):
+        raise DataError(
+            f"{data}: the training data file recorded in the model no longer exists",
+            hint="pass the data file: lstmcast predict DATA",
+        )
+    spec = DataSpec(
+        time_col=meta["time_col"],
+        target=",".join(meta["targets"]),
+        id_col=meta["id_col"],
+        freq=meta["freq"],
+        max_gap=max_gap if max_gap is not None else meta.get("max_gap"),
+    )
+    panel = load_panel(data, spec)
+    cfg = model.cfg
+    horizon = horizon or cfg.horizon
+    warnings = list(panel.warnings)
+    if horizon > cfg.horizon:
+        warnings.append(
+            f"horizon {horizon} is longer than the trained {cfg.horizon}: steps beyond it are forecast "
+            "recursively and their intervals are too narrow"
+        )
+    short = int((panel.lengths < cfg.lookback).sum())
+    if short:
+        warnings.append(
+            f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
+        )
+    preds = forecast_panel(model, panel, horizon)
+    frame = forecast_frame(panel, preds, cfg.quantiles)
+    return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)

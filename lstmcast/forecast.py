@@ -1,0 +1,108 @@
+"""Forecasting with a trained model: direct up to the trained horizon, recursive beyond it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lstmcast.freq import fixed_step_ns, future_dates
+from lstmcast.model import LSTMForecaster, gather_windows
+from lstmcast.schema import Panel
+from lstmcast.train import series_phase
+
+__all__ = ["forecast_at", "forecast_panel", "forecast_frame", "quantile_columns"]
+
+CHUNK = 8192  # series per forward pass: large batches, bounded memory
+
+
+@torch.inference_mode()
+def forecast_at(
+    model: LSTMForecaster, panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: int
+) -> np.ndarray:
+    """Quantile forecasts (B, horizon, Q) for windows starting at `origin` of `series`.
+
+    Uses only values before each origin. Beyond the model's horizon the median forecast is
+    fed back as if observed (recursive), which widens no interval: a warning is due.
+    """
+    cfg = model.cfg
+    device = next(model.parameters()).device
+    values = torch.from_numpy(panel.values).to(device)
+    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
+    phase0 = torch.from_numpy(series_phase(panel, cfg.season)).to(device)
+    mid = cfg.quantiles.index(0.5)
+    out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
+    for i in range(0, len(series), CHUNK):
+        s = torch.from_numpy(series[i : i + CHUNK]).to(device)
+        o = torch.from_numpy(origin[i : i + CHUNK]).to(device)
+        x = gather_windows(values, starts, s, o, cfg.lookback, 0)  # (B, L)
+        phase = (phase0[s] + o - cfg.lookback) % cfg.season
+        done, parts = 0, []
+        while done < horizon:
+            pred, loc, scale = model(x, phase)
+            pred = pred.float() * scale[:, :, None] + loc[:, :, None]  # (B, H, Q) in data units
+            pred = pred.sort(dim=-1).values  # quantiles never cross
+            take = min(cfg.horizon, horizon - done)
+            parts.append(pred[:, :take])
+            x = torch.cat([x, pred[:, :, mid]], dim=1)[:, -cfg.lookback :]
+            phase = (phase + cfg.horizon) % cfg.season
+            done += take
+        out[i : i + CHUNK] = torch.cat(parts, dim=1).cpu().numpy()
+    return out
+
+
+def forecast_panel(model: LSTMForecaster, panel: Panel, horizon: int) -> np.ndarray:
+    """Forecast every series from one step after its last observation: (S, horizon, Q)."""
+    series = np.arange(panel.n_series, dtype=np.int64)
+    return forecast_at(model, panel, series, panel.lengths.astype(np.int64), horizon)
+
+
+def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:
+    """Output column of each quantile: the lowest is yhat_lower, the median yhat, the highest yhat_upper."""
+    names = {q: f"yhat_q{q:g}" for q in quantiles}
+    names[0.5] = "yhat"
+    below, above = [q for q in quantiles if q < 0.5], [q for q in quantiles if q > 0.5]
+    if below:
+        names[min(below)] = "yhat_lower"
+    if above:
+        names[max(above)] = "yhat_upper"
+    return names
+
+
+def forecast_frame(panel: Panel, preds: np.ndarray, quantiles: tuple[float, ...]) -> pd.DataFrame:
+    """Long table `unique_id, ds, yhat, yhat_lower, yhat_upper` (+ extra quantiles)."""
+    n_series, horizon, _ = preds.shape
+    names = quantile_columns(quantiles)
+    frame = {
+        "unique_id": np.repeat(panel.ids.astype(str), horizon),
+        "ds": _future_grid(panel, horizon),
+    }
+    order = ["yhat", "yhat_lower", "yhat_upper"] + [
+        names[q] for q in quantiles if names[q].startswith("yhat_q")
+    ]
+    by_name = {names[q]: preds[:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
+    for name in order:
+        if name in by_name:
+            frame[name] = by_name[name].astype(np.float64)
+    if "yhat_lower" not in frame:  # only the median was asked for
+        frame["yhat_lower"] = frame["yhat_upper"] = frame["yhat"]
+    return pd.DataFrame(frame)
+
+
+def _future_grid(panel: Panel, horizon: int) -> np.ndarray:
+    """The next `horizon` timestamps after each series' last one, flattened (S * horizon,)."""
+    step = fixed_step_ns(panel.freq)
+    if step:
+        k = np.arange(1, horizon + 1, dtype=np.int64) * step
+        return (
+            (panel.last.astype("datetime64[ns]").view("int64")[:, None] + k[None, :])
+            .reshape(-1)
+            .view("datetime64[ns]")
+        )
+    cache: dict = {}
+    parts = []
+    for last in panel.last:  # calendar grids: many series share an end date, compute each once
+        if last not in cache:
+            cache[last] = future_dates(pd.Timestamp(last), panel.freq, horizon).to_numpy()
+        parts.append(cache[last])
+    return np.concatenate(parts)

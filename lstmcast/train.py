@@ -1,0 +1,277 @@
+"""Training: defaults from the data, then one explicit loop with early stopping and callbacks."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.errors import DataError, TrainingError, UsageError
+from lstmcast.freq import grid_ordinals
+from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
+from lstmcast.schema import Panel
+from lstmcast.windows import WindowIndex, build_index
+
+__all__ = [
+    "resolve_model_config",
+    "resolve_device",
+    "fit",
+    "TrainResult",
+    "series_phase",
+    "MAX_VAL_WINDOWS",
+]
+
+MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
+TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
+
+Callback = Callable[[str, dict], None]
+
+
+def resolve_model_config(
+    cfg: ModelConfig, panel: Panel, val_size: int | None = None
+) -> ModelConfig:
+    """Fill in season, horizon, lookback and patch from the data where the user gave none.
+
+    horizon: one seasonal cycle (24 hourly, 7 daily, 5 business days, 12 monthly; 4 when
+    the frequency has no season). lookback: seven cycles or three horizons, whichever is
+    longer, shortened so the median series still yields windows. patch: the largest
+    divisor of the season that leaves at least 16 tokens.
+    """
+    season = cfg.season or panel.season
+    horizon = cfg.horizon or (season if season >= 4 else 4)
+    val = horizon if val_size is None else val_size
+    lookback = cfg.lookback
+    if lookback is None:
+        lookback = max(7 * season, 3 * horizon) if season > 1 else 3 * horizon
+        room = int(np.median(panel.lengths)) - val - horizon
+        lookback = max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
+    patch = cfg.patch
+    if patch is None:
+        divisors = (
+            [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
+        )
+        patch = max(d for d in divisors if lookback // d >= 16 or d == 1)
+    lookback = int(math.ceil(lookback / patch) * patch)  # whole tokens
+    if not all(0 < q < 1 for q in cfg.quantiles):
+        raise UsageError(
+            f"--quantiles {','.join(map(str, cfg.quantiles))}: each must be between 0 and 1"
+        )
+    quantiles = tuple(sorted(set(cfg.quantiles) | {0.5}))  # the median is always the point forecast
+    return dataclasses.replace(
+        cfg, season=season, horizon=horizon, lookback=lookback, patch=patch, quantiles=quantiles
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto: CUDA when present, else CPU. Asking for a missing accelerator is a usage error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            "--device cuda: no CUDA device is available", hint="use --device cpu or auto"
+        )
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise UsageError(
+            "--device mps: Apple's MPS backend is not available", hint="use --device cpu or auto"
+        )
+    if name not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device {name}: expected auto, cpu, cuda or mps")
+    return torch.device(name)
+
+
+def series_phase(panel: Panel, season: int) -> np.ndarray:
+    """Seasonal position (0 .. season-1) of each series' first step on the calendar grid."""
+    ordinal, _ = grid_ordinals(panel.first, panel.freq)
+    return (ordinal % max(season, 1)).astype(np.int64)
+
+
+@dataclass
+class TrainResult:
+    model: LSTMForecaster
+    index: WindowIndex
+    best_val_loss: float
+    epochs: int
+    steps: int
+    seconds: float
+    device: str
+    stop_reason: str
+    history: list[dict] = field(default_factory=list)
+
+
+def fit(
+    panel: Panel,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    callback: Callback | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
+) -> TrainResult:
+    """Train one global LSTM on every series of the panel; returns the best-validation model.
+
+    An epoch is min(windows_per_epoch, all training windows) windows sampled uniformly
+    across series. Stops at `epochs`, `max_steps`, `time_budget` or after `patience`
+    epochs without a better validation loss, whichever comes first.
+    """
+    emit = callback or (lambda event, info: None)
+    started = time.perf_counter()
+    cfg = model_cfg
+    index = build_index(panel, cfg.lookback, cfg.horizon, train_cfg.val_size)
+    if index.n_train == 0:
+        n = panel.lengths
+        raise DataError(
+            f"no series is long enough to train: the longest has {int(n.max())} points but lookback "
+            f"{cfg.lookback // 2} (half of --lookback {cfg.lookback}) + horizon {cfg.horizon} + validation {index.val_size} needs "
+            f"{index.min_context + cfg.horizon + index.val_size}",
+            hint="pass a smaller --lookback, --horizon or --val-size",
+        )
+    if len(index.val_series) == 0:
+        raise DataError(
+            "no series is long enough for a validation window",
+            hint="pass a smaller --lookback or --val-size",
+        )
+
+    torch.manual_seed(train_cfg.seed)
+    rng = np.random.default_rng(train_cfg.seed)
+    device = resolve_device(train_cfg.device)
+    values = torch.from_numpy(panel.values).to(device)  # the whole panel, once
+    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
+    phase0 = torch.from_numpy(series_phase(panel, cfg.season)).to(device)
+    quantiles = torch.tensor(cfg.quantiles, device=device)
+
+    model = LSTMForecaster(cfg).to(device)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay
+    )
+    per_epoch = max(
+        1, math.ceil(min(train_cfg.windows_per_epoch, index.n_train) / train_cfg.batch_size)
+    )
+    total = per_epoch * train_cfg.epochs
+    if train_cfg.max_steps:
+        total = min(total, train_cfg.max_steps)
+    warmup = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt,
+        lambda s: (
+            min(1.0, (s + 1) / warmup)
+            * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        ),
+    )
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda"
+        else contextlib.nullcontext()
+    )
+    val_s, val_o = _val_subset(index, rng)
+    val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
+
+    def loss_on(series: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
+        window = gather_windows(
+            values, starts, series, origin, cfg.lookback, cfg.horizon
+        )  # (B, L + H)
+        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
+        with autocast:
+            pred, loc, scale = model(x, (phase0[series] + origin - cfg.lookback) % cfg.season)
+        target = ((y - loc) / scale).clamp(-TARGET_CLIP, TARGET_CLIP)
+        return pinball_loss(pred.float(), target, quantiles)
+
+    best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
+    history, stop = [], "epochs"
+    emit(
+        "start",
+        {
+            "total_steps": total,
+            "steps_per_epoch": per_epoch,
+            "epochs": train_cfg.epochs,
+            "device": str(device),
+        },
+    )
+    while epoch < train_cfg.epochs:
+        epoch += 1
+        model.train()
+        running = 0.0
+        for _ in range(per_epoch):
+            s, o = index.sample(rng, train_cfg.batch_size)
+            loss = loss_on(torch.from_numpy(s).to(device), torch.from_numpy(o).to(device))
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"the training loss became {loss.item()} at step {step + 1}",
+                    hint="lower --lr (e.g. --lr 5e-4), or check the data for extreme values",
+                )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
+            opt.step()
+            sched.step()
+            step += 1
+            running += loss.item()
+            emit("step", {"step": step, "epoch": epoch, "loss": loss.item()})
+            if step >= total or _over_budget(train_cfg, started):
+                break
+        val = _validate(model, loss_on, val_s, val_o, train_cfg.batch_size * 4)
+        record = {
+            "epoch": epoch,
+            "step": step,
+            "train_loss": running / max(1, per_epoch),
+            "val_loss": val,
+        }
+        history.append(record)
+        if val < best - 1e-6:
+            best, best_state, bad_epochs = val, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad_epochs += 1
+        emit("epoch", {**record, "best_val_loss": best})
+        if train_cfg.max_steps and step >= train_cfg.max_steps:
+            stop = "max_steps"
+            break
+        if _over_budget(train_cfg, started):
+            stop = "time_budget"
+            break
+        if bad_epochs >= train_cfg.patience:
+            stop = "early_stopping"
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(
+        model, index, best, epoch, step, time.perf_counter() - started, str(device), stop, history
+    )
+
+
+def _over_budget(cfg: TrainConfig, started: float) -> bool:
+    return cfg.time_budget is not None and time.perf_counter() - started >= cfg.time_budget
+
+
+def _val_subset(index: WindowIndex, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n = len(index.val_series)
+    if n <= MAX_VAL_WINDOWS:
+        return index.val_series, index.val_origin
+    keep = np.sort(rng.choice(n, MAX_VAL_WINDOWS, replace=False))
+    return index.val_series[keep], index.val_origin[keep]
+
+
+@torch.no_grad()
+def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk: int) -> float:
+    model.eval()
+    total = 0.0
+    for i in range(0, len(series), chunk):
+        total += loss_on(series[i : i + chunk], origin[i : i + chunk]).item() * len(
+            series[i : i + chunk]
+        )
+    val = total / len(series)
+    if not math.isfinite(val):
+        raise TrainingError(
+            "the validation loss is not finite",
+            hint="lower --lr, or check the data for extreme values",
+        )
+    return val

@@ -1,0 +1,77 @@
+"""Training and validation windows as (series, origin) indices into a Panel's flat array.
+
+A window with origin t of series s reads the lookback `values[t - L : t]` and the target
+`values[t : t + H]` of that series. Nothing is copied until a batch is gathered, so memory
+stays O(rows) however many windows there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstmcast.schema import Panel
+
+__all__ = ["WindowIndex", "build_index"]
+
+
+@dataclass(frozen=True)
+class WindowIndex:
+    """Where training and validation windows can start, per series."""
+
+    lookback: int
+    horizon: int
+    val_size: int
+    min_context: int  # a training window needs this many real lookback points; the rest is padded
+    train_first: np.ndarray  # (S,) first training origin of each series
+    train_count: np.ndarray  # (S,) number of training origins (0 = series too short)
+    val_series: np.ndarray  # (V,) series of each validation window
+    val_origin: np.ndarray  # (V,) origin of each validation window
+
+    @property
+    def n_train(self) -> int:
+        return int(self.train_count.sum())
+
+    def too_short(self) -> np.ndarray:
+        """Series indices that give no training window."""
+        return np.flatnonzero(self.train_count == 0)
+
+    def sample(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Draw `size` training windows uniformly over all windows of all series."""
+        cum = np.cumsum(self.train_count)
+        k = rng.integers(0, cum[-1], size=size)
+        series = np.searchsorted(cum, k, side="right")
+        origin = self.train_first[series] + (k - (cum[series] - self.train_count[series]))
+        return series, origin
+
+
+def build_index(
+    panel: Panel, lookback: int, horizon: int, val_size: int | None = None
+) -> WindowIndex:
+    """Index the windows of a panel: the last `val_size` steps of each series are validation.
+
+    Validation windows start at n - val_size and then every `horizon` steps while a whole
+    horizon fits, so validation never sees a value that training windows used as a target.
+    """
+    val_size = horizon if val_size is None else val_size
+    n = panel.lengths.astype(np.int64)
+    min_context = max(1, lookback // 2)
+    last_train = n - val_size - horizon  # last origin whose target ends before validation
+    first = np.full(len(n), min_context, dtype=np.int64)
+    count = np.maximum(last_train - first + 1, 0)
+
+    per_series = max(1, (val_size - horizon) // horizon + 1) if val_size >= horizon else 0
+    starts = (n - val_size)[:, None] + horizon * np.arange(per_series)[None, :]  # (S, k)
+    valid = (starts >= min_context) & (starts + horizon <= n[:, None])
+    val_series = np.broadcast_to(np.arange(len(n))[:, None], starts.shape)[valid]
+    return WindowIndex(
+        lookback=lookback,
+        horizon=horizon,
+        val_size=val_size,
+        min_context=min_context,
+        train_first=first,
+        train_count=count,
+        val_series=val_series.astype(np.int64),
+        val_origin=starts[valid].astype(np.int64),
+    )
