@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmcast import __version__
@@ -205,14 +206,7 @@ def predict(
             f"{data}: the training data file recorded in the model no longer exists",
             hint="pass the data file: lstmcast predict DATA",
         )
-    spec = DataSpec(
-        time_col=meta["time_col"],
-        target=",".join(meta["targets"]),
-        id_col=meta["id_col"],
-        freq=meta["freq"],
-        max_gap=max_gap if max_gap is not None else meta.get("max_gap"),
-    )
-    panel = load_panel(data, spec)
+    panel = load_panel(data, _spec_from_header(header, max_gap))
     cfg = model.cfg
     horizon = horizon or cfg.horizon
     warnings = list(panel.warnings)
@@ -229,3 +223,187 @@ def predict(
     preds = forecast_panel(model, panel, horizon)
     frame = forecast_frame(panel, preds, cfg.quantiles)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
+
+
+@dataclass
+class EvaluateResult:
+    per_series: pd.DataFrame
+    summary: dict  # aggregate table, skill, settings
+    raw: dict  # per-window forecasts and scores, for plots
+    panel: Panel
+
+
+def _spec_from_header(header: dict, max_gap: int | None = None) -> DataSpec:
+    meta = header["data"]
+    return DataSpec(
+        time_col=meta["time_col"],
+        target=",".join(meta["targets"]),
+        id_col=meta["id_col"],
+        freq=meta["freq"],
+        max_gap=max_gap if max_gap is not None else meta.get("max_gap"),
+    )
+
+
+def evaluate(
+    model_path: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    folds: int = 3,
+    horizon: int | None = None,
+    step: int | None = None,
+    season: int | None = None,
+    refit: bool = False,
+    device: str = "cpu",
+    callback=None,
+    train_callback=None,
+) -> EvaluateResult:
+    """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
+    from lstmcast.evaluate import aggregate, backtest, per_series_table
+
+    model, header = load_model(model_path, device)
+    data = Path(data) if data is not None else Path(header["data"]["path"])
+    panel = load_panel(data, _spec_from_header(header))
+    refit_fn = None
+    if refit:
+        from lstmcast.train import fit
+
+        m = header["model"]
+        cfg = ModelConfig(**{**m, "quantiles": tuple(m["quantiles"])})
+        tcfg = TrainConfig(**{**header["train"], "device": device})
+
+        def refit_fn(past: Panel):
+            return fit(past, cfg, tcfg, train_callback).model
+
+    raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback)
+    per_series = per_series_table(panel, raw)
+    summary = aggregate(per_series)
+    trained_until = pd.Timestamp(header["data"]["last_timestamp"])
+    overlap = not refit and _origins_before(panel, raw, trained_until)
+    summary.update(
+        {
+            "data": str(data),
+            "folds": folds,
+            "horizon": raw["horizon"],
+            "step": raw["step"],
+            "season": raw["season"],
+            "refit": refit,
+            "series": int(per_series.shape[0]),
+            "windows": int(len(raw["series"])),
+            "overlaps_training": overlap,
+        }
+    )
+    return EvaluateResult(per_series, summary, raw, panel)
+
+
+def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> bool:
+    """True when some backtest window lies inside the data the model was trained on."""
+    step = pd.tseries.frequencies.to_offset(panel.freq)
+    first = np.argmin(raw["origin"])
+    s, o = int(raw["series"][first]), int(raw["origin"][first])
+    return pd.Timestamp(panel.first[s]) + o * step <= trained_until
+
+
+def plot(
+    model_path: str | os.PathLike,
+    output: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    series: list[str] | None = None,
+    last: int | None = None,
+    holdout: int | None = None,
+    horizon: int | None = None,
+    device: str = "cpu",
+) -> list[str]:
+    """Plot history and forecast (and, with `holdout`, the held-out actuals) of some series."""
+    from lstmcast.forecast import forecast_at
+    from lstmcast.freq import future_dates
+    from lstmcast.plot import SeriesPlot, history_slice, plot_series
+
+    model, header = load_model(model_path, device)
+    data = Path(data) if data is not None else Path(header["data"]["path"])
+    panel = load_panel(data, _spec_from_header(header))
+    ids = list(panel.ids.astype(str))
+    if series:
+        missing = [s for s in series if s not in ids]
+        if missing:
+            raise DataError(
+                f"--series {missing[0]}: no such series in {data} (e.g. {', '.join(ids[:5])})"
+            )
+        chosen = [ids.index(s) for s in series]
+    else:
+        chosen = list(range(min(6, len(ids))))
+    horizon = holdout or horizon or model.cfg.horizon
+    last = last or 5 * horizon
+    n = panel.lengths
+    origin = np.array([n[i] - (holdout or 0) for i in chosen], dtype=np.int64)
+    if (origin < 2).any():
+        raise DataError(
+            f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
+        )
+    preds = forecast_at(model, panel, np.array(chosen, dtype=np.int64), origin, horizon)
+    plots = []
+    for k, i in enumerate(chosen):
+        hist_ds, hist_y = history_slice(panel, i, int(origin[k]), last)
+        fc_ds = future_dates(pd.Timestamp(hist_ds[-1]), panel.freq, horizon).to_numpy()
+        actual = panel.series(i)[origin[k] : origin[k] + horizon] if holdout else None
+        q = model.cfg.quantiles
+        plots.append(
+            SeriesPlot(
+                ids[i],
+                hist_ds,
+                hist_y,
+                fc_ds,
+                preds[k, :, q.index(0.5)],
+                preds[k, :, 0],
+                preds[k, :, -1],
+                actual,
+            )
+        )
+    q = model.cfg.quantiles
+    plot_series(plots, output, interval=f"{q[0]:g}–{q[-1]:g} quantile band")
+    return [ids[i] for i in chosen]
+
+
+def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int = 3) -> list[str]:
+    """Worst and best series of a backtest (by the model's MASE), last fold of each."""
+    from lstmcast.freq import future_dates
+    from lstmcast.plot import SeriesPlot, history_slice, plot_series
+
+    raw, panel = result.raw, result.panel
+    ranked = result.per_series.dropna(subset=["lstm_mase"]).sort_values("lstm_mase")
+    picks = list(ranked["unique_id"].tail(count)[::-1]) + list(ranked["unique_id"].head(count))
+    picks = list(dict.fromkeys(picks))
+    ids = panel.ids.astype(str)
+    plots = []
+    for uid in picks:
+        i = int(np.flatnonzero(ids == uid)[0])
+        rows = np.flatnonzero(raw["series"] == i)
+        w = rows[np.argmax(raw["origin"][rows])]
+        o = int(raw["origin"][w])
+        hist_ds, hist_y = history_slice(panel, i, o, 4 * raw["horizon"])
+        fc_ds = future_dates(pd.Timestamp(hist_ds[-1]), panel.freq, raw["horizon"]).to_numpy()
+        mase = float(
+            result.per_series.loc[result.per_series["unique_id"] == uid, "lstm_mase"].iloc[0]
+        )
+        rank = "worst" if uid in list(ranked["unique_id"].tail(count)) else "best"
+        p = raw["preds"][w]
+        mid = raw["quantiles"].index(0.5)
+        plots.append(
+            SeriesPlot(
+                uid,
+                hist_ds,
+                hist_y,
+                fc_ds,
+                p[:, mid],
+                p[:, 0],
+                p[:, -1],
+                raw["actual"][w],
+                note=f"{rank}, MASE {mase:.2f}",
+            )
+        )
+    q = raw["quantiles"]
+    plot_series(
+        plots,
+        output,
+        title="Backtest: worst and best series (last fold)",
+        interval=f"{q[0]:g}–{q[-1]:g} quantile band",
+    )
+    return picks

@@ -374,3 +374,133 @@ def info(
         else:
             for table in info_tables(header):
                 out.print(table)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Data file (default: the file the model was trained on).", show_default=False
+        ),
+    ] = None,
+    model: ModelPath = Path("model.lstmcast"),
+    folds: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Rolling origins per series; the last ends at the last observation."
+        ),
+    ] = 3,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Steps per fold (default: the trained horizon).")
+    ] = None,
+    step: Annotated[
+        int | None, typer.Option(min=1, help="Steps between origins (default: the horizon).")
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Seasonal period for MASE and seasonal naive (default: the model's)."
+        ),
+    ] = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit",
+            help="Retrain the model on each fold's past (slow, but never sees the future).",
+        ),
+    ] = False,
+    show: Annotated[
+        int, typer.Option(min=0, help="Show the N series with the worst model MASE.")
+    ] = 10,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
+        ),
+    ] = None,
+    plot_file: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    json_out: Json = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Backtest the model on rolling origins against naive, seasonal naive and drift.
+
+    Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
+    naive): above 0 the model beats seasonal naive.
+
+    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
+    """
+    with errors_handled(json_out, debug):
+        from lstmcast import api
+        from lstmcast.io import write_table
+        from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
+
+        with FoldProgress(enabled=not (quiet or json_out)) as progress:
+            result = api.evaluate(
+                model, data, folds, horizon, step, season, refit, device, callback=progress
+            )
+        if output is not None:
+            write_table(result.per_series, output)
+        if plot_file is not None:
+            api.plot_backtest(result, plot_file)
+        if json_out:
+            print_json({**result.summary, "per_series": _records(result.per_series)})
+        elif not quiet:
+            for table in evaluate_tables(result.summary, result.per_series, show):
+                out.print(table)
+            if result.summary["overlaps_training"]:
+                err.print("note: these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+                          "use --refit, or evaluate on data newer than the training file", markup=False)  # fmt: skip
+
+
+@app.command()
+def plot(
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Data file (default: the file the model was trained on).", show_default=False
+        ),
+    ] = None,
+    model: ModelPath = Path("model.lstmcast"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
+        "forecast.png"
+    ),
+    series: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--series", "-s", help="Series id to draw; repeat for several (default: the first 6)."
+        ),
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option(min=1, help="History steps to show (default: 5 horizons).")
+    ] = None,
+    holdout: Annotated[
+        int | None,
+        typer.Option(min=1, help="Forecast from N steps before the end and draw those actuals."),
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Draw history, forecast and interval band of some series to a PNG.
+
+    Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
+    """
+    with errors_handled(False, debug):
+        from lstmcast import api
+        from lstmcast.report import err
+
+        drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
+        if not quiet:
+            err.print(
+                f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",
+                markup=False,
+            )

@@ -107,3 +107,141 @@ def holdout_metrics(
         "skill_vs_seasonal_naive": skill,
         "beats_seasonal_naive": skill is not None and skill > 0,
     }
+
+
+def backtest_origins(
+    panel: Panel, folds: int, horizon: int, step: int, min_history: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rolling origins: fold k of K starts at n - horizon - (K - 1 - k) * step in every series.
+
+    Returns (series, origin, fold) for the windows whose history has at least `min_history`
+    points; the last fold ends exactly at each series' last observation.
+    """
+    n = panel.lengths.astype(np.int64)
+    fold = np.arange(folds)
+    origin = n[:, None] - horizon - (folds - 1 - fold[None, :]) * step  # (S, K)
+    ok = origin >= min_history
+    series = np.broadcast_to(np.arange(len(n))[:, None], origin.shape)
+    return series[ok], origin[ok], np.broadcast_to(fold[None, :], origin.shape)[ok]
+
+
+def backtest(
+    model,
+    panel: Panel,
+    folds: int = 3,
+    horizon: int | None = None,
+    step: int | None = None,
+    season: int | None = None,
+    refit=None,
+    callback=None,
+) -> dict:
+    """Rolling-origin backtest of `model` against naive, seasonal naive and drift.
+
+    Without `refit` the given model forecasts from every origin. With `refit` (a function
+    panel -> model), a fresh model is trained on each fold's past before forecasting it,
+    so no fold ever sees its own future.
+    Returns per-window scores, per-series means and the aggregate table.
+    """
+    from lstmcast.forecast import forecast_at
+
+    emit = callback or (lambda event, info: None)
+    horizon = horizon or model.cfg.horizon
+    step = step or horizon
+    season = season or model.cfg.season
+    series, origin, fold = backtest_origins(
+        panel, folds, horizon, step, min_history=max(2, season + 1)
+    )
+    if len(series) == 0:
+        from lstmcast.errors import DataError
+
+        raise DataError(
+            f"no series is long enough for {folds} folds of {horizon} steps (step {step})",
+            hint="pass fewer --folds, a smaller --horizon or --step",
+        )
+    quantiles = model.cfg.quantiles
+    preds = np.empty((len(series), horizon, len(quantiles)))
+    emit("start", {"total": folds})
+    for k in range(folds):
+        sel = np.flatnonzero(fold == k)
+        if len(sel):
+            fold_model = model
+            if refit is not None:
+                cut = panel.lengths.copy()
+                cut[series[sel]] = origin[sel]
+                fold_model = refit(panel.head(cut))
+            preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
+        emit("fold", {"fold": k + 1, "total": folds})
+    actual = window_actuals(panel, series, origin, horizon)
+    scale = mase_scales(panel, series, origin, season)
+    base = baseline_forecasts(panel, series, origin, horizon, season)
+    scores = {
+        "lstm": score_windows(
+            actual, preds[:, :, quantiles.index(0.5)], scale, preds[:, :, 0], preds[:, :, -1]
+        )
+    }
+    for name in BASELINES:
+        scores[name] = score_windows(actual, base[name], scale)
+    return {
+        "series": series,
+        "origin": origin,
+        "fold": fold,
+        "scores": scores,
+        "preds": preds,
+        "actual": actual,
+        "baselines": base,
+        "horizon": horizon,
+        "step": step,
+        "folds": folds,
+        "season": season,
+        "quantiles": quantiles,
+    }
+
+
+def per_series_table(panel: Panel, result: dict):
+    """One row per series: mean over its folds of each method's metrics, plus skill."""
+    import pandas as pd
+
+    rows = {"unique_id": panel.ids[result["series"]].astype(str)}
+    for method, scores in result["scores"].items():
+        for metric, values in scores.items():
+            rows[f"{method}_{metric}"] = values
+    frame = pd.DataFrame(rows).groupby("unique_id", sort=False).mean().reset_index()
+    frame.insert(
+        1,
+        "folds",
+        pd.Series(panel.ids[result["series"]].astype(str))
+        .value_counts(sort=False)
+        .reindex(frame["unique_id"])
+        .to_numpy(),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["skill"] = 1 - frame["lstm_mase"] / frame["seasonal_naive_mase"]
+    return frame
+
+
+def aggregate(frame) -> dict:
+    """Mean and median across series of each method's metrics, and the model's skill."""
+    methods = ["lstm", *BASELINES]
+    metrics_ = ["mae", "rmse", "smape", "mape", "mase", "coverage", "width"]
+    table = {}
+    for method in methods:
+        for how in ("mean", "median"):
+            row = {}
+            for metric in metrics_:
+                col = f"{method}_{metric}"
+                if col in frame:
+                    values = frame[col].to_numpy(dtype=float)
+                    values = values[np.isfinite(values)]
+                    row[metric] = (
+                        (float(values.mean()) if how == "mean" else float(np.median(values)))
+                        if len(values)
+                        else None
+                    )
+            table.setdefault(method, {})[how] = row
+    lstm, snaive = table["lstm"]["mean"]["mase"], table["seasonal_naive"]["mean"]["mase"]
+    skill = 1 - lstm / snaive if lstm is not None and snaive else None
+    return {
+        "methods": table,
+        "skill_vs_seasonal_naive": skill,
+        "beats_seasonal_naive": skill is not None and skill > 0,
+    }

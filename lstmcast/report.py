@@ -272,3 +272,91 @@ def info_tables(header: dict) -> list:
     if metrics.get("validation"):
         tables.append(validation_table(metrics["validation"], "Validation at training time"))
     return tables
+
+
+class FoldProgress:
+    """Backtest callback: a progress bar over folds on a terminal, silent otherwise."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.live = enabled and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        self.progress = None
+
+    def __enter__(self) -> FoldProgress:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]backtest[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("folds"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, event: str, info: dict) -> None:
+        if self.progress is None:
+            return
+        if event == "start":
+            self.task = self.progress.add_task("folds", total=info["total"])
+        elif event == "fold":
+            self.progress.update(self.task, completed=info["fold"])
+
+
+def evaluate_tables(summary: dict, per_series, show: int) -> list:
+    cols = ["mae", "rmse", "smape", "mase", "coverage", "width"]
+    tables = []
+    for how in ("mean", "median"):
+        rows = [
+            {"method": METHOD_NAMES[m], **summary["methods"][m][how]}
+            for m in ("lstm", "naive", "seasonal_naive", "drift")
+        ]
+        title = (
+            f"Backtest, {how} across {summary['series']:,} series: {summary['folds']} fold(s) × {summary['horizon']} steps, "
+            f"step {summary['step']}{', refit per fold' if summary['refit'] else ''}"
+        )
+        table = metrics_table(title, rows, cols)
+        if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
+            skill = summary["skill_vs_seasonal_naive"]
+            verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
+            table.caption = f"skill vs seasonal naive (1 - MASE ratio): {skill:+.3f}: the LSTM {verdict} seasonal naive"
+            table.caption_justify = "left"
+        tables.append(table)
+    if show and len(per_series):
+        worst = per_series.sort_values("lstm_mase", ascending=False, na_position="first").head(show)
+        table = Table(title=f"Worst {len(worst)} series by LSTM MASE", title_justify="left")
+        for c in (
+            "series",
+            "folds",
+            "LSTM MASE",
+            "s.naive MASE",
+            "skill",
+            "LSTM sMAPE",
+            "s.naive sMAPE",
+        ):
+            table.add_column(c, justify="left" if c == "series" else "right")
+        for r in worst.itertuples(index=False):
+            table.add_row(
+                str(r.unique_id),
+                str(r.folds),
+                fmt(r.lstm_mase),
+                fmt(r.seasonal_naive_mase),
+                fmt(r.skill),
+                fmt(r.lstm_smape),
+                fmt(r.seasonal_naive_smape),
+            )
+        tables.append(table)
+    return tables

@@ -64,6 +64,28 @@ class Panel:
     def series(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
+    def head(self, lengths: np.ndarray) -> Panel:
+        """A panel with each series cut to its first `lengths[i]` steps (a backtest's past)."""
+        lengths = np.minimum(np.asarray(lengths, dtype=np.int64), self.lengths)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        idx = np.repeat(self.offsets[:-1] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        step = pd.tseries.frequencies.to_offset(self.freq)
+        last = np.array(
+            [pd.Timestamp(f) + (n - 1) * step for f, n in zip(self.first, lengths, strict=True)],
+            dtype="datetime64[ns]",
+        )
+        return Panel(
+            self.ids,
+            self.values[idx],
+            offsets,
+            self.first,
+            last,
+            self.freq,
+            self.columns,
+            self.filled,
+            list(self.warnings),
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The panel as a long `unique_id, ds, y` table on its regular grid."""
         parts = [
