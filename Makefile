@@ -4,6 +4,7 @@ TORCH  ?= torch==2.13.0
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+M4_DIR ?= ../shared/benchmarks/m4_hourly
 
 .PHONY: demo test lint format bench clean
 
@@ -16,9 +17,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Train on the multi-series sample, then forecast the next 24 hours of every store.
 demo: $(STAMP)
-	$(BIN)/lstmcast inspect sample_data/prices.csv
 	$(BIN)/lstmcast inspect sample_data/stores.csv
+	$(BIN)/lstmcast train sample_data/stores.csv --model demo.lstmcast --time-budget 40
+	$(BIN)/lstmcast predict --model demo.lstmcast --output demo_forecast.csv
+	$(BIN)/lstmcast predict --model demo.lstmcast --format table
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -31,5 +35,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix lstmcast tests benchmarks
 	$(BIN)/ruff format lstmcast tests benchmarks
 
+# M4 Hourly accuracy of the default settings (about 5-15 minutes on 2 cores).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/m4_hourly.py $(M4_DIR)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo.lstmcast demo_forecast.csv

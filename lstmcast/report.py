@@ -193,12 +193,24 @@ def validation_table(validation: dict, title: str) -> Table:
     rows = [{"method": METHOD_NAMES.get(k, k), **v} for k, v in validation["methods"].items()]
     has_cov = any(r.get("coverage") is not None for r in rows)
     table = metrics_table(title, rows, METRIC_COLUMNS + (["coverage"] if has_cov else []))
-    skill = validation.get("skill_vs_seasonal_naive")
-    if skill is not None:
-        verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
-        table.caption = f"skill vs seasonal naive (1 - MASE ratio): {skill:+.3f}: the LSTM {verdict} seasonal naive"
-        table.caption_justify = "left"
+    lines = []
+    if has_cov:
+        lo, hi = validation["interval"]
+        lines.append(f"coverage: share of actuals inside the {lo:g}-{hi:g} quantile band")
+    lines.append(skill_line(validation.get("skill_vs_seasonal_naive")))
+    table.caption = "\n".join(line for line in lines if line)
+    table.caption_justify = "left"
     return table
+
+
+def skill_line(skill: float | None) -> str:
+    """The verdict under every metrics table: does the model beat seasonal naive?"""
+    if skill is None:
+        return ""
+    verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
+    return (
+        f"skill (1 - MASE / seasonal naive MASE): {skill:+.3f}, the LSTM {verdict} seasonal naive"
+    )
 
 
 def train_tables(summary: dict) -> list:
@@ -220,7 +232,7 @@ def train_tables(summary: dict) -> list:
         ),
     ]
     rows += [("warning", w) for w in summary["warnings"]]
-    title = f"Validation: last {v['horizon']} steps of each series ({v['windows']:,} windows), {v['interval'][0]:g}-{v['interval'][1]:g} interval"
+    title = f"Validation: last {v['horizon']} steps, {v['windows']:,} windows"
     return [kv_table("Trained", rows), validation_table(v, title)]
 
 
@@ -324,15 +336,12 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
             {"method": METHOD_NAMES[m], **summary["methods"][m][how]}
             for m in ("lstm", "naive", "seasonal_naive", "drift")
         ]
-        title = (
-            f"Backtest, {how} across {summary['series']:,} series: {summary['folds']} fold(s) × {summary['horizon']} steps, "
-            f"step {summary['step']}{', refit per fold' if summary['refit'] else ''}"
+        title = f"Backtest, {how} of {summary['series']:,} series" + (
+            ", refit per fold" if summary["refit"] else ""
         )
         table = metrics_table(title, rows, cols)
         if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
-            skill = summary["skill_vs_seasonal_naive"]
-            verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
-            table.caption = f"skill vs seasonal naive (1 - MASE ratio): {skill:+.3f}: the LSTM {verdict} seasonal naive"
+            table.caption = skill_line(summary["skill_vs_seasonal_naive"])
             table.caption_justify = "left"
         tables.append(table)
     if show and len(per_series):
