@@ -45,12 +45,12 @@ def infer_freq(ts: np.ndarray, series_starts: np.ndarray) -> str | None:
     if days in (2, 3, 4, 5, 6):
         return f"{int(days)}D"
     if days == 1:
-        weekday = dates.dayofweek
+        weekday = dates.day_of_week
         if not (weekday >= 5).any() and (step == 3 * DAY_NS).any():
             return "B"
         return "D"
     if days == 7:
-        anchor = np.bincount(dates.dayofweek, minlength=7).argmax()
+        anchor = np.bincount(dates.day_of_week, minlength=7).argmax()
         return f"W-{WEEKDAYS[anchor]}"
     if 28 <= days <= 31 or 89 <= days <= 92 or 365 <= days <= 366:
         starts = bool(dates.is_month_start.all())
@@ -84,7 +84,7 @@ def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
         return ns // step, np.ones(len(ts), dtype=bool)  # phase checked per series
     if name == "B":
         day = ns // DAY_NS
-        weekday = dates.dayofweek.to_numpy()
+        weekday = dates.day_of_week.to_numpy()
         # Count business days since the epoch: 5 per full week plus the weekdays before.
         week, dow = np.divmod(day + 3, 7)  # 1970-01-01 was a Thursday (dow 3 from Monday)
         return week * 5 + np.minimum(dow, 5), weekday < 5
@@ -92,7 +92,7 @@ def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     if name.startswith("W"):
         day = ns // DAY_NS
         anchor = WEEKDAYS.index(name.split("-")[1]) if "-" in name else 6
-        on = dates.dayofweek.to_numpy() == anchor
+        on = dates.day_of_week.to_numpy() == anchor
         return (day + 3 - anchor) // 7 // offset.n, on
     start = name.endswith("S") or "S-" in name
     on_day = np.asarray(dates.is_month_start if start else dates.is_month_end)

@@ -173,10 +173,11 @@ def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
 
 
 def _ambiguous(candidates: list[str], what: str) -> DataError:
-    pick = "Close" if "Close" in candidates else candidates[-1]
+    pick = next((c for c in candidates if c.lower() == "close"), candidates[-1])
+    several = [c for c in candidates if c.lower() != "volume"][:4]
     return DataError(
         f"{what}: candidates are {', '.join(candidates)}",
-        hint=f"pass --target {pick} for one series, or --target {','.join(candidates[:2])} for several (wide)",
+        hint=f"pass --target {pick} for one series, or --target {','.join(several)} for several (wide)",
     )
 
 
