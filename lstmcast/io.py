@@ -45,13 +45,13 @@ def table_format(path: Path, allowed: tuple[str, ...] = ("csv", "parquet")) -> s
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV (delimiter sniffed, UTF-8 with or without BOM) or Parquet file."""
     path = Path(path)
-    fmt = table_format(path)
     if not path.exists():
         raise DataError(
             f"{path}: no such file", hint="check the path (it is relative to the current folder)"
         )
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a file")
+    fmt = table_format(path)
     try:
         if fmt == "parquet":
             return _read_parquet(path)
@@ -84,7 +84,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
             ) from exc
     first_line = text.splitlines()[0] if text.splitlines() else ""
     sep = _sniff_separator(text, first_line)
-    df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True)
+    # Semicolon files come from locales that write decimal commas ("1,5"); a value written
+    # with a point still parses later, as text, through pd.to_numeric.
+    decimal = "," if sep == ";" else "."
+    df = pd.read_csv(path, sep=sep, decimal=decimal, encoding="utf-8-sig", skipinitialspace=True)
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise DataError(f"{path}: has a header but no data rows")

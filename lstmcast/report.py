@@ -207,10 +207,8 @@ def skill_line(skill: float | None) -> str:
     """The verdict under every metrics table: does the model beat seasonal naive?"""
     if skill is None:
         return ""
-    verdict = "beats" if skill > 0 else "[bold red]does NOT beat[/]"
-    return (
-        f"skill (1 - MASE / seasonal naive MASE): {skill:+.3f}, the LSTM {verdict} seasonal naive"
-    )
+    verdict = "the LSTM beats it" if skill > 0 else "[bold red]the LSTM does NOT beat it[/]"
+    return f"skill {skill:+.3f} vs seasonal naive (1 - MASE ratio): {verdict}"
 
 
 def train_tables(summary: dict) -> list:

@@ -14,7 +14,18 @@ from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_fre
 __all__ = ["Panel", "Columns", "resolve_columns", "build_panel", "MIN_LENGTH"]
 
 ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key")
-TIME_ALIASES = ("ds", "date", "datetime", "timestamp", "time", "date_time", "period")
+TIME_ALIASES = (
+    "ds",
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+    "date_time",
+    "period",
+    "year",
+    "month",
+    "week",
+)
 TARGET_ALIASES = ("y", "value", "target", "values")
 PRICE_COLUMNS = {"open", "high", "low", "close", "adj close", "adj_close", "volume"}
 MIN_LENGTH = 3  # fewer points cannot show a step, let alone a pattern
