@@ -1,6 +1,8 @@
-"""Point and interval forecast metrics and naive baselines, in plain numpy."""
+"""Forecast metrics and naive baselines in plain numpy, with the M4 competition's definitions."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -8,9 +10,11 @@ __all__ = [
     "mae",
     "rmse",
     "mape",
+    "count_zero_actuals",
     "smape",
     "mase",
     "mase_scale",
+    "mase_scales",
     "pinball",
     "coverage",
     "interval_width",
@@ -20,138 +24,206 @@ __all__ = [
     "naive2_forecast",
 ]
 
-
-def _reduce(values: np.ndarray):
-    """Mean over the last axis: a float for 1-D input, one value per row for 2-D."""
-    with np.errstate(invalid="ignore"):
-        out = (
-            np.nanmean(values, axis=-1) if values.shape[-1] else np.full(values.shape[:-1], np.nan)
-        )
-    return float(out) if np.ndim(out) == 0 else out
+# Every metric reduces over the last axis: a 1-D input (one horizon) gives a float, a 2-D
+# input (series x horizon) gives one value per row.
+Score = float | np.ndarray
 
 
-def mae(y_true: np.ndarray, y_pred: np.ndarray):
+def _pair(
+    a: np.ndarray, b: np.ndarray, names: str = "y_true, y_pred"
+) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
+    if a.ndim not in (1, 2):
+        raise ValueError(f"{names} must be 1-D (horizon) or 2-D (series x horizon), got {a.ndim}-D")
+    return a, b
+
+
+def _score(x: np.ndarray) -> Score:
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def _mean(terms: np.ndarray) -> Score:
+    return _score(terms.mean(axis=-1))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> Score:
     """Mean absolute error: mean |y - f|."""
-    return _reduce(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float)))
+    y, f = _pair(y_true, y_pred)
+    return _mean(np.abs(y - f))
 
 
-def rmse(y_true: np.ndarray, y_pred: np.ndarray):
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> Score:
     """Root mean squared error: sqrt(mean (y - f)^2)."""
-    mse = _reduce((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2)
-    return float(np.sqrt(mse)) if np.ndim(mse) == 0 else np.sqrt(mse)
+    y, f = _pair(y_true, y_pred)
+    return _score(np.sqrt(((y - f) ** 2).mean(axis=-1)))
 
 
-def mape(y_true: np.ndarray, y_pred: np.ndarray):
-    """Mean absolute percentage error in percent: mean 100 |y - f| / |y| over y != 0.
+def mape(y_true: np.ndarray, y_pred: np.ndarray) -> Score:
+    """Mean absolute percentage error, in percent: mean of 100 |y - f| / |y| over y != 0.
 
-    Zero actuals are skipped (never inf); a row whose actuals are all zero gives NaN.
+    Zero actuals are left out of the mean (so it is never inf); `count_zero_actuals` says how
+    many were left out. A row whose actuals are all zero has no defined MAPE: NaN.
     """
-    y, f = np.asarray(y_true, float), np.asarray(y_pred, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ape = np.where(y != 0, 100 * np.abs(y - f) / np.abs(y), np.nan)
-    return _reduce(ape)
+    y, f = _pair(y_true, y_pred)
+    nonzero = y != 0
+    safe_y = np.where(nonzero, y, 1.0)  # keeps the division quiet where y == 0
+    total = np.where(nonzero, 100 * np.abs(y - f) / np.abs(safe_y), 0.0).sum(axis=-1)
+    count = nonzero.sum(axis=-1)
+    return _score(np.where(count > 0, total / np.maximum(count, 1), np.nan))
 
 
-def smape(y_true: np.ndarray, y_pred: np.ndarray):
-    """Symmetric MAPE on the M4 scale (0-200): mean 200 |y - f| / (|y| + |f|); 0 where both are 0."""
-    y, f = np.asarray(y_true, float), np.asarray(y_pred, float)
+def count_zero_actuals(y_true: np.ndarray) -> int | np.ndarray:
+    """Number of actuals equal to 0, which `mape` skips: an int, or one count per row for 2-D."""
+    zeros = (np.asarray(y_true) == 0).sum(axis=-1)
+    return int(zeros) if np.ndim(zeros) == 0 else zeros
+
+
+def smape(y_true: np.ndarray, y_pred: np.ndarray) -> Score:
+    """Symmetric MAPE on the M4 scale 0-200: mean of 200 |y - f| / (|y| + |f|).
+
+    A step where both y and f are 0 is a perfect forecast and counts as 0, not NaN.
+    """
+    y, f = _pair(y_true, y_pred)
     denom = np.abs(y) + np.abs(f)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(denom > 0, 200 * np.abs(y - f) / denom, 0.0)
-    return _reduce(terms)
+    safe = np.where(denom > 0, denom, 1.0)
+    return _mean(np.where(denom > 0, 200 * np.abs(y - f) / safe, 0.0))
 
 
 def mase_scale(insample: np.ndarray, season: int = 1) -> float:
-    """MASE denominator: mean |y_t - y_{t-m}| over the in-sample values (m = 1 if too short)."""
-    x = np.asarray(insample, float)
-    m = season if len(x) > season else 1
+    """MASE denominator of one series: mean |y_t - y_{t-m}| over its in-sample values.
+
+    m = `season`, or 1 when the in-sample has fewer than m + 1 values. 0 for a constant
+    in-sample (then `mase` is NaN); NaN for a single value, which has no differences at all.
+    """
+    x = np.asarray(insample, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"insample must be one series (1-D), got shape {x.shape}")
+    m = season if season >= 1 and len(x) > season else 1
     if len(x) <= m:
         return float("nan")
-    return float(np.mean(np.abs(x[m:] - x[:-m])))
+    return float(np.abs(x[m:] - x[:-m]).mean())
 
 
-def mase(y_true: np.ndarray, y_pred: np.ndarray, scale):
-    """Mean absolute scaled error: mean |y - f| / scale; NaN where the scale is 0 (constant history)."""
-    err = mae(y_true, y_pred)
-    scale = np.asarray(scale, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(scale > 0, err / np.where(scale > 0, scale, 1), np.nan)
-    return float(out) if np.ndim(out) == 0 else out
+def mase_scales(insamples: Sequence[np.ndarray], season: int = 1) -> np.ndarray:
+    """`mase_scale` of each series, for the `scale` of a 2-D `mase`."""
+    return np.array([mase_scale(x, season) for x in insamples], dtype=np.float64)
 
 
-def pinball(y_true: np.ndarray, q_pred: np.ndarray, q: float):
-    """Mean quantile loss at level q: mean max(q (y - f), (q - 1)(y - f))."""
-    e = np.asarray(y_true, float) - np.asarray(q_pred, float)
-    return _reduce(np.maximum(q * e, (q - 1) * e))
+def mase(y_true: np.ndarray, y_pred: np.ndarray, scale: float | np.ndarray) -> Score:
+    """Mean absolute scaled error: mean |y - f| / scale, the scale from `mase_scale`.
+
+    For 2-D input `scale` holds one value per row. A scale of 0 (constant in-sample) or NaN
+    gives NaN rather than inf, so callers can count such series and leave them out.
+    """
+    err = np.asarray(mae(y_true, y_pred))
+    scale = np.asarray(scale, dtype=np.float64)
+    if scale.shape not in ((), err.shape):
+        raise ValueError(f"scale must be a number or one per series {err.shape}, got {scale.shape}")
+    usable = scale > 0  # False for 0 and for NaN
+    return _score(np.where(usable, err / np.where(usable, scale, 1.0), np.nan))
 
 
-def coverage(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray):
-    """Share of actuals inside [lower, upper]."""
-    y = np.asarray(y_true, float)
-    return _reduce(((y >= lower) & (y <= upper)).astype(float))
+def pinball(y_true: np.ndarray, q_pred: np.ndarray, q: float) -> Score:
+    """Mean pinball (quantile) loss at level q: mean of max(q (y - f), (q - 1) (y - f))."""
+    if not 0 < q < 1:
+        raise ValueError(f"quantile level q must lie strictly between 0 and 1, got {q}")
+    y, f = _pair(y_true, q_pred, "y_true, q_pred")
+    e = y - f
+    return _mean(np.maximum(q * e, (q - 1) * e))
 
 
-def interval_width(lower: np.ndarray, upper: np.ndarray):
-    """Mean width of the interval: mean (upper - lower)."""
-    return _reduce(np.asarray(upper, float) - np.asarray(lower, float))
+def coverage(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> Score:
+    """Share of actuals inside the closed interval: mean of [lower <= y <= upper]."""
+    y, lo = _pair(y_true, lower, "y_true, lower")
+    _, hi = _pair(y_true, upper, "y_true, upper")
+    return _mean(((y >= lo) & (y <= hi)).astype(np.float64))
+
+
+def interval_width(lower: np.ndarray, upper: np.ndarray) -> Score:
+    """Mean interval width: mean (upper - lower)."""
+    lo, hi = _pair(lower, upper, "lower, upper")
+    return _mean(hi - lo)
+
+
+def _history(history: np.ndarray) -> np.ndarray:
+    x = np.asarray(history, dtype=np.float64)
+    if x.ndim != 1 or len(x) == 0:
+        raise ValueError(f"history must be a non-empty 1-D series, got shape {x.shape}")
+    return x
 
 
 def naive_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
-    """Repeat the last value."""
-    return np.full(horizon, float(history[-1]))
+    """Naive (M4's Naive1): the last value, repeated: f_{n+h} = y_n."""
+    return np.full(horizon, _history(history)[-1])
 
 
 def seasonal_naive_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Repeat the last seasonal cycle (tiled past one season); naive when history < season."""
-    if season <= 1 or len(history) < season:
-        return naive_forecast(history, horizon)
-    cycle = np.asarray(history[-season:], float)
-    return np.resize(cycle, horizon)
+    """Seasonal naive: the last cycle, repeated: f_{n+h} = y_{n-m+((h-1) mod m)+1}.
+
+    Naive when m <= 1 or the history is shorter than one cycle.
+    """
+    x = _history(history)
+    if season <= 1 or len(x) < season:
+        return naive_forecast(x, horizon)
+    return np.resize(x[-season:], horizon)  # resize tiles the cycle
 
 
 def drift_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
-    """Last value plus the average step: y_n + h (y_n - y_1) / (n - 1)."""
-    n = len(history)
-    if n < 2:
-        return naive_forecast(history, horizon)
-    slope = (float(history[-1]) - float(history[0])) / (n - 1)
-    return float(history[-1]) + slope * np.arange(1, horizon + 1)
+    """Drift: the line through the first and last values: f_{n+h} = y_n + h (y_n - y_1) / (n - 1).
+
+    Naive for a single value.
+    """
+    x = _history(history)
+    if len(x) == 1:
+        return naive_forecast(x, horizon)
+    slope = (x[-1] - x[0]) / (len(x) - 1)
+    return x[-1] + slope * np.arange(1, horizon + 1)
 
 
 def _acf(x: np.ndarray, k: int) -> float:
-    mean = x.mean()
-    denom = np.sum((x - mean) ** 2)
-    return float(np.sum((x[:-k] - mean) * (x[k:] - mean)) / denom) if denom > 0 else 0.0
+    """Autocorrelation at lag k as the M4 code has it: sum (x_t - mean)(x_{t+k} - mean) / sum (x - mean)^2."""
+    d = x - x.mean()
+    return float(np.dot(d[:-k], d[k:]) / np.dot(d, d))
 
 
 def _is_seasonal(x: np.ndarray, m: int) -> bool:
-    """The M4 organisers' 90 % test: |acf_m| > 1.645 sqrt((1 + 2 sum_{k<m} acf_k^2) / n)."""
-    acfs = np.array([_acf(x, k) for k in range(1, m + 1)])
-    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acfs[:-1] ** 2)) / len(x))
-    return abs(acfs[-1]) > limit
+    """M4's 90 % seasonality test: |acf_m| > 1.645 sqrt((1 + 2 sum_{k=1}^{m-1} acf_k^2) / n)."""
+    if np.all(x == x[0]):
+        return False  # a constant series has no autocorrelation to test
+    acf = np.array([_acf(x, k) for k in range(1, m + 1)])
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / len(x))
+    return bool(abs(acf[-1]) > limit)
 
 
 def _seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
-    """Classical multiplicative decomposition: mean ratio of data to its centred MA, per position."""
-    if m % 2 == 0:
-        ma = np.convolve(x, np.r_[0.5, np.ones(m - 1), 0.5] / m, mode="valid")  # 2 x m MA
-    else:
-        ma = np.convolve(x, np.ones(m) / m, mode="valid")
-    half = (len(x) - len(ma)) // 2
+    """Classical multiplicative decomposition (R's `decompose`): the m seasonal indices.
+
+    Trend: centred moving average of order m (2 x m for even m). Index of each position in
+    the cycle: mean of data / trend there, normalised so the m indices average to 1.
+    """
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    trend = np.convolve(x, weights, mode="valid")  # (n - len(weights) + 1,), centred on x[half:]
+    half = (len(weights) - 1) // 2
     ratio = np.full(len(x), np.nan)
-    ratio[half : half + len(ma)] = x[half : half + len(ma)] / ma
+    ratio[half : half + len(trend)] = x[half : half + len(trend)] / trend
+    # Position 0 is the first observation; every position has at least two ratios as n >= 3m.
     idx = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
-    return idx * m / idx.sum()
+    return idx / idx.mean()
 
 
 def naive2_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """M4 Naive2: naive on seasonally adjusted data, reseasonalised (when the 90 % test says seasonal)."""
-    x = np.asarray(history, float)
-    n = len(x)
-    if season <= 1 or n < 3 * season or not _is_seasonal(x, season):
+    """M4's Naive2: naive on the seasonally adjusted series, then reseasonalised.
+
+    f_{n+h} = y_n / s(n) * s(n + h), with s(t) the multiplicative seasonal index of t's place in
+    the cycle, when the series passes the 90 % seasonality test at lag m. Plain naive when it does not,
+    when m <= 1, when n < 3m, or when some value is <= 0 (multiplicative indices need y > 0).
+    """
+    x = _history(history)
+    n, m = len(x), season
+    if m <= 1 or n < 3 * m or np.any(x <= 0) or not _is_seasonal(x, m):
         return naive_forecast(x, horizon)
-    idx = _seasonal_indices(x, season)
-    position = np.arange(n) % season
-    adjusted = x / idx[position]
-    future = np.arange(n, n + horizon) % season
-    return adjusted[-1] * idx[future]
+    idx = _seasonal_indices(x, m)
+    level = x[-1] / idx[(n - 1) % m]
+    return level * idx[np.arange(n, n + horizon) % m]

@@ -1,0 +1,199 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from lstmcast import metrics
+
+# --- point metrics ---------------------------------------------------------------------
+
+
+def test_mae_and_rmse_1d():
+    y, f = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 5.0])
+    # errors -1, 0, -2
+    assert metrics.mae(y, f) == pytest.approx(1.0)  # (1 + 0 + 2) / 3
+    assert metrics.rmse(y, f) == pytest.approx(np.sqrt(5 / 3))  # sqrt((1 + 0 + 4) / 3)
+    assert isinstance(metrics.mae(y, f), float)
+
+
+def test_mae_and_rmse_2d_give_one_value_per_row():
+    y = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    f = np.array([[2.0, 2.0, 5.0], [3.0, -3.0, 0.0]])
+    # row 2: errors -3, 3, 0
+    np.testing.assert_allclose(metrics.mae(y, f), [1.0, 2.0])  # (3 + 3 + 0) / 3
+    np.testing.assert_allclose(metrics.rmse(y, f), [np.sqrt(5 / 3), np.sqrt(6)])  # sqrt(18 / 3)
+
+
+def test_mape_skips_zero_actuals():
+    y, f = np.array([100.0, 200.0, 0.0, 50.0]), np.array([110.0, 150.0, 5.0, 50.0])
+    # 10 %, 25 %, skipped, 0 % -> 35 / 3
+    assert metrics.mape(y, f) == pytest.approx(35 / 3)
+    assert metrics.count_zero_actuals(y) == 1
+
+
+def test_mape_all_zero_row_is_nan_without_warnings():
+    y = np.array([[100.0, 0.0], [0.0, 0.0]])
+    f = np.array([[90.0, 7.0], [1.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = metrics.mape(y, f)
+    # row 1: 10 % (the zero skipped); row 2: nothing left to average
+    assert out[0] == pytest.approx(10.0)
+    assert np.isnan(out[1])
+    assert not np.isinf(out).any()
+    np.testing.assert_array_equal(metrics.count_zero_actuals(y), [1, 2])
+
+
+def test_smape_m4_scale_and_both_zero_terms():
+    y, f = np.array([100.0, 0.0, 0.0]), np.array([50.0, 0.0, 10.0])
+    # 200 * 50 / 150 = 66.667; both zero -> 0; 200 * 10 / 10 = 200 -> 266.667 / 3
+    assert metrics.smape(y, f) == pytest.approx((200 * 50 / 150 + 0 + 200) / 3)
+    assert metrics.smape(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_smape_2d():
+    y = np.array([[100.0, 100.0], [10.0, 30.0]])
+    f = np.array([[100.0, 300.0], [30.0, 10.0]])
+    # row 1: 0 and 200 * 200 / 400 = 100 -> 50; row 2: 200 * 20 / 40 = 100 twice -> 100
+    np.testing.assert_allclose(metrics.smape(y, f), [50.0, 100.0])
+
+
+def test_mismatched_shapes_are_an_error():
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.mae(np.ones(3), np.ones(4))
+
+
+# --- MASE ------------------------------------------------------------------------------
+
+
+def test_mase_scale():
+    x = np.array([1.0, 3.0, 2.0, 6.0, 4.0])
+    assert metrics.mase_scale(x, 2) == pytest.approx(2.0)  # |2-1|, |6-3|, |4-2| -> 6 / 3
+    assert metrics.mase_scale(x, 1) == pytest.approx(2.25)  # 2, 1, 4, 2 -> 9 / 4
+    # shorter than m + 1: m falls back to 1, so |3 - 1| = 2
+    assert metrics.mase_scale(np.array([1.0, 3.0]), 2) == pytest.approx(2.0)
+    assert np.isnan(metrics.mase_scale(np.array([5.0]), 2))  # no differences at all
+    np.testing.assert_allclose(metrics.mase_scales([x, np.array([1.0, 3.0])], 2), [2.0, 2.0])
+
+
+def test_mase():
+    y, f = np.array([10.0, 12.0]), np.array([11.0, 10.0])
+    # MAE = (1 + 2) / 2 = 1.5, scale 2 -> 0.75
+    assert metrics.mase(y, f, 2.0) == pytest.approx(0.75)
+
+
+def test_mase_constant_insample_is_nan_not_inf():
+    scale = metrics.mase_scale(np.full(10, 7.0), 2)
+    assert scale == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = metrics.mase(np.array([7.0, 8.0]), np.array([7.0, 7.0]), scale)
+    assert np.isnan(out)
+
+
+def test_mase_2d_uses_one_scale_per_row():
+    y = np.array([[10.0, 12.0], [7.0, 8.0]])
+    f = np.array([[11.0, 10.0], [7.0, 7.0]])
+    out = metrics.mase(y, f, np.array([2.0, 0.0]))
+    assert out[0] == pytest.approx(0.75)  # as above
+    assert np.isnan(out[1])  # constant in-sample
+
+
+# --- quantiles and intervals -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # e = y - f = [2, -3]; loss = max(q e, (q - 1) e)
+        (0.1, (0.2 + 2.7) / 2),  # max(0.2, -1.8), max(-0.3, 2.7)
+        (0.5, (1.0 + 1.5) / 2),  # half the absolute error
+        (0.9, (1.8 + 0.3) / 2),  # max(1.8, -0.2), max(-2.7, 0.3)
+    ],
+)
+def test_pinball(q, expected):
+    assert metrics.pinball(np.array([10.0, 10.0]), np.array([8.0, 13.0]), q) == pytest.approx(
+        expected
+    )
+
+
+def test_coverage_and_width():
+    y = np.array([1.0, 5.0, 10.0, 3.0])
+    lo = np.array([0.0, 5.0, 0.0, 4.0])
+    hi = np.array([2.0, 6.0, 9.0, 8.0])
+    # inside, on the lower edge (counts), above, below -> 2 / 4
+    assert metrics.coverage(y, lo, hi) == pytest.approx(0.5)
+    assert metrics.interval_width(lo, hi) == pytest.approx(4.0)  # (2 + 1 + 9 + 4) / 4
+
+
+def test_coverage_and_width_2d():
+    y = np.array([[1.0, 5.0], [10.0, 3.0]])
+    lo = np.array([[0.0, 5.0], [0.0, 4.0]])
+    hi = np.array([[2.0, 6.0], [9.0, 8.0]])
+    np.testing.assert_allclose(metrics.coverage(y, lo, hi), [1.0, 0.0])
+    np.testing.assert_allclose(metrics.interval_width(lo, hi), [1.5, 6.5])  # (2+1)/2, (9+4)/2
+
+
+# --- baselines -------------------------------------------------------------------------
+
+
+def test_naive():
+    np.testing.assert_array_equal(metrics.naive_forecast(np.array([3, 1, 4]), 3), [4.0, 4.0, 4.0])
+
+
+def test_seasonal_naive_tiles_the_last_cycle():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    # last cycle of 2 is [4, 5], repeated over 5 steps
+    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(x, 5, 2), [4, 5, 4, 5, 4])
+    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(x, 2, 3), [3, 4])
+
+
+def test_seasonal_naive_falls_back_to_naive():
+    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(np.array([1, 2]), 2, 3), [2, 2])
+    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(np.array([1, 2]), 2, 1), [2, 2])
+
+
+def test_drift():
+    # slope (7 - 1) / 2 = 3 -> 7 + 3, 7 + 6
+    np.testing.assert_allclose(metrics.drift_forecast(np.array([1.0, 3.0, 7.0]), 2), [10, 13])
+    np.testing.assert_array_equal(metrics.drift_forecast(np.array([5.0]), 2), [5, 5])
+
+
+def test_empty_history_is_an_error():
+    with pytest.raises(ValueError, match="non-empty"):
+        metrics.naive_forecast(np.array([]), 3)
+
+
+def test_naive2_on_a_non_seasonal_series_is_naive():
+    x = 50 + np.random.default_rng(0).normal(size=60)  # white noise: no lag-12 autocorrelation
+    assert not metrics._is_seasonal(x, 12)
+    naive = metrics.naive_forecast(x, 8)
+    np.testing.assert_array_equal(metrics.naive2_forecast(x, 8, 12), naive)
+    np.testing.assert_array_equal(metrics.naive2_forecast(x, 8, 1), naive)  # m <= 1
+    np.testing.assert_array_equal(
+        metrics.naive2_forecast(x[:30], 8, 12), np.full(8, x[29])
+    )  # n < 3m
+
+
+def test_naive2_on_a_pure_multiplicative_season_repeats_it():
+    s = np.array([0.5, 1.0, 1.5, 1.0])
+    x = 100 * np.tile(s, 6)  # 24 points, constant level 100
+    # the 2x4 MA of one full cycle is 100 everywhere, so the indices are s exactly,
+    # the adjusted series is 100 and the forecast continues the cycle from position 0
+    np.testing.assert_allclose(metrics.naive2_forecast(x, 6, 4), [50, 100, 150, 100, 50, 100])
+
+
+def test_naive2_follows_the_season_of_a_trending_series():
+    s = np.array([0.5, 1.0, 1.5, 1.0])
+    t = np.arange(26)
+    x = (100 + 2 * t) * s[t % 4]  # ends mid-cycle: the next point is at position 26 % 4 = 2
+    f = metrics.naive2_forecast(x, 4, 4)
+    np.testing.assert_allclose(f / f.mean(), s[np.arange(26, 30) % 4], rtol=0.02)
+    assert f.argmax() == 0  # position 2, the peak of the cycle
+
+
+def test_naive2_is_naive_where_multiplicative_indices_are_undefined():
+    s = np.array([0.0, 1.0, 1.5, 1.0])  # a zero in every cycle
+    x = 100 * np.tile(s, 6)
+    np.testing.assert_array_equal(metrics.naive2_forecast(x, 3, 4), [100, 100, 100])
+    np.testing.assert_array_equal(metrics.naive2_forecast(np.full(24, 3.0), 3, 4), [3, 3, 3])
