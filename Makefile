@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # Train on the multi-series sample, then forecast the next 24 hours of every store.
 demo: $(STAMP)
 	$(BIN)/lstmcast inspect sample_data/stores.csv
-	$(BIN)/lstmcast train sample_data/stores.csv --model demo.lstmcast --time-budget 40
+	$(BIN)/lstmcast train sample_data/stores.csv --model demo.lstmcast --time-budget 30
 	$(BIN)/lstmcast predict --model demo.lstmcast --output demo_forecast.csv
 	$(BIN)/lstmcast predict --model demo.lstmcast --format table
 
