@@ -229,7 +229,8 @@ def train(
     val_size: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Steps held out at the end of each series (default: the horizon)."
+            min=1,
+            help="Steps held out at the end of each series (default: 1-4 horizons, about 64 windows in all).",
         ),
     ] = None,
     seed: Annotated[

@@ -48,6 +48,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     patience: int = 6  # epochs without validation improvement before stopping
     windows_per_epoch: int = 25_600  # 100 steps of 256: an epoch means the same on 1k or 10M rows
-    val_size: int | None = None  # steps held out at the end of each series; default: the horizon
+    val_size: int | None = (
+        None  # steps held out per series; default: 1-4 horizons (windows.default_val_size)
+    )
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps

@@ -230,7 +230,7 @@ def train_tables(summary: dict) -> list:
         ),
     ]
     rows += [("warning", w) for w in summary["warnings"]]
-    title = f"Validation: last {v['horizon']} steps, {v['windows']:,} windows"
+    title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
     return [kv_table("Trained", rows), validation_table(v, title)]
 
 

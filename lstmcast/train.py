@@ -18,7 +18,7 @@ from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import grid_ordinals
 from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
 from lstmcast.schema import Panel
-from lstmcast.windows import WindowIndex, build_index
+from lstmcast.windows import WindowIndex, build_index, default_val_size
 
 __all__ = [
     "resolve_model_config",
@@ -47,7 +47,12 @@ def resolve_model_config(
     """
     season = cfg.season or panel.season
     horizon = cfg.horizon or (season if season >= 4 else 4)
-    val = horizon if val_size is None else val_size
+    val = default_val_size(panel, horizon) if val_size is None else val_size
+    if val < horizon:
+        raise UsageError(
+            f"--val-size {val} is shorter than the horizon {horizon}",
+            hint="validation needs at least one whole horizon",
+        )
     lookback = cfg.lookback
     if lookback is None:
         lookback = max(7 * season, 3 * horizon) if season > 1 else 3 * horizon
@@ -124,7 +129,9 @@ def fit(
     emit = callback or (lambda event, info: None)
     started = time.perf_counter()
     cfg = model_cfg
-    index = build_index(panel, cfg.lookback, cfg.horizon, train_cfg.val_size)
+    index = build_index(
+        panel, cfg.lookback, cfg.horizon, train_cfg.val_size or default_val_size(panel, cfg.horizon)
+    )
     if index.n_train == 0:
         n = panel.lengths
         raise DataError(

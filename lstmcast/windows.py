@@ -13,7 +13,7 @@ import numpy as np
 
 from lstmcast.schema import Panel
 
-__all__ = ["WindowIndex", "build_index"]
+__all__ = ["WindowIndex", "build_index", "default_val_size"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,19 @@ class WindowIndex:
         series = np.searchsorted(cum, k, side="right")
         origin = self.train_first[series] + (k - (cum[series] - self.train_count[series]))
         return series, origin
+
+
+def default_val_size(panel: Panel, horizon: int) -> int:
+    """Steps held out per series: enough horizons for about 64 validation windows in all.
+
+    One window per series is plenty for hundreds of series; a single series gets up to four
+    so that early stopping does not hinge on one stretch of noise. Never more than a fifth
+    of the median series.
+    """
+    k = min(4, -(-64 // panel.n_series))
+    while k > 1 and k * horizon > 0.2 * np.median(panel.lengths):
+        k -= 1
+    return k * horizon
 
 
 def build_index(
