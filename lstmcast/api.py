@@ -13,9 +13,9 @@ import pandas as pd
 
 from lstmcast import __version__
 from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
-from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import DataError, ModelFileError
-from lstmcast.io import read_table
+from lstmcast.io import check_writable, read_table
 from lstmcast.schema import Panel, build_panel
 
 __all__ = [
@@ -31,7 +31,8 @@ __all__ = [
 
 def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
     """Read a data file and validate it into a Panel."""
-    return build_panel(read_table(path), spec)
+    ids = ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
+    return build_panel(read_table(path, text_columns=ids), spec)
 
 
 @dataclass
@@ -67,9 +68,10 @@ def train(
     from lstmcast.evaluate import holdout_metrics
     from lstmcast.train import fit, resolve_model_config
 
+    check_writable(model_path)  # fail now, not after minutes of training
     panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
-    result = fit(panel, cfg, train_cfg, callback)
+    result = fit(panel, cfg, train_cfg, callback, explicit_lookback=model_cfg.lookback is not None)
     warnings = list(panel.warnings)
     short = result.index.too_short()
     if len(short):
@@ -140,6 +142,16 @@ def _save_model(
     save_artifact(path, header, tensors)
 
 
+def _check_sections(header: dict, path, sections: tuple[str, ...] = ("model", "data")) -> dict:
+    missing = [k for k in sections if not isinstance(header.get(k), dict)]
+    if missing:
+        raise ModelFileError(
+            f"{path}: the model file does not match this lstmcast version's model (no '{missing[0]}' section)",
+            hint="retrain with lstmcast train",
+        )
+    return header
+
+
 def load_model(path: str | os.PathLike, device: str = "cpu"):
     """Rebuild the trained LSTMForecaster from a model file: (model, header)."""
     import torch
@@ -148,6 +160,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     from lstmcast.train import resolve_device
 
     header, tensors = load_artifact(path)
+    _check_sections(header, path, ("model",))
     try:
         m = header["model"]
         cfg = ModelConfig(**{**m, "quantiles": tuple(m["quantiles"])})
@@ -171,7 +184,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
 def model_info(path: str | os.PathLike) -> dict:
     """The model file's header (config, data schema, training metrics) without loading weights."""
     header, _ = read_header(path)
-    header = dict(header)
+    header = dict(_check_sections(header, path))
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
@@ -199,7 +212,7 @@ def predict(
     from lstmcast.forecast import forecast_frame, forecast_panel
 
     model, header = load_model(model_path, device)
-    meta = header["data"]
+    meta = _check_sections(header, model_path)["data"]
     data = Path(data) if data is not None else Path(meta["path"])
     if not data.exists() and data == Path(meta["path"]):
         raise DataError(
@@ -260,7 +273,11 @@ def evaluate(
     from lstmcast.evaluate import aggregate, backtest, per_series_table
 
     model, header = load_model(model_path, device)
-    data = Path(data) if data is not None else Path(header["data"]["path"])
+    data = (
+        Path(data)
+        if data is not None
+        else Path(_check_sections(header, model_path)["data"]["path"])
+    )
     panel = load_panel(data, _spec_from_header(header))
     refit_fn = None
     if refit:
@@ -288,6 +305,10 @@ def evaluate(
             "refit": refit,
             "series": int(per_series.shape[0]),
             "windows": int(len(raw["series"])),
+            "folds_per_series": {
+                "min": int(per_series["folds"].min()),
+                "max": int(per_series["folds"].max()),
+            },
             "overlaps_training": overlap,
         }
     )
@@ -295,11 +316,14 @@ def evaluate(
 
 
 def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> bool:
-    """True when some backtest window lies inside the data the model was trained on."""
-    step = pd.tseries.frequencies.to_offset(panel.freq)
-    first = np.argmin(raw["origin"])
-    s, o = int(raw["series"][first]), int(raw["origin"][first])
-    return pd.Timestamp(panel.first[s]) + o * step <= trained_until
+    """True when some backtest window starts inside the data the model was trained on."""
+    from lstmcast.freq import grid_ordinals
+
+    first, _ = grid_ordinals(panel.first, panel.freq)
+    until, _ = grid_ordinals(
+        np.array([trained_until.to_datetime64()], dtype="datetime64[ns]"), panel.freq
+    )
+    return bool(((first[raw["series"]] + raw["origin"]) <= until[0]).any())
 
 
 def plot(
@@ -318,7 +342,11 @@ def plot(
     from lstmcast.plot import SeriesPlot, history_slice, plot_series
 
     model, header = load_model(model_path, device)
-    data = Path(data) if data is not None else Path(header["data"]["path"])
+    data = (
+        Path(data)
+        if data is not None
+        else Path(_check_sections(header, model_path)["data"]["path"])
+    )
     panel = load_panel(data, _spec_from_header(header))
     ids = list(panel.ids.astype(str))
     if series:

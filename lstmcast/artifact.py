@@ -31,7 +31,7 @@ def save_artifact(path: str | os.PathLike, header: dict, tensors: dict[str, np.n
     """Write header and tensors to `path` atomically (temp file, fsync, rename)."""
     manifest, chunks, offset = {}, [], 0
     for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array)  # ascontiguousarray would turn a 0-d array into shape (1,)
         dtype = str(array.dtype)
         if dtype not in DTYPES:
             raise TypeError(f"tensor {name}: unsupported dtype {dtype}")
@@ -97,7 +97,11 @@ def read_header(path: str | os.PathLike) -> tuple[dict, int]:
         header = json.loads(head.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: corrupt model file header") from exc
-    if not isinstance(header, dict) or "tensors" not in header or "payload_sha256" not in header:
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("tensors"), dict)
+        or "payload_sha256" not in header
+    ):
         raise ModelFileError(f"{path}: corrupt model file header")
     return header, len(MAGIC) + 12 + head_len
 
@@ -121,7 +125,7 @@ def load_artifact(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]
             tensors[name] = (
                 np.frombuffer(raw, dtype=dtype).reshape(t["shape"]).astype(DTYPES[t["dtype"]])
             )
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ModelFileError(f"{path}: corrupt tensor table in the model file") from exc
     return header, tensors
 

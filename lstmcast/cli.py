@@ -150,11 +150,10 @@ def inspect(
     Example: lstmcast inspect sample_data/prices.csv
     """
     with errors_handled(json_out, debug):
-        from lstmcast.io import read_table
+        from lstmcast.api import load_panel
         from lstmcast.report import inspect_table, out, print_json
-        from lstmcast.schema import build_panel
 
-        panel = build_panel(read_table(data), _spec(time_col, target, id_col, freq, max_gap))
+        panel = load_panel(data, _spec(time_col, target, id_col, freq, max_gap))
         summary = panel.summary()
         if json_out:
             print_json({"file": str(data), **summary})
@@ -317,11 +316,13 @@ def predict(
     with errors_handled(json_out, debug):
         from lstmcast import api
         from lstmcast.errors import UsageError
-        from lstmcast.io import write_table
+        from lstmcast.io import check_writable, write_table
         from lstmcast.report import err, forecast_table, out, print_json
 
         if fmt not in ("table", "csv", "json"):
             raise UsageError(f"--format {fmt}: expected table, csv or json")
+        if output is not None:
+            check_writable(output)
         result = api.predict(model, data, horizon, device, max_gap)
         if output is not None:
             write_table(result.forecast, output)
@@ -438,9 +439,12 @@ def evaluate(
     """
     with errors_handled(json_out, debug):
         from lstmcast import api
-        from lstmcast.io import write_table
+        from lstmcast.io import check_writable, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
+        for path in (output, plot_file):
+            if path is not None:
+                check_writable(path)
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, callback=progress

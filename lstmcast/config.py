@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DataSpec", "ModelConfig", "TrainConfig", "DEFAULT_QUANTILES"]
+__all__ = ["DataSpec", "ModelConfig", "TrainConfig", "DEFAULT_QUANTILES", "ID_ALIASES"]
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # an 80 % interval around the median
+# Column names taken as the series id of a long file (any case); read as text, never parsed.
+ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key")
 
 
 @dataclass(frozen=True)

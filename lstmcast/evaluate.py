@@ -166,9 +166,10 @@ def backtest(
         if len(sel):
             fold_model = model
             if refit is not None:
-                cut = panel.lengths.copy()
-                cut[series[sel]] = origin[sel]
-                fold_model = refit(panel.head(cut))
+                # Every series is cut at its own fold-k origin, also those too short to be
+                # scored in this fold, so no series leaks its future into the refit model.
+                cut = panel.lengths - horizon - (folds - 1 - k) * step
+                fold_model = refit(panel.head(np.maximum(cut, 1)))
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
     actual = window_actuals(panel, series, origin, horizon)

@@ -78,7 +78,7 @@ def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     offset = pd.tseries.frequencies.to_offset(freq)
     dates = pd.DatetimeIndex(ts)
     ns = ts.view("int64")
-    name = offset.name
+    name = offset.rule_code
     if _fixed_step(offset):
         step = pd.Timedelta(offset).value
         return ns // step, np.ones(len(ts), dtype=bool)  # phase checked per series
@@ -112,7 +112,7 @@ def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
 def _fixed_step(offset: pd.DateOffset) -> bool:
     # pandas 3 made "D" a calendar day rather than a Tick; both are fixed steps here
     # because lstmcast parses time zones into naive UTC (no daylight-saving jumps).
-    return isinstance(offset, pd.offsets.Tick) or offset.name == "D"
+    return isinstance(offset, pd.offsets.Tick) or offset.rule_code == "D"
 
 
 def fixed_step_ns(freq: str) -> int | None:
@@ -129,7 +129,7 @@ def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 def season_length(freq: str) -> int:
     """The main seasonal period, in steps, of a frequency: 24 for hourly, 7 for daily, 12 monthly."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    name = offset.name
+    name = offset.rule_code
     if _fixed_step(offset):
         step = pd.Timedelta(offset)
         if step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):

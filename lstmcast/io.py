@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstmcast.config import ID_ALIASES
 from lstmcast.errors import DataError, OutputError
 
-__all__ = ["read_table", "write_table", "atomic_write", "table_format"]
+__all__ = ["read_table", "write_table", "atomic_write", "table_format", "check_writable"]
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -42,8 +43,18 @@ def table_format(path: Path, allowed: tuple[str, ...] = ("csv", "parquet")) -> s
     return fmt
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV (delimiter sniffed, UTF-8 with or without BOM) or Parquet file."""
+# pandas' default missing-value strings, applied to every column except id columns, where
+# "NA" is Namibia or North America and "007" must stay "007".
+NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]  # fmt: skip
+
+
+def read_table(path: str | os.PathLike, text_columns: tuple[str, ...] = ID_ALIASES) -> pd.DataFrame:
+    """Read a CSV (delimiter sniffed, UTF-8 with or without BOM) or Parquet file.
+
+    CSV columns named in `text_columns` (any case; by default the id aliases) are read
+    verbatim as text: "007" stays "007" and "NA" is an id, not a missing value.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(
@@ -55,7 +66,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     try:
         if fmt == "parquet":
             return _read_parquet(path)
-        return _read_csv(path)
+        return _read_csv(path, text_columns)
     except DataError:
         raise
     except PermissionError as exc:
@@ -64,7 +75,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}") from exc
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     with open(path, "rb") as fh:
         head = fh.read(64 * 1024)
     if not head.strip():
@@ -87,7 +98,19 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # Semicolon files come from locales that write decimal commas ("1,5"); a value written
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
-    df = pd.read_csv(path, sep=sep, decimal=decimal, encoding="utf-8-sig", skipinitialspace=True)
+    header = next(csv.reader([first_line], delimiter=sep), [])
+    wanted = {c.lower() for c in text_columns}
+    text = [c for c in header if c.strip().lower() in wanted]
+    df = pd.read_csv(
+        path,
+        sep=sep,
+        decimal=decimal,
+        encoding="utf-8-sig",
+        skipinitialspace=True,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=not text,
+        na_values={c: NA_STRINGS for c in header if c not in text} if text else None,
+    )
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise DataError(f"{path}: has a header but no data rows")
@@ -178,8 +201,22 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
     }.get(exc.errno, exc.strerror or str(exc))
     return OutputError(
         f"cannot write {path}: {reason}",
-        hint="nothing was changed; choose another --output path or free space",
+        hint="nothing was changed; check that the folder exists and is writable, or write elsewhere",
     )
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail early (before minutes of work) when `path` cannot be created in its folder."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise _output_error(path, FileNotFoundError(errno.ENOENT, "no such folder"))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _output_error(path, PermissionError(errno.EACCES, "permission denied"))
+    if path.is_dir():
+        raise OutputError(
+            f"cannot write {path}: it is a folder", hint="name a file, e.g. model.lstmcast"
+        )
 
 
 def _umask() -> int:

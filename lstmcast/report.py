@@ -342,6 +342,11 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
             table.caption = skill_line(summary["skill_vs_seasonal_naive"])
             table.caption_justify = "left"
         tables.append(table)
+    fps = summary.get("folds_per_series")
+    if fps and fps["min"] < summary["folds"]:
+        tables[
+            0
+        ].caption += f"\nsome series are too short for {summary['folds']} folds: {fps['min']} to {fps['max']} per series"
     if show and len(per_series):
         worst = per_series.sort_values("lstm_mase", ascending=False, na_position="first").head(show)
         table = Table(title=f"Worst {len(worst)} series by LSTM MASE", title_justify="left")

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmcast.config import DataSpec
+from lstmcast.config import ID_ALIASES, DataSpec
 from lstmcast.errors import DataError, UsageError
 from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_freq, season_length
 
 __all__ = ["Panel", "Columns", "resolve_columns", "build_panel", "MIN_LENGTH"]
 
-ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key")
 TIME_ALIASES = (
     "ds",
     "date",
@@ -145,9 +144,9 @@ def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
     id_col = _pick(cols, spec.id_col, "--id-col") or _alias(cols, ID_ALIASES, exclude={time_col})
     rest = [c for c in cols if c not in (time_col, id_col)]
     if spec.target:
-        targets = tuple(t.strip() for t in spec.target.split(",") if t.strip())
-        for t in targets:
-            _pick(cols, t, "--target")
+        targets = tuple(
+            _pick(cols, t.strip(), "--target") for t in spec.target.split(",") if t.strip()
+        )
         if id_col and len(targets) > 1:
             raise UsageError(
                 "--target names several columns, but a long file (with an id column) has one target"

@@ -43,7 +43,7 @@ def resolve_model_config(
     horizon: one seasonal cycle (24 hourly, 7 daily, 5 business days, 12 monthly; 4 when
     the frequency has no season). lookback: seven cycles or three horizons, whichever is
     longer, shortened so the median series still yields windows. patch: the largest
-    divisor of the season that leaves at least 16 tokens.
+    divisor of the season that leaves at least 16 tokens (and divides an explicit lookback).
     """
     season = cfg.season or panel.season
     horizon = cfg.horizon or (season if season >= 4 else 4)
@@ -63,7 +63,10 @@ def resolve_model_config(
         divisors = (
             [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
         )
-        patch = max(d for d in divisors if lookback // d >= 16 or d == 1)
+        fits = [d for d in divisors if lookback // d >= 16 or d == 1]
+        if cfg.lookback is not None:  # the user's lookback stays exact: only patches that divide it
+            fits = [d for d in fits if lookback % d == 0]
+        patch = max(fits)
     lookback = int(math.ceil(lookback / patch) * patch)  # whole tokens
     if not all(0 < q < 1 for q in cfg.quantiles):
         raise UsageError(
@@ -119,6 +122,7 @@ def fit(
     train_cfg: TrainConfig,
     callback: Callback | None = None,
     init_state: dict[str, torch.Tensor] | None = None,
+    explicit_lookback: bool = False,
 ) -> TrainResult:
     """Train one global LSTM on every series of the panel; returns the best-validation model.
 
@@ -133,12 +137,16 @@ def fit(
         panel, cfg.lookback, cfg.horizon, train_cfg.val_size or default_val_size(panel, cfg.horizon)
     )
     if index.n_train == 0:
-        n = panel.lengths
+        source = (
+            f"--lookback {cfg.lookback}"
+            if explicit_lookback
+            else f"the derived lookback {cfg.lookback}"
+        )
         raise DataError(
-            f"no series is long enough to train: the longest has {int(n.max())} points but lookback "
-            f"{cfg.lookback // 2} (half of --lookback {cfg.lookback}) + horizon {cfg.horizon} + validation {index.val_size} needs "
-            f"{index.min_context + cfg.horizon + index.val_size}",
-            hint="pass a smaller --lookback, --horizon or --val-size",
+            f"no series is long enough to train: the longest has {int(panel.lengths.max())} points, but "
+            f"lookback {index.min_context} (half of {source}) + horizon {cfg.horizon} + validation "
+            f"{index.val_size} needs {index.min_context + cfg.horizon + index.val_size}",
+            hint="pass a smaller --lookback, --horizon or --val-size, or collect more data",
         )
     if len(index.val_series) == 0:
         raise DataError(
