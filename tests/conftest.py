@@ -25,6 +25,17 @@ def setup_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TERM", raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tiny LSTMs run fastest on one thread, and on a busy machine extra threads crawl."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """Typer's runner; `result.stdout` and `result.stderr` are captured separately."""

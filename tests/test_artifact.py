@@ -23,14 +23,6 @@ runner = CliRunner()
 HEADER = {"format_version": FORMAT_VERSION, "note": "héllo", "nested": {"a": [1, 2.5, None]}}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tensors() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
     return {

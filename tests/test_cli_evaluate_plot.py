@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from lstmcast.cli import app
@@ -20,15 +19,6 @@ TINY = [
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny LSTMs run fastest on one thread, and a busy machine makes extra threads crawl.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))

@@ -24,15 +24,6 @@ TINY = [
 FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny LSTMs run fastest on one thread, and a busy machine makes extra threads crawl.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))
 
 

@@ -14,15 +14,6 @@ from lstmcast.schema import build_panel
 from lstmcast.train import resolve_model_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny LSTMs run fastest on one thread, and a busy machine makes extra threads crawl.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def small_cfg(**kw) -> ModelConfig:
     base = {
         "lookback": 8,
