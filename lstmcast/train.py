@@ -214,7 +214,7 @@ def fit(
     while epoch < train_cfg.epochs:
         epoch += 1
         model.train()
-        running = 0.0
+        running, done = 0.0, 0
         for _ in range(per_epoch):
             s, o = index.sample(rng, train_cfg.batch_size)
             loss = loss_on(torch.from_numpy(s).to(device), torch.from_numpy(o).to(device))
@@ -230,6 +230,7 @@ def fit(
             sched.step()
             step += 1
             running += loss.item()
+            done += 1
             emit("step", {"step": step, "epoch": epoch, "loss": loss.item()})
             if step >= total or _over_budget(train_cfg, started):
                 break
@@ -237,7 +238,7 @@ def fit(
         record = {
             "epoch": epoch,
             "step": step,
-            "train_loss": running / max(1, per_epoch),
+            "train_loss": running / max(1, done),
             "val_loss": val,
         }
         history.append(record)
