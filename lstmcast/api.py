@@ -191,6 +191,21 @@ def model_info(path: str | os.PathLike) -> dict:
     return header
 
 
+def _model_and_data(
+    model_path, data, device: str, max_gap: int | None = None, command: str = "predict"
+):
+    """Load a model and the panel it should read: DATA, or the file it was trained on."""
+    model, header = load_model(model_path, device)
+    recorded = Path(_check_sections(header, model_path)["data"]["path"])
+    data = Path(data) if data is not None else recorded
+    if data == recorded and not data.exists():
+        raise DataError(
+            f"{data}: the training data file recorded in the model no longer exists",
+            hint=f"pass the data file: lstmcast {command} DATA",
+        )
+    return model, header, load_panel(data, _spec_from_header(header, max_gap)), data
+
+
 @dataclass
 class PredictResult:
     forecast: pd.DataFrame
@@ -211,15 +226,7 @@ def predict(
     """Forecast every series of `data` (default: the file the model was trained on)."""
     from lstmcast.forecast import forecast_frame, forecast_panel
 
-    model, header = load_model(model_path, device)
-    meta = _check_sections(header, model_path)["data"]
-    data = Path(data) if data is not None else Path(meta["path"])
-    if not data.exists() and data == Path(meta["path"]):
-        raise DataError(
-            f"{data}: the training data file recorded in the model no longer exists",
-            hint="pass the data file: lstmcast predict DATA",
-        )
-    panel = load_panel(data, _spec_from_header(header, max_gap))
+    model, header, panel, data = _model_and_data(model_path, data, device, max_gap)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
     warnings = list(panel.warnings)
@@ -272,13 +279,7 @@ def evaluate(
     """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
     from lstmcast.evaluate import aggregate, backtest, per_series_table
 
-    model, header = load_model(model_path, device)
-    data = (
-        Path(data)
-        if data is not None
-        else Path(_check_sections(header, model_path)["data"]["path"])
-    )
-    panel = load_panel(data, _spec_from_header(header))
+    model, header, panel, data = _model_and_data(model_path, data, device, command="evaluate")
     refit_fn = None
     if refit:
         from lstmcast.train import fit
@@ -341,13 +342,7 @@ def plot(
     from lstmcast.freq import future_dates
     from lstmcast.plot import SeriesPlot, history_slice, plot_series
 
-    model, header = load_model(model_path, device)
-    data = (
-        Path(data)
-        if data is not None
-        else Path(_check_sections(header, model_path)["data"]["path"])
-    )
-    panel = load_panel(data, _spec_from_header(header))
+    model, header, panel, data = _model_and_data(model_path, data, device, command="plot")
     ids = list(panel.ids.astype(str))
     if series:
         missing = [s for s in series if s not in ids]

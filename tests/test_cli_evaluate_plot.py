@@ -6,11 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from lstmcast.cli import app
-
-runner = CliRunner()
+from helpers import hourly_frame, invoke
 
 TINY = [
     "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
@@ -19,27 +15,6 @@ TINY = [
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
-
-
-SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))
-
-
-def hourly_frame(spec=SPEC, seed=0) -> pd.DataFrame:
-    """Ragged hourly series with a daily cycle and noise."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for k, (uid, start, n) in enumerate(spec):
-        ds = pd.date_range(start, periods=n, freq="h")
-        y = 10 * (k + 1) + 3 * np.sin(2 * np.pi * ds.hour / 24) + rng.normal(0, 0.3, n)
-        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def invoke(*args, ok=True):
-    result = runner.invoke(app, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -9,40 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from typer.testing import CliRunner
+from helpers import SPEC, hourly_frame, invoke
 
 from lstmcast import api
-from lstmcast.cli import app
 from lstmcast.forecast import forecast_panel
-
-runner = CliRunner()
 
 TINY = [
     "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
     "--batch-size", "32", "--device", "cpu",
 ]  # fmt: skip
 FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
-
-
-SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))
-
-
-def hourly_frame(spec=SPEC, seed=0) -> pd.DataFrame:
-    """Ragged hourly series with a daily cycle and noise: each series ends at another hour."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for k, (uid, start, n) in enumerate(spec):
-        ds = pd.date_range(start, periods=n, freq="h")
-        y = 10 * (k + 1) + 3 * np.sin(2 * np.pi * ds.hour / 24) + rng.normal(0, 0.3, n)
-        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def invoke(*args, ok=True):
-    result = runner.invoke(app, [str(a) for a in args])
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
 
 
 def train(data, model, *extra, ok=True):
