@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmcast import __version__
+from lstmcast import __version__, metrics
 from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import DataError, ModelFileError
@@ -306,6 +306,7 @@ def evaluate(
             "refit": refit,
             "series": int(per_series.shape[0]),
             "windows": int(len(raw["series"])),
+            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(raw["actual"]))),
             "folds_per_series": {
                 "min": int(per_series["folds"].min()),
                 "max": int(per_series["folds"].max()),

@@ -47,10 +47,14 @@ def score_windows(
     actual: np.ndarray,
     point: np.ndarray,
     scale: np.ndarray,
-    lower: np.ndarray | None = None,
-    upper: np.ndarray | None = None,
+    quantile_preds: np.ndarray | None = None,
+    quantiles: tuple[float, ...] = (),
 ) -> dict[str, np.ndarray]:
-    """Per-window metrics (each (B,)) of one method's forecasts."""
+    """Per-window metrics (each (B,)) of one method's forecasts.
+
+    With quantile forecasts (B, H, Q): coverage and width of the band between the lowest
+    and highest quantile, and the pinball loss averaged over the quantiles.
+    """
     scores = {
         "mae": metrics.mae(actual, point),
         "rmse": metrics.rmse(actual, point),
@@ -58,12 +62,13 @@ def score_windows(
         "mape": metrics.mape(actual, point),
         "mase": metrics.mase(actual, point, scale),
     }
-    if lower is not None and upper is not None:
-        scores["coverage"] = np.array(
-            [metrics.coverage(a, lo, hi) for a, lo, hi in zip(actual, lower, upper, strict=True)]
-        )
-        scores["width"] = np.array(
-            [metrics.interval_width(lo, hi) for lo, hi in zip(lower, upper, strict=True)]
+    if quantile_preds is not None:
+        lower, upper = quantile_preds[:, :, 0], quantile_preds[:, :, -1]
+        scores["coverage"] = metrics.coverage(actual, lower, upper)
+        scores["width"] = metrics.interval_width(lower, upper)
+        scores["pinball"] = np.mean(
+            [metrics.pinball(actual, quantile_preds[:, :, k], q) for k, q in enumerate(quantiles)],
+            axis=0,
         )
     return scores
 
@@ -72,6 +77,30 @@ def _mean(x: np.ndarray) -> float | None:
     x = np.asarray(x, dtype=np.float64)
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else None
+
+
+def compare(
+    panel: Panel,
+    series: np.ndarray,
+    origin: np.ndarray,
+    preds: np.ndarray,
+    quantiles: tuple[float, ...],
+    season: int,
+) -> dict:
+    """Score quantile forecasts (B, H, Q) and every baseline on the same windows.
+
+    Returns {"scores": {method: {metric: (B,)}}, "actual": (B, H), "baselines": {name: (B, H)}}.
+    """
+    horizon = preds.shape[1]
+    actual = window_actuals(panel, series, origin, horizon)
+    scale = mase_scales(panel, series, origin, season)
+    base = baseline_forecasts(panel, series, origin, horizon, season)
+    scores = {
+        "lstm": score_windows(actual, preds[:, :, quantiles.index(0.5)], scale, preds, quantiles)
+    }
+    for name in BASELINES:
+        scores[name] = score_windows(actual, base[name], scale)
+    return {"scores": scores, "actual": actual, "baselines": base}
 
 
 def holdout_metrics(
@@ -84,18 +113,12 @@ def holdout_metrics(
     """
     from lstmcast.forecast import forecast_at
 
-    horizon = model.cfg.horizon
-    quantiles = model.cfg.quantiles
+    horizon, quantiles = model.cfg.horizon, model.cfg.quantiles
     preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
-    actual = window_actuals(panel, series, origin, horizon)
-    scale = mase_scales(panel, series, origin, season)
-    base = baseline_forecasts(panel, series, origin, horizon, season)
-    lstm = score_windows(
-        actual, preds[:, :, quantiles.index(0.5)], scale, preds[:, :, 0], preds[:, :, -1]
-    )
-    table = {"lstm": {k: _mean(v) for k, v in lstm.items()}}
-    for name in ("naive", "seasonal_naive"):
-        table[name] = {k: _mean(v) for k, v in score_windows(actual, base[name], scale).items()}
+    scores = compare(panel, series, origin, preds, quantiles, season)["scores"]
+    table = {
+        m: {k: _mean(v) for k, v in scores[m].items()} for m in ("lstm", "naive", "seasonal_naive")
+    }
     lstm_mase, snaive_mase = table["lstm"]["mase"], table["seasonal_naive"]["mase"]
     skill = 1 - lstm_mase / snaive_mase if lstm_mase is not None and snaive_mase else None
     return {
@@ -172,24 +195,13 @@ def backtest(
                 fold_model = refit(panel.head(np.maximum(cut, 1)))
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
-    actual = window_actuals(panel, series, origin, horizon)
-    scale = mase_scales(panel, series, origin, season)
-    base = baseline_forecasts(panel, series, origin, horizon, season)
-    scores = {
-        "lstm": score_windows(
-            actual, preds[:, :, quantiles.index(0.5)], scale, preds[:, :, 0], preds[:, :, -1]
-        )
-    }
-    for name in BASELINES:
-        scores[name] = score_windows(actual, base[name], scale)
+    compared = compare(panel, series, origin, preds, quantiles, season)
     return {
         "series": series,
         "origin": origin,
         "fold": fold,
-        "scores": scores,
+        **compared,
         "preds": preds,
-        "actual": actual,
-        "baselines": base,
         "horizon": horizon,
         "step": step,
         "folds": folds,
@@ -223,7 +235,7 @@ def per_series_table(panel: Panel, result: dict):
 def aggregate(frame) -> dict:
     """Mean and median across series of each method's metrics, and the model's skill."""
     methods = ["lstm", *BASELINES]
-    metrics_ = ["mae", "rmse", "smape", "mape", "mase", "coverage", "width"]
+    metrics_ = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     table = {}
     for method in methods:
         for how in ("mean", "median"):

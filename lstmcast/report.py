@@ -327,7 +327,7 @@ class FoldProgress:
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
-    cols = ["mae", "rmse", "smape", "mase", "coverage", "width"]
+    cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     tables = []
     for how in ("mean", "median"):
         rows = [
@@ -342,6 +342,10 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
             table.caption = skill_line(summary["skill_vs_seasonal_naive"])
             table.caption_justify = "left"
         tables.append(table)
+    if summary.get("mape_zero_actuals_skipped"):
+        tables[
+            0
+        ].caption += f"\nmape skips {summary['mape_zero_actuals_skipped']:,} zero actuals (it is undefined there)"
     fps = summary.get("folds_per_series")
     if fps and fps["min"] < summary["folds"]:
         tables[

@@ -197,3 +197,29 @@ def test_naive2_is_naive_where_multiplicative_indices_are_undefined():
     x = 100 * np.tile(s, 6)
     np.testing.assert_array_equal(metrics.naive2_forecast(x, 3, 4), [100, 100, 100])
     np.testing.assert_array_equal(metrics.naive2_forecast(np.full(24, 3.0), 3, 4), [3, 3, 3])
+
+
+def test_metrics_agree_with_scikit_learn():
+    # scikit-learn is the reference implementation of the metrics it has; lstmcast keeps
+    # numpy versions (per-row results, no SciPy import on every run) and checks them here.
+    from sklearn.metrics import (
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        mean_pinball_loss,
+        root_mean_squared_error,
+    )
+
+    rng = np.random.default_rng(7)
+    y = rng.uniform(1, 50, size=(5, 12))
+    f = y + rng.normal(0, 3, size=y.shape)
+    per_row = {"multioutput": "raw_values"}
+    # sklearn's multioutput scores columns, so rows go in transposed.
+    np.testing.assert_allclose(metrics.mae(y, f), mean_absolute_error(y.T, f.T, **per_row))
+    np.testing.assert_allclose(metrics.rmse(y, f), root_mean_squared_error(y.T, f.T, **per_row))
+    np.testing.assert_allclose(
+        metrics.mape(y, f), 100 * mean_absolute_percentage_error(y.T, f.T, **per_row)
+    )
+    for q in (0.1, 0.5, 0.9):
+        np.testing.assert_allclose(
+            metrics.pinball(y, f, q), mean_pinball_loss(y.T, f.T, alpha=q, **per_row)
+        )
