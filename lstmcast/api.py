@@ -14,8 +14,8 @@ import pandas as pd
 from lstmcast import __version__, metrics
 from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
-from lstmcast.errors import DataError, ModelFileError
-from lstmcast.io import check_writable, read_table
+from lstmcast.errors import DataError, ModelFileError, UsageError
+from lstmcast.io import check_writable, read_table, write_table
 from lstmcast.schema import Panel, build_panel
 
 __all__ = [
@@ -63,15 +63,43 @@ def train(
     model_cfg: ModelConfig = ModelConfig(),
     train_cfg: TrainConfig = TrainConfig(),
     callback=None,
+    warm_start: bool = False,
+    lock_timeout: float = 300.0,
 ) -> TrainSummary:
-    """Train on `data` and write the model file atomically; the old file survives any failure."""
+    """Train on `data` and write the model file atomically; the old file survives any failure.
+
+    Holds the model's lock for the whole run. With `warm_start`, training continues from the
+    weights and settings of the existing model file, which must have the same data schema.
+    """
+    from lstmcast.ops import model_lock
+
+    check_writable(model_path)  # fail now, not after minutes of training
+    with model_lock(model_path, "train", lock_timeout):
+        return _train_locked(data, model_path, spec, model_cfg, train_cfg, callback, warm_start)
+
+
+def _train_locked(
+    data, model_path, spec, model_cfg, train_cfg, callback, warm_start
+) -> TrainSummary:
     from lstmcast.evaluate import holdout_metrics
     from lstmcast.train import fit, resolve_model_config
 
-    check_writable(model_path)  # fail now, not after minutes of training
+    init_state = None
+    if warm_start:
+        old, header = load_model(model_path)
+        spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap)
+        model_cfg = _warm_config(old.cfg, model_cfg)
+        init_state = old.state_dict()
     panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
-    result = fit(panel, cfg, train_cfg, callback, explicit_lookback=model_cfg.lookback is not None)
+    result = fit(
+        panel,
+        cfg,
+        train_cfg,
+        callback,
+        init_state,
+        explicit_lookback=model_cfg.lookback is not None,
+    )
     warnings = list(panel.warnings)
     short = result.index.too_short()
     if len(short):
@@ -101,6 +129,18 @@ def train(
     return summary
 
 
+def _warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
+    """The existing model's settings; an explicit different shape is a usage error."""
+    for name in ("lookback", "horizon", "season", "patch"):
+        value = getattr(asked, name)
+        if value is not None and value != getattr(old, name):
+            raise UsageError(
+                f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",
+                hint="drop the option, or train a new model without --warm-start",
+            )
+    return old
+
+
 def _save_model(
     path,
     model,
@@ -128,6 +168,8 @@ def _save_model(
             "series": panel.n_series,
             "rows": summary.rows,
             "last_timestamp": str(pd.Timestamp(panel.last.max())),
+            "source_columns": list(panel.source_columns),
+            "ids": [str(i) for i in panel.ids],
         },
         "scaling": "per window: mean and standard deviation of the lookback, undone on output",
         "metrics": {
@@ -139,6 +181,9 @@ def _save_model(
     tensors = {
         f"weights.{k}": v.detach().cpu().float().numpy() for k, v in model.state_dict().items()
     }
+    # Each series' training range, for the level-shift guard of predict.
+    tensors["data.min"] = np.minimum.reduceat(panel.values, panel.offsets[:-1])
+    tensors["data.max"] = np.maximum.reduceat(panel.values, panel.offsets[:-1])
     save_artifact(path, header, tensors)
 
 
@@ -178,6 +223,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
             ]
         ) from exc
     model.eval()
+    header["extra_tensors"] = {k: v for k, v in tensors.items() if not k.startswith("weights.")}
     return model.to(resolve_device(device)), header
 
 
@@ -203,7 +249,22 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    return model, header, load_panel(data, _spec_from_header(header, max_gap)), data
+    spec = _spec_from_header(header, max_gap)
+    try:
+        panel = load_panel(data, spec)
+    except DataError:
+        # Say so plainly when the data simply has another frequency than the model.
+        try:
+            other = load_panel(data, dataclasses.replace(spec, freq=None)).freq
+        except DataError:
+            other = None
+        if other and other != spec.freq:
+            raise DataError(
+                f"{data}: the data's frequency is {other}, but the model was trained on {spec.freq} data",
+                hint="resample the data to the model's frequency, or train a model for this data",
+            ) from None
+        raise
+    return model, header, panel, data
 
 
 @dataclass
@@ -222,14 +283,48 @@ def predict(
     horizon: int | None = None,
     device: str = "cpu",
     max_gap: int | None = None,
+    max_age: dt.timedelta | None = None,
+    as_of: dt.datetime | None = None,
+    strict: bool = False,
+    lock_timeout: float = 300.0,
+    output: str | os.PathLike | None = None,
 ) -> PredictResult:
-    """Forecast every series of `data` (default: the file the model was trained on)."""
+    """Forecast every series of `data` (default: the file the model was trained on).
+
+    Refuses a model older than `max_age` (ModelFileError). Warns when the data is stale
+    relative to `as_of` (default: now, UTC), its columns differ from training, or a series'
+    level left its training range; with `strict` those warnings are a DataError instead.
+    With `output`, the forecast is written there atomically while the model's lock is held.
+    """
+    from lstmcast.ops import model_lock
+
+    if output is not None:
+        check_writable(output)
+    with model_lock(model_path, "predict", lock_timeout):
+        result = _predict_locked(model_path, data, horizon, device, max_gap, max_age, as_of, strict)
+        if output is not None:
+            write_table(result.forecast, output)
+    return result
+
+
+def _predict_locked(
+    model_path, data, horizon, device, max_gap, max_age, as_of, strict
+) -> PredictResult:
     from lstmcast.forecast import forecast_frame, forecast_panel
 
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
     model, header, panel, data = _model_and_data(model_path, data, device, max_gap)
+    _check_age(header, model_path, max_age, as_of)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
-    warnings = list(panel.warnings)
+    guards = drift_warnings(header, panel, as_of)
+    if strict and guards:
+        more = f" (+{len(guards) - 1} more)" if len(guards) > 1 else ""
+        raise DataError(
+            f"refusing to forecast (--strict): {guards[0]}{more}",
+            hint="check the data, or retrain the model",
+        )
+    warnings = list(panel.warnings) + guards
     if horizon > cfg.horizon:
         warnings.append(
             f"horizon {horizon} is longer than the trained {cfg.horizon}: steps beyond it are forecast "
@@ -243,6 +338,72 @@ def predict(
     preds = forecast_panel(model, panel, horizon)
     frame = forecast_frame(panel, preds, cfg.quantiles)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
+
+
+def _check_age(header: dict, path, max_age: dt.timedelta | None, as_of: dt.datetime) -> None:
+    if max_age is None:
+        return
+    created = dt.datetime.fromisoformat(header["created_at"])
+    age = as_of - created
+    if age > max_age:
+        raise ModelFileError(
+            f"{path} is {_days(age)} old (trained {header['created_at']}), older than --max-age {_days(max_age)}",
+            hint="retrain it: lstmcast train DATA --model " + str(path),
+        )
+
+
+def _days(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+STALE_STEPS = 2  # the newest timestamp may lag "now" by two steps (plus a day for time zones)
+LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
+
+
+def drift_warnings(header: dict, panel: Panel, as_of: dt.datetime) -> list[str]:
+    """Staleness, schema and level guards for predict; each a one-line warning."""
+    warnings = []
+    offset = pd.tseries.frequencies.to_offset(panel.freq)
+    newest = pd.Timestamp(panel.last.max())
+    now = (
+        pd.Timestamp(as_of).tz_convert(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
+    )
+    if newest + STALE_STEPS * offset + pd.Timedelta(days=1) < now:
+        warnings.append(
+            f"the data is stale: its newest timestamp is {newest}, expected one within 2 steps ({panel.freq}) of {now:%Y-%m-%d %H:%M}"
+        )
+    meta = header["data"]
+    trained_cols = meta.get("source_columns")
+    if trained_cols is not None and set(trained_cols) != set(panel.source_columns):
+        new = sorted(set(panel.source_columns) - set(trained_cols))
+        gone = sorted(set(trained_cols) - set(panel.source_columns))
+        parts = ([f"new {', '.join(new)}"] if new else []) + (
+            [f"missing {', '.join(gone)}"] if gone else []
+        )
+        warnings.append(f"the columns differ from training: {'; '.join(parts)}")
+    lo, hi = (
+        header.get("extra_tensors", {}).get("data.min"),
+        header.get("extra_tensors", {}).get("data.max"),
+    )
+    if lo is not None and meta.get("ids") and len(meta["ids"]) == len(lo):
+        where = {sid: k for k, sid in enumerate(meta["ids"])}
+        shifted = []
+        for i, sid in enumerate(panel.ids.astype(str)):
+            k = where.get(sid)
+            if k is None:
+                continue
+            last = float(panel.series(i)[-1])
+            width = max(float(hi[k] - lo[k]), 1e-9)
+            if last > hi[k] + LEVEL_SHIFT * width or last < lo[k] - LEVEL_SHIFT * width:
+                shifted.append((sid, last, float(lo[k]), float(hi[k])))
+        if shifted:
+            sid, last, a, b = shifted[0]
+            more = f" ({len(shifted)} series in all)" if len(shifted) > 1 else ""
+            warnings.append(
+                f"series '{sid}' moved far outside its training range: last value {last:g}, trained on {a:g} to {b:g}{more}"
+            )
+    return warnings
 
 
 @dataclass

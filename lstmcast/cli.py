@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,43 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _config_option(ctx: typer.Context, param: typer.CallbackParam, value):
+    """--config and --no-config: once both are known, load the command's table as defaults.
+
+    Both are eager, so they run before every other option; Click then takes any option not
+    given on the command line from ctx.default_map, so flags always override the file.
+    """
+    seen = ctx.meta.setdefault("lstmcast.config", {})
+    seen[param.name] = value
+    if len(seen) == 2:
+        _apply_config(ctx, seen["config"], seen["no_config"])
+    return value
+
+
+def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> None:
+    from lstmcast.config import CONFIG_NAME, read_config
+    from lstmcast.errors import LstmcastError
+
+    if no_config:
+        return
+    if path is None:
+        path = Path(CONFIG_NAME)
+        if not path.is_file():
+            return
+    try:
+        table = read_config(path).get(ctx.command.name, {})
+    except LstmcastError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--config") from None
+    known = {p.name for p in ctx.command.params} - {"config", "no_config", "help"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise typer.BadParameter(
+            f"{path}: unknown key '{unknown[0]}' in [{ctx.command.name}]", param_hint="--config"
+        )
+    ctx.default_map = {**(ctx.default_map or {}), **table}
+
 
 # Options shared by several commands, defined once.
 DataArg = Annotated[
@@ -69,6 +107,36 @@ Quiet = Annotated[
     typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr)."),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        is_eager=True,
+        callback=_config_option,
+        help="TOML file with defaults per command (default: ./lstmcast.toml if present).",
+    ),
+]
+NoConfig = Annotated[
+    bool,
+    typer.Option(
+        "--no-config", is_eager=True, callback=_config_option, help="Ignore ./lstmcast.toml."
+    ),
+]
+LogFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file",
+        help="Append one line per run: time, command, exit code, duration, series, output.",
+    ),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        min=0.0,
+        help="Seconds to wait for another run on the same model, then exit 75.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -90,43 +158,69 @@ def main(
 
 
 @contextlib.contextmanager
-def errors_handled(as_json: bool = False, debug: bool = False) -> Iterator[None]:
-    """The one place where core errors become a message on stderr and an exit code."""
+def errors_handled(
+    as_json: bool = False,
+    debug: bool = False,
+    log_file: Path | None = None,
+    command: str | None = None,
+) -> Iterator[dict]:
+    """The one place where core errors become a message on stderr and an exit code.
+
+    Yields a dict the command may fill (series, output); with `log_file`, one line with the
+    command, exit code, duration and those fields is appended whatever the outcome.
+    """
     from lstmcast.report import print_error
 
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum, frame):
-        raise Interrupted("terminated", signum=signum)
+        raise Interrupted("terminated", "nothing was written", signum=signum)
 
     signal.signal(signal.SIGTERM, on_term)
+    started, code, info = time.monotonic(), 0, {}
     try:
-        yield
+        yield info
     except KeyboardInterrupt:
-        print_error("interrupted", 130, "interrupted", "nothing was written", as_json)
-        raise typer.Exit(130) from None
+        code = 130
+        print_error("interrupted", code, "interrupted", "nothing was written", as_json)
+        raise typer.Exit(code) from None
     except LstmcastError as exc:
+        code = exc.exit_code
         if debug:
             import traceback
 
             traceback.print_exc()
-        print_error(exc.kind, exc.exit_code, exc.message, exc.hint, as_json)
-        raise typer.Exit(exc.exit_code) from None
-    except typer.Exit:
+        print_error(exc.kind, code, exc.message, exc.hint, as_json)
+        raise typer.Exit(code) from None
+    except typer.Exit as exc:
+        code = exc.exit_code
         raise
     except Exception as exc:
+        code = 1
         if debug:
             raise
         print_error(
             "internal",
-            1,
+            code,
             f"unexpected {type(exc).__name__}: {exc}",
             "re-run with --debug for the traceback and report it",
             as_json,
         )
-        raise typer.Exit(1) from None
+        raise typer.Exit(code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if log_file is not None:
+            from lstmcast.ops import append_log
+
+            append_log(
+                log_file,
+                {
+                    "command": command,
+                    "exit": code,
+                    "duration": f"{time.monotonic() - started:.1f}s",
+                    **info,
+                },
+            )
 
 
 def _spec(time_col, target, id_col, freq, max_gap) -> DataSpec:
@@ -242,6 +336,17 @@ def train(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
+    warm_start: Annotated[
+        bool,
+        typer.Option(
+            "--warm-start",
+            help="Continue from the existing --model file's weights and settings (same data schema).",
+        ),
+    ] = False,
+    lock_timeout: LockTimeout = 300.0,
+    log_file: LogFile = None,
+    config: Config = None,
+    no_config: NoConfig = False,
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -253,7 +358,7 @@ def train(
 
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, log_file, "train") as run:
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig
         from lstmcast.report import TrainProgress, out, print_json, train_tables
@@ -268,7 +373,10 @@ def train(
         )  # fmt: skip
         spec = _spec(time_col, target, id_col, freq, max_gap)
         with TrainProgress(enabled=not (quiet or json_out)) as progress:
-            summary = api.train(data, model, spec, model_cfg, train_cfg, callback=progress)
+            summary = api.train(
+                data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout
+            )
+        run.update(series=summary.series, output=model)
         if json_out:
             print_json(summary.to_dict())
         elif not quiet:
@@ -302,6 +410,30 @@ def predict(
     ] = "table",
     max_gap: MaxGap = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    max_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-age", help="Refuse (exit 4) a model older than this: 90s, 30m, 12h, 7d, 2w."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 3 instead of warning when the data is stale, its columns changed, or a level shifted.",
+        ),
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Take this time (ISO 8601, UTC if no zone) as 'now' for --max-age and staleness.",
+        ),
+    ] = None,
+    lock_timeout: LockTimeout = 300.0,
+    log_file: LogFile = None,
+    config: Config = None,
+    no_config: NoConfig = False,
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -313,19 +445,21 @@ def predict(
 
     Example: lstmcast predict --model stores.lstmcast --horizon 24 --output forecast.csv
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, log_file, "predict") as run:
         from lstmcast import api
         from lstmcast.errors import UsageError
-        from lstmcast.io import check_writable, write_table
+        from lstmcast.ops import parse_age, parse_time
         from lstmcast.report import err, forecast_table, out, print_json
 
         if fmt not in ("table", "csv", "json"):
             raise UsageError(f"--format {fmt}: expected table, csv or json")
-        if output is not None:
-            check_writable(output)
-        result = api.predict(model, data, horizon, device, max_gap)
-        if output is not None:
-            write_table(result.forecast, output)
+        result = api.predict(
+            model, data, horizon, device, max_gap,
+            max_age=parse_age(max_age) if max_age else None,
+            as_of=parse_time(as_of) if as_of else None,
+            strict=strict, lock_timeout=lock_timeout, output=output,
+        )  # fmt: skip
+        run.update(series=result.series, output=output)
         if not quiet:
             for w in result.warnings:
                 err.print(f"warning: {w}", markup=False)
@@ -426,6 +560,9 @@ def evaluate(
         typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
     ] = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    log_file: LogFile = None,
+    config: Config = None,
+    no_config: NoConfig = False,
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -437,7 +574,7 @@ def evaluate(
 
     Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
         from lstmcast.io import check_writable, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
@@ -449,6 +586,7 @@ def evaluate(
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, callback=progress
             )
+        run.update(series=result.summary["series"], output=output)
         if output is not None:
             write_table(result.per_series, output)
         if plot_file is not None:

@@ -55,3 +55,42 @@ class TrainConfig:
     )
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
+
+
+CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --no-config
+CONFIG_COMMANDS = ("train", "predict", "evaluate")
+
+
+def read_config(path) -> dict[str, dict]:
+    """Parse a TOML config: one table per command, keys named like the options.
+
+    `hidden-size` and `hidden_size` both name --hidden-size. Unknown tables are a UsageError
+    (exit 2); unknown keys are checked by the CLI, which knows each command's options.
+    """
+    import sys
+    from pathlib import Path
+
+    from lstmcast.errors import UsageError
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--config {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path}: cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--config {path}: not valid TOML: {exc}") from None
+    tables = {}
+    for name, table in doc.items():
+        if name not in CONFIG_COMMANDS or not isinstance(table, dict):
+            raise UsageError(
+                f"{path}: unknown table or key '{name}'",
+                hint=f"the file holds tables [{'], ['.join(CONFIG_COMMANDS)}] with option names as keys",
+            )
+        tables[name] = {key.replace("-", "_"): value for key, value in table.items()}
+    return tables

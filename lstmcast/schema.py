@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +59,7 @@ class Panel:
     columns: Columns
     filled: int = 0
     warnings: list[str] = field(default_factory=list)
+    source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
 
     @property
     def n_series(self) -> int:
@@ -84,16 +86,8 @@ class Panel:
             [pd.Timestamp(f) + (n - 1) * step for f, n in zip(self.first, lengths, strict=True)],
             dtype="datetime64[ns]",
         )
-        return Panel(
-            self.ids,
-            self.values[idx],
-            offsets,
-            self.first,
-            last,
-            self.freq,
-            self.columns,
-            self.filled,
-            list(self.warnings),
+        return dataclasses.replace(
+            self, values=self.values[idx], offsets=offsets, last=last, warnings=list(self.warnings)
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -396,6 +390,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         columns=cols,
         filled=filled,
         warnings=warnings,
+        source_columns=tuple(str(c) for c in df.columns),
     )
 
 

@@ -1,0 +1,128 @@
+"""Unattended operation: a lock per model file, the run log, and age limits."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from lstmcast.errors import BusyError, OutputError, UsageError
+
+__all__ = ["model_lock", "append_log", "parse_age", "parse_time", "lock_path"]
+
+POLL = 0.2  # seconds between attempts to take a held lock
+
+
+def lock_path(model: str | os.PathLike) -> Path:
+    model = Path(model)
+    return model.with_name(model.name + ".lock")
+
+
+@contextlib.contextmanager
+def model_lock(model: str | os.PathLike, command: str, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock next to the model file for the duration of a run.
+
+    `train` and `predict` on the same model never interleave: the second waits up to
+    `timeout` seconds, then raises BusyError (exit 75) naming the holder. The kernel drops
+    the lock when its process dies, even by SIGKILL, so a crash never leaves it stuck.
+    """
+    import fcntl
+
+    path = lock_path(model)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise OutputError(
+                f"cannot create the lock file {path}: {exc.strerror}",
+                hint="the model's folder must be writable",
+            ) from exc
+        raise OutputError(f"cannot create the lock file {path}: {exc.strerror}") from exc
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"{model} is busy: {_holder(path)} holds its lock (waited {timeout:g} s)",
+                        hint="try again later, or raise --lock-timeout",
+                    ) from None
+                time.sleep(POLL)
+        holder = {
+            "pid": os.getpid(),
+            "command": command,
+            "since": _now().isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text() or "{}")
+        return f"lstmcast {info['command']} (pid {info['pid']}, since {info['since']})"
+    except (OSError, ValueError, KeyError):
+        return "another lstmcast run"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def append_log(path: str | os.PathLike, fields: dict) -> None:
+    """Append one logfmt line: `2026-11-28T02:00:01Z command=predict exit=0 duration=3.2s ...`.
+
+    One write of one line in append mode, so concurrent runs never interleave within a line.
+    A log that cannot be written never changes the run's exit code.
+    """
+    stamp = _now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [stamp] + [f"{k}={_logfmt(v)}" for k, v in fields.items() if v is not None]
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, (" ".join(parts) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+
+
+def _logfmt(value) -> str:
+    text = str(value)
+    if not text or re.search(r'[\s"=]', text):
+        return json.dumps(text)
+    return text
+
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """'90s', '30m', '12h', '7d', '2w' -> timedelta."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text or "")
+    if not m:
+        raise UsageError(
+            f"--max-age {text}: expected a number and a unit, e.g. 90s, 30m, 12h, 7d, 2w"
+        )
+    return dt.timedelta(seconds=float(m.group(1)) * AGE_UNITS[m.group(2)])
+
+
+def parse_time(text: str) -> dt.datetime:
+    """An ISO 8601 time for --as-of; without a zone it is taken as UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text}: expected an ISO 8601 time such as 2026-11-28 or 2026-11-28T02:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
