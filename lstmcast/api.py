@@ -353,8 +353,11 @@ def _check_age(header: dict, path, max_age: dt.timedelta | None, as_of: dt.datet
 
 
 def _days(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+    seconds = delta.total_seconds()
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} seconds"
 
 
 STALE_STEPS = 2  # the newest timestamp may lag "now" by two steps (plus a day for time zones)

@@ -630,6 +630,7 @@ def plot(
         int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
     ] = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -637,12 +638,16 @@ def plot(
 
     Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
     """
-    with errors_handled(False, debug):
+    with errors_handled(json_out, debug):
         from lstmcast import api
-        from lstmcast.report import err
+        from lstmcast.io import check_writable
+        from lstmcast.report import err, print_json
 
+        check_writable(output)
         drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
-        if not quiet:
+        if json_out:
+            print_json({"output": str(output), "series": drawn})
+        elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",
                 markup=False,
