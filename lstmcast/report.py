@@ -124,8 +124,10 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     return table
 
 
-class TrainProgress:
-    """Training callback: a Rich progress bar on a terminal, one line per epoch otherwise."""
+class _LiveProgress:
+    """A Rich progress bar on stderr, only when stderr is a terminal and colour is allowed."""
+
+    label = ""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -133,34 +135,39 @@ class TrainProgress:
         self.progress = None
         self.task = None
 
-    def __enter__(self) -> TrainProgress:
-        if self.live:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+    def columns(self) -> list:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(
-                TextColumn("[bold]training[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[status]}"),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            )
+        return [
+            TextColumn(f"[bold]{self.label}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+        ]
+
+    def __enter__(self):
+        if self.live:
+            from rich.progress import Progress
+
+            self.progress = Progress(*self.columns(), console=err, transient=True)
             self.progress.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
+
+
+class TrainProgress(_LiveProgress):
+    """Training callback: a progress bar on a terminal, one line per epoch otherwise."""
+
+    label = "training"
+
+    def columns(self) -> list:
+        from rich.progress import TextColumn, TimeRemainingColumn
+
+        return [*super().columns(), TextColumn("eta"), TimeRemainingColumn()]
 
     def __call__(self, event: str, info: dict) -> None:
         if not self.enabled:
@@ -284,44 +291,16 @@ def info_tables(header: dict) -> list:
     return tables
 
 
-class FoldProgress:
+class FoldProgress(_LiveProgress):
     """Backtest callback: a progress bar over folds on a terminal, silent otherwise."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.live = enabled and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-        self.progress = None
-
-    def __enter__(self) -> FoldProgress:
-        if self.live:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]backtest[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("folds"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            )
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+    label = "backtest"
 
     def __call__(self, event: str, info: dict) -> None:
         if self.progress is None:
             return
         if event == "start":
-            self.task = self.progress.add_task("folds", total=info["total"])
+            self.task = self.progress.add_task("folds", total=info["total"], status="folds")
         elif event == "fold":
             self.progress.update(self.task, completed=info["fold"])
 
