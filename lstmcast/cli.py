@@ -16,7 +16,26 @@ from lstmcast import __version__
 from lstmcast.config import DataSpec
 from lstmcast.errors import Interrupted, LstmcastError
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """With --json anywhere on the line, usage errors too come out as one JSON document."""
+
+    def __call__(self, *args, **kwargs):
+        if "--json" not in sys.argv[1:] or "standalone_mode" in kwargs:
+            return super().__call__(*args, **kwargs)
+        try:
+            code = super().__call__(*args, standalone_mode=False, **kwargs)
+        except Exception as exc:  # Click's UsageError family, vendored by Typer
+            if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+                raise
+            from lstmcast.report import print_error
+
+            print_error("usage", exc.exit_code, exc.format_message(), "see --help", True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = _App(
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
