@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -163,8 +164,10 @@ def atomic_write(path: str | os.PathLike, write: Callable, text: bool = False) -
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    _remove_orphans(folder, path.name)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        # The pid in the name lets a later run recognise the leftovers of a killed one.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise _output_error(path, exc) from exc
     try:
@@ -188,6 +191,25 @@ def atomic_write(path: str | os.PathLike, write: Callable, text: bool = False) -
         if isinstance(exc, OSError):
             raise _output_error(path, exc) from exc
         raise
+
+
+def _remove_orphans(folder: Path, name: str) -> None:
+    """Delete temp files of `name` left by runs that were killed (their pid no longer exists)."""
+    for tmp in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def _output_error(path: Path, exc: OSError) -> OutputError:
