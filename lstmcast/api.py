@@ -90,7 +90,9 @@ def _train_locked(
         spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap)
         model_cfg = _warm_config(old.cfg, model_cfg)
         init_state = old.state_dict()
-    panel = load_panel(data, spec)
+        panel = _load_for_model(data, spec)
+    else:
+        panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
     result = fit(
         panel,
@@ -130,10 +132,21 @@ def _train_locked(
 
 
 def _warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
-    """The existing model's settings; an explicit different shape is a usage error."""
-    for name in ("lookback", "horizon", "season", "patch"):
+    """The existing model's settings; an explicit different shape is a usage error.
+
+    A setting counts as explicit when it differs from ModelConfig's default.
+    """
+    default = ModelConfig()
+    for field in dataclasses.fields(ModelConfig):
+        name = field.name
         value = getattr(asked, name)
-        if value is not None and value != getattr(old, name):
+        if name == "quantiles":
+            value = tuple(sorted(set(value) | {0.5}))
+            if getattr(asked, name) == default.quantiles:
+                continue
+        elif value is None or value == getattr(default, name):
+            continue
+        if value != getattr(old, name):
             raise UsageError(
                 f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",
                 hint="drop the option, or train a new model without --warm-start",
@@ -249,9 +262,13 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    spec = _spec_from_header(header, max_gap)
+    return model, header, _load_for_model(data, _spec_from_header(header, max_gap)), data
+
+
+def _load_for_model(data, spec: DataSpec) -> Panel:
+    """Load data with a model's columns and frequency; say so plainly when the frequency differs."""
     try:
-        panel = load_panel(data, spec)
+        return load_panel(data, spec)
     except DataError:
         # Say so plainly when the data simply has another frequency than the model.
         try:
@@ -264,7 +281,6 @@ def _model_and_data(
                 hint="resample the data to the model's frequency, or train a model for this data",
             ) from None
         raise
-    return model, header, panel, data
 
 
 @dataclass

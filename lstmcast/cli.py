@@ -75,13 +75,24 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
         table = read_config(path).get(ctx.command.name, {})
     except LstmcastError as exc:
         raise typer.BadParameter(exc.message, param_hint="--config") from None
-    known = {p.name for p in ctx.command.params} - {"config", "no_config", "help"}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise typer.BadParameter(
-            f"{path}: unknown key '{unknown[0]}' in [{ctx.command.name}]", param_hint="--config"
-        )
-    ctx.default_map = {**(ctx.default_map or {}), **table}
+    # A key may be the option's name (format, hidden-size) or its parameter's (hidden_size).
+    names = {}
+    for p in ctx.command.params:
+        if p.name in ("config", "no_config", "help"):
+            continue
+        names[p.name] = p.name
+        for opt in p.opts:
+            names[opt.lstrip("-").replace("-", "_")] = p.name
+    defaults = {}
+    for key, value in table.items():
+        name = names.get(key.replace("-", "_"))
+        if name is None:
+            raise typer.BadParameter(
+                f"{path}: unknown key '{key}' in [{ctx.command.name}]", param_hint="--config"
+            )
+        # TOML writes several values as an array; the options take them comma-separated.
+        defaults[name] = ",".join(map(str, value)) if isinstance(value, list) else value
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 
 # Options shared by several commands, defined once.

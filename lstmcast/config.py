@@ -64,8 +64,8 @@ CONFIG_COMMANDS = ("train", "predict", "evaluate")
 def read_config(path) -> dict[str, dict]:
     """Parse a TOML config: one table per command, keys named like the options.
 
-    `hidden-size` and `hidden_size` both name --hidden-size. Unknown tables are a UsageError
-    (exit 2); unknown keys are checked by the CLI, which knows each command's options.
+    Unknown tables are a UsageError (exit 2); keys (`hidden-size` or `hidden_size` for
+    --hidden-size) are checked by the CLI, which knows each command's options.
     """
     import sys
     from pathlib import Path
@@ -92,5 +92,5 @@ def read_config(path) -> dict[str, dict]:
                 f"{path}: unknown table or key '{name}'",
                 hint=f"the file holds tables [{'], ['.join(CONFIG_COMMANDS)}] with option names as keys",
             )
-        tables[name] = {key.replace("-", "_"): value for key, value in table.items()}
+        tables[name] = dict(table)
     return tables
