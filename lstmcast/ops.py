@@ -1,4 +1,4 @@
-"""Unattended operation: a lock per model file, the run log, and age limits."""
+"""Unattended operation: a lock per model file, the run log, age limits and drift guards."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from lstmcast.errors import BusyError, OutputError, UsageError
+from lstmcast.errors import BusyError, ModelFileError, OutputError, UsageError
 
-__all__ = ["model_lock", "append_log", "parse_age", "parse_time", "lock_path"]
+__all__ = [
+    "model_lock",
+    "append_log",
+    "parse_age",
+    "parse_time",
+    "lock_path",
+    "check_age",
+    "drift_warnings",
+]
 
 POLL = 0.2  # seconds between attempts to take a held lock
 
@@ -126,3 +134,75 @@ def parse_time(text: str) -> dt.datetime:
             f"--as-of {text}: expected an ISO 8601 time such as 2026-11-28 or 2026-11-28T02:00"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def check_age(header: dict, path, max_age: dt.timedelta | None, as_of: dt.datetime) -> None:
+    """Refuse (ModelFileError, exit 4) a model file older than `max_age` at `as_of`."""
+    if max_age is None:
+        return
+    created = dt.datetime.fromisoformat(header["created_at"])
+    age = as_of - created
+    if age > max_age:
+        raise ModelFileError(
+            f"{path} is {_days(age)} old (trained {header['created_at']}), older than --max-age {_days(max_age)}",
+            hint="retrain it: lstmcast train DATA --model " + str(path),
+        )
+
+
+def _days(delta: dt.timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} seconds"
+
+
+STALE_STEPS = 2  # the newest timestamp may lag "now" by two steps (plus a day for time zones)
+LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
+
+
+def drift_warnings(header: dict, panel, as_of: dt.datetime) -> list[str]:
+    """Staleness, schema and level guards for predict; each a one-line warning."""
+    import pandas as pd
+
+    warnings = []
+    offset = pd.tseries.frequencies.to_offset(panel.freq)
+    newest = pd.Timestamp(panel.last.max())
+    now = (
+        pd.Timestamp(as_of).tz_convert(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
+    )
+    if newest + STALE_STEPS * offset + pd.Timedelta(days=1) < now:
+        warnings.append(
+            f"the data is stale: its newest timestamp is {newest}, expected one within 2 steps ({panel.freq}) of {now:%Y-%m-%d %H:%M}"
+        )
+    meta = header["data"]
+    trained_cols = meta.get("source_columns")
+    if trained_cols is not None and set(trained_cols) != set(panel.source_columns):
+        new = sorted(set(panel.source_columns) - set(trained_cols))
+        gone = sorted(set(trained_cols) - set(panel.source_columns))
+        parts = ([f"new {', '.join(new)}"] if new else []) + (
+            [f"missing {', '.join(gone)}"] if gone else []
+        )
+        warnings.append(f"the columns differ from training: {'; '.join(parts)}")
+    lo, hi = (
+        header.get("extra_tensors", {}).get("data.min"),
+        header.get("extra_tensors", {}).get("data.max"),
+    )
+    if lo is not None and meta.get("ids") and len(meta["ids"]) == len(lo):
+        where = {sid: k for k, sid in enumerate(meta["ids"])}
+        shifted = []
+        for i, sid in enumerate(panel.ids.astype(str)):
+            k = where.get(sid)
+            if k is None:
+                continue
+            last = float(panel.series(i)[-1])
+            width = max(float(hi[k] - lo[k]), 1e-9)
+            if last > hi[k] + LEVEL_SHIFT * width or last < lo[k] - LEVEL_SHIFT * width:
+                shifted.append((sid, last, float(lo[k]), float(hi[k])))
+        if shifted:
+            sid, last, a, b = shifted[0]
+            more = f" ({len(shifted)} series in all)" if len(shifted) > 1 else ""
+            warnings.append(
+                f"series '{sid}' moved far outside its training range: last value {last:g}, trained on {a:g} to {b:g}{more}"
+            )
+    return warnings
