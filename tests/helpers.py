@@ -10,6 +10,12 @@ from lstmcast.cli import app
 
 runner = CliRunner()
 
+# The smallest model that still trains: seconds per run on two busy cores.
+TINY = [
+    "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
+    "--batch-size", "32", "--device", "cpu",
+]  # fmt: skip
+
 SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))
 
 
@@ -30,3 +36,17 @@ def invoke(*args, ok=True):
     if ok:
         assert result.exit_code == 0, result.output
     return result
+
+
+def train_tiny(folder, *extra):
+    """Write hourly_frame() to folder/data.csv, train a TINY model on it with `extra` options.
+
+    Returns a namespace with folder, data, model, frame and the CLI result.
+    """
+    from types import SimpleNamespace
+
+    data, model = folder / "data.csv", folder / "model.lstmcast"
+    frame = hourly_frame()
+    frame.to_csv(data, index=False)
+    result = invoke("train", data, "--model", model, *TINY, *extra)
+    return SimpleNamespace(folder=folder, data=data, model=model, frame=frame, result=result)

@@ -1,17 +1,12 @@
 """`lstmcast evaluate` and `lstmcast plot` end to end on a tiny hourly panel."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import hourly_frame, invoke
+from helpers import hourly_frame, invoke, train_tiny
 
-TINY = [
-    "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
-    "--batch-size", "32", "--device", "cpu",
-]  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
@@ -19,12 +14,7 @@ METRICS = ("mae", "rmse", "smape", "mape", "mase")
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("evaluate")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = hourly_frame()
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, "--quiet")
-    return SimpleNamespace(folder=folder, data=data, model=model, frame=frame)
+    return train_tiny(tmp_path_factory.mktemp("evaluate"), "--quiet")
 
 
 def assert_png(path):

@@ -9,15 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import SPEC, hourly_frame, invoke
+from helpers import SPEC, TINY, hourly_frame, invoke
 
 from lstmcast import api
 from lstmcast.forecast import forecast_panel
 
-TINY = [
-    "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
-    "--batch-size", "32", "--device", "cpu",
-]  # fmt: skip
 FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
 
 

@@ -10,14 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TINY
 
 BIN = Path(sys.executable).parent / ("lstmcast.exe" if os.name == "nt" else "lstmcast")
 # One torch thread: tiny models are fastest that way, and a busy CI box makes more crawl.
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "120"}
-TINY = [
-    "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
-    "--batch-size", "32", "--device", "cpu",
-]  # fmt: skip
 
 
 def run(*args, cwd, timeout=120) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import typer.main
-from helpers import hourly_frame, invoke
+from helpers import TINY, invoke, train_tiny
 
 from lstmcast import api
 from lstmcast.cli import app
@@ -33,10 +33,6 @@ ENV = {
     "NO_COLOR": "1",
     "COLUMNS": "120",
 }
-TINY = [
-    "--hidden-size", "8", "--layers", "1", "--epochs", "2", "--windows-per-epoch", "64",
-    "--batch-size", "32", "--device", "cpu",
-]  # fmt: skip
 # Keeps training going until a signal arrives; the budget only bounds a test that goes wrong.
 LONG = ["--epochs", "100000", "--patience", "100000"]
 ROWS = 3 * 24  # hourly_frame(): three series, trained horizon 24
@@ -145,12 +141,7 @@ def in_tmp_path(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One tiny model on hourly data, read-only for the tests (copy it to change it)."""
-    folder = tmp_path_factory.mktemp("trained")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = hourly_frame()
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, "-q", "--no-config")
-    return SimpleNamespace(folder=folder, data=data, model=model, frame=frame)
+    return train_tiny(tmp_path_factory.mktemp("trained"), "-q", "--no-config")
 
 
 @pytest.fixture
