@@ -173,7 +173,8 @@ def drift_warnings(header: dict, panel, as_of: dt.datetime) -> list[str]:
     )
     if newest + STALE_STEPS * offset + pd.Timedelta(days=1) < now:
         warnings.append(
-            f"the data is stale: its newest timestamp is {newest}, expected one within 2 steps ({panel.freq}) of {now:%Y-%m-%d %H:%M}"
+            f"the data is stale: its newest timestamp is {newest}, more than {STALE_STEPS} steps ({panel.freq}) "
+            f"before now ({now:%Y-%m-%d %H:%M} UTC); --as-of sets another 'now'"
         )
     meta = header["data"]
     trained_cols = meta.get("source_columns")

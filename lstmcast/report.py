@@ -28,7 +28,8 @@ def _console(stderr: bool) -> Console:
     # keeps piped tables from wrapping mid-row.
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", 120))
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
+    # Diagnostics on stderr are never wrapped: one message, one line, for logs and grep.
+    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=stderr)
 
 
 out = _console(stderr=False)
