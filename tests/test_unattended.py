@@ -503,7 +503,7 @@ def test_sigkill_between_write_and_rename_keeps_the_old_file(tmp_path, local):
 
 def test_second_run_on_a_locked_model_exits_75_or_waits(tmp_path, local, procs):
     holder = procs(
-        "train", "data.csv", "--model", "m.lstmcast", *TINY, *LONG, "--time-budget", "4", "-q",
+        "train", "data.csv", "--model", "m.lstmcast", *TINY, *LONG, "--time-budget", "8", "-q",
         cwd=tmp_path,
     )  # fmt: skip
     wait_for_lock(local.model, holder)
