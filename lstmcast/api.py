@@ -108,9 +108,14 @@ def _train_locked(
         warnings.append(
             f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}'); they are still forecast"
         )
-    validation = holdout_metrics(
+    validation, worse = holdout_metrics(
         result.model, panel, result.index.val_series, result.index.val_origin, cfg.season
     )
+    if worse.any():
+        warnings.append(
+            f"{int(worse.sum())} of {panel.n_series} series forecast worse than seasonal naive on validation "
+            f"(e.g. '{panel.ids[np.argmax(worse)]}'); predict --fallback naive uses seasonal naive for them"
+        )
     summary = TrainSummary(
         model_path=str(model_path),
         data_path=str(Path(data).resolve()),
@@ -127,7 +132,7 @@ def _train_locked(
         validation=validation,
         warnings=warnings,
     )
-    _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec)
+    _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec, worse)
     return summary
 
 
@@ -162,6 +167,7 @@ def _save_model(
     train_cfg: TrainConfig,
     summary: TrainSummary,
     spec: DataSpec,
+    worse: np.ndarray,
 ) -> None:
     cols = panel.columns
     header = {
@@ -197,6 +203,8 @@ def _save_model(
     # Each series' training range, for the level-shift guard of predict.
     tensors["data.min"] = np.minimum.reduceat(panel.values, panel.offsets[:-1])
     tensors["data.max"] = np.maximum.reduceat(panel.values, panel.offsets[:-1])
+    # 1 where the LSTM was worse than seasonal naive on validation: predict --fallback naive.
+    tensors["data.worse_than_seasonal_naive"] = worse.astype(np.int32)
     save_artifact(path, header, tensors)
 
 
@@ -304,8 +312,13 @@ def predict(
     strict: bool = False,
     lock_timeout: float = 300.0,
     output: str | os.PathLike | None = None,
+    fallback: str | None = None,
 ) -> PredictResult:
     """Forecast every series of `data` (default: the file the model was trained on).
+
+    With `fallback="naive"`, series on which the LSTM was worse than seasonal naive at
+    validation are forecast by seasonal naive (its interval: the LSTM's band moved onto the
+    seasonal-naive line) and flagged in a `fallback` column.
 
     Refuses a model older than `max_age` (ModelFileError). Warns when the data is stale
     relative to `as_of` (default: now, UTC), its columns differ from training, or a series'
@@ -317,14 +330,16 @@ def predict(
     if output is not None:
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
-        result = _predict_locked(model_path, data, horizon, device, max_gap, max_age, as_of, strict)
+        result = _predict_locked(
+            model_path, data, horizon, device, max_gap, max_age, as_of, strict, fallback
+        )
         if output is not None:
             write_table(result.forecast, output)
     return result
 
 
 def _predict_locked(
-    model_path, data, horizon, device, max_gap, max_age, as_of, strict
+    model_path, data, horizon, device, max_gap, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
     from lstmcast.forecast import forecast_frame, forecast_panel
     from lstmcast.ops import check_age, drift_warnings
@@ -353,8 +368,37 @@ def _predict_locked(
             f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
         )
     preds = forecast_panel(model, panel, horizon)
+    used = None
+    if fallback is not None:
+        if fallback != "naive":
+            raise UsageError(f"--fallback {fallback}: the only fallback is naive (seasonal naive)")
+        used = _fallback_series(header, panel)
+        for i in np.flatnonzero(used):
+            line = metrics.seasonal_naive_forecast(
+                panel.series(i).astype(np.float64), horizon, cfg.season
+            )
+            preds[i] += (line - preds[i, :, cfg.quantiles.index(0.5)])[:, None]
+        if used.any():
+            warnings.append(
+                f"{int(used.sum())} series forecast by seasonal naive (--fallback naive; column fallback)"
+            )
     frame = forecast_frame(panel, preds, cfg.quantiles)
+    if used is not None:
+        frame["fallback"] = np.repeat(used, horizon)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
+
+
+def _fallback_series(header: dict, panel: Panel) -> np.ndarray:
+    """Per panel series: did the LSTM lose to seasonal naive on this series at validation?"""
+    flags = header.get("extra_tensors", {}).get("data.worse_than_seasonal_naive")
+    ids = header["data"].get("ids")
+    if flags is None or ids is None:
+        raise ModelFileError(
+            "this model file has no per-series validation record",
+            hint="retrain it to use --fallback",
+        )
+    worse = {sid for sid, flag in zip(ids, flags, strict=True) if flag}
+    return np.array([sid in worse for sid in panel.ids.astype(str)], dtype=bool)
 
 
 @dataclass

@@ -460,6 +460,13 @@ def predict(
             help="Take this time (ISO 8601, UTC if no zone) as 'now' for --max-age and staleness.",
         ),
     ] = None,
+    fallback: Annotated[
+        str | None,
+        typer.Option(
+            "--fallback",
+            help="naive: forecast seasonal naive for series where the LSTM lost to it at validation (column fallback).",
+        ),
+    ] = None,
     lock_timeout: LockTimeout = 300.0,
     log_file: LogFile = None,
     config: Config = None,
@@ -487,7 +494,7 @@ def predict(
             model, data, horizon, device, max_gap,
             max_age=parse_age(max_age) if max_age else None,
             as_of=parse_time(as_of) if as_of else None,
-            strict=strict, lock_timeout=lock_timeout, output=output,
+            strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
         )  # fmt: skip
         run.update(series=result.series, output=output)
         if not quiet:

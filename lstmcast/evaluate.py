@@ -105,11 +105,13 @@ def compare(
 
 def holdout_metrics(
     model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
-) -> dict:
+) -> tuple[dict, np.ndarray]:
     """The model's validation errors beside naive and seasonal naive on the same windows.
 
     Means over windows; MASE skips windows whose history is constant (scale 0). `skill` is
     1 - MASE(model) / MASE(seasonal naive): above 0 the model beats seasonal naive.
+    Also returns, per series of the panel, whether the LSTM's mean validation MASE is worse
+    than seasonal naive's (False where a series has no validation window).
     """
     from lstmcast.forecast import forecast_at
 
@@ -121,7 +123,10 @@ def holdout_metrics(
     }
     lstm_mase, snaive_mase = table["lstm"]["mase"], table["seasonal_naive"]["mase"]
     skill = 1 - lstm_mase / snaive_mase if lstm_mase is not None and snaive_mase else None
-    return {
+    worse = _series_worse(
+        panel.n_series, series, scores["lstm"]["mase"], scores["seasonal_naive"]["mase"]
+    )
+    doc = {
         "windows": len(series),
         "horizon": horizon,
         "season": season,
@@ -129,7 +134,21 @@ def holdout_metrics(
         "methods": table,
         "skill_vs_seasonal_naive": skill,
         "beats_seasonal_naive": skill is not None and skill > 0,
+        "series_worse_than_seasonal_naive": int(worse.sum()),
     }
+    return doc, worse
+
+
+def _series_worse(
+    n_series: int, series: np.ndarray, model: np.ndarray, baseline: np.ndarray
+) -> np.ndarray:
+    """Per series: is the mean model MASE over its windows above the baseline's?"""
+    ok = np.isfinite(model) & np.isfinite(baseline)
+    totals = np.zeros((2, n_series))
+    counts = np.bincount(series[ok], minlength=n_series)
+    np.add.at(totals[0], series[ok], model[ok])
+    np.add.at(totals[1], series[ok], baseline[ok])
+    return (counts > 0) & (totals[0] > totals[1])
 
 
 def backtest_origins(

@@ -517,3 +517,44 @@ def test_unknown_output_extension_is_refused_before_writing(tmp_path, trained):
     assert result.exit_code in (2, 3), result.output
     assert ".xlsx" in result.stderr
     assert not out.exists()
+
+
+def test_fallback_naive_forecasts_seasonal_naive_for_the_series_that_lost(tmp_path):
+    # Random walks: a two-epoch LSTM loses to seasonal naive on some of them at validation.
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=240, freq="h")
+    frame = pd.concat(
+        pd.DataFrame(
+            {"unique_id": f"s{k}", "ds": ds, "y": 100 + np.cumsum(rng.normal(0, 1, len(ds)))}
+        )
+        for k in range(6)
+    )
+    data, model = tmp_path / "walks.csv", tmp_path / "m.lstmcast"
+    frame.to_csv(data, index=False)
+    summary = json.loads(train(data, model, "--json").stdout)
+    lost = summary["validation"]["series_worse_than_seasonal_naive"]
+    assert lost >= 1, summary["validation"]
+    assert any("--fallback naive" in w for w in summary["warnings"])
+
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    invoke("predict", data, "--model", model, "-o", plain, "-q")
+    result = invoke("predict", data, "--model", model, "-o", marked, "--fallback", "naive")
+    assert f"{lost} series forecast by seasonal naive" in result.stderr
+    plain, marked = read_forecast(plain), read_forecast(marked)
+    flags = marked.groupby("unique_id")["fallback"].agg(["all", "any"])
+    assert (flags["all"] == flags["any"]).all()  # one flag per series
+    assert int(flags["all"].sum()) == lost
+    season = summary["model"]["season"]
+    for uid, rows in marked.groupby("unique_id"):
+        if rows["fallback"].iloc[0]:
+            history = frame.loc[frame["unique_id"] == uid, "y"].to_numpy()
+            expected = np.resize(history[-season:], len(rows))
+            np.testing.assert_allclose(rows["yhat"], expected, rtol=1e-5)
+            assert (rows["yhat_lower"] <= rows["yhat"]).all() and (
+                rows["yhat"] <= rows["yhat_upper"]
+            ).all()
+        else:
+            np.testing.assert_array_equal(
+                rows["yhat"], plain.loc[plain["unique_id"] == uid, "yhat"]
+            )
+    assert invoke("predict", data, "--model", model, "--fallback", "mean", ok=False).exit_code == 2
