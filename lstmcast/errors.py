@@ -80,7 +80,7 @@ class Interrupted(LstmcastError):
         self.exit_code = 128 + signum
 
 
-# The documented table (README "Exit codes"); kept here so docs and tests share one source.
+# The documented table (README "Exit codes"); tests/test_errors.py keeps README and --help in step.
 EXIT_CODES = {
     0: "success",
     2: "usage error: unknown option, bad option value",

@@ -9,7 +9,6 @@ import torch
 from lstmcast.freq import fixed_step_ns, future_dates
 from lstmcast.model import LSTMForecaster, gather_windows
 from lstmcast.schema import Panel
-from lstmcast.train import series_phase
 
 __all__ = ["forecast_at", "forecast_panel", "forecast_frame", "quantile_columns"]
 
@@ -29,7 +28,7 @@ def forecast_at(
     device = next(model.parameters()).device
     values = torch.from_numpy(panel.values).to(device)
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(series_phase(panel, cfg.season)).to(device)
+    phase0 = torch.from_numpy(panel.phase(cfg.season)).to(device)
     mid = cfg.quantiles.index(0.5)
     out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
     for i in range(0, len(series), CHUNK):

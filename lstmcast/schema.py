@@ -73,6 +73,12 @@ class Panel:
     def season(self) -> int:
         return season_length(self.freq)
 
+    def phase(self, season: int) -> np.ndarray:
+        """Seasonal position (0 .. season-1) of each series' first step on the calendar grid:
+        the hour of day for hourly data with season 24, the weekday for daily data, ..."""
+        ordinal, _ = grid_ordinals(self.first, self.freq)
+        return (ordinal % max(season, 1)).astype(np.int64)
+
     def series(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 

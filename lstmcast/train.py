@@ -15,7 +15,6 @@ import torch
 
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
-from lstmcast.freq import grid_ordinals
 from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
 from lstmcast.schema import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size
@@ -25,7 +24,6 @@ __all__ = [
     "resolve_device",
     "fit",
     "TrainResult",
-    "series_phase",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -97,12 +95,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def series_phase(panel: Panel, season: int) -> np.ndarray:
-    """Seasonal position (0 .. season-1) of each series' first step on the calendar grid."""
-    ordinal, _ = grid_ordinals(panel.first, panel.freq)
-    return (ordinal % max(season, 1)).astype(np.int64)
-
-
 @dataclass
 class TrainResult:
     model: LSTMForecaster
@@ -159,7 +151,7 @@ def fit(
     device = resolve_device(train_cfg.device)
     values = torch.from_numpy(panel.values).to(device)  # the whole panel, once
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(series_phase(panel, cfg.season)).to(device)
+    phase0 = torch.from_numpy(panel.phase(cfg.season)).to(device)
     quantiles = torch.tensor(cfg.quantiles, device=device)
 
     model = LSTMForecaster(cfg).to(device)
