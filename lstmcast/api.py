@@ -229,7 +229,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     _check_sections(header, path, ("model",))
     try:
         m = header["model"]
-        cfg = ModelConfig(**{**m, "quantiles": tuple(m["quantiles"])})
+        cfg = ModelConfig.from_dict(m)
         model = LSTMForecaster(cfg)
         state = {
             k.removeprefix("weights."): torch.from_numpy(v)
@@ -441,7 +441,7 @@ def evaluate(
         from lstmcast.train import fit
 
         m = header["model"]
-        cfg = ModelConfig(**{**m, "quantiles": tuple(m["quantiles"])})
+        cfg = ModelConfig.from_dict(m)
         tcfg = TrainConfig(**{**header["train"], "device": device})
 
         def refit_fn(past: Panel):

@@ -35,6 +35,21 @@ class ModelConfig:
     season: int | None = None  # seasonal period in steps; default from the frequency
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
+    calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
+    periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """Rebuild from a model file's header (JSON lists back to tuples).
+
+        Files written before calendar features existed saw only the seasonal cycle.
+        """
+        d = dict(d)
+        d["quantiles"] = tuple(d["quantiles"])
+        if d.get("periods") is None:
+            d["calendar"], d["periods"] = False, (float(d["season"]),)
+        d["periods"] = tuple(float(p) for p in d["periods"])
+        return cls(**d)
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,14 @@ def forecast_at(
     device = next(model.parameters()).device
     values = torch.from_numpy(panel.values).to(device)
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phase(cfg.season)).to(device)
+    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)
     mid = cfg.quantiles.index(0.5)
     out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
     for i in range(0, len(series), CHUNK):
         s = torch.from_numpy(series[i : i + CHUNK]).to(device)
         o = torch.from_numpy(origin[i : i + CHUNK]).to(device)
         x = gather_windows(values, starts, s, o, cfg.lookback, 0)  # (B, L)
-        phase = (phase0[s] + o - cfg.lookback) % cfg.season
+        phase = model.phase_at(phase0[s], o - cfg.lookback)
         done, parts = 0, []
         while done < horizon:
             pred, loc, scale = model(x, phase)
@@ -44,7 +44,7 @@ def forecast_at(
             take = min(cfg.horizon, horizon - done)
             parts.append(pred[:, :take])
             x = torch.cat([x, pred[:, :, mid]], dim=1)[:, -cfg.lookback :]
-            phase = (phase + cfg.horizon) % cfg.season
+            phase = model.phase_at(phase, torch.full_like(o, cfg.horizon))
             done += take
         out[i : i + CHUNK] = torch.cat(parts, dim=1).cpu().numpy()
     return out

@@ -11,6 +11,7 @@ __all__ = [
     "grid_ordinals",
     "future_dates",
     "season_length",
+    "calendar_periods",
     "describe_freq",
 ]
 
@@ -107,6 +108,40 @@ def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
         in_month = dates.month.to_numpy() - 1 == anchor_month
         return dates.year.to_numpy().astype(np.int64) // offset.n, on_day & in_month
     raise ValueError(f"unsupported frequency {freq!r}")
+
+
+YEAR_DAYS = 365.2425
+
+
+def calendar_periods(freq: str) -> tuple[tuple[str, float], ...]:
+    """The calendar cycles a model can see on a `freq` grid, as (name, period in steps).
+
+    Positions are the ordinals of `grid_ordinals`, so a period P means "ordinal mod P":
+    hour of day and day of week for sub-daily data, day of week and day of year for daily
+    and business-day data, week of year for weekly, month or quarter of the year for
+    monthly and quarterly data; yearly data has none.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.rule_code
+    if _fixed_step(offset):
+        step = pd.Timedelta(offset).value
+        if step < DAY_NS:
+            day = [("time of day", DAY_NS / step)] if DAY_NS % step == 0 else []
+            return (*day, ("day of week", 7 * DAY_NS / step))
+        if step == DAY_NS:
+            return (("day of week", 7.0), ("day of year", YEAR_DAYS))
+        if step < 7 * DAY_NS:
+            return (("day of year", YEAR_DAYS * DAY_NS / step),)
+        return ()
+    if name == "B":
+        return (("day of week", 5.0), ("day of year", YEAR_DAYS * 5 / 7))
+    if name.startswith("W"):
+        return (("week of year", YEAR_DAYS / 7 / offset.n),)
+    if name in ("MS", "ME"):
+        return (("month of year", 12 / offset.n),) if offset.n < 12 else ()
+    if name.startswith("Q"):
+        return (("quarter of year", 4 / offset.n),) if offset.n < 4 else ()
+    return ()
 
 
 def _fixed_step(offset: pd.DateOffset) -> bool:

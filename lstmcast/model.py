@@ -29,7 +29,8 @@ class LSTMForecaster(nn.Module):
 
     The normalised lookback is cut into tokens of `patch` steps (fewer recurrent steps:
     faster on CPU, and each token sees a local shape), each token carrying the sin/cos of
-    its position in the seasonal cycle. The last hidden state feeds an MLP head that emits
+    its position in each of `cfg.periods` (the seasonal cycle, then calendar cycles such
+    as hour of day and day of week). The last hidden state feeds an MLP head that emits
     the whole horizon for every quantile at once. With `skip`, the head predicts the
     residual over the last seasonal cycle of the lookback (seasonal naive).
     """
@@ -42,7 +43,8 @@ class LSTMForecaster(nn.Module):
         )
         self.cfg = cfg
         self.n_quantiles = len(cfg.quantiles)
-        in_features = cfg.patch + 2
+        self.cycles = cfg.periods or (float(cfg.season),)
+        in_features = cfg.patch + 2 * len(self.cycles)
         self.lstm = nn.LSTM(
             in_features,
             cfg.hidden_size,
@@ -59,11 +61,17 @@ class LSTMForecaster(nn.Module):
         # Token i ends at lookback step (i + 1) * patch - 1: its phase offset from step 0.
         ends = torch.arange(1, cfg.lookback // cfg.patch + 1) * cfg.patch - 1
         self.register_buffer("token_ends", ends, persistent=False)
+        periods = torch.tensor(self.cycles, dtype=torch.float32)
+        self.register_buffer("periods", periods, persistent=False)
+
+    def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """Cycle positions `offset` steps after `phase0`: (B, K), (B,) -> (B, K) in [0, period)."""
+        return torch.remainder(phase0 + offset[:, None].to(phase0.dtype), self.periods)
 
     def forward(
         self, x: torch.Tensor, phase: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x: (B, L) raw lookback; phase: (B,) seasonal position of x[:, 0].
+        """x: (B, L) raw lookback; phase: (B, K) position of x[:, 0] in each cycle.
 
         Returns the normalised quantile forecast (B, H, Q) and the window's loc and scale
         (B, 1) that map it back: y = yhat * scale + loc.
@@ -73,12 +81,9 @@ class LSTMForecaster(nn.Module):
         loc, scale = window_stats(x)
         z = (x - loc) / scale  # (B, L)
         tokens = z.view(B, L // cfg.patch, cfg.patch)  # (B, T, P)
-        angle = (2 * math.pi / cfg.season) * (
-            (phase[:, None] + self.token_ends[None, :]) % cfg.season
-        )
-        calendar = torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1).to(
-            z.dtype
-        )  # (B, T, 2)
+        position = phase[:, None, :] + self.token_ends[None, :, None]  # (B, T, K)
+        angle = (2 * math.pi) * torch.remainder(position, self.periods) / self.periods
+        calendar = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1).to(z.dtype)  # (B, T, 2K)
         out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
         yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
         if cfg.skip:

@@ -73,11 +73,15 @@ class Panel:
     def season(self) -> int:
         return season_length(self.freq)
 
-    def phase(self, season: int) -> np.ndarray:
-        """Seasonal position (0 .. season-1) of each series' first step on the calendar grid:
-        the hour of day for hourly data with season 24, the weekday for daily data, ..."""
+    def phases(self, periods: tuple[float, ...]) -> np.ndarray:
+        """Position of each series' first step in each cycle: (S, K) floats in [0, period).
+
+        For hourly data and period 24 that is the hour of day; for daily data and period 7
+        the weekday; for monthly data and period 12 the month (see freq.calendar_periods).
+        """
         ordinal, _ = grid_ordinals(self.first, self.freq)
-        return (ordinal % max(season, 1)).astype(np.int64)
+        periods_ = np.maximum(np.asarray(periods, dtype=np.float64), 1.0)
+        return np.mod(ordinal[:, None].astype(np.float64), periods_[None, :])
 
     def series(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]

@@ -15,6 +15,7 @@ import torch
 
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
+from lstmcast.freq import calendar_periods
 from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
 from lstmcast.schema import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size
@@ -71,8 +72,21 @@ def resolve_model_config(
             f"--quantiles {','.join(map(str, cfg.quantiles))}: each must be between 0 and 1"
         )
     quantiles = tuple(sorted(set(cfg.quantiles) | {0.5}))  # the median is always the point forecast
+    periods = cfg.periods
+    if periods is None:
+        periods = (float(max(season, 1)),)
+        if cfg.calendar:
+            for _, p in calendar_periods(panel.freq):
+                if all(abs(p - q) > 1e-6 for q in periods):
+                    periods += (float(p),)
     return dataclasses.replace(
-        cfg, season=season, horizon=horizon, lookback=lookback, patch=patch, quantiles=quantiles
+        cfg,
+        season=season,
+        horizon=horizon,
+        lookback=lookback,
+        patch=patch,
+        quantiles=quantiles,
+        periods=periods,
     )
 
 
@@ -151,7 +165,7 @@ def fit(
     device = resolve_device(train_cfg.device)
     values = torch.from_numpy(panel.values).to(device)  # the whole panel, once
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phase(cfg.season)).to(device)
+    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)  # (S, K)
     quantiles = torch.tensor(cfg.quantiles, device=device)
 
     model = LSTMForecaster(cfg).to(device)
@@ -188,7 +202,7 @@ def fit(
         )  # (B, L + H)
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
         with autocast:
-            pred, loc, scale = model(x, (phase0[series] + origin - cfg.lookback) % cfg.season)
+            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback))
         target = ((y - loc) / scale).clamp(-TARGET_CLIP, TARGET_CLIP)
         return pinball_loss(pred.float(), target, quantiles)
 

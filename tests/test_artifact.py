@@ -87,7 +87,9 @@ def test_save_refuses_an_unsupported_dtype(tmp_path):
 
 
 def test_loaded_model_gives_identical_predictions(tmp_path):
-    cfg = ModelConfig(lookback=12, horizon=4, season=4, patch=4, hidden_size=8, layers=2)
+    cfg = ModelConfig(
+        lookback=12, horizon=4, season=4, patch=4, hidden_size=8, layers=2, periods=(4.0, 7.0)
+    )
     torch.manual_seed(3)
     model = LSTMForecaster(cfg).eval()
     header = {"format_version": FORMAT_VERSION, "model": dataclasses.asdict(cfg)}
@@ -96,7 +98,7 @@ def test_loaded_model_gives_identical_predictions(tmp_path):
     loaded, _ = api.load_model(tmp_path / "m.lstmcast")
     again, _ = api.load_model(tmp_path / "m.lstmcast")
     assert loaded.cfg == cfg
-    x, phase = torch.randn(7, 12) * 3 + 20, torch.arange(7) % 4
+    x, phase = torch.randn(7, 12) * 3 + 20, (torch.arange(7)[:, None] % 4).float().repeat(1, 2)
     with torch.no_grad():
         a, b, c = model(x, phase)[0], loaded(x, phase)[0], again(x, phase)[0]
     assert torch.equal(a, b)

@@ -33,7 +33,7 @@ def test_forward_shapes(layers, quantiles):
     torch.manual_seed(0)
     model = LSTMForecaster(small_cfg(layers=layers, quantiles=quantiles)).eval()
     x = torch.randn(5, 8) * 10 + 50
-    phase = torch.arange(5) % 4
+    phase = (torch.arange(5) % 4).float()[:, None]
     yhat, loc, scale = model(x, phase)
     assert yhat.shape == (5, 6, len(quantiles))  # (B, H, Q)
     assert loc.shape == (5, 1)
@@ -65,7 +65,7 @@ def test_window_stats_floor_on_a_constant_window(level):
     assert (z == 0).all()
     # and the whole model stays finite on a flat lookback
     model = LSTMForecaster(small_cfg()).eval()
-    yhat, _, _ = model(x, torch.zeros(2, dtype=torch.long))
+    yhat, _, _ = model(x, torch.zeros(2, 1))
     assert torch.isfinite(yhat).all()
 
 
@@ -81,7 +81,7 @@ def test_skip_with_a_zero_head_is_the_last_seasonal_cycle():
     _zero_head(model)
     x = torch.tensor([[1.0, 5.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0], [10, 10, 10, 10, 11, 12, 13, 14]])
     with torch.no_grad():
-        yhat, loc, scale = model(x, torch.tensor([0, 3]))
+        yhat, loc, scale = model(x, torch.tensor([[0.0], [3.0]]))
     xn = x.numpy().astype(np.float64)
     z = (xn - xn.mean(axis=1, keepdims=True)) / xn.std(axis=1, keepdims=True)
     # last cycle (steps 4..7) then its first two steps again to fill the horizon of 6
@@ -100,7 +100,7 @@ def test_skip_without_a_whole_cycle_repeats_the_last_value(season):
     model = LSTMForecaster(small_cfg(season=season)).eval()
     _zero_head(model)
     x = torch.tensor([[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]])
-    yhat, loc, scale = model(x, torch.tensor([0]))
+    yhat, loc, scale = model(x, torch.tensor([[0.0]]))
     last = ((x[:, -1:] - loc) / scale).expand(1, 6)
     torch.testing.assert_close(yhat[:, :, 0], last)
 
@@ -108,7 +108,7 @@ def test_skip_without_a_whole_cycle_repeats_the_last_value(season):
 def test_no_skip_with_a_zero_head_is_zero():
     model = LSTMForecaster(small_cfg(skip=False)).eval()
     _zero_head(model)
-    yhat, _, _ = model(torch.randn(3, 8), torch.zeros(3, dtype=torch.long))
+    yhat, _, _ = model(torch.randn(3, 8), torch.zeros(3, 1))
     assert (yhat == 0).all()
 
 
