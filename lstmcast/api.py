@@ -82,7 +82,7 @@ def _train_locked(
     data, model_path, spec, model_cfg, train_cfg, callback, warm_start
 ) -> TrainSummary:
     from lstmcast.evaluate import holdout_metrics
-    from lstmcast.train import fit, resolve_model_config
+    from lstmcast.train import fit_model, resolve_model_config
 
     init_state = None
     if warm_start:
@@ -94,7 +94,7 @@ def _train_locked(
     else:
         panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
-    result = fit(
+    result = fit_model(
         panel,
         cfg,
         train_cfg,
@@ -159,6 +159,13 @@ def _warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
     return old
 
 
+SCALING_TEXT = {
+    "std": "per window: mean and standard deviation of the lookback, undone on output",
+    "meanabs": "per window: divided by the mean absolute value of the lookback, undone on output",
+    "log": "per window: log values, then their mean and standard deviation, undone on output",
+}
+
+
 def _save_model(
     path,
     model,
@@ -190,7 +197,12 @@ def _save_model(
             "source_columns": list(panel.source_columns),
             "ids": [str(i) for i in panel.ids],
         },
-        "scaling": "per window: mean and standard deviation of the lookback, undone on output",
+        "scaling": SCALING_TEXT[cfg.scaling],
+        "intervals": (
+            "conformal: quantile offsets calibrated on the validation windows"
+            if train_cfg.calibrate
+            else "as trained (pinball loss), not calibrated"
+        ),
         "metrics": {
             k: v
             for k, v in summary.to_dict().items()
@@ -222,7 +234,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     """Rebuild the trained LSTMForecaster from a model file: (model, header)."""
     import torch
 
-    from lstmcast.model import LSTMForecaster
+    from lstmcast.model import build_model
     from lstmcast.train import resolve_device
 
     header, tensors = load_artifact(path)
@@ -230,12 +242,15 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     try:
         m = header["model"]
         cfg = ModelConfig.from_dict(m)
-        model = LSTMForecaster(cfg)
+        model = build_model(cfg)
         state = {
             k.removeprefix("weights."): torch.from_numpy(v)
             for k, v in tensors.items()
             if k.startswith("weights.")
         }
+        for key, buffer in model.state_dict().items():  # files from before calibration
+            if key.endswith("calibration") and key not in state:
+                state[key] = torch.zeros_like(buffer)
         model.load_state_dict(state)
     except (KeyError, TypeError, RuntimeError, AssertionError) as exc:
         raise ModelFileError(
@@ -438,14 +453,14 @@ def evaluate(
     model, header, panel, data = _model_and_data(model_path, data, device, command="evaluate")
     refit_fn = None
     if refit:
-        from lstmcast.train import fit
+        from lstmcast.train import fit_model
 
         m = header["model"]
         cfg = ModelConfig.from_dict(m)
         tcfg = TrainConfig(**{**header["train"], "device": device})
 
         def refit_fn(past: Panel):
-            return fit(past, cfg, tcfg, train_callback).model
+            return fit_model(past, cfg, tcfg, train_callback).model
 
     raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback)
     per_series = per_series_table(panel, raw)

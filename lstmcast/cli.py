@@ -326,6 +326,24 @@ def train(
     quantiles: Annotated[
         str, typer.Option(help="Quantiles to forecast; lowest and highest bound the interval.")
     ] = "0.1,0.5,0.9",
+    scaling: Annotated[
+        str,
+        typer.Option(
+            help="Per-window normalisation: std (z-score), meanabs (divide by mean |y|), log (positive data)."
+        ),
+    ] = "std",
+    calendar: Annotated[
+        bool,
+        typer.Option(
+            help="Feed calendar cycles of the frequency (hour of day, day of week, month, ...)."
+        ),
+    ] = True,
+    ensemble: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Train N models with seeds seed..seed+N-1 and forecast their median."
+        ),
+    ] = 1,
     epochs: Annotated[
         int,
         typer.Option(
@@ -346,6 +364,15 @@ def train(
     lr: Annotated[
         float, typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")
     ] = 2e-3,
+    loss: Annotated[
+        str, typer.Option(help="Training loss: pinball, or huber (pinball smoothed near zero).")
+    ] = "pinball",
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            help="Widen or narrow the intervals so they cover as stated on the validation windows."
+        ),
+    ] = True,
     patience: Annotated[
         int, typer.Option(min=1, help="Epochs without validation improvement before stopping.")
     ] = 6,
@@ -395,11 +422,13 @@ def train(
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
-            dropout=dropout, quantiles=_parse_quantiles(quantiles),
+            dropout=dropout, quantiles=_parse_quantiles(quantiles), scaling=scaling, calendar=calendar,
+            ensemble=ensemble,
         )  # fmt: skip
         train_cfg = TrainConfig(
             epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,
             batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
+            loss=loss, calibrate=calibrate,
         )  # fmt: skip
         spec = _spec(time_col, target, id_col, freq, max_gap)
         with TrainProgress(enabled=not (quiet or json_out)) as progress:

@@ -35,8 +35,10 @@ class ModelConfig:
     season: int | None = None  # seasonal period in steps; default from the frequency
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
+    scaling: str = "std"  # per-window normalisation: std (z-score) | meanabs | log (positive data)
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
+    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts are their median
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
@@ -70,6 +72,8 @@ class TrainConfig:
     )
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
+    loss: str = "pinball"  # pinball | huber (pinball smoothed near zero)
+    calibrate: bool = True  # widen the intervals so they cover as stated on validation windows
 
 
 CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --no-config

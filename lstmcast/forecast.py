@@ -39,8 +39,21 @@ def forecast_at(
         done, parts = 0, []
         while done < horizon:
             pred, loc, scale = model(x, phase)
-            pred = pred.float() * scale[:, :, None] + loc[:, :, None]  # (B, H, Q) in data units
-            pred = pred.sort(dim=-1).values  # quantiles never cross
+            pred = model.from_normal(pred.float().sort(dim=-1).values, loc, scale)  # (B, H, Q)
+            # Calibration may narrow a band: quantiles never cross the median nor each other.
+            median = pred[:, :, mid : mid + 1]
+            pred = (
+                torch.cat(
+                    [
+                        pred[:, :, :mid].minimum(median),
+                        median,
+                        pred[:, :, mid + 1 :].maximum(median),
+                    ],
+                    dim=-1,
+                )
+                .sort(dim=-1)
+                .values
+            )
             take = min(cfg.horizon, horizon - done)
             parts.append(pred[:, :take])
             x = torch.cat([x, pred[:, :, mid]], dim=1)[:, -cfg.lookback :]

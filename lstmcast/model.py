@@ -9,15 +9,33 @@ from torch import nn
 
 from lstmcast.config import ModelConfig
 
-__all__ = ["LSTMForecaster", "pinball_loss", "window_stats"]
+__all__ = [
+    "LSTMForecaster",
+    "Ensemble",
+    "build_model",
+    "pinball_loss",
+    "quantile_huber_loss",
+    "window_stats",
+    "LOSSES",
+    "SCALINGS",
+]
+
+LOG_FLOOR = 1e-6  # log scaling needs positive data (checked when the config is resolved)
 
 
-def window_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+SCALINGS = ("std", "meanabs", "log")
+
+
+def window_stats(x: torch.Tensor, scaling: str = "std") -> tuple[torch.Tensor, torch.Tensor]:
     """Per-window location and scale from the lookback alone: (B, L) -> (B, 1), (B, 1).
 
-    The scale has a floor relative to the level so a flat lookback (std 0) does not blow
-    the normalised targets up to infinity.
+    std (and log, applied to log values): mean and standard deviation; meanabs: no shift
+    and the mean absolute value as scale. The scale has a floor relative to the level so a
+    flat lookback (std 0) does not blow the normalised targets up to infinity.
     """
+    if scaling == "meanabs":
+        mean_abs = x.abs().mean(dim=1, keepdim=True)
+        return torch.zeros_like(mean_abs), mean_abs.clamp_min(1e-6)
     loc = x.mean(dim=1, keepdim=True)
     std = x.std(dim=1, keepdim=True, unbiased=False)
     floor = 1e-3 * loc.abs() + 1e-6
@@ -63,6 +81,8 @@ class LSTMForecaster(nn.Module):
         self.register_buffer("token_ends", ends, persistent=False)
         periods = torch.tensor(self.cycles, dtype=torch.float32)
         self.register_buffer("periods", periods, persistent=False)
+        # Conformal widening of each quantile in normalised units (see calibrate_intervals).
+        self.register_buffer("calibration", torch.zeros(self.n_quantiles))
 
     def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """Cycle positions `offset` steps after `phase0`: (B, K), (B,) -> (B, K) in [0, period)."""
@@ -78,7 +98,9 @@ class LSTMForecaster(nn.Module):
         """
         cfg = self.cfg
         B, L = x.shape
-        loc, scale = window_stats(x)
+        if cfg.scaling == "log":
+            x = torch.log(x.clamp_min(LOG_FLOOR))
+        loc, scale = window_stats(x, cfg.scaling)
         z = (x - loc) / scale  # (B, L)
         tokens = z.view(B, L // cfg.patch, cfg.patch)  # (B, T, P)
         position = phase[:, None, :] + self.token_ends[None, :, None]  # (B, T, K)
@@ -90,6 +112,22 @@ class LSTMForecaster(nn.Module):
             yhat = yhat + self.seasonal_naive(z)[:, :, None]
         return yhat, loc, scale
 
+    def to_normal(self, y: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """Targets in data units -> the model's normalised units (training)."""
+        if self.cfg.scaling == "log":
+            y = torch.log(y.clamp_min(LOG_FLOOR))
+        return (y - loc) / scale
+
+    def from_normal(
+        self, pred: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor
+    ) -> torch.Tensor:
+        """Normalised forecasts (B, H, Q) -> data units, with loc and scale of forward().
+
+        The calibration offsets widen the interval quantiles as measured on validation.
+        """
+        y = (pred + self.calibration) * scale[:, :, None] + loc[:, :, None]
+        return torch.exp(y) if self.cfg.scaling == "log" else y
+
     def seasonal_naive(self, z: torch.Tensor) -> torch.Tensor:
         """The last seasonal cycle of the lookback repeated over the horizon: (B, L) -> (B, H)."""
         season, horizon = self.cfg.season, self.cfg.horizon
@@ -97,6 +135,47 @@ class LSTMForecaster(nn.Module):
             return z[:, -1:].expand(-1, horizon)
         reps = math.ceil(horizon / season)
         return z[:, -season:].repeat(1, reps)[:, :horizon]
+
+
+class Ensemble(nn.Module):
+    """Several LSTMForecasters of one config (different seeds); forecasts are their median.
+
+    The median of each quantile across members is robust to one member that trained
+    badly. Normalisation depends on the lookback alone, so every member shares loc/scale.
+    """
+
+    def __init__(self, members: list[LSTMForecaster]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+        self.n_quantiles = members[0].n_quantiles
+        self.register_buffer("calibration", torch.zeros(self.n_quantiles))
+
+    def forward(
+        self, x: torch.Tensor, phase: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        outputs = [m(x, phase) for m in self.members]
+        # Each member's quantiles in order first, as each would forecast alone.
+        yhat = torch.stack([o[0].sort(dim=-1).values for o in outputs]).median(dim=0).values
+        return yhat, outputs[0][1], outputs[0][2]
+
+    def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        return self.members[0].phase_at(phase0, offset)
+
+    def to_normal(self, y: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        return self.members[0].to_normal(y, loc, scale)
+
+    def from_normal(
+        self, pred: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor
+    ) -> torch.Tensor:
+        return LSTMForecaster.from_normal(self, pred, loc, scale)
+
+
+def build_model(cfg: ModelConfig) -> nn.Module:
+    """The model a config describes: one LSTMForecaster, or an Ensemble of cfg.ensemble."""
+    if cfg.ensemble > 1:
+        return Ensemble([LSTMForecaster(cfg) for _ in range(cfg.ensemble)])
+    return LSTMForecaster(cfg)
 
 
 def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
@@ -107,6 +186,21 @@ def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tens
     """
     err = target[:, :, None] - pred
     return torch.maximum(quantiles * err, (quantiles - 1) * err).mean()
+
+
+def quantile_huber_loss(
+    pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor, delta: float = 0.5
+) -> torch.Tensor:
+    """Pinball loss with the kink smoothed into a parabola within ±delta (normalised units):
+    less pull from single outliers, smooth gradients near zero error."""
+    err = target[:, :, None] - pred
+    size = err.abs()
+    huber = torch.where(size <= delta, 0.5 * err**2 / delta, size - 0.5 * delta)
+    weight = torch.where(err >= 0, quantiles, 1 - quantiles)
+    return (weight * huber).mean()
+
+
+LOSSES = {"pinball": pinball_loss, "huber": quantile_huber_loss}
 
 
 def gather_windows(

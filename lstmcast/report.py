@@ -174,8 +174,13 @@ class TrainProgress(_LiveProgress):
         if not self.enabled:
             return
         if event == "start" and self.progress is not None:
+            name = (
+                "train"
+                if info.get("members", 1) == 1
+                else f"model {info['member']}/{info['members']}"
+            )
             self.task = self.progress.add_task(
-                "train", total=info["total_steps"], status=f"device {info['device']}"
+                name, total=info["total_steps"], status=f"device {info['device']}"
             )
         elif event == "step" and self.progress is not None and info["step"] % 5 == 0:
             self.progress.update(self.task, completed=info["step"])
@@ -236,10 +241,20 @@ def train_tables(summary: dict) -> list:
             "lookback / horizon",
             f"{m['lookback']} / {m['horizon']} (season {m['season']}, patch {m['patch']})",
         ),
+        *model_rows(m),
     ]
     rows += [("warning", w) for w in summary["warnings"]]
     title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
     return [kv_table("Trained", rows), validation_table(v, title)]
+
+
+def model_rows(m: dict) -> list[tuple[str, str]]:
+    """What the model sees and how it forecasts, for the train summary and `info`."""
+    periods = m.get("periods") or [m["season"]]
+    rows = [("cycles seen", ", ".join(f"{p:g}" for p in periods) + " steps (sin/cos)")]
+    if m.get("ensemble", 1) > 1:
+        rows.append(("ensemble", f"{m['ensemble']} members, median of their forecasts"))
+    return rows
 
 
 def forecast_table(frame, limit: int = 40) -> Table:
@@ -278,6 +293,7 @@ def info_tables(header: dict) -> list:
             f"hidden {m['hidden_size']}, layers {m['layers']}, dropout {m['dropout']}, quantiles {m['quantiles']}",
         ),
         ("scaling", header.get("scaling", "—")),
+        *model_rows(m),
     ]
     if metrics:
         rows.append(

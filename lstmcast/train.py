@@ -16,7 +16,7 @@ import torch
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
-from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
+from lstmcast.model import LOSSES, SCALINGS, Ensemble, LSTMForecaster, gather_windows
 from lstmcast.schema import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size
 
@@ -25,6 +25,8 @@ __all__ = [
     "resolve_device",
     "fit",
     "TrainResult",
+    "calibrate_intervals",
+    "fit_model",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -72,6 +74,14 @@ def resolve_model_config(
             f"--quantiles {','.join(map(str, cfg.quantiles))}: each must be between 0 and 1"
         )
     quantiles = tuple(sorted(set(cfg.quantiles) | {0.5}))  # the median is always the point forecast
+    if cfg.scaling not in SCALINGS:
+        raise UsageError(f"--scaling {cfg.scaling}: expected one of {', '.join(SCALINGS)}")
+    if cfg.scaling == "log" and len(panel.values) and float(panel.values.min()) <= 0:
+        raise UsageError(
+            "--scaling log needs positive data, but the smallest value is "
+            f"{float(panel.values.min()):g}",
+            hint="use --scaling std (the default) or meanabs",
+        )
     periods = cfg.periods
     if periods is None:
         periods = (float(max(season, 1)),)
@@ -167,6 +177,9 @@ def fit(
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
     phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)  # (S, K)
     quantiles = torch.tensor(cfg.quantiles, device=device)
+    if train_cfg.loss not in LOSSES:
+        raise UsageError(f"--loss {train_cfg.loss}: expected one of {', '.join(LOSSES)}")
+    loss_fn = LOSSES[train_cfg.loss]
 
     model = LSTMForecaster(cfg).to(device)
     if init_state is not None:
@@ -203,8 +216,8 @@ def fit(
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
         with autocast:
             pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback))
-        target = ((y - loc) / scale).clamp(-TARGET_CLIP, TARGET_CLIP)
-        return pinball_loss(pred.float(), target, quantiles)
+        target = model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
+        return loss_fn(pred.float(), target, quantiles)
 
     best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
     history, stop = [], "epochs"
@@ -270,6 +283,62 @@ def fit(
     )
 
 
+def fit_model(
+    panel: Panel,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    callback: Callback | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
+    explicit_lookback: bool = False,
+) -> TrainResult:
+    """`fit` once, or once per ensemble member (seeds seed, seed + 1, ...), then calibrate.
+
+    A time budget is shared: each member gets what is left divided by the members still to
+    train. The result's model is an Ensemble when model_cfg.ensemble > 1; epochs, steps and
+    seconds are totals, the validation loss is the members' mean.
+    """
+    emit = callback or (lambda event, info: None)
+    n = model_cfg.ensemble
+    if n < 1:
+        raise UsageError(f"--ensemble {n}: expected 1 or more members")
+    started = time.perf_counter()
+    results = []
+    for k in range(n):
+        budget = train_cfg.time_budget
+        if budget is not None:
+            budget = max(0.0, budget - (time.perf_counter() - started)) / (n - k)
+        member_cfg = dataclasses.replace(train_cfg, seed=train_cfg.seed + k, time_budget=budget)
+        state = init_state
+        if init_state is not None and n > 1:
+            prefix = f"members.{k}."
+            state = {
+                key.removeprefix(prefix): v
+                for key, v in init_state.items()
+                if key.startswith(prefix)
+            }
+
+        def member_emit(event: str, info: dict, k: int = k) -> None:
+            emit(event, {**info, "member": k + 1, "members": n} if event == "start" else info)
+
+        results.append(fit(panel, model_cfg, member_cfg, member_emit, state, explicit_lookback))
+    first = results[0]
+    model = Ensemble([r.model for r in results]) if n > 1 else first.model
+    model.eval()
+    if train_cfg.calibrate:
+        calibrate_intervals(model, panel, first.index.val_series, first.index.val_origin)
+    return TrainResult(
+        model=model,
+        index=first.index,
+        best_val_loss=float(np.mean([r.best_val_loss for r in results])),
+        epochs=sum(r.epochs for r in results),
+        steps=sum(r.steps for r in results),
+        seconds=time.perf_counter() - started,
+        device=first.device,
+        stop_reason=results[-1].stop_reason,
+        history=[h for r in results for h in r.history],
+    )
+
+
 def _over_budget(cfg: TrainConfig, started: float) -> bool:
     return cfg.time_budget is not None and time.perf_counter() - started >= cfg.time_budget
 
@@ -297,3 +366,46 @@ def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk:
             hint="lower --lr, or check the data for extreme values",
         )
     return val
+
+
+@torch.no_grad()
+def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Conformal widening of the interval quantiles from held-out windows; sets and returns
+    `model.calibration` (Q,), in normalised units.
+
+    For each pair of quantiles (q, 1 - q) the conformity score of a window step is how far
+    the actual falls outside the band (negative inside); the band is then widened (or
+    narrowed) by the (1 - 2q)(1 + 1/n) empirical quantile of the scores, so that the
+    stated share of held-out actuals falls inside (split conformal quantile regression).
+    Scores are in each window's normalised units, so one offset serves every series.
+    """
+    cfg = model.cfg
+    device = model.calibration.device
+    model.calibration.zero_()
+    if len(series) == 0:
+        return model.calibration.cpu().numpy()
+    values = torch.from_numpy(panel.values).to(device)
+    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
+    phase0 = torch.from_numpy(panel.phases(cfg.periods or (float(cfg.season),))).float().to(device)
+    s, o = torch.from_numpy(series).to(device), torch.from_numpy(origin).to(device)
+    preds, targets = [], []
+    for i in range(0, len(s), 4096):
+        si, oi = s[i : i + 4096], o[i : i + 4096]
+        window = gather_windows(values, starts, si, oi, cfg.lookback, cfg.horizon)
+        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
+        pred, loc, scale = model(x, model.phase_at(phase0[si], oi - cfg.lookback))
+        preds.append(pred.float().sort(dim=-1).values)
+        targets.append(model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
+    pred, target = torch.cat(preds), torch.cat(targets)
+    offsets = torch.zeros(len(cfg.quantiles), device=device)
+    for lo, q in enumerate(cfg.quantiles):
+        pair = [k for k, p in enumerate(cfg.quantiles) if abs(p - (1 - q)) < 1e-9]
+        if q >= 0.5 or not pair:
+            continue
+        hi = pair[0]
+        scores = torch.maximum(pred[..., lo] - target, target - pred[..., hi]).flatten()
+        level = min(1.0, (1 - 2 * q) * (1 + 1 / len(scores)))
+        widen = torch.quantile(scores.double(), level).float()
+        offsets[lo], offsets[hi] = -widen, widen
+    model.calibration.copy_(offsets)
+    return offsets.cpu().numpy()

@@ -273,12 +273,12 @@ def test_load_model_twice_gives_identical_predictions(trained):
 def test_saved_model_predicts_like_the_trained_one(trained, tmp_path):
     # fit in memory, save with api.train's writer, reload: identical forecasts
     from lstmcast.config import ModelConfig, TrainConfig
-    from lstmcast.train import fit, resolve_model_config
+    from lstmcast.train import fit_model, resolve_model_config
 
     panel = api.load_panel(trained.data)
     cfg = resolve_model_config(ModelConfig(hidden_size=8, layers=1), panel)
     tcfg = TrainConfig(epochs=1, windows_per_epoch=64, batch_size=32, device="cpu")
-    result = fit(panel, cfg, tcfg)
+    result = fit_model(panel, cfg, tcfg)
     in_memory = forecast_panel(result.model, panel, cfg.horizon)
     model_cfg = ModelConfig(hidden_size=8, layers=1)
     summary = api.train(trained.data, tmp_path / "m.lstmcast", model_cfg=model_cfg, train_cfg=tcfg)
