@@ -1,6 +1,7 @@
 """M4 Hourly benchmark: lstmcast with its default settings against the published scores.
 
-Usage: python benchmarks/m4_hourly.py [DATA_DIR] [--time-budget S] [--seed N] [--json]
+Usage: python benchmarks/m4_hourly.py [DATA_DIR] [--time-budget S] [--max-steps N] [--seed N]
+                                      [--set NAME=VALUE ...] [--json]
 
 Trains through `lstmcast.api.train` (the code path of `lstmcast train`) on train.csv with
 horizon 48, forecasts 48 steps with `lstmcast.api.predict`, and scores against test.csv
@@ -12,6 +13,7 @@ must reproduce 13.912 / 1.193 and 18.383 / 2.395, a check on the metric code.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -50,13 +52,51 @@ def score(
     return float(np.mean(s)), float(np.mean(m))
 
 
+def overrides(
+    model_cfg: ModelConfig, train_cfg: TrainConfig, pairs: list[str]
+) -> tuple[ModelConfig, TrainConfig]:
+    """Apply NAME=VALUE pairs to whichever config has the field, typed like its default."""
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        for which, cfg in (("model", model_cfg), ("train", train_cfg)):
+            if name in {f.name for f in dataclasses.fields(cfg)}:
+                current = getattr(cfg, name)
+                if isinstance(current, bool):
+                    value = text.lower() in ("1", "true", "yes", "on")
+                elif isinstance(current, tuple) or name == "quantiles":
+                    value = tuple(float(v) for v in text.split(","))
+                elif isinstance(current, int) or name in ("lookback", "patch", "season"):
+                    value = int(text)
+                elif isinstance(current, float):
+                    value = float(text)
+                else:
+                    value = text
+                cfg = dataclasses.replace(cfg, **{name: value})
+                if which == "model":
+                    model_cfg = cfg
+                else:
+                    train_cfg = cfg
+                break
+        else:
+            raise SystemExit(f"--set {pair}: no ModelConfig or TrainConfig field '{name}'")
+    return model_cfg, train_cfg
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=str(DEFAULT_DIR))
     parser.add_argument(
         "--time-budget", type=float, default=None, help="seconds of training (default: none)"
     )
+    parser.add_argument("--max-steps", type=int, default=None, help="cap on optimiser steps")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a ModelConfig or TrainConfig field, e.g. --set calendar=false --set lr=1e-3",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     data = Path(args.data_dir)
@@ -78,14 +118,21 @@ def main() -> int:
         for k, ref in REFERENCE.items()
     )
 
+    model_cfg, train_cfg = overrides(
+        ModelConfig(horizon=HORIZON),
+        TrainConfig(
+            seed=args.seed, time_budget=args.time_budget, max_steps=args.max_steps, device="cpu"
+        ),
+        args.set,
+    )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / "m4.lstmcast"
         summary = api.train(
             data / "train.csv",
             model_path,
-            model_cfg=ModelConfig(horizon=HORIZON),
-            train_cfg=TrainConfig(seed=args.seed, time_budget=args.time_budget, device="cpu"),
+            model_cfg=model_cfg,
+            train_cfg=train_cfg,
         )
         result = api.predict(model_path, data / "train.csv", HORIZON)
     wall = time.perf_counter() - started
@@ -117,6 +164,8 @@ def main() -> int:
         "commit": commit,
         "seed": args.seed,
         "time_budget": args.time_budget,
+        "max_steps": args.max_steps,
+        "overrides": args.set,
     }
     if args.json:
         print(json.dumps(doc, indent=2))
