@@ -111,6 +111,8 @@ def _train_locked(
     validation, worse = holdout_metrics(
         result.model, panel, result.index.val_series, result.index.val_origin, cfg.season
     )
+    if result.calibration is not None:
+        validation["calibration"] = result.calibration
     if worse.any():
         warnings.append(
             f"{int(worse.sum())} of {panel.n_series} series forecast worse than seasonal naive on validation "

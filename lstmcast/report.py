@@ -210,6 +210,12 @@ def validation_table(validation: dict, title: str) -> Table:
     if has_cov:
         lo, hi = validation["interval"]
         lines.append(f"coverage: share of actuals inside the {lo:g}-{hi:g} quantile band")
+        cal = validation.get("calibration") or {}
+        if "cross_fitted_coverage" in cal:
+            lines.append(
+                "intervals calibrated on these windows; cross-fitted coverage "
+                f"{cal['cross_fitted_coverage']:.3f} (calibrated on half, measured on the other)"
+            )
     lines.append(skill_line(validation.get("skill_vs_seasonal_naive")))
     table.caption = "\n".join(line for line in lines if line)
     table.caption_justify = "left"

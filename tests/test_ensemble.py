@@ -78,8 +78,10 @@ def test_calibration_makes_validation_coverage_match_the_stated_level():
     raw = fit(panel, cfg, tcfg)
     series, origin = raw.index.val_series, raw.index.val_origin
     before, _ = holdout_metrics(raw.model, panel, series, origin, 24)
-    offsets = calibrate_intervals(raw.model, panel, series, origin)
+    report = calibrate_intervals(raw.model, panel, series, origin)
+    offsets = report["offsets"]
     after, _ = holdout_metrics(raw.model, panel, series, origin, 24)
+    assert abs(report["cross_fitted_coverage"] - 0.8) < 0.08, report
     assert offsets[1] == 0 and offsets[0] == -offsets[2]  # the median never moves
     stated = 0.8
     assert abs(after["methods"]["lstm"]["coverage"] - stated) < 0.03, (before, after)
