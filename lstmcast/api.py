@@ -70,17 +70,24 @@ def train(
 
     Holds the model's lock for the whole run. With `warm_start`, training continues from the
     weights and settings of the existing model file, which must have the same data schema.
+    Under torchrun every process trains its share (lstmcast.distributed); rank 0 alone holds
+    the lock and writes the model file.
     """
+    from lstmcast import distributed
     from lstmcast.ops import model_lock
 
-    check_writable(model_path)  # fail now, not after minutes of training
-    with model_lock(model_path, "train", lock_timeout):
+    def locked():
+        check_writable(model_path)  # fail now, not after minutes of training
+        return model_lock(model_path, "train", lock_timeout)
+
+    with distributed.session(train_cfg.device, lock_timeout), distributed.main_only(locked):
         return _train_locked(data, model_path, spec, model_cfg, train_cfg, callback, warm_start)
 
 
 def _train_locked(
     data, model_path, spec, model_cfg, train_cfg, callback, warm_start
 ) -> TrainSummary:
+    from lstmcast import distributed
     from lstmcast.evaluate import holdout_metrics
     from lstmcast.train import fit_model, resolve_model_config
 
@@ -134,7 +141,8 @@ def _train_locked(
         validation=validation,
         warnings=warnings,
     )
-    _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec, worse)
+    if distributed.is_main():  # every rank holds the same weights; one writes them
+        _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec, worse)
     return summary
 
 

@@ -360,7 +360,9 @@ def train(
     windows_per_epoch: Annotated[
         int, typer.Option(min=1, help="Windows sampled per epoch.")
     ] = 25_600,
-    batch_size: Annotated[int, typer.Option(min=1, help="Windows per optimiser step.")] = 256,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Windows per optimiser step (per process under torchrun).")
+    ] = 256,
     lr: Annotated[
         float, typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")
     ] = 2e-3,
@@ -415,6 +417,10 @@ def train(
 
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
     """
+    from lstmcast import distributed
+
+    if not distributed.is_main():  # under torchrun rank 0 reports and logs; errors still show
+        json_out, quiet, log_file = False, True, None
     with errors_handled(json_out, debug, log_file, "train") as run:
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from lstmcast import distributed
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
@@ -208,6 +209,9 @@ def fit(
         else contextlib.nullcontext()
     )
     val_s, val_o = _val_subset(index, rng)
+    # Under torchrun: a DDP model, this rank's share of the windows and its own random stream.
+    full_index, model = index, distributed.wrap(model)
+    index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, train_cfg.seed)
     val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
 
     def loss_on(series: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
@@ -238,9 +242,10 @@ def fit(
         for _ in range(per_epoch):
             s, o = index.sample(rng, train_cfg.batch_size)
             loss = loss_on(torch.from_numpy(s).to(device), torch.from_numpy(o).to(device))
-            if not torch.isfinite(loss):
+            seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
+            if not torch.isfinite(seen):
                 raise TrainingError(
-                    f"the training loss became {loss.item()} at step {step + 1}",
+                    f"the training loss became {seen.item()} at step {step + 1}",
                     hint="lower --lr (e.g. --lr 5e-4), or check the data for extreme values",
                 )
             opt.zero_grad(set_to_none=True)
@@ -258,7 +263,7 @@ def fit(
         record = {
             "epoch": epoch,
             "step": step,
-            "train_loss": running / max(1, done),
+            "train_loss": distributed.average(running / max(1, done)),
             "val_loss": val,
         }
         history.append(record)
@@ -278,9 +283,11 @@ def fit(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    model = distributed.unwrap(model)
     model.eval()
+    seconds = time.perf_counter() - started
     return TrainResult(
-        model, index, best, epoch, step, time.perf_counter() - started, str(device), stop, history
+        model, full_index, best, epoch, step, seconds, distributed.describe(device), stop, history
     )
 
 
@@ -345,7 +352,10 @@ def fit_model(
 
 
 def _over_budget(cfg: TrainConfig, started: float) -> bool:
-    return cfg.time_budget is not None and time.perf_counter() - started >= cfg.time_budget
+    # Under torchrun rank 0's clock decides for all, so every rank stops at the same step.
+    return cfg.time_budget is not None and distributed.rank0_decides(
+        time.perf_counter() - started >= cfg.time_budget
+    )
 
 
 def _val_subset(index: WindowIndex, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -364,7 +374,8 @@ def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk:
         total += loss_on(series[i : i + chunk], origin[i : i + chunk]).item() * len(
             series[i : i + chunk]
         )
-    val = total / len(series)
+    total, count = distributed.all_sum(total, len(series))  # each rank validated a shard
+    val = total / count
     if not math.isfinite(val):
         raise TrainingError(
             "the validation loss is not finite",
