@@ -39,18 +39,23 @@ class ModelConfig:
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
+    covariates: tuple[str, ...] = ()  # future-known columns: lookback tokens and the head
+    past_covariates: tuple[str, ...] = ()  # past-only columns: lookback tokens only
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Rebuild from a model file's header (JSON lists back to tuples).
 
-        Files written before calendar features existed saw only the seasonal cycle.
+        Files written before calendar features existed saw only the seasonal cycle; files
+        written before covariates existed have none.
         """
         d = dict(d)
         d["quantiles"] = tuple(d["quantiles"])
         if d.get("periods") is None:
             d["calendar"], d["periods"] = False, (float(d["season"]),)
         d["periods"] = tuple(float(p) for p in d["periods"])
+        d["covariates"] = tuple(d.get("covariates") or ())
+        d["past_covariates"] = tuple(d.get("past_covariates") or ())
         return cls(**d)
 
 

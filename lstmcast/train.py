@@ -16,7 +16,7 @@ import torch
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
-from lstmcast.model import LSTMForecaster, gather_windows, pinball_loss
+from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows, pinball_loss
 from lstmcast.schema import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size
 
@@ -87,6 +87,8 @@ def resolve_model_config(
         patch=patch,
         quantiles=quantiles,
         periods=periods,
+        covariates=panel.columns.covariates,
+        past_covariates=panel.columns.past_covariates,
     )
 
 
@@ -167,6 +169,7 @@ def fit(
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
     phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)  # (S, K)
     quantiles = torch.tensor(cfg.quantiles, device=device)
+    covariates = CovariateWindows.of(panel, cfg, device)  # None without covariates
 
     model = LSTMForecaster(cfg).to(device)
     if init_state is not None:
@@ -201,8 +204,9 @@ def fit(
             values, starts, series, origin, cfg.lookback, cfg.horizon
         )  # (B, L + H)
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
+        cov = None if covariates is None else covariates(series, origin, cfg.lookback, cfg.horizon)
         with autocast:
-            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback))
+            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback), cov)
         target = ((y - loc) / scale).clamp(-TARGET_CLIP, TARGET_CLIP)
         return pinball_loss(pred.float(), target, quantiles)
 
