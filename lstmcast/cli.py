@@ -253,8 +253,15 @@ def errors_handled(
             )
 
 
-def _spec(time_col, target, id_col, freq, max_gap) -> DataSpec:
-    return DataSpec(time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap)
+def _spec(time_col, target, id_col, freq, max_gap, covariates=None, past=None) -> DataSpec:
+    return DataSpec(
+        time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap,
+        covariates=_names(covariates), past_covariates=_names(past),
+    )  # fmt: skip
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
 @app.command()
@@ -366,6 +373,21 @@ def train(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--covariates",
+            help="Columns known ahead, comma-separated (price,promo); predict needs their values "
+            "for the horizon in rows after the last target, with the target empty.",
+        ),
+    ] = None,
+    past_covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--past-covariates",
+            help="Columns known only up to now, comma-separated; read in the lookback only.",
+        ),
+    ] = None,
     warm_start: Annotated[
         bool,
         typer.Option(
@@ -401,7 +423,7 @@ def train(
             epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,
             batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
         )  # fmt: skip
-        spec = _spec(time_col, target, id_col, freq, max_gap)
+        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
         with TrainProgress(enabled=not (quiet or json_out)) as progress:
             summary = api.train(
                 data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout

@@ -279,6 +279,15 @@ def info_tables(header: dict) -> list:
         ),
         ("scaling", header.get("scaling", "—")),
     ]
+    if m.get("covariates") or m.get("past_covariates"):
+        rows.insert(
+            5,
+            (
+                "covariates",
+                f"known ahead: {', '.join(m.get('covariates') or []) or '—'}; "
+                f"past only: {', '.join(m.get('past_covariates') or []) or '—'}",
+            ),
+        )
     if metrics:
         rows.append(
             (
