@@ -12,6 +12,10 @@ from lstmcast.config import ModelConfig
 __all__ = ["LSTMForecaster", "pinball_loss", "window_stats", "CovariateWindows"]
 
 COV_CLIP = 10.0  # a covariate constant over the lookback would otherwise normalise to ±1e6
+# The per-step covariate term starts at zero and moves this many times faster: a direct
+# effect needs weights near 1, and Adam moves a weight by about lr per step, so at the
+# default lr it would take hundreds of steps to learn that a promotion lifts its hour.
+DIRECT_GAIN = 10.0
 
 
 def window_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,6 +83,8 @@ class LSTMForecaster(nn.Module):
             self.register_buffer("source", source, persistent=False)
             width = self.n_future * (2 if cfg.skip else 1)
             self.future_step = nn.Linear(width, self.n_quantiles)
+            nn.init.zeros_(self.future_step.weight)  # no direct effect until one is learned
+            nn.init.zeros_(self.future_step.bias)
 
     def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """Cycle positions `offset` steps after `phase0`: (B, K), (B,) -> (B, K) in [0, period)."""
@@ -117,7 +123,7 @@ class LSTMForecaster(nn.Module):
                 step = ahead  # (B, H, Cf), beside the copied step's with the skip: (B, H, 2Cf)
                 if cfg.skip:
                     step = torch.cat([ahead, zc[:, self.source, : self.n_future]], dim=-1)
-                yhat = yhat + self.future_step(step)
+                yhat = yhat + DIRECT_GAIN * self.future_step(step)
         else:
             out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
             yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
