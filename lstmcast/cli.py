@@ -129,6 +129,21 @@ MaxGap = Annotated[
         help="Longest run of missing steps to fill by interpolation (default: one season).",
     ),
 ]
+Covariates = Annotated[
+    str | None,
+    typer.Option(
+        "--covariates",
+        help="Columns known ahead, comma-separated (price,promo); predict needs their values "
+        "for the horizon in rows after the last target, with the target empty.",
+    ),
+]
+PastCovariates = Annotated[
+    str | None,
+    typer.Option(
+        "--past-covariates",
+        help="Columns known only up to now, comma-separated; read in the lookback only.",
+    ),
+]
 Json = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
 ]
@@ -272,6 +287,8 @@ def inspect(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
+    covariates: Covariates = None,
+    past_covariates: PastCovariates = None,
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -284,7 +301,8 @@ def inspect(
         from lstmcast.api import load_panel
         from lstmcast.report import inspect_table, out, print_json
 
-        panel = load_panel(data, _spec(time_col, target, id_col, freq, max_gap))
+        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
+        panel = load_panel(data, spec)
         summary = panel.summary()
         if json_out:
             print_json({"file": str(data), **summary})
@@ -373,21 +391,8 @@ def train(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
-    covariates: Annotated[
-        str | None,
-        typer.Option(
-            "--covariates",
-            help="Columns known ahead, comma-separated (price,promo); predict needs their values "
-            "for the horizon in rows after the last target, with the target empty.",
-        ),
-    ] = None,
-    past_covariates: Annotated[
-        str | None,
-        typer.Option(
-            "--past-covariates",
-            help="Columns known only up to now, comma-separated; read in the lookback only.",
-        ),
-    ] = None,
+    covariates: Covariates = None,
+    past_covariates: PastCovariates = None,
     warm_start: Annotated[
         bool,
         typer.Option(
