@@ -94,7 +94,9 @@ def _train_locked(
     init_state = None
     if warm_start:
         old, header = load_model(model_path)
+        asked = spec
         spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap)
+        _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
         init_state = old.state_dict()
         panel = _load_for_model(data, spec)
@@ -144,6 +146,18 @@ def _train_locked(
     if distributed.is_main():  # every rank holds the same weights; one writes them
         _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec, worse)
     return summary
+
+
+def _check_warm_covariates(asked: DataSpec, model: DataSpec) -> None:
+    """--warm-start reads the model's covariates; naming others is a usage error."""
+    for flag, name in (("--covariates", "covariates"), ("--past-covariates", "past_covariates")):
+        given, kept = getattr(asked, name), getattr(model, name)
+        if given and [c.lower() for c in given] != [c.lower() for c in kept]:
+            raise UsageError(
+                f"--warm-start keeps the model's {name.replace('_', ' ')} ({', '.join(kept) or 'none'}), "
+                f"but {flag} {','.join(given)} was given",
+                hint="drop the option, or train a new model without --warm-start",
+            )
 
 
 def _warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
@@ -302,7 +316,19 @@ def _load_for_model(data, spec: DataSpec) -> Panel:
     """Load data with a model's columns and frequency; say so plainly when the frequency differs."""
     try:
         return load_panel(data, spec)
-    except DataError:
+    except DataError as exc:
+        if getattr(exc, "covariate", None):
+            ahead = exc.covariate.lower() in [c.lower() for c in spec.covariates]
+            raise DataError(
+                f"{data}: the model reads covariate '{exc.covariate}', but the data has no such "
+                f"column (columns: {', '.join(exc.columns)})",
+                hint="add the column"
+                + (
+                    ", with its values for the horizon in rows with an empty target"
+                    if ahead
+                    else ""
+                ),
+            ) from None
         # Say so plainly when the data simply has another frequency than the model.
         try:
             other = load_panel(data, dataclasses.replace(spec, freq=None)).freq
@@ -442,6 +468,8 @@ def _spec_from_header(header: dict, max_gap: int | None = None) -> DataSpec:
         id_col=meta["id_col"],
         freq=meta["freq"],
         max_gap=max_gap if max_gap is not None else meta.get("max_gap"),
+        covariates=tuple(header.get("model", {}).get("covariates") or ()),
+        past_covariates=tuple(header.get("model", {}).get("past_covariates") or ()),
     )
 
 

@@ -129,6 +129,21 @@ MaxGap = Annotated[
         help="Longest run of missing steps to fill by interpolation (default: one season).",
     ),
 ]
+Covariates = Annotated[
+    str | None,
+    typer.Option(
+        "--covariates",
+        help="Columns known ahead, comma-separated (price,promo); predict needs their values "
+        "for the horizon in rows after the last target, with the target empty.",
+    ),
+]
+PastCovariates = Annotated[
+    str | None,
+    typer.Option(
+        "--past-covariates",
+        help="Columns known only up to now, comma-separated; read in the lookback only.",
+    ),
+]
 Json = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
 ]
@@ -253,8 +268,15 @@ def errors_handled(
             )
 
 
-def _spec(time_col, target, id_col, freq, max_gap) -> DataSpec:
-    return DataSpec(time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap)
+def _spec(time_col, target, id_col, freq, max_gap, covariates=None, past=None) -> DataSpec:
+    return DataSpec(
+        time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap,
+        covariates=_names(covariates), past_covariates=_names(past),
+    )  # fmt: skip
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
 @app.command()
@@ -265,6 +287,8 @@ def inspect(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
+    covariates: Covariates = None,
+    past_covariates: PastCovariates = None,
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
@@ -277,7 +301,8 @@ def inspect(
         from lstmcast.api import load_panel
         from lstmcast.report import inspect_table, out, print_json
 
-        panel = load_panel(data, _spec(time_col, target, id_col, freq, max_gap))
+        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
+        panel = load_panel(data, spec)
         summary = panel.summary()
         if json_out:
             print_json({"file": str(data), **summary})
@@ -395,6 +420,8 @@ def train(
     id_col: IdCol = None,
     freq: Freq = None,
     max_gap: MaxGap = None,
+    covariates: Covariates = None,
+    past_covariates: PastCovariates = None,
     warm_start: Annotated[
         bool,
         typer.Option(
@@ -436,7 +463,7 @@ def train(
             batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
             loss=loss, calibrate=calibrate,
         )  # fmt: skip
-        spec = _spec(time_col, target, id_col, freq, max_gap)
+        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
         with TrainProgress(enabled=not (quiet or json_out)) as progress:
             summary = api.train(
                 data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout

@@ -20,6 +20,8 @@ class DataSpec:
     id_col: str | None = None
     freq: str | None = None  # a pandas alias such as "h", "B", "MS"; inferred when None
     max_gap: int | None = None  # longest run of missing steps filled; None = one season
+    covariates: tuple[str, ...] = ()  # columns also known for the horizon (future rows)
+    past_covariates: tuple[str, ...] = ()  # columns known only up to the last observation
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,23 @@ class ModelConfig:
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
     ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts are their median
+    covariates: tuple[str, ...] = ()  # future-known columns: lookback tokens and the head
+    past_covariates: tuple[str, ...] = ()  # past-only columns: lookback tokens only
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Rebuild from a model file's header (JSON lists back to tuples).
 
-        Files written before calendar features existed saw only the seasonal cycle.
+        Files written before calendar features existed saw only the seasonal cycle; files
+        written before covariates existed have none.
         """
         d = dict(d)
         d["quantiles"] = tuple(d["quantiles"])
         if d.get("periods") is None:
             d["calendar"], d["periods"] = False, (float(d["season"]),)
         d["periods"] = tuple(float(p) for p in d["periods"])
+        d["covariates"] = tuple(d.get("covariates") or ())
+        d["past_covariates"] = tuple(d.get("past_covariates") or ())
         return cls(**d)
 
 

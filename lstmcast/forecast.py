@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmcast.covariates import check_future
 from lstmcast.freq import fixed_step_ns, future_dates
-from lstmcast.model import LSTMForecaster, gather_windows
+from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
 from lstmcast.schema import Panel
 
 __all__ = ["forecast_at", "forecast_panel", "forecast_frame", "quantile_columns"]
@@ -23,6 +24,7 @@ def forecast_at(
 
     Uses only values before each origin. Beyond the model's horizon the median forecast is
     fed back as if observed (recursive), which widens no interval: a warning is due.
+    Future-known covariates must be known for the whole `horizon` (DataError otherwise).
     """
     cfg = model.cfg
     device = next(model.parameters()).device
@@ -30,6 +32,9 @@ def forecast_at(
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
     phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)
     mid = cfg.quantiles.index(0.5)
+    covariates = CovariateWindows.of(panel, cfg, device)
+    if cfg.covariates:
+        check_future(panel, series, origin, horizon)
     out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
     for i in range(0, len(series), CHUNK):
         s = torch.from_numpy(series[i : i + CHUNK]).to(device)
@@ -38,7 +43,8 @@ def forecast_at(
         phase = model.phase_at(phase0[s], o - cfg.lookback)
         done, parts = 0, []
         while done < horizon:
-            pred, loc, scale = model(x, phase)
+            cov = None if covariates is None else covariates(s, o + done, cfg.lookback, cfg.horizon)
+            pred, loc, scale = model(x, phase, cov)
             pred = model.from_normal(pred.float().sort(dim=-1).values, loc, scale)  # (B, H, Q)
             # Calibration may narrow a band: quantiles never cross the median nor each other.
             median = pred[:, :, mid : mid + 1]

@@ -18,9 +18,16 @@ __all__ = [
     "window_stats",
     "LOSSES",
     "SCALINGS",
+    "CovariateWindows",
 ]
 
 LOG_FLOOR = 1e-6  # log scaling needs positive data (checked when the config is resolved)
+
+COV_CLIP = 10.0  # a covariate constant over the lookback would otherwise normalise to ±1e6
+# The per-step covariate term starts at zero and moves this many times faster: a direct
+# effect needs weights near 1, and Adam moves a weight by about lr per step, so at the
+# default lr it would take hundreds of steps to learn that a promotion lifts its hour.
+DIRECT_GAIN = 10.0
 
 
 SCALINGS = ("std", "meanabs", "log")
@@ -51,6 +58,11 @@ class LSTMForecaster(nn.Module):
     as hour of day and day of week). The last hidden state feeds an MLP head that emits
     the whole horizon for every quantile at once. With `skip`, the head predicts the
     residual over the last seasonal cycle of the lookback (seasonal naive).
+
+    Covariates (cfg.covariates, then cfg.past_covariates), each normalised by its own
+    lookback mean and std, add their patch to every token. The horizon's values of the
+    future-known ones also enter the head, and through a per-step linear term the direct
+    effect of a step's covariates (a promotion that hour) on that step's forecast.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -62,7 +74,9 @@ class LSTMForecaster(nn.Module):
         self.cfg = cfg
         self.n_quantiles = len(cfg.quantiles)
         self.cycles = cfg.periods or (float(cfg.season),)
-        in_features = cfg.patch + 2 * len(self.cycles)
+        self.n_future = len(cfg.covariates)
+        self.n_covariates = self.n_future + len(cfg.past_covariates)
+        in_features = cfg.patch + 2 * len(self.cycles) + cfg.patch * self.n_covariates
         self.lstm = nn.LSTM(
             in_features,
             cfg.hidden_size,
@@ -71,7 +85,7 @@ class LSTMForecaster(nn.Module):
             batch_first=True,
         )
         self.head = nn.Sequential(
-            nn.Linear(cfg.hidden_size, cfg.hidden_size),
+            nn.Linear(cfg.hidden_size + cfg.horizon * self.n_future, cfg.hidden_size),
             nn.GELU(),
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden_size, cfg.horizon * self.n_quantiles),
@@ -83,15 +97,25 @@ class LSTMForecaster(nn.Module):
         self.register_buffer("periods", periods, persistent=False)
         # Conformal widening of each quantile in normalised units (see calibrate_intervals).
         self.register_buffer("calibration", torch.zeros(self.n_quantiles))
+        if self.n_future:  # created last: a model without covariates draws the same weights
+            # With the skip, step h copies lookback step `source[h]`; the step's term sees the
+            # covariates there too, so it can learn the effect of their change.
+            source = self.seasonal_source(cfg.lookback)
+            self.register_buffer("source", source, persistent=False)
+            width = self.n_future * (2 if cfg.skip else 1)
+            self.future_step = nn.Linear(width, self.n_quantiles)
+            nn.init.zeros_(self.future_step.weight)  # no direct effect until one is learned
+            nn.init.zeros_(self.future_step.bias)
 
     def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """Cycle positions `offset` steps after `phase0`: (B, K), (B,) -> (B, K) in [0, period)."""
         return torch.remainder(phase0 + offset[:, None].to(phase0.dtype), self.periods)
 
     def forward(
-        self, x: torch.Tensor, phase: torch.Tensor
+        self, x: torch.Tensor, phase: torch.Tensor, cov: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x: (B, L) raw lookback; phase: (B, K) position of x[:, 0] in each cycle.
+        """x: (B, L) raw lookback; phase: (B, K) position of x[:, 0] in each cycle; cov:
+        (B, L + H, C) raw covariates over lookback and horizon (see CovariateWindows).
 
         Returns the normalised quantile forecast (B, H, Q) and the window's loc and scale
         (B, 1) that map it back: y = yhat * scale + loc.
@@ -106,8 +130,26 @@ class LSTMForecaster(nn.Module):
         position = phase[:, None, :] + self.token_ends[None, :, None]  # (B, T, K)
         angle = (2 * math.pi) * torch.remainder(position, self.periods) / self.periods
         calendar = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1).to(z.dtype)  # (B, T, 2K)
-        out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
-        yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
+        if self.n_covariates:
+            assert cov is not None and cov.shape[1:] == (L + cfg.horizon, self.n_covariates), (
+                f"the model reads {self.n_covariates} covariates over {L + cfg.horizon} steps"
+            )
+            c_loc, c_scale = window_stats(cov[:, :L])  # (B, 1, C) each
+            zc = ((cov - c_loc) / c_scale).clamp(-COV_CLIP, COV_CLIP)  # (B, L + H, C)
+            patches = zc[:, :L].reshape(B, L // cfg.patch, cfg.patch, -1).transpose(2, 3)
+            features = [tokens, calendar, patches.reshape(B, L // cfg.patch, -1)]
+            out, _ = self.lstm(torch.cat(features, dim=-1))  # (B, T, hidden)
+            ahead = zc[:, L:, : self.n_future]  # (B, H, Cf)
+            last = torch.cat([out[:, -1], ahead.reshape(B, -1)], dim=-1)
+            yhat = self.head(last).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
+            if self.n_future:
+                step = ahead  # (B, H, Cf), beside the copied step's with the skip: (B, H, 2Cf)
+                if cfg.skip:
+                    step = torch.cat([ahead, zc[:, self.source, : self.n_future]], dim=-1)
+                yhat = yhat + DIRECT_GAIN * self.future_step(step)
+        else:
+            out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
+            yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
         if cfg.skip:
             yhat = yhat + self.seasonal_naive(z)[:, :, None]
         return yhat, loc, scale
@@ -127,6 +169,13 @@ class LSTMForecaster(nn.Module):
         """
         y = (pred + self.calibration) * scale[:, :, None] + loc[:, :, None]
         return torch.exp(y) if self.cfg.scaling == "log" else y
+
+    def seasonal_source(self, lookback: int) -> torch.Tensor:
+        """Lookback step that seasonal_naive copies to each horizon step: (H,) indices."""
+        season, h = self.cfg.season, torch.arange(self.cfg.horizon)
+        if season <= 1 or season > lookback:
+            return torch.full_like(h, lookback - 1)
+        return lookback - season + h % season
 
     def seasonal_naive(self, z: torch.Tensor) -> torch.Tensor:
         """The last seasonal cycle of the lookback repeated over the horizon: (B, L) -> (B, H)."""
@@ -152,9 +201,9 @@ class Ensemble(nn.Module):
         self.register_buffer("calibration", torch.zeros(self.n_quantiles))
 
     def forward(
-        self, x: torch.Tensor, phase: torch.Tensor
+        self, x: torch.Tensor, phase: torch.Tensor, cov=None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        outputs = [m(x, phase) for m in self.members]
+        outputs = [m(x, phase, cov) for m in self.members]
         # Each member's quantiles in order first, as each would forecast alone.
         yhat = torch.stack([o[0].sort(dim=-1).values for o in outputs]).median(dim=0).values
         return yhat, outputs[0][1], outputs[0][2]
@@ -220,3 +269,40 @@ def gather_windows(
         origin[:, None] + torch.arange(-lookback, horizon, device=values.device)[None, :]
     )  # (B, L + H)
     return values[starts[series][:, None] + rel.clamp_min(0)]
+
+
+class CovariateWindows:
+    """Covariate windows (B, lookback + horizon, C) gathered by index, like gather_windows.
+
+    The table holds each series' covariate rows followed by its known future rows
+    (covariates.covariate_table); steps before a series' start repeat its first row and
+    steps past its known rows repeat its last.
+    """
+
+    def __init__(self, panel, device: torch.device) -> None:
+        from lstmcast.covariates import covariate_table
+
+        table, starts, counts = covariate_table(panel)
+        self.table = torch.from_numpy(table).to(device)
+        self.starts = torch.from_numpy(starts).to(device)
+        self.last = torch.from_numpy(counts - 1).to(device)
+
+    @classmethod
+    def of(cls, panel, cfg: ModelConfig, device: torch.device) -> CovariateWindows | None:
+        """The panel's covariate windows for a model; None when the model reads none."""
+        names = cfg.covariates + cfg.past_covariates
+        if not names:
+            return None
+        have = panel.columns.covariates + panel.columns.past_covariates
+        same = [n.lower() for n in have] == [n.lower() for n in names]
+        assert panel.covariates is not None and same, (
+            f"the model reads covariates {', '.join(names)}, the panel has {', '.join(have) or 'none'}"
+        )
+        return cls(panel, device)
+
+    def __call__(
+        self, series: torch.Tensor, origin: torch.Tensor, lookback: int, horizon: int
+    ) -> torch.Tensor:
+        rel = origin[:, None] + torch.arange(-lookback, horizon, device=self.table.device)[None, :]
+        rel = torch.minimum(rel.clamp_min(0), self.last[series][:, None])  # (B, L + H)
+        return self.table[self.starts[series][:, None] + rel]

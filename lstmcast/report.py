@@ -110,8 +110,15 @@ def inspect_table(summary: dict, path: str) -> Table:
         ("last timestamp", summary["last_timestamp"]),
         ("values filled", f"{summary['values_filled']:,}"),
     ]
+    if "covariates" in cols:
+        rows.insert(5, ("covariates", _covariates_text(cols)))
     rows += [("warning", w) for w in summary["warnings"]]
     return kv_table("Detected", rows)
+
+
+def _covariates_text(d: dict) -> str:
+    ahead, past = d.get("covariates") or [], d.get("past_covariates") or []
+    return f"known ahead: {', '.join(ahead) or '—'}; past only: {', '.join(past) or '—'}"
 
 
 def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
@@ -301,6 +308,8 @@ def info_tables(header: dict) -> list:
         ("scaling", header.get("scaling", "—")),
         *model_rows(m),
     ]
+    if m.get("covariates") or m.get("past_covariates"):
+        rows.insert(5, ("covariates", _covariates_text(m)))
     if metrics:
         rows.append(
             (

@@ -40,6 +40,8 @@ class Columns:
     time_col: str
     targets: tuple[str, ...]  # one column for long/single, several for wide
     id_col: str | None = None
+    covariates: tuple[str, ...] = ()  # known ahead: given in rows after the last target
+    past_covariates: tuple[str, ...] = ()  # known only up to the last target
 
 
 @dataclass
@@ -60,6 +62,12 @@ class Panel:
     filled: int = 0
     warnings: list[str] = field(default_factory=list)
     source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
+    # (N, C) float32 beside `values`: columns.covariates then columns.past_covariates, gaps
+    # filled. None without covariates (see lstmcast.covariates).
+    covariates: np.ndarray | None = None
+    # (S, F, len(columns.covariates)) float32: known values of the F steps after each
+    # series' last target; NaN where the file gave none.
+    future: np.ndarray | None = None
 
     @property
     def n_series(self) -> int:
@@ -96,9 +104,11 @@ class Panel:
             [pd.Timestamp(f) + (n - 1) * step for f, n in zip(self.first, lengths, strict=True)],
             dtype="datetime64[ns]",
         )
+        covariates = None if self.covariates is None else self.covariates[idx]
         return dataclasses.replace(
-            self, values=self.values[idx], offsets=offsets, last=last, warnings=list(self.warnings)
-        )
+            self, values=self.values[idx], offsets=offsets, last=last, warnings=list(self.warnings),
+            covariates=covariates, future=None,
+        )  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """The panel as a long `unique_id, ds, y` table on its regular grid."""
@@ -123,6 +133,7 @@ class Panel:
                 "time": self.columns.time_col,
                 "target": list(self.columns.targets),
                 "id": self.columns.id_col,
+                **_covariate_summary(self.columns),
             },
             "frequency": self.freq,
             "frequency_name": describe_freq(self.freq),
@@ -141,9 +152,71 @@ class Panel:
         }
 
 
+def _covariate_summary(cols: Columns) -> dict:
+    if not (cols.covariates or cols.past_covariates):
+        return {}
+    return {"covariates": list(cols.covariates), "past_covariates": list(cols.past_covariates)}
+
+
 def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
+    """Decide the layout and the time, id, target and covariate columns.
+
+    Covariate columns are set aside first, so they are never taken for the target or the id.
+    """
+    covariates, past = _covariate_columns([str(c) for c in df.columns], spec)
+    cols = _resolve_columns(df, spec, exclude=set(covariates + past))
+    if not (covariates or past):
+        return cols
+    if cols.layout == "wide":
+        flag = "--covariates" if covariates else "--past-covariates"
+        raise UsageError(
+            f"{flag} needs a long (unique_id, ds, y, ...) or single-series (ds, y, ...) file, "
+            f"but this one is wide (series {', '.join(cols.targets[:4])})",
+            hint="name the target with --target, or reshape the file to long format",
+        )
+    return dataclasses.replace(cols, covariates=covariates, past_covariates=past)
+
+
+def _covariate_columns(cols: list[str], spec: DataSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The file's columns named by --covariates and --past-covariates, each used once."""
+    explicit = {
+        c.strip().lower(): flag
+        for flag, value in (
+            ("--time-col", spec.time_col),
+            ("--id-col", spec.id_col),
+            ("--target", spec.target),
+        )
+        for c in (value or "").split(",")
+        if c.strip()
+    }
+    seen: dict[str, str] = {}
+    picked = []
+    for flag, names in (
+        ("--covariates", spec.covariates),
+        ("--past-covariates", spec.past_covariates),
+    ):
+        found = []
+        for name in names:
+            if name.strip().lower() in explicit:
+                raise UsageError(
+                    f"{flag} {name}: the column is already the {explicit[name.strip().lower()]}"
+                )
+            try:
+                col = _pick(cols, name.strip(), flag)
+            except DataError as exc:
+                exc.covariate, exc.columns = name.strip(), cols  # predict: the model needs it
+                raise
+            if col in seen:
+                raise UsageError(f"{flag} {name}: column '{col}' is already named by {seen[col]}")
+            seen[col] = flag
+            found.append(col)
+        picked.append(tuple(found))
+    return picked[0], picked[1]
+
+
+def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Columns:
     """Decide the layout and the time, id and target columns, honouring explicit overrides."""
-    cols = [str(c) for c in df.columns]
+    cols = [str(c) for c in df.columns if str(c) not in exclude]
     time_col = _pick(cols, spec.time_col, "--time-col") or _guess_time(df, cols)
     id_col = _pick(cols, spec.id_col, "--id-col") or _alias(cols, ID_ALIASES, exclude={time_col})
     rest = [c for c in cols if c not in (time_col, id_col)]
@@ -320,6 +393,10 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     """
     if df.empty:
         raise DataError("the table has no rows")
+    if spec.covariates or spec.past_covariates:
+        from lstmcast.covariates import build_covariate_panel
+
+        return build_covariate_panel(df, spec)
     cols = resolve_columns(df, spec)
     ids, ts, y = _long_arrays(df, cols)
     warnings: list[str] = []

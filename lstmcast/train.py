@@ -17,7 +17,14 @@ from lstmcast import distributed
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
-from lstmcast.model import LOSSES, SCALINGS, Ensemble, LSTMForecaster, gather_windows
+from lstmcast.model import (
+    LOSSES,
+    SCALINGS,
+    CovariateWindows,
+    Ensemble,
+    LSTMForecaster,
+    gather_windows,
+)
 from lstmcast.schema import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size
 
@@ -98,6 +105,8 @@ def resolve_model_config(
         patch=patch,
         quantiles=quantiles,
         periods=periods,
+        covariates=panel.columns.covariates,
+        past_covariates=panel.columns.past_covariates,
     )
 
 
@@ -182,6 +191,7 @@ def fit(
     if train_cfg.loss not in LOSSES:
         raise UsageError(f"--loss {train_cfg.loss}: expected one of {', '.join(LOSSES)}")
     loss_fn = LOSSES[train_cfg.loss]
+    covariates = CovariateWindows.of(panel, cfg, device)  # None without covariates
 
     model = LSTMForecaster(cfg).to(device)
     if init_state is not None:
@@ -219,8 +229,9 @@ def fit(
             values, starts, series, origin, cfg.lookback, cfg.horizon
         )  # (B, L + H)
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
+        cov = None if covariates is None else covariates(series, origin, cfg.lookback, cfg.horizon)
         with autocast:
-            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback))
+            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback), cov)
         target = model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
         return loss_fn(pred.float(), target, quantiles)
 
@@ -409,12 +420,14 @@ def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndar
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
     phase0 = torch.from_numpy(panel.phases(cfg.periods or (float(cfg.season),))).float().to(device)
     s, o = torch.from_numpy(series).to(device), torch.from_numpy(origin).to(device)
+    covariates = CovariateWindows.of(panel, cfg, device)
     preds, targets = [], []
     for i in range(0, len(s), 4096):
         si, oi = s[i : i + 4096], o[i : i + 4096]
         window = gather_windows(values, starts, si, oi, cfg.lookback, cfg.horizon)
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
-        pred, loc, scale = model(x, model.phase_at(phase0[si], oi - cfg.lookback))
+        cov = None if covariates is None else covariates(si, oi, cfg.lookback, cfg.horizon)
+        pred, loc, scale = model(x, model.phase_at(phase0[si], oi - cfg.lookback), cov)
         preds.append(pred.float().sort(dim=-1).values)
         targets.append(model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
     pred, target = torch.cat(preds), torch.cat(targets)
