@@ -205,7 +205,10 @@ def test_old_model_headers_and_models_without_covariates_are_unchanged():
     "future, past, skip", [(("p",), (), True), (("p", "q"), ("v",), False), ((), ("v",), True)]
 )
 def test_forward_with_each_kind_of_covariate(future, past, skip):
-    cfg = ModelConfig(48, 24, 8, 1, 0.0, (0.1, 0.5, 0.9), 24, 8, skip, False, (24.0,), future, past)
+    cfg = ModelConfig(
+        lookback=48, horizon=24, hidden_size=8, layers=1, dropout=0.0, season=24, patch=8,
+        skip=skip, calendar=False, periods=(24.0,), covariates=future, past_covariates=past,
+    )  # fmt: skip
     model = LSTMForecaster(cfg)
     x, phase = torch.randn(5, 48), torch.zeros(5, 1)
     cov = torch.zeros(5, 72, len(future) + len(past))
