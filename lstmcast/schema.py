@@ -242,41 +242,47 @@ def _parse_times(s: pd.Series, col: str) -> np.ndarray:
     if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
         # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
         ts = s.to_numpy().astype("datetime64[ns]", copy=False)
-        if np.isnat(ts).any():
-            row = int(np.flatnonzero(np.isnat(ts))[0])
-            raise DataError(
-                f"time column '{col}' is empty in data row {row + 1}",
-                hint="every row needs a timestamp",
-            )
-        return ts
-    if pd.api.types.is_datetime64_any_dtype(s):
-        parsed = pd.to_datetime(s, utc=True)
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        ts = _naive_utc(pd.to_datetime(s, utc=True))
     elif pd.api.types.is_integer_dtype(s) and s.between(1000, 9999).all():
-        parsed = pd.to_datetime(s.astype(str), format="%Y", utc=True)  # a column of years
+        ts = _naive_utc(pd.to_datetime(s.astype(str), format="%Y", utc=True))  # a column of years
     elif pd.api.types.is_numeric_dtype(s):
         raise DataError(
             f"time column '{col}' holds numbers, not dates (e.g. {s.iloc[0]})",
             hint="pass --time-col with the date column",
         )
     else:
-        text = s.astype("string").str.strip()
-        try:
-            parsed = pd.to_datetime(text, utc=True, format="ISO8601")
-        except (ValueError, TypeError):
-            parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
-        bad = parsed.isna() & text.notna() & (text != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {row + 1})",
-                hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
-            )
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        # Text (CSV) is parsed a chunk at a time: its cleaned copies never exist whole.
+        ts = np.empty(len(s), dtype="datetime64[ns]")
+        for rows in _chunks(len(s)):
+            ts[rows] = _text_times(s.iloc[rows], col, rows.start)
+    if np.isnat(ts).any():
+        row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
             f"time column '{col}' is empty in data row {row + 1}",
             hint="every row needs a timestamp",
         )
+    return ts
+
+
+def _text_times(s: pd.Series, col: str, first_row: int) -> np.ndarray:
+    """Parse dates written as text (empty ones become NaT); a value that is no date is an error."""
+    text = s.astype("string").str.strip()
+    try:
+        parsed = pd.to_datetime(text, utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
+    bad = parsed.isna() & text.notna() & (text != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {first_row + row + 1})",
+            hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
+        )
+    return _naive_utc(parsed)
+
+
+def _naive_utc(parsed: pd.Series) -> np.ndarray:
     return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
 
 

@@ -446,6 +446,35 @@ def test_duplicate_timestamps_name_the_series():
     assert "--id-col" not in info.value.hint
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5])
+def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
+    # build_panel scans long tables a chunk at a time; with tiny chunks every boundary case
+    # (a series, a gap, a duplicate or a bad date across two chunks) comes up here.
+    import lstmcast.freq
+    import lstmcast.schema
+
+    df = long_frame(lengths=(6, 5, 7), ids=("a", "b", "c")).sample(frac=1, random_state=0)
+    df = df.drop(index=[2, 14]).assign(ds=lambda d: d["ds"].astype(str))  # two gaps
+    whole = build_panel(df)
+    monkeypatch.setattr(lstmcast.schema, "CHUNK", chunk)
+    monkeypatch.setattr(lstmcast.freq, "CHUNK", chunk)
+    part = build_panel(df)
+    np.testing.assert_array_equal(part.values, whole.values)
+    np.testing.assert_array_equal(part.offsets, whole.offsets)
+    assert (part.ids.tolist(), part.freq, part.filled) == (whole.ids.tolist(), "D", 2)
+    dup = long_frame(lengths=(4, 4), ids=("first", "second"))
+    dup.loc[[6, 7], "ds"] = dup.loc[5, "ds"]
+    with pytest.raises(DataError, match=r"series 'second' .* \(2 duplicates in all\)"):
+        build_panel(dup)
+    text = long_frame().assign(ds=lambda d: d["ds"].astype(str))
+    text.loc[1, "ds"], text.loc[5, "ds"] = "", "yesterday"  # the bad date wins over the empty one
+    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6\)"):
+        build_panel(text)
+    text.loc[5, "ds"] = "2024-01-02"
+    with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
+        build_panel(text)
+
+
 def test_duplicates_in_a_single_series_suggest_an_id_column():
     df = pd.DataFrame({"ds": list(days(3)) * 2, "sales": np.arange(6.0)})
     with pytest.raises(DataError, match="series 'sales' has duplicate timestamp") as info:
