@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 M4_DIR ?= ../shared/benchmarks/m4_hourly
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench bench-scale clean
 
 # The venv is rebuilt only when pyproject.toml changes, so repeat runs are quick.
 # torch is installed first and pinned, so pip never resolves a multi-GB CUDA build.
@@ -38,6 +38,12 @@ format: $(STAMP)
 # M4 Hourly accuracy of the default settings (about 5-15 minutes on 2 cores).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/m4_hourly.py $(M4_DIR)
+
+# Time and peak memory of inspect, train (50 steps) and predict on 1 M, 3 M and 10 M rows
+# (about 10-15 minutes on 2 cores; panels go to a temporary folder, results to
+# benchmarks/results/scale.md).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo.lstmcast demo_forecast.csv

@@ -32,7 +32,7 @@ __all__ = [
 def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
     """Read a data file and validate it into a Panel."""
     ids = ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
-    return build_panel(read_table(path, text_columns=ids), spec)
+    return build_panel(read_table(path, text_columns=ids, compact=True), spec)
 
 
 @dataclass

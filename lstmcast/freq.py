@@ -29,15 +29,9 @@ def infer_freq(ts: np.ndarray, series_starts: np.ndarray) -> str | None:
     and Friday→Monday steps do; month/quarter/year starts or ends by the day of month).
     Returns None when no step occurs at all (every series has a single row).
     """
-    ns = ts.view("int64")
-    step = np.diff(ns)
-    same_series = np.ones(len(step), dtype=bool)
-    same_series[series_starts[1:-1] - 1] = False  # a step across two series is not a step
-    step = step[same_series]
-    step = step[step > 0]
-    if len(step) == 0:
+    values, counts = _step_counts(ts.view("int64"), series_starts)
+    if len(values) == 0:
         return None
-    values, counts = np.unique(step, return_counts=True)
     mode = int(values[np.argmax(counts)])
     dates = pd.DatetimeIndex(ts)
     days = mode / DAY_NS
@@ -47,7 +41,7 @@ def infer_freq(ts: np.ndarray, series_starts: np.ndarray) -> str | None:
         return f"{int(days)}D"
     if days == 1:
         weekday = dates.day_of_week
-        if not (weekday >= 5).any() and (step == 3 * DAY_NS).any():
+        if not (weekday >= 5).any() and 3 * DAY_NS in values:
             return "B"
         return "D"
     if days == 7:
@@ -66,6 +60,26 @@ def infer_freq(ts: np.ndarray, series_starts: np.ndarray) -> str | None:
             return ("QS-" if starts else "QE-") + anchor
         return ("YS-" if starts else "YE-") + MONTHS[month - 1]
     return pd.tseries.frequencies.to_offset(pd.Timedelta(mode)).freqstr
+
+
+CHUNK = 1 << 20  # steps counted at a time: memory stays flat however long the table
+
+
+def _step_counts(ns: np.ndarray, series_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct positive steps between consecutive rows of one series (sorted), with counts."""
+    same_series = np.ones(max(len(ns) - 1, 0), dtype=bool)
+    same_series[series_starts[1:-1] - 1] = False  # a step across two series is not a step
+    parts, weights = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for lo in range(0, len(same_series), CHUNK):
+        step = np.diff(ns[lo : lo + CHUNK + 1])
+        step = step[same_series[lo : lo + CHUNK] & (step > 0)]
+        value, count = np.unique(step, return_counts=True)
+        parts.append(value)
+        weights.append(count)
+    values, where = np.unique(np.concatenate(parts), return_inverse=True)
+    counts = np.zeros(len(values), dtype=np.int64)
+    np.add.at(counts, where, np.concatenate(weights))
+    return values, counts
 
 
 def grid_ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES
@@ -50,11 +51,16 @@ NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-na
               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]  # fmt: skip
 
 
-def read_table(path: str | os.PathLike, text_columns: tuple[str, ...] = ID_ALIASES) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike, text_columns: tuple[str, ...] = ID_ALIASES, compact: bool = False
+) -> pd.DataFrame:
     """Read a CSV (delimiter sniffed, UTF-8 with or without BOM) or Parquet file.
 
     CSV columns named in `text_columns` (any case; by default the id aliases) are read
     verbatim as text: "007" stays "007" and "NA" is an id, not a missing value.
+    With `compact` (reading for a Panel, which keeps float32) floating columns come back as
+    float32 and Parquet text columns of `text_columns` as categories: a 10 M row file then
+    needs a few hundred MB rather than gigabytes.
     """
     path = Path(path)
     if not path.exists():
@@ -66,8 +72,9 @@ def read_table(path: str | os.PathLike, text_columns: tuple[str, ...] = ID_ALIAS
     fmt = table_format(path)
     try:
         if fmt == "parquet":
-            return _read_parquet(path)
-        return _read_csv(path, text_columns)
+            return _read_parquet(path, text_columns if compact else None)
+        df = _read_csv(path, text_columns)
+        return _float32(df) if compact else df
     except DataError:
         raise
     except PermissionError as exc:
@@ -128,16 +135,67 @@ def _sniff_separator(text: str, first_line: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Parquet through pyarrow; with `text_columns` (compact), batch by batch.
+
+    Compact reading keeps only float32 copies of floating columns (cast one batch at a time,
+    so the file's float64 column never exists whole) and reads the text columns named in
+    `text_columns` as dictionaries, so each id is stored once rather than once per row.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        if text_columns is None:
+            table = pq.read_table(path)
+        else:
+            wanted = {c.lower() for c in text_columns}
+            schema = pq.read_schema(path)
+            ids = [
+                f.name
+                for f in schema
+                if f.name.strip().lower() in wanted
+                and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            ]
+            pf = pq.ParquetFile(path, read_dictionary=ids)
+            batches = [_float32_batch(b) for b in pf.iter_batches(batch_size=BATCH_ROWS)]
+            table = (
+                pa.Table.from_batches(batches)
+                if batches
+                else _float32_batch(pf.schema_arrow.empty_table())
+            )
+            del batches  # the table holds the only reference: self_destruct frees as it goes
     except Exception as exc:  # pyarrow raises its own ArrowInvalid / OSError family
         raise DataError(f"{path}: cannot be read as Parquet: {_first_line(exc)}") from exc
     if table.num_rows == 0:
         raise DataError(f"{path}: has no data rows")
-    return table.to_pandas()
+    if text_columns is None:
+        return table.to_pandas()
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    # Arrow's allocator keeps freed batches for reuse; nothing else will read Parquet now.
+    pa.default_memory_pool().release_unused()
+    return df
+
+
+BATCH_ROWS = 1 << 20  # rows cast per step of compact Parquet reading
+
+
+def _float32_batch(batch):
+    """A record batch (or table) with every floating column cast to float32."""
+    import pyarrow as pa
+
+    for i, field in enumerate(batch.schema):
+        if pa.types.is_floating(field.type) and field.type != pa.float32():
+            batch = batch.set_column(i, field.name, batch.column(i).cast(pa.float32()))
+    return batch
+
+
+def _float32(df: pd.DataFrame) -> pd.DataFrame:
+    """Cast float64 columns to float32 in place of the originals, one column at a time."""
+    for i in np.flatnonzero((df.dtypes == "float64").to_numpy()):
+        df.isetitem(int(i), df.iloc[:, i].astype("float32"))
+    return df
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:

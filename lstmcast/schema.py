@@ -316,34 +316,50 @@ def _looks_numeric(s: pd.Series) -> bool:
 
 def _parse_times(s: pd.Series, col: str) -> np.ndarray:
     """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        parsed = pd.to_datetime(s, utc=True)
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
+        # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
+        ts = s.to_numpy().astype("datetime64[ns]", copy=False)
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        ts = _naive_utc(pd.to_datetime(s, utc=True))
     elif pd.api.types.is_integer_dtype(s) and s.between(1000, 9999).all():
-        parsed = pd.to_datetime(s.astype(str), format="%Y", utc=True)  # a column of years
+        ts = _naive_utc(pd.to_datetime(s.astype(str), format="%Y", utc=True))  # a column of years
     elif pd.api.types.is_numeric_dtype(s):
         raise DataError(
             f"time column '{col}' holds numbers, not dates (e.g. {s.iloc[0]})",
             hint="pass --time-col with the date column",
         )
     else:
-        text = s.astype("string").str.strip()
-        try:
-            parsed = pd.to_datetime(text, utc=True, format="ISO8601")
-        except (ValueError, TypeError):
-            parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
-        bad = parsed.isna() & text.notna() & (text != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {row + 1})",
-                hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
-            )
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        # Text (CSV) is parsed a chunk at a time: its cleaned copies never exist whole.
+        ts = np.empty(len(s), dtype="datetime64[ns]")
+        for rows in _chunks(len(s)):
+            ts[rows] = _text_times(s.iloc[rows], col, rows.start)
+    if np.isnat(ts).any():
+        row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
             f"time column '{col}' is empty in data row {row + 1}",
             hint="every row needs a timestamp",
         )
+    return ts
+
+
+def _text_times(s: pd.Series, col: str, first_row: int) -> np.ndarray:
+    """Parse dates written as text (empty ones become NaT); a value that is no date is an error."""
+    text = s.astype("string").str.strip()
+    try:
+        parsed = pd.to_datetime(text, utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
+    bad = parsed.isna() & text.notna() & (text != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {first_row + row + 1})",
+            hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
+        )
+    return _naive_utc(parsed)
+
+
+def _naive_utc(parsed: pd.Series) -> np.ndarray:
     return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
 
 
@@ -351,7 +367,9 @@ def _parse_values(s: pd.Series, col: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(s):
         raise DataError(f"target column '{col}' holds true/false values, not numbers")
     if pd.api.types.is_numeric_dtype(s):
-        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        # float32 columns (from a compact read) stay float32: the Panel's precision anyway.
+        dtype = np.float32 if s.dtype == np.float32 else np.float64
+        values = s.to_numpy(dtype=dtype, na_value=np.nan)
     else:
         text = s.astype("string").str.strip()
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -368,18 +386,81 @@ def _parse_values(s: pd.Series, col: str) -> np.ndarray:
     return values
 
 
-def _long_arrays(df: pd.DataFrame, cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(series id per row, timestamp per row, value per row) for any layout."""
+def _long_arrays(
+    df: pd.DataFrame, cols: Columns
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(series code per row, series ids, timestamp per row, value per row) for any layout.
+
+    Codes number the series in order of first appearance; ids are text, one per series.
+    """
     ts = _parse_times(df[cols.time_col], cols.time_col)
     if cols.layout == "long":
-        ids = df[cols.id_col].astype("string").fillna("").to_numpy(dtype=object)
-        if (ids == "").any():
-            row = int(np.flatnonzero(ids == "")[0])
-            raise DataError(f"id column '{cols.id_col}' is empty in data row {row + 1}")
-        return ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
+        codes, ids = _id_codes(df[cols.id_col], cols.id_col)
+        return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
     values = [_parse_values(df[c], c) for c in cols.targets]
-    ids = np.repeat(np.array(cols.targets, dtype=object), len(df))
-    return ids, np.tile(ts, len(cols.targets)), np.concatenate(values)
+    per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
+    codes = np.repeat(per_column.astype(np.int32), len(df))
+    return (
+        codes,
+        np.asarray(ids, dtype=object),
+        np.tile(ts, len(cols.targets)),
+        np.concatenate(values),
+    )
+
+
+def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Series code per row (int32) and the ids as text; an empty or missing id is an error.
+
+    The column is factorized as stored (categories, Arrow strings, numbers), so a 10 M row
+    file never becomes 10 M Python strings; only the distinct ids are turned into text.
+    """
+    codes, uniques = pd.factorize(s, sort=False)
+    ids = pd.Series(uniques).astype("string").to_numpy(dtype=object)
+    if len(set(ids)) < len(ids):  # distinct values that read the same as text (1 and "1")
+        codes, ids = pd.factorize(s.astype("string").fillna("").to_numpy(dtype=object))
+    codes = codes.astype(np.int32) if len(ids) < 2**31 else codes
+    empty = codes < 0
+    blank = np.flatnonzero(ids == "")
+    if len(blank):
+        empty |= codes == blank[0]
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        raise DataError(f"id column '{col}' is empty in data row {row + 1}")
+    return codes, np.asarray(ids, dtype=object)
+
+
+CHUNK = 1 << 20  # rows per step of the checks that scan the whole table
+
+
+def _chunks(n: int):
+    """Slices of CHUNK rows covering 0..n: per-row work without a temporary of n rows."""
+    return (slice(lo, lo + CHUNK) for lo in range(0, n, CHUNK))
+
+
+def _sort_order(codes: np.ndarray, ns: np.ndarray) -> np.ndarray | None:
+    """The stable order of rows by (series, time), or None when they are in it already.
+
+    Files written series by series are, and then neither the sort nor its copies happen.
+    """
+    for lo in range(0, max(len(codes) - 1, 0), CHUNK):
+        c, t = codes[lo : lo + CHUNK + 1], ns[lo : lo + CHUNK + 1]
+        dc = np.diff(c)
+        if ((dc < 0) | ((dc == 0) & (np.diff(t) < 0))).any():
+            return np.lexsort((ns, codes))
+    return None
+
+
+def _duplicates(codes: np.ndarray, ns: np.ndarray) -> tuple[int, int]:
+    """(count, first row) of sorted rows that repeat the previous row's series and time."""
+    count, first = 0, -1
+    for lo in range(0, max(len(codes) - 1, 0), CHUNK):
+        c, t = codes[lo : lo + CHUNK + 1], ns[lo : lo + CHUNK + 1]
+        dup = (np.diff(c) == 0) & (np.diff(t) == 0)
+        n = int(dup.sum())
+        if n and first < 0:
+            first = lo + int(np.argmax(dup))
+        count += n
+    return count, first
 
 
 def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
@@ -398,30 +479,31 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
 
         return build_covariate_panel(df, spec)
     cols = resolve_columns(df, spec)
-    ids, ts, y = _long_arrays(df, cols)
+    codes, uniques, ts, y = _long_arrays(df, cols)
     warnings: list[str] = []
 
     keep = ~np.isnan(y)
-    codes, uniques = pd.factorize(ids, sort=False)
     if not keep.all():
         warnings.append(f"dropped {int((~keep).sum())} rows with an empty target")
-        empty = np.setdiff1d(np.arange(len(uniques)), np.unique(codes[keep]))
+        empty = np.flatnonzero(np.bincount(codes[keep], minlength=len(uniques)) == 0)
         if len(empty):
             raise DataError(
                 f"series '{uniques[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
             )
-        ids, ts, y, codes = ids[keep], ts[keep], y[keep], codes[keep]
+        ts, y, codes = ts[keep], y[keep], codes[keep]
+    del keep
 
-    order = np.lexsort((ts.view("int64"), codes))
-    codes, ts, y = codes[order], ts[order], y[order]
+    order = _sort_order(codes, ts.view("int64"))
+    if order is not None:
+        codes, ts, y = codes[order], ts[order], y[order]
+        del order
     counts = np.bincount(codes, minlength=len(uniques))
     starts = np.concatenate([[0], np.cumsum(counts)])
 
-    dup = (np.diff(codes) == 0) & (np.diff(ts.view("int64")) == 0)
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
+    n_dup, i = _duplicates(codes, ts.view("int64"))
+    if n_dup:
         raise DataError(
-            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({int(dup.sum())} duplicates in all)",
+            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
             hint="each series may have one row per timestamp; aggregate or remove duplicates first"
             + (
                 ""
@@ -444,10 +526,12 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
             hint="pass --freq, e.g. --freq D",
         )
     ordinal, on_grid = grid_ordinals(ts, freq)
-    first_ns = np.repeat(ts.view("int64")[starts[:-1]], counts)
     step = fixed_step_ns(freq)
     if step:
-        on_grid &= (ts.view("int64") - first_ns) % step == 0
+        # On its series' grid: a whole number of steps after the series' first timestamp.
+        ns, first_ns = ts.view("int64"), ts.view("int64")[starts[:-1]]
+        for rows in _chunks(len(ns)):
+            on_grid[rows] &= (ns[rows] - first_ns[codes[rows]]) % step == 0
     if not on_grid.all():
         i = int(np.flatnonzero(~on_grid)[0])
         n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
@@ -455,12 +539,21 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
             f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
             hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
         )
+    del on_grid
 
-    position = ordinal - np.repeat(ordinal[starts[:-1]], counts)
+    position = ordinal  # becomes each row's step within its series, in place
+    first_ordinal = ordinal[starts[:-1]]
+    for rows in _chunks(len(position)):
+        position[rows] -= first_ordinal[codes[rows]]
     lengths = position[starts[1:] - 1] + 1
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    values = np.full(int(offsets[-1]), np.nan, dtype=np.float64)
-    values[np.repeat(offsets[:-1], counts) + position] = y
+    if np.array_equal(lengths, counts):  # no step missing anywhere: the sorted values are it
+        values = y.astype(np.float32)
+    else:
+        values = np.full(int(offsets[-1]), np.nan, dtype=y.dtype)
+        for rows in _chunks(len(position)):
+            values[position[rows] + offsets[codes[rows]]] = y[rows]
+    del position, ordinal, y
 
     season = season_length(freq)
     max_gap = spec.max_gap if spec.max_gap is not None else max(season, 1)
@@ -469,7 +562,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         warnings.append(f"filled {filled} missing step(s) by linear interpolation")
     return Panel(
         ids=np.asarray(uniques, dtype=object),
-        values=values.astype(np.float32),
+        values=values.astype(np.float32, copy=False),
         offsets=offsets,
         first=ts[starts[:-1]],
         last=ts[starts[1:] - 1],

@@ -87,6 +87,37 @@ def test_parquet_without_rows_is_a_data_error(write_parquet):
     path = write_parquet(frame().iloc[:0])
     with pytest.raises(DataError, match="no data rows"):
         read_table(path)
+    with pytest.raises(DataError, match="no data rows"):
+        read_table(path, compact=True)
+
+
+def test_compact_parquet_read_keeps_ids_as_categories_and_values_as_float32(write_parquet):
+    df = pd.DataFrame(
+        {
+            "unique_id": ["007", "NA", "007", None],
+            "ds": pd.date_range("2024-01-01", periods=4, freq="h"),
+            "y": [1.5, -2.25, 1e-7, np.nan],
+            "n": [1, 2, 3, 4],
+            "note": ["x", "y", "z", "w"],
+        }
+    )
+    path = write_parquet(df)
+    back = read_table(path, compact=True)
+    assert isinstance(back["unique_id"].dtype, pd.CategoricalDtype)
+    assert back["unique_id"].astype(object).tolist()[:3] == ["007", "NA", "007"]
+    assert back["unique_id"].isna().tolist() == [False, False, False, True]
+    assert back["y"].dtype == np.float32 and back["n"].dtype == np.int64
+    np.testing.assert_array_equal(back["y"].to_numpy(), df["y"].to_numpy(np.float32))
+    assert not isinstance(back["note"].dtype, pd.CategoricalDtype)  # not an id column
+    assert read_table(path)["y"].dtype == np.float64  # the plain read is unchanged
+
+
+def test_compact_csv_read_has_float32_values_and_text_ids(write_csv):
+    back = read_table(
+        write_csv("unique_id,ds,y\n007,2024-01-01,1.5\nNA,2024-01-01,2\n"), compact=True
+    )
+    assert back["y"].dtype == np.float32
+    assert back["unique_id"].tolist() == ["007", "NA"]
 
 
 # ---------------------------------------------------------------- files that are not tables

@@ -407,6 +407,35 @@ def test_empty_id():
         build_panel(df)
 
 
+def test_categorical_ids_give_the_same_panel_as_text_ids():
+    # Categories in another order than the rows, and one unused: series still come in the
+    # order of first appearance and the unused category is no series.
+    df = long_frame(lengths=(4, 3, 5), ids=("b", "c", "a"))
+    cat = df.assign(unique_id=pd.Categorical(df["unique_id"], categories=["z", "a", "b", "c"]))
+    a, b = build_panel(df), build_panel(cat)
+    assert b.ids.tolist() == ["b", "c", "a"] and b.ids.dtype == object
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    cat.loc[4, "unique_id"] = None
+    with pytest.raises(DataError, match="id column 'unique_id' is empty in data row 5"):
+        build_panel(cat)
+
+
+def test_ids_are_compared_as_text():
+    # 1 and "1" are the same series, as they were when every id was turned into text first.
+    df = pd.DataFrame({"unique_id": [1, 1, "1", 2, 2, 2], "ds": days(3).append(days(3)), "y": 1.0})
+    panel = build_panel(df)
+    assert panel.ids.tolist() == ["1", "2"] and panel.lengths.tolist() == [3, 3]
+
+
+def test_empty_text_id_is_an_error():
+    df = long_frame()
+    df["unique_id"] = df["unique_id"].astype("str")
+    df.loc[2, "unique_id"] = ""
+    with pytest.raises(DataError, match="id column 'unique_id' is empty in data row 3"):
+        build_panel(df)
+
+
 def test_duplicate_timestamps_name_the_series():
     df = long_frame(lengths=(4, 4), ids=("first", "second"))
     df.loc[6, "ds"] = df.loc[5, "ds"]
@@ -415,6 +444,35 @@ def test_duplicate_timestamps_name_the_series():
     ) as info:
         build_panel(df)
     assert "--id-col" not in info.value.hint
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5])
+def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
+    # build_panel scans long tables a chunk at a time; with tiny chunks every boundary case
+    # (a series, a gap, a duplicate or a bad date across two chunks) comes up here.
+    import lstmcast.freq
+    import lstmcast.schema
+
+    df = long_frame(lengths=(6, 5, 7), ids=("a", "b", "c")).sample(frac=1, random_state=0)
+    df = df.drop(index=[2, 14]).assign(ds=lambda d: d["ds"].astype(str))  # two gaps
+    whole = build_panel(df)
+    monkeypatch.setattr(lstmcast.schema, "CHUNK", chunk)
+    monkeypatch.setattr(lstmcast.freq, "CHUNK", chunk)
+    part = build_panel(df)
+    np.testing.assert_array_equal(part.values, whole.values)
+    np.testing.assert_array_equal(part.offsets, whole.offsets)
+    assert (part.ids.tolist(), part.freq, part.filled) == (whole.ids.tolist(), "D", 2)
+    dup = long_frame(lengths=(4, 4), ids=("first", "second"))
+    dup.loc[[6, 7], "ds"] = dup.loc[5, "ds"]
+    with pytest.raises(DataError, match=r"series 'second' .* \(2 duplicates in all\)"):
+        build_panel(dup)
+    text = long_frame().assign(ds=lambda d: d["ds"].astype(str))
+    text.loc[1, "ds"], text.loc[5, "ds"] = "", "yesterday"  # the bad date wins over the empty one
+    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6\)"):
+        build_panel(text)
+    text.loc[5, "ds"] = "2024-01-02"
+    with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
+        build_panel(text)
 
 
 def test_duplicates_in_a_single_series_suggest_an_id_column():

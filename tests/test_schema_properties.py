@@ -158,6 +158,19 @@ def test_long_csv_round_trip(tmp_path_factory, case, order, sep):
 
 
 @SETTINGS
+@given(case=cases(), order=st.randoms(use_true_random=False))
+def test_long_parquet_round_trip_compact(tmp_path_factory, case, order):
+    df = long_frame(case)
+    rows = list(range(len(df)))
+    order.shuffle(rows)
+    df = df.iloc[rows]
+    path = tmp_path_factory.mktemp("long") / "data.parquet"
+    df.to_parquet(path, index=False, engine="pyarrow")
+    panel = build_panel(read_table(path, compact=True))
+    assert_panel(panel, case, list(pd.unique(df["unique_id"])))
+
+
+@SETTINGS
 @given(case=cases(aligned=True), sep=seps)
 def test_single_and_wide_csv_round_trip(tmp_path_factory, case, sep):
     path = write(wide_frame(case), tmp_path_factory.mktemp("wide") / "data.csv", sep)
