@@ -42,3 +42,17 @@ def test_predict_imports_only_what_it_uses(tmp_path):
     assert (tmp_path / "f.csv").exists()
     assert "torch" in modules  # the probe saw a real forecast
     assert not modules & {"sklearn", "scipy", "matplotlib"}, sorted(modules)
+
+
+def test_openmp_threads_sleep_when_idle_unless_the_user_chose():
+    code = "import os, lstmcast; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {k: v for k, v in ENV.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert default.stdout.strip() == "PASSIVE", default.stderr
+    chosen = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
+        capture_output=True,
+        text=True,
+    )
+    assert chosen.stdout.strip() == "ACTIVE", chosen.stderr
