@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
+SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
+TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
 TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 Callback = Callable[[str, dict], None]
@@ -183,6 +185,8 @@ def fit(
     loss_fn = LOSSES[train_cfg.loss]
 
     model = LSTMForecaster(cfg).to(device)
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(model, train_cfg))
     if init_state is not None:
         model.load_state_dict(init_state)
     opt = torch.optim.AdamW(
@@ -342,6 +346,25 @@ def fit_model(
         history=[h for r in results for h in r.history],
         calibration=calibration,
     )
+
+
+def lstm_step_gflop(model: LSTMForecaster, batch: int) -> float:
+    """LSTM work of one training step, in GFLOP.
+
+    Per window and token a layer multiplies [x, h] by its (4H, I + H) weights: as many
+    multiply-adds as the weights have entries; backward does about twice that again.
+    """
+    macs = sum(w.numel() for name, w in model.lstm.named_parameters() if name.startswith("weight"))
+    return 2 * 3 * batch * (model.cfg.lookback // model.cfg.patch) * macs / 1e9
+
+
+def cpu_threads(model: LSTMForecaster, train_cfg: TrainConfig) -> int:
+    """--threads, else one thread for a small model (waking a second thread for each of its
+    short products costs more than it saves: benchmarks/threads.py), else torch's default."""
+    if train_cfg.threads:
+        return train_cfg.threads
+    small = lstm_step_gflop(model, train_cfg.batch_size) < SMALL_STEP_GFLOP
+    return 1 if small else TORCH_THREADS
 
 
 def _over_budget(cfg: TrainConfig, started: float) -> bool:
