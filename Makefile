@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 M4_DIR ?= ../shared/benchmarks/m4_hourly
 
-.PHONY: demo test lint format bench bench-scale clean
+.PHONY: demo test lint format bench bench-speed bench-scale clean
 
 # The venv is rebuilt only when pyproject.toml changes, so repeat runs are quick.
 # torch is installed first and pinned, so pip never resolves a multi-GB CUDA build.
@@ -44,6 +44,10 @@ bench: $(STAMP)
 # benchmarks/results/scale.md).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
+
+# Training steps/s: lstmcast's loop against a bare PyTorch loop and matmul (a minute or two).
+bench-speed: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py $(M4_DIR)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo.lstmcast demo_forecast.csv

@@ -159,12 +159,15 @@ def main() -> int:
         np.mean([metrics.coverage(test[k], raw_lower[k], raw_upper[k]) for k in test])
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        or "?"
-    )
+    try:
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+            ).stdout.strip()
+            or "?"
+        )
+    except OSError:  # no git where the tree was copied to
+        commit = "?"
     doc = {
         "lstmcast": {
             "smape": s,
@@ -185,6 +188,7 @@ def main() -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "commit": commit,
         "seed": args.seed,
+        "device": summary.device,
         "time_budget": args.time_budget,
         "max_steps": args.max_steps,
         "overrides": args.set,

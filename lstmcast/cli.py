@@ -314,6 +314,14 @@ ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model file to wr
 Device = Annotated[
     str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or mps.")
 ]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="CPU threads for training (default: 1 for small models, else all cores).",
+    ),
+]
 
 
 def _parse_quantiles(text: str) -> tuple[float, ...]:
@@ -415,6 +423,7 @@ def train(
         typer.Option(help="Random seed: same seed and data give the same model on one machine."),
     ] = 0,
     device: Device = "auto",
+    threads: Threads = None,
     time_col: TimeCol = None,
     target: Target = None,
     id_col: IdCol = None,
@@ -462,6 +471,7 @@ def train(
             epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,
             batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
             loss=loss, calibrate=calibrate,
+            threads=threads,
         )  # fmt: skip
         spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
         with TrainProgress(enabled=not (quiet or json_out)) as progress:

@@ -81,6 +81,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     loss: str = "pinball"  # pinball | huber (pinball smoothed near zero)
     calibrate: bool = True  # widen the intervals so they cover as stated on validation windows
+    threads: int | None = None  # CPU threads; None: by model size (train.cpu_threads)
 
 
 CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --no-config

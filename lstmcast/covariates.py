@@ -31,8 +31,8 @@ def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
     the known future.
     """
     cols = resolve_columns(df, spec)
-    ids, ts, y = _long_arrays(df, cols)
-    codes, uniques = pd.factorize(ids, sort=False)
+    codes, uniques, ts, y = _long_arrays(df, cols)
+    ids = uniques[codes]
     stamp = ts.view("int64")
     observed = ~np.isnan(y)
     last_seen = np.full(len(uniques), np.iinfo(np.int64).min)

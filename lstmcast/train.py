@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
+SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
+TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
 TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 Callback = Callable[[str, dict], None]
@@ -194,10 +196,15 @@ def fit(
     covariates = CovariateWindows.of(panel, cfg, device)  # None without covariates
 
     model = LSTMForecaster(cfg).to(device)
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(model, train_cfg))
     if init_state is not None:
         model.load_state_dict(init_state)
     opt = torch.optim.AdamW(
-        model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay
+        model.parameters(),
+        lr=train_cfg.lr,
+        weight_decay=train_cfg.weight_decay,
+        fused=True if device.type == "cuda" else None,  # CUDA: one kernel for all parameters
     )
     per_epoch = max(
         1, math.ceil(min(train_cfg.windows_per_epoch, index.n_train) / train_cfg.batch_size)
@@ -218,10 +225,12 @@ def fit(
         if device.type == "cuda"
         else contextlib.nullcontext()
     )
+    check_each_step = device.type == "cpu"  # an accelerator is checked once per epoch instead
     val_s, val_o = _val_subset(index, rng)
     # Under torchrun: a DDP model, this rank's share of the windows and its own random stream.
     full_index, model = index, distributed.wrap(model)
     index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, train_cfg.seed)
+    draw = _sampler(index, rng, train_cfg.batch_size, device, train_cfg.seed)
     val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
 
     def loss_on(series: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
@@ -249,32 +258,32 @@ def fit(
     while epoch < train_cfg.epochs:
         epoch += 1
         model.train()
-        running, done = 0.0, 0
+        running, done = torch.zeros((), device=device), 0
         for _ in range(per_epoch):
-            s, o = index.sample(rng, train_cfg.batch_size)
-            loss = loss_on(torch.from_numpy(s).to(device), torch.from_numpy(o).to(device))
-            seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
-            if not torch.isfinite(seen):
-                raise TrainingError(
-                    f"the training loss became {seen.item()} at step {step + 1}",
-                    hint="lower --lr (e.g. --lr 5e-4), or check the data for extreme values",
-                )
+            loss = loss_on(*draw())
+            if check_each_step or distributed.active():
+                seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
+                if not torch.isfinite(seen):
+                    raise _diverged(seen.item(), f"at step {step + 1}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
             opt.step()
             sched.step()
             step += 1
-            running += loss.item()
+            running += loss.detach()
             done += 1
-            emit("step", {"step": step, "epoch": epoch, "loss": loss.item()})
+            emit("step", {"step": step, "epoch": epoch, "loss": loss.detach()})
             if step >= total or _over_budget(train_cfg, started):
                 break
+        train_loss = running.item() / max(1, done)  # the epoch's one wait for the device
+        if not math.isfinite(train_loss):
+            raise _diverged(train_loss, f"in epoch {epoch}")
         val = _validate(model, loss_on, val_s, val_o, train_cfg.batch_size * 4)
         record = {
             "epoch": epoch,
             "step": step,
-            "train_loss": distributed.average(running / max(1, done)),
+            "train_loss": distributed.average(train_loss),
             "val_loss": val,
         }
         history.append(record)
@@ -360,6 +369,64 @@ def fit_model(
         history=[h for r in results for h in r.history],
         calibration=calibration,
     )
+
+
+def lstm_step_gflop(model: LSTMForecaster, batch: int) -> float:
+    """LSTM work of one training step, in GFLOP.
+
+    Per window and token a layer multiplies [x, h] by its (4H, I + H) weights: as many
+    multiply-adds as the weights have entries; backward does about twice that again.
+    """
+    macs = sum(w.numel() for name, w in model.lstm.named_parameters() if name.startswith("weight"))
+    return 2 * 3 * batch * (model.cfg.lookback // model.cfg.patch) * macs / 1e9
+
+
+def cpu_threads(model: LSTMForecaster, train_cfg: TrainConfig) -> int:
+    """--threads, else one thread for a small model (waking a second thread for each of its
+    short products costs more than it saves: benchmarks/threads.py), else torch's default."""
+    if train_cfg.threads:
+        return train_cfg.threads
+    small = lstm_step_gflop(model, train_cfg.batch_size) < SMALL_STEP_GFLOP
+    return 1 if small else TORCH_THREADS
+
+
+def _diverged(loss: float, where: str) -> TrainingError:
+    return TrainingError(
+        f"the training loss became {loss} {where}",
+        hint="lower --lr (e.g. --lr 5e-4), or check the data for extreme values",
+    )
+
+
+def _sampler(
+    index: WindowIndex, rng: np.random.Generator, batch: int, device: torch.device, seed: int
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+    """Draw one batch of training windows as (series, origin) tensors on `device`.
+
+    On CPU, numpy draws them and torch shares its memory. On an accelerator they are drawn
+    there, the same way as WindowIndex.sample, from a seeded generator on the device: no
+    batch waits for a copy from the host.
+    """
+    if device.type == "cpu":
+        return lambda: tuple(map(torch.from_numpy, index.sample(rng, batch)))
+    return _device_sampler(index, batch, device, seed)
+
+
+def _device_sampler(
+    index: WindowIndex, batch: int, device: torch.device, seed: int
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+    """WindowIndex.sample with torch on `device`: uniform over all training windows."""
+    count = torch.from_numpy(index.train_count).to(device)
+    first = torch.from_numpy(index.train_first).to(device)
+    cum = torch.cumsum(count, 0)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+
+    def draw() -> tuple[torch.Tensor, torch.Tensor]:
+        k = torch.randint(0, index.n_train, (batch,), device=device, generator=gen)
+        series = torch.searchsorted(cum, k, right=True)
+        return series, first[series] + k - (cum[series] - count[series])
+
+    return draw
 
 
 def _over_budget(cfg: TrainConfig, started: float) -> bool:

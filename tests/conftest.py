@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 os.environ["COLUMNS"] = "200"
 os.environ["NO_COLOR"] = "1"
 os.environ.pop("FORCE_COLOR", None)
+# torch's default thread count, read when torch loads: what lstmcast.train gives big models.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
