@@ -49,5 +49,22 @@ bench-scale: $(STAMP)
 bench-speed: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py $(M4_DIR)
 
+.PHONY: bench-data bench-budget
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# Default settings on public datasets shipped in statsmodels and vega_datasets, and on the
+# sample files, against seasonal naive and naive (about 10-20 minutes on 2 cores).
+bench-data: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/datasets.py
+
+# M4 Hourly OWA against the training budget (30, 60, 120, 300 s: about 10 minutes). Run it on
+# an idle machine: the budget is wall-clock time.
+bench-budget: $(STAMP)
+	$(BIN)/python benchmarks/m4_budget.py $(M4_DIR)
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo.lstmcast demo_forecast.csv

@@ -85,7 +85,9 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     torch = importlib.metadata.version("torch")
-    return f"{os.cpu_count()} vCPU {cpu}, torch {torch}, Python {platform.python_version()}"
+    threads = os.environ.get("OMP_NUM_THREADS")  # inherited by the runs; it changes timings
+    extra = f", OMP_NUM_THREADS={threads}" if threads else ""
+    return f"{os.cpu_count()} vCPU {cpu}, torch {torch}, Python {platform.python_version()}{extra}"
 
 
 def main() -> int:

@@ -1,0 +1,437 @@
+"""Default settings on real public datasets: lstmcast against naive baselines on a held-out tail.
+
+Usage: python benchmarks/datasets.py [--only NAME,...] [--time-budget S] [--output PATH] [--list]
+
+Every dataset ships inside a Python package's wheel (statsmodels, vega_datasets: install with
+`pip install -e '.[bench]'`), so nothing is downloaded at run time; the repository's sample
+files are run too. Protocol, the same for each dataset:
+
+1. Put each series on its regular grid; missing steps stay missing.
+2. Hold out the last H grid steps of every series as the test set.
+3. Write the rest (observed rows only, long format `unique_id, ds, y`) to a CSV and run the
+   real CLI on it in a subprocess with default settings plus `--horizon H`:
+   `lstmcast train train.csv --horizon H --model m.lstmcast --json`, then
+   `lstmcast predict --model m.lstmcast train.csv --output forecast.csv`.
+4. Score the forecasts on the observed test steps: MASE (scale: the in-sample mean absolute
+   error of seasonal naive, m = the dataset's season), sMAPE (0-200) and the share of actuals
+   inside the 80 % interval, each the mean over series, beside seasonal naive and naive
+   forecast from the same training part (gaps filled by linear interpolation, as lstmcast
+   fills them).
+
+Prints a markdown table and writes it, with date, machine and command, to
+benchmarks/results/datasets.md (a run with --only writes nothing unless --output is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmcast import metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "datasets.md"
+NOTES_HEADING = "## Notes"  # hand-written notes below this heading survive a re-run
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One benchmark dataset: where it comes from, its grid, horizon and season."""
+
+    name: str
+    source: str  # package and dataset name
+    licence: str
+    grid: str  # pandas alias of the regular grid the series lie on
+    horizon: int
+    season: int  # seasonal period for the MASE scale and seasonal naive
+    load: Callable[[], pd.DataFrame]  # long frame: unique_id (str), ds, y
+
+
+def _long(df: pd.DataFrame, time_col: str, value_cols: list[str]) -> pd.DataFrame:
+    """Wide frame (one column per series) to long `unique_id, ds, y`."""
+    out = df.melt(id_vars=[time_col], value_vars=value_cols, var_name="unique_id", value_name="y")
+    out = out.rename(columns={time_col: "ds"})
+    out["unique_id"] = out["unique_id"].astype(str)
+    out["ds"] = pd.to_datetime(out["ds"])
+    return out[["unique_id", "ds", "y"]]
+
+
+def _vega(name: str) -> pd.DataFrame:
+    from vega_datasets import local_data  # only the bundled files: never the network
+
+    return getattr(local_data, name)()
+
+
+def _statsmodels(name: str) -> pd.DataFrame:
+    import statsmodels.datasets
+
+    return getattr(statsmodels.datasets, name).load_pandas().data
+
+
+def load_hourly_temps() -> pd.DataFrame:
+    sf = _vega("sf_temps").assign(unique_id="san_francisco")
+    se = _vega("seattle_temps").assign(unique_id="seattle")
+    both = pd.concat([sf, se]).rename(columns={"date": "ds", "temp": "y"})
+    return both[["unique_id", "ds", "y"]]
+
+
+def load_seattle_weather() -> pd.DataFrame:
+    # Precipitation is left out: mostly zeros, where sMAPE is 200 for any non-zero forecast.
+    return _long(_vega("seattle_weather"), "date", ["temp_max", "temp_min", "wind"])
+
+
+def load_co2() -> pd.DataFrame:
+    df = _statsmodels("co2").rename_axis("ds").reset_index()
+    return _long(df, "ds", ["co2"])
+
+
+def load_elnino() -> pd.DataFrame:
+    df = _statsmodels("elnino")
+    long = df.melt(id_vars=["YEAR"], var_name="month", value_name="y")
+    month = pd.to_datetime(long["month"], format="%b").dt.month
+    long["ds"] = pd.to_datetime({"year": long["YEAR"].astype(int), "month": month, "day": 1})
+    long["unique_id"] = "nino12_sst"
+    return long[["unique_id", "ds", "y"]].sort_values("ds")
+
+
+def load_us_employment() -> pd.DataFrame:
+    df = _vega("us_employment")
+    # nonfarm_change is a month-on-month difference (signed, near zero): not a level series.
+    cols = [c for c in df.columns if c not in ("month", "nonfarm_change")]
+    return _long(df, "month", cols)
+
+
+def load_stocks() -> pd.DataFrame:
+    df = _vega("stocks").rename(columns={"symbol": "unique_id", "date": "ds", "price": "y"})
+    df["unique_id"] = df["unique_id"].astype(str)
+    return df[["unique_id", "ds", "y"]]
+
+
+def load_macrodata() -> pd.DataFrame:
+    df = _statsmodels("macrodata")
+    df["ds"] = pd.to_datetime(
+        {"year": df["year"].astype(int), "month": 3 * df["quarter"].astype(int) - 2, "day": 1}
+    )
+    # Positive level series only: inflation, the real interest rate and the T-bill rate cross
+    # or touch zero, where sMAPE says nothing useful.
+    cols = ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "unemp", "pop"]
+    return _long(df, "ds", cols)
+
+
+def load_sunspots() -> pd.DataFrame:
+    df = _statsmodels("sunspots")
+    df["ds"] = pd.to_datetime(df["YEAR"].astype(int).astype(str), format="%Y")
+    return _long(df, "ds", ["SUNACTIVITY"])
+
+
+def load_stores() -> pd.DataFrame:
+    df = pd.read_csv(ROOT / "sample_data" / "stores.csv", dtype={"unique_id": str})
+    df["ds"] = pd.to_datetime(df["ds"])
+    return df
+
+
+def load_prices() -> pd.DataFrame:
+    df = pd.read_csv(ROOT / "sample_data" / "prices.csv")
+    return _long(df, "Date", ["Close"])
+
+
+NOAA = "public domain (NOAA data)"
+DATASETS = [
+    Dataset("hourly-temps", "vega_datasets sf-temps + seattle-temps", NOAA, "h", 24, 24, load_hourly_temps),
+    Dataset("seattle-weather", "vega_datasets seattle-weather", NOAA, "D", 14, 7, load_seattle_weather),
+    Dataset("co2", "statsmodels co2 (Mauna Loa, weekly)", "public domain", "W-SAT", 13, 52, load_co2),
+    Dataset("elnino", "statsmodels elnino (Nino 1+2 SST)", "public domain", "MS", 12, 12, load_elnino),
+    Dataset("us-employment", "vega_datasets us-employment (BLS)", "public domain (US BLS)", "MS", 12, 12, load_us_employment),
+    Dataset("stocks", "vega_datasets stocks", "unstated", "MS", 12, 12, load_stocks),
+    Dataset("macrodata", "statsmodels macrodata (FRED)", "public domain", "QS-JAN", 8, 4, load_macrodata),
+    Dataset("sunspots", "statsmodels sunspots (yearly)", "public domain", "YS-JAN", 6, 1, load_sunspots),
+    Dataset("sample:stores", "sample_data/stores.csv", "this repository", "h", 24, 24, load_stores),
+    Dataset("sample:prices", "sample_data/prices.csv", "this repository", "B", 5, 5, load_prices),
+]  # fmt: skip
+
+
+@dataclass
+class Split:
+    """Per series: the training part (gaps filled) and the test part with its observed mask."""
+
+    ids: list[str]
+    train: dict[str, np.ndarray]
+    test: dict[str, np.ndarray]
+    observed: dict[str, np.ndarray]
+    test_ds: dict[str, pd.DatetimeIndex]
+    train_rows: pd.DataFrame  # observed training rows, what lstmcast reads
+
+
+def split(df: pd.DataFrame, grid: str, horizon: int) -> Split:
+    """Regular grid per series, then the last `horizon` grid steps of each series are the test."""
+    ids, train, test, observed, test_ds, rows = [], {}, {}, {}, {}, []
+    for uid, g in df.groupby("unique_id", sort=False):
+        s = g.set_index("ds")["y"].astype(float).sort_index()
+        s = s[~s.index.duplicated()].asfreq(grid)  # missing steps become NaN
+        filled = s.interpolate("linear", limit_area="inside")
+        head, tail = s.iloc[:-horizon], s.iloc[-horizon:]
+        if tail.isna().all():
+            raise ValueError(f"series {uid!r}: no observed value in its last {horizon} steps")
+        ids.append(str(uid))
+        train[uid] = filled.iloc[:-horizon].to_numpy()
+        test[uid] = tail.to_numpy()
+        observed[uid] = tail.notna().to_numpy()
+        test_ds[uid] = tail.index
+        head = head.dropna()
+        rows.append(pd.DataFrame({"unique_id": str(uid), "ds": head.index, "y": head.to_numpy()}))
+    return Split(ids, train, test, observed, test_ds, pd.concat(rows, ignore_index=True))
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """`lstmcast ARGS` in a subprocess, the entry point a user runs; raises on a non-zero exit."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstmcast", *args], cwd=cwd, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"lstmcast {args[0]} exited {proc.returncode}: {' | '.join(tail)}")
+    return proc
+
+
+def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[dict, dict]:
+    """Train and predict through the CLI; returns (train JSON, forecast frame per series)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sp.train_rows.to_csv(tmp / "train.csv", index=False)
+        budget = [] if time_budget is None else ["--time-budget", str(time_budget)]
+        started = time.perf_counter()
+        proc = run_cli(
+            ["train", "train.csv", "--horizon", str(horizon), "--model", "m.lstmcast", "--json"]
+            + budget,
+            tmp,
+        )
+        summary = json.loads(proc.stdout)
+        summary["wall_seconds"] = time.perf_counter() - started
+        run_cli(["predict", "--model", "m.lstmcast", "train.csv", "--output", "f.csv"], tmp)
+        fc = pd.read_csv(tmp / "f.csv", dtype={"unique_id": str}, parse_dates=["ds"])
+    by_id = {uid: g.set_index("ds") for uid, g in fc.groupby("unique_id", sort=False)}
+    return summary, by_id
+
+
+def evaluate(ds: Dataset, time_budget: float | None) -> dict:
+    """Run one dataset through the protocol; returns the row of the results table."""
+    sp = split(ds.load(), ds.grid, ds.horizon)
+    summary, fc = forecast_lstm(sp, ds.horizon, time_budget)
+    h, m = ds.horizon, ds.season
+    scores: dict[str, dict[str, list[float]]] = {
+        k: {"mase": [], "smape": []} for k in ("lstm", "snaive", "naive")
+    }
+    hits, points = 0, 0
+    for uid in sp.ids:
+        if uid not in fc:
+            raise RuntimeError(f"{ds.name}: no forecast for series {uid!r}")
+        f = fc[uid].reindex(sp.test_ds[uid])
+        obs = sp.observed[uid]
+        if f["yhat"][obs].isna().any():
+            raise RuntimeError(f"{ds.name}: forecast dates of {uid!r} miss the test dates")
+        y, x = sp.test[uid][obs], sp.train[uid]
+        scale = metrics.mase_scale(x, m)
+        preds = {
+            "lstm": f["yhat"].to_numpy(float)[obs],
+            "snaive": metrics.seasonal_naive_forecast(x, h, m)[obs],
+            "naive": metrics.naive_forecast(x, h)[obs],
+        }
+        for name, p in preds.items():
+            scores[name]["mase"].append(metrics.mase(y, p, scale))
+            scores[name]["smape"].append(metrics.smape(y, p))
+        lo, hi = f["yhat_lower"].to_numpy(float)[obs], f["yhat_upper"].to_numpy(float)[obs]
+        hits += int(((y >= lo) & (y <= hi)).sum())
+        points += len(y)
+    lstm_mase, sn_mase = np.array(scores["lstm"]["mase"]), np.array(scores["snaive"]["mase"])
+    lengths = [len(sp.train[u]) for u in sp.ids]
+    return {
+        "dataset": ds.name,
+        "freq": ds.grid,
+        "series": len(sp.ids),
+        "length": f"{min(lengths)}" if min(lengths) == max(lengths) else f"{min(lengths)}-{max(lengths)}",
+        "horizon": h,
+        "season": m,
+        **{f"{k}_{s}": float(np.nanmean(v[s])) for k, v in scores.items() for s in ("mase", "smape")},
+        "coverage": hits / points,
+        "wins": int((lstm_mase < sn_mase).sum()),
+        "scored_points": points,
+        "train_seconds": summary["seconds"],
+        "train_wall": summary["wall_seconds"],
+        "epochs": summary["epochs"],
+        "steps": summary["steps"],
+        "stop_reason": summary["stop_reason"],
+        "model": summary["model"],
+        "val_skill": summary["validation"]["skill_vs_seasonal_naive"],
+        "val_coverage": summary["validation"]["methods"]["lstm"]["coverage"],
+        "per_series_mase": {
+            uid: {k: v["mase"][i] for k, v in scores.items()} for i, uid in enumerate(sp.ids)
+        },
+        "warnings": summary.get("warnings", []),
+    }  # fmt: skip
+
+
+def table(rows: list[dict]) -> str:
+    """The main results table, markdown."""
+    head = (
+        "| dataset | freq | series | length | H | LSTM MASE / sMAPE | seasonal naive MASE / sMAPE "
+        "| naive MASE / sMAPE | LSTM beats s-naive (MASE) | 80 % coverage | train s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        better = r["lstm_mase"] < r["snaive_mase"]
+        lstm = f"{r['lstm_mase']:.3f} / {r['lstm_smape']:.2f}"
+        lines.append(
+            f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {r['horizon']} "
+            f"| {'**' + lstm + '**' if better else lstm} "
+            f"| {r['snaive_mase']:.3f} / {r['snaive_smape']:.2f} "
+            f"| {r['naive_mase']:.3f} / {r['naive_smape']:.2f} "
+            f"| {'yes' if better else '**no**'} ({r['wins']}/{r['series']} series) "
+            f"| {r['coverage']:.3f} | {r['train_seconds']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def details(rows: list[dict]) -> str:
+    """What the defaults chose and how training ended, for diagnosing a loss."""
+    lines = [
+        "| dataset | season (tool / metric) | lookback | patch | epochs | steps | stopped by "
+        "| validation skill vs s-naive | validation coverage | train warnings |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mdl = r["model"]
+        warn = "; ".join(r["warnings"]) or "-"
+        lines.append(
+            f"| {r['dataset']} | {mdl['season']} / {r['season']} | {mdl['lookback']} | {mdl['patch']} "
+            f"| {r['epochs']} | {r['steps']} | {r['stop_reason']} | {r['val_skill']:+.3f} "
+            f"| {r['val_coverage']:.3f} | {warn} |"
+        )
+    return "\n".join(lines)
+
+
+def provenance(selected: list[Dataset]) -> str:
+    versions = {}
+    for pkg in ("statsmodels", "vega_datasets"):
+        try:
+            versions[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    lines = ["| dataset | source | licence |", "|---|---|---|"]
+    for d in selected:
+        pkg = d.source.split()[0]
+        src = f"{d.source}, {pkg} {versions[pkg]}" if pkg in versions else d.source
+        lines.append(f"| {d.name} | {src} | {d.licence} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    torch = importlib.metadata.version("torch")
+    threads = os.environ.get("OMP_NUM_THREADS")  # inherited by the runs; it changes timings
+    extra = f", OMP_NUM_THREADS={threads}" if threads else ""
+    return f"{os.cpu_count()} vCPU {cpu}, torch {torch}, Python {platform.python_version()}{extra}"
+
+
+def commit() -> str:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return out.stdout.strip() or "?"
+
+
+def report(rows: list[dict], selected: list[Dataset], command: str, failed: list[str]) -> str:
+    parts = [
+        "# Default settings on public datasets",
+        "",
+        f"Date {dt.date.today().isoformat()}, commit {commit()}, machine: {machine()}.",
+        f"Command: `{command}`",
+        "",
+        "Protocol (see `benchmarks/datasets.py`): the last H steps of every series are held out;"
+        " the CLI trains with default settings plus `--horizon H` on the rest and predicts H steps;"
+        " MASE (scale: in-sample seasonal naive MAE, m = the dataset's season) and sMAPE are"
+        " means over series; coverage is the share of test actuals inside the 80 % interval."
+        " Bold LSTM figures beat seasonal naive on mean MASE; the series count says on how many"
+        " series they did.",
+        "",
+        table(rows),
+        "",
+        details(rows),
+        "",
+        provenance(selected),
+    ]
+    if failed:
+        parts += ["", "Not run: " + "; ".join(failed)]
+    return "\n".join(parts) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated dataset names (see --list)")
+    parser.add_argument("--time-budget", type=float, default=None, help="passed to train")
+    parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--list", action="store_true", help="list the datasets and exit")
+    args = parser.parse_args()
+    if args.list:
+        for d in DATASETS:
+            print(f"{d.name:<18}{d.grid:<8}H={d.horizon:<4}{d.source}")
+        return 0
+    selected = DATASETS
+    if args.only:
+        names = [n.strip() for n in args.only.split(",")]
+        unknown = sorted(set(names) - {d.name for d in DATASETS})
+        if unknown:
+            parser.error(f"unknown dataset(s) {', '.join(unknown)}; --list shows the names")
+        selected = [d for d in DATASETS if d.name in names]
+    output = args.output or (None if args.only else DEFAULT_OUTPUT)
+
+    rows, failed = [], []
+    for d in selected:
+        print(f"{d.name} ...", file=sys.stderr, flush=True)
+        try:
+            rows.append(evaluate(d, args.time_budget))
+        except ModuleNotFoundError as exc:
+            failed.append(f"{d.name} ({exc.name} not installed: pip install -e '.[bench]')")
+        except (RuntimeError, ValueError) as exc:
+            failed.append(f"{d.name} ({exc})")
+        if failed and failed[-1].startswith(d.name):
+            print(f"  not run: {failed[-1]}", file=sys.stderr)
+    command = "python benchmarks/datasets.py " + shlex.join(sys.argv[1:])
+    text = report(rows, selected, command.strip(), failed)
+    print(text)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    if output is not None:
+        notes = ""
+        if output.exists():
+            old = output.read_text(encoding="utf-8")
+            notes = old[old.index(NOTES_HEADING) :] if NOTES_HEADING in old else ""
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + ("\n" + notes if notes else ""), encoding="utf-8")
+        print(f"written to {output}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
