@@ -362,9 +362,9 @@ def train(
     scaling: Annotated[
         str,
         typer.Option(
-            help="Per-window normalisation: std (z-score), meanabs (divide by mean |y|), log (positive data)."
+            help="Per-window normalisation: auto (log when every value is > 0, else std), std (z-score), meanabs (divide by mean |y|), log."
         ),
-    ] = "std",
+    ] = "auto",
     calendar: Annotated[
         bool,
         typer.Option(

@@ -37,7 +37,7 @@ class ModelConfig:
     season: int | None = None  # seasonal period in steps; default from the frequency
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
-    scaling: str = "std"  # per-window normalisation: std (z-score) | meanabs | log (positive data)
+    scaling: str = "auto"  # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
     ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts are their median
@@ -53,6 +53,7 @@ class ModelConfig:
         """
         d = dict(d)
         d["quantiles"] = tuple(d["quantiles"])
+        d.setdefault("scaling", "std")  # the only scaling before there was a choice
         if d.get("periods") is None:
             d["calendar"], d["periods"] = False, (float(d["season"]),)
         d["periods"] = tuple(float(p) for p in d["periods"])

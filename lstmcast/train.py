@@ -84,13 +84,19 @@ def resolve_model_config(
             f"--quantiles {','.join(map(str, cfg.quantiles))}: each must be between 0 and 1"
         )
     quantiles = tuple(sorted(set(cfg.quantiles) | {0.5}))  # the median is always the point forecast
+    scaling = cfg.scaling
+    if scaling == "auto":  # log where it is defined: level-relative errors for positive data
+        scaling = "log" if len(panel.values) and float(panel.values.min()) > 0 else "std"
+    cfg = dataclasses.replace(cfg, scaling=scaling)
     if cfg.scaling not in SCALINGS:
-        raise UsageError(f"--scaling {cfg.scaling}: expected one of {', '.join(SCALINGS)}")
+        raise UsageError(
+            f"--scaling {cfg.scaling}: expected auto or one of {', '.join(SCALINGS)}"
+        )
     if cfg.scaling == "log" and len(panel.values) and float(panel.values.min()) <= 0:
         raise UsageError(
             "--scaling log needs positive data, but the smallest value is "
             f"{float(panel.values.min()):g}",
-            hint="use --scaling std (the default) or meanabs",
+            hint="use --scaling auto (the default), std or meanabs",
         )
     periods = cfg.periods
     if periods is None:
@@ -229,6 +235,7 @@ def fit(
     val_s, val_o = _val_subset(index, rng)
     # Under torchrun: a DDP model, this rank's share of the windows and its own random stream.
     full_index, model = index, distributed.wrap(model)
+    core = distributed.unwrap(model)  # the LSTMForecaster itself, for its helpers
     index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, train_cfg.seed)
     draw = _sampler(index, rng, train_cfg.batch_size, device, train_cfg.seed)
     val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
@@ -240,8 +247,8 @@ def fit(
         x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
         cov = None if covariates is None else covariates(series, origin, cfg.lookback, cfg.horizon)
         with autocast:
-            pred, loc, scale = model(x, model.phase_at(phase0[series], origin - cfg.lookback), cov)
-        target = model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
+            pred, loc, scale = model(x, core.phase_at(phase0[series], origin - cfg.lookback), cov)
+        target = core.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
         return loss_fn(pred.float(), target, quantiles)
 
     best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
