@@ -89,9 +89,7 @@ def resolve_model_config(
         scaling = "log" if len(panel.values) and float(panel.values.min()) > 0 else "std"
     cfg = dataclasses.replace(cfg, scaling=scaling)
     if cfg.scaling not in SCALINGS:
-        raise UsageError(
-            f"--scaling {cfg.scaling}: expected auto or one of {', '.join(SCALINGS)}"
-        )
+        raise UsageError(f"--scaling {cfg.scaling}: expected auto or one of {', '.join(SCALINGS)}")
     if cfg.scaling == "log" and len(panel.values) and float(panel.values.min()) <= 0:
         raise UsageError(
             "--scaling log needs positive data, but the smallest value is "
