@@ -40,8 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/m4_hourly.py $(M4_DIR)
 
 # Time and peak memory of inspect, train (50 steps) and predict on 1 M, 3 M and 10 M rows
-# (about 10-15 minutes on 2 cores; panels go to a temporary folder, results to
-# benchmarks/results/scale.md).
+# (each three times: about 12-25 minutes on 2 shared cores; panels go to a temporary folder,
+# results are appended to benchmarks/results/scale.md).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import os
 import platform
@@ -91,7 +92,9 @@ def stage_breakdown(model: str, data: str, output: str) -> dict:
     t = mark("load model", t)
     spec = api._spec_from_header(header)
     ids = api.ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
-    df = read_table(data, text_columns=ids, compact=True)
+    # Older versions (to compare against) have no compact reading.
+    compact = {"compact": True} if "compact" in inspect.signature(read_table).parameters else {}
+    df = read_table(data, text_columns=ids, **compact)
     t = mark("read", t)
     panel = build_panel(df, spec)
     del df
