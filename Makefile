@@ -46,10 +46,13 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
 
 # Training steps/s: lstmcast's loop against a bare PyTorch loop and matmul (a minute or two).
-bench-speed: $(STAMP)
+bench-throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py $(M4_DIR)
 
-.PHONY: bench-data bench-budget
+# Everything about speed and scale: throughput, accuracy per training second, memory at scale.
+bench-speed: bench-throughput bench-budget bench-scale
+
+.PHONY: bench-data bench-budget bench-throughput
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): $(STAMP)
