@@ -135,6 +135,9 @@ def _sniff_separator(text: str, first_line: str) -> str:
         return best if counts[best] else ","
 
 
+BATCH_ROWS = 1 << 20  # rows cast per step of compact Parquet reading
+
+
 def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Parquet through pyarrow; with `text_columns` (compact), batch by batch.
 
@@ -176,9 +179,6 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
     # Arrow's allocator keeps freed batches for reuse; nothing else will read Parquet now.
     pa.default_memory_pool().release_unused()
     return df
-
-
-BATCH_ROWS = 1 << 20  # rows cast per step of compact Parquet reading
 
 
 def _float32_batch(batch):
