@@ -459,6 +459,12 @@ class EvaluateResult:
     raw: dict  # per-window forecasts and scores, for plots
     panel: Panel
 
+    def forecasts(self) -> pd.DataFrame:
+        """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`)."""
+        from lstmcast.evaluate import backtest_frame
+
+        return backtest_frame(self.panel, self.raw)
+
 
 def _spec_from_header(header: dict, max_gap: int | None = None) -> DataSpec:
     meta = header["data"]

@@ -664,6 +664,14 @@ def evaluate(
             "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
         ),
     ] = None,
+    forecasts: Annotated[
+        Path | None,
+        typer.Option(
+            "--forecasts",
+            help="Write every backtest window (unique_id, ds, cutoff, y, yhat, ..., baselines) "
+            "to .csv, .parquet or .json.",
+        ),
+    ] = None,
     plot_file: Annotated[
         Path | None,
         typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
@@ -685,12 +693,15 @@ def evaluate(
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
-        from lstmcast.io import check_writable, write_table
+        from lstmcast.io import check_writable, table_format, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
-        for path in (output, plot_file):
+        for path in (output, forecasts, plot_file):
             if path is not None:
                 check_writable(path)
+        for path in (output, forecasts):  # refuse an unknown type before the backtest runs
+            if path is not None:
+                table_format(path, allowed=("csv", "parquet", "json"))
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, callback=progress
@@ -698,6 +709,8 @@ def evaluate(
         run.update(series=result.summary["series"], output=output)
         if output is not None:
             write_table(result.per_series, output)
+        if forecasts is not None:
+            write_table(result.forecasts(), forecasts)
         if plot_file is not None:
             api.plot_backtest(result, plot_file)
         if json_out:
