@@ -656,7 +656,11 @@ def evaluate(
         ),
     ] = False,
     show: Annotated[
-        int, typer.Option(min=0, help="Show the N series with the worst model MASE.")
+        int,
+        typer.Option(
+            min=0,
+            help="Show the N worst and N best series by skill against their best baseline.",
+        ),
     ] = 10,
     output: Annotated[
         Path | None,

@@ -14,6 +14,7 @@ __all__ = [
     "score_windows",
     "holdout_metrics",
     "backtest_frame",
+    "ranked_by_skill",
     "BASELINES",
 ]
 
@@ -307,7 +308,28 @@ def per_series_table(panel: Panel, result: dict):
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["skill"] = 1 - frame["lstm_mase"] / frame["seasonal_naive_mase"]
+    # The baseline to beat on each series is the one with the lowest MASE there.
+    mase = frame[[f"{b}_mase" for b in BASELINES]].to_numpy(dtype=np.float64)
+    lowest = np.where(np.isfinite(mase), mase, np.inf)
+    best = lowest.argmin(axis=1)
+    best_mase = lowest[np.arange(len(frame)), best]
+    known = np.isfinite(best_mase)
+    frame["best_baseline"] = np.where(known, np.asarray(BASELINES, dtype=object)[best], None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["skill_vs_best_baseline"] = np.where(
+            known, 1 - frame["lstm_mase"].to_numpy() / best_mase, np.nan
+        )
     return frame
+
+
+def ranked_by_skill(per_series):
+    """Series with a defined skill against their best baseline, worst (lowest skill) first.
+
+    Raw MASE would rank a series that is simply easy as "best" even where seasonal naive
+    does better on it; skill says whether the LSTM is worth using there.
+    """
+    ranked = per_series.dropna(subset=["skill_vs_best_baseline"])
+    return ranked.sort_values("skill_vs_best_baseline", kind="stable")
 
 
 def aggregate(frame) -> dict:

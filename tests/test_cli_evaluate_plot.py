@@ -96,6 +96,40 @@ def test_evaluate_output_per_series_table(tmp_path, trained):
     assert "optimistic" in result.stderr
 
 
+def test_evaluate_shows_worst_and_best_by_skill(trained):
+    args = ("evaluate", trained.data, "--model", trained.model, "--folds", "2")
+    per_series = json.loads(invoke(*args, "--json").stdout)["per_series"]
+    skill = {r["unique_id"]: r["skill_vs_best_baseline"] for r in per_series}
+    for r in per_series:
+        best = min(("naive", "seasonal_naive", "drift"), key=lambda b: r[f"{b}_mase"])
+        assert r["best_baseline"] == best
+        assert skill[r["unique_id"]] == pytest.approx(1 - r["lstm_mase"] / r[f"{best}_mase"])
+    order = sorted(skill, key=skill.get)  # worst first
+    out = invoke(*args, "--show", "1").stdout
+    worst, best = out.split("Worst 1 series by skill against the best baseline")[1].split(
+        "Best 1 series by skill against the best baseline"
+    )
+    row = "│ {} ".format
+    assert row(order[0]) in worst and row(order[-1]) not in worst
+    assert row(order[-1]) in best and row(order[0]) not in best
+    assert "median of 3 series" in out
+    out = invoke(*args, "--show", "2").stdout  # 3 series < 2 x 2: one table, worst first
+    ranking = out.split("All 3 series by skill against the best baseline, worst first")[1]
+    assert [ranking.index(f"│ {uid} ") for uid in order] == sorted(
+        ranking.index(f"│ {uid} ") for uid in order
+    )
+    assert "Worst" not in out
+
+
+def test_evaluate_one_series_gives_one_table(tmp_path, trained):
+    data = tmp_path / "one.csv"
+    trained.frame[trained.frame["unique_id"] == "B"].to_csv(data, index=False)
+    out = invoke("evaluate", data, "--model", trained.model, "--folds", "2").stdout
+    assert out.count("Backtest") == 1
+    assert "Backtest of series 'B', mean of 2 windows" in out
+    assert "median" not in out and "by skill" not in out
+
+
 def test_evaluate_refit_on_tiny_data(tmp_path, trained, backtest_files):
     path = tmp_path / "cv.csv"
     result = invoke(
