@@ -746,14 +746,20 @@ def plot(
         ),
     ] = None,
     last: Annotated[
-        int | None, typer.Option(min=1, help="History steps to show (default: 5 horizons).")
+        int | None,
+        typer.Option(
+            min=1, help="History steps to show (default: 3 horizons or 2 seasons, the longer)."
+        ),
     ] = None,
     holdout: Annotated[
         int | None,
         typer.Option(min=1, help="Forecast from N steps before the end and draw those actuals."),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
+        int | None,
+        typer.Option(
+            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
+        ),
     ] = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
     json_out: Json = False,
@@ -761,6 +767,8 @@ def plot(
     debug: Debug = False,
 ) -> None:
     """Draw history, forecast and interval band of some series to a PNG.
+
+    Each panel is titled with its series and forecast origin; the y axis names the target.
 
     Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
     """
@@ -770,9 +778,13 @@ def plot(
         from lstmcast.report import err, print_json
 
         check_writable(output)
-        drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
+        result = api.plot(model, output, data, series, last, holdout, horizon, device)
+        drawn = result.series
+        if not quiet:
+            for w in result.warnings:
+                err.print(f"warning: {w}", markup=False)
         if json_out:
-            print_json({"output": str(output), "series": drawn})
+            print_json({"output": str(output), "series": drawn, "warnings": result.warnings})
         elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",
