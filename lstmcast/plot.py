@@ -66,7 +66,9 @@ def _time_axis(ax, start, end, freq: str) -> None:
     fits = [k for k in HOUR_STEPS if hours / k <= MAX_TICKS]
     if _subdaily(freq) and fits:
         locator = mdates.HourLocator(byhour=range(0, 24, fits[0]))
-        formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
+        formatter = mdates.ConciseDateFormatter(
+            locator, zero_formats=["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"], show_offset=False
+        )
     elif _subdaily(freq):  # too long for labelled hours: dates, with a tick every 6 hours
         days = math.ceil(hours / 24 / MAX_TICKS)
         locator = mdates.DayLocator(interval=days)

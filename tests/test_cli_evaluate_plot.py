@@ -365,3 +365,98 @@ def test_evaluate_forecasts_unknown_type_fails_before_the_backtest(tmp_path, tra
     assert "cv.xlsx" in result.stderr and ".csv" in result.stderr
     assert "Backtest" not in result.stdout
     assert not path.exists()
+
+
+# --- what the plots say -----------------------------------------------------------------
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Record the panels, frequency and title of every figure drawn, then draw it as usual."""
+    import lstmcast.plot
+
+    calls, draw = [], lstmcast.plot.plot_series
+
+    def record(plots, path, freq, title=None, **kw):
+        calls.append(SimpleNamespace(plots=plots, freq=freq, title=title))
+        draw(plots, path, freq, title, **kw)
+
+    monkeypatch.setattr(lstmcast.plot, "plot_series", record)
+    return calls
+
+
+def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
+    from lstmcast.plot import build_figure
+
+    invoke("plot", trained.data, "-m", trained.model, "-o", tmp_path / "x.png", "--holdout", "24")
+    (call,) = drawn
+    assert call.title == "Forecast of y: 24 steps (hourly) against the last 24 values, held out"
+    ends = pd.to_datetime(trained.frame.groupby("unique_id")["ds"].max())
+    for p, uid in zip(call.plots, "ABC", strict=True):
+        origin = ends[uid] - pd.Timedelta("24h")
+        assert p.title == f"{uid} — forecast origin {origin:%Y-%m-%d %H:%M}"
+        assert p.forecasts[0].cutoff == origin == p.hist_ds[-1]
+        assert len(p.hist_ds) == 72  # three horizons (two seasons are 48)
+        assert p.ylabel == "y"
+    fig = build_figure(call.plots, call.freq, call.title)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == call.plots[0].title
+    assert ax.get_ylabel() == "y"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "12:00" in labels, labels  # hour ticks; the date is written at midnight
+    assert fig.get_suptitle() == call.title
+
+
+def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained):
+    png, fc = tmp_path / "x.png", tmp_path / "fc.csv"
+    result = invoke("plot", trained.data, "-m", trained.model, "-o", png, "--horizon", "48")
+    predicted = invoke("predict", trained.data, "-m", trained.model, "--horizon", "48", "-o", fc)
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warning == [
+        line for line in predicted.stderr.splitlines() if "longer than the trained" in line
+    ]
+    assert "horizon 48 is longer than the trained 24" in warning[0]
+    doc = json.loads(
+        invoke(
+            "plot", trained.data, "-m", trained.model, "-o", png, "--json", "--horizon", "48"
+        ).stdout
+    )
+    assert doc["warnings"] == [warning[0].removeprefix("warning: ")]
+    within = invoke("plot", trained.data, "-m", trained.model, "-o", png, "--horizon", "24")
+    assert "warning" not in within.stderr
+
+
+def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, drawn, backtest_files):
+    invoke(
+        "evaluate",
+        trained.data,
+        "-m",
+        trained.model,
+        "--folds",
+        "2",
+        "--plot",
+        tmp_path / "b.png",
+        "-q",
+    )
+    (call,) = drawn
+    assert call.title == (
+        "Backtest of y: 2 folds of 24 steps; worst and best series by skill against the best baseline"
+    )
+    cv, table = backtest_files.cv, backtest_files.table
+    skill = table["skill_vs_best_baseline"]
+    assert [p.series for p in call.plots] == list(skill.sort_values().index)  # worst first
+    for p in call.plots:
+        rows = cv[cv["unique_id"] == p.series]
+        cutoffs = sorted(rows["cutoff"].unique())
+        assert [pd.Timestamp(f.cutoff) for f in p.forecasts] == cutoffs
+        for f, cutoff in zip(p.forecasts, cutoffs, strict=True):
+            np.testing.assert_allclose(
+                f.yhat, rows.loc[rows["cutoff"] == cutoff, "yhat"], rtol=1e-6
+            )
+        row = table.loc[p.series]
+        best = row["best_baseline"]
+        assert f"skill {row['skill_vs_best_baseline']:+.3f} vs {best.replace('_', ' ')}" in p.note
+        assert f"MASE {row['lstm_mase']:.3f} vs {row[f'{best}_mase']:.3f}" in p.note
+        assert "(mean of 2 folds)" in p.note
+        assert p.actual_ds[0] == p.forecasts[0].cutoff and p.actual_ds[-1] == rows["ds"].max()
