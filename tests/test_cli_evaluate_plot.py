@@ -215,6 +215,7 @@ def test_plot_writes_a_png(tmp_path, trained):
     result = invoke("plot", trained.data, "--model", trained.model, "--output", png)
     assert_png(png)
     assert f"wrote {png} (3 series: A, B, C)" in result.stderr
+    assert "warning" not in result.stderr  # the trained horizon
     assert result.stdout == ""
 
 
@@ -410,21 +411,15 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
 
 def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained):
     png, fc = tmp_path / "x.png", tmp_path / "fc.csv"
-    result = invoke("plot", trained.data, "-m", trained.model, "-o", png, "--horizon", "48")
-    predicted = invoke("predict", trained.data, "-m", trained.model, "--horizon", "48", "-o", fc)
+    args = ("-m", trained.model, "--horizon", "48")
+    result = invoke("plot", trained.data, *args, "-o", png, "-s", "A", "--json")
+    predicted = invoke("predict", trained.data, *args, "-o", fc)
     warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warning == [
         line for line in predicted.stderr.splitlines() if "longer than the trained" in line
     ]
     assert "horizon 48 is longer than the trained 24" in warning[0]
-    doc = json.loads(
-        invoke(
-            "plot", trained.data, "-m", trained.model, "-o", png, "--json", "--horizon", "48"
-        ).stdout
-    )
-    assert doc["warnings"] == [warning[0].removeprefix("warning: ")]
-    within = invoke("plot", trained.data, "-m", trained.model, "-o", png, "--horizon", "24")
-    assert "warning" not in within.stderr
+    assert json.loads(result.stdout)["warnings"] == [warning[0].removeprefix("warning: ")]
 
 
 def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, drawn, backtest_files):
