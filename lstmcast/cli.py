@@ -693,7 +693,9 @@ def evaluate(
     Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
     naive): above 0 the model beats seasonal naive.
 
-    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
+    Series are ranked by skill against their own best baseline; --forecasts writes every window.
+
+    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3 --forecasts backtest.csv
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
