@@ -656,12 +656,24 @@ def evaluate(
         ),
     ] = False,
     show: Annotated[
-        int, typer.Option(min=0, help="Show the N series with the worst model MASE.")
+        int,
+        typer.Option(
+            min=0,
+            help="Show the N worst and N best series by skill against their best baseline.",
+        ),
     ] = 10,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
+        ),
+    ] = None,
+    forecasts: Annotated[
+        Path | None,
+        typer.Option(
+            "--forecasts",
+            help="Write every backtest window (unique_id, ds, cutoff, y, yhat, ..., baselines) "
+            "to .csv, .parquet or .json.",
         ),
     ] = None,
     plot_file: Annotated[
@@ -681,16 +693,21 @@ def evaluate(
     Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
     naive): above 0 the model beats seasonal naive.
 
-    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
+    Series are ranked by skill against their own best baseline; --forecasts writes every window.
+
+    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3 --forecasts backtest.csv
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
-        from lstmcast.io import check_writable, write_table
+        from lstmcast.io import check_writable, table_format, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
-        for path in (output, plot_file):
+        for path in (output, forecasts, plot_file):
             if path is not None:
                 check_writable(path)
+        for path in (output, forecasts):  # refuse an unknown type before the backtest runs
+            if path is not None:
+                table_format(path, allowed=("csv", "parquet", "json"))
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, callback=progress
@@ -698,6 +715,8 @@ def evaluate(
         run.update(series=result.summary["series"], output=output)
         if output is not None:
             write_table(result.per_series, output)
+        if forecasts is not None:
+            write_table(result.forecasts(), forecasts)
         if plot_file is not None:
             api.plot_backtest(result, plot_file)
         if json_out:
@@ -729,14 +748,20 @@ def plot(
         ),
     ] = None,
     last: Annotated[
-        int | None, typer.Option(min=1, help="History steps to show (default: 5 horizons).")
+        int | None,
+        typer.Option(
+            min=1, help="History steps to show (default: 3 horizons or 2 seasons, the longer)."
+        ),
     ] = None,
     holdout: Annotated[
         int | None,
         typer.Option(min=1, help="Forecast from N steps before the end and draw those actuals."),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
+        int | None,
+        typer.Option(
+            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
+        ),
     ] = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
     json_out: Json = False,
@@ -744,6 +769,8 @@ def plot(
     debug: Debug = False,
 ) -> None:
     """Draw history, forecast and interval band of some series to a PNG.
+
+    Each panel is titled with its series and forecast origin; the y axis names the target.
 
     Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
     """
@@ -753,9 +780,13 @@ def plot(
         from lstmcast.report import err, print_json
 
         check_writable(output)
-        drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
+        result = api.plot(model, output, data, series, last, holdout, horizon, device)
+        drawn = result.series
+        if not quiet:
+            for w in result.warnings:
+                err.print(f"warning: {w}", markup=False)
         if json_out:
-            print_json({"output": str(output), "series": drawn})
+            print_json({"output": str(output), "series": drawn, "warnings": result.warnings})
         elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",

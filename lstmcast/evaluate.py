@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from lstmcast import metrics
 from lstmcast.schema import Panel
 
-__all__ = ["window_actuals", "baseline_forecasts", "score_windows", "holdout_metrics", "BASELINES"]
+__all__ = [
+    "window_actuals",
+    "baseline_forecasts",
+    "score_windows",
+    "holdout_metrics",
+    "backtest_frame",
+    "ranked_by_skill",
+    "BASELINES",
+]
 
 BASELINES = ("naive", "seasonal_naive", "drift")
 
@@ -229,10 +238,61 @@ def backtest(
     }
 
 
+def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Timestamps of grid positions (B, P) of each window's series: datetime64[ns] (B, P)."""
+    from lstmcast.freq import fixed_step_ns
+
+    step = fixed_step_ns(panel.freq)
+    if step:
+        first = panel.first.astype("datetime64[ns]").view("int64")[series]
+        return (first[:, None] + positions * step).view("datetime64[ns]")
+    # Calendar grids (months, business days): one date range per series, shared by its windows.
+    out = np.empty(positions.shape, dtype="datetime64[ns]")
+    for s in np.unique(series):
+        rows = series == s
+        grid = pd.date_range(
+            panel.first[s], periods=int(positions[rows].max()) + 1, freq=panel.freq
+        )
+        out[rows] = grid.to_numpy()[positions[rows]]
+    return out
+
+
+def backtest_frame(panel: Panel, result: dict, methods: np.ndarray | None = None):
+    """Every backtest window in long format, one row per (series, cutoff, step).
+
+    Columns: `unique_id, ds, cutoff, y`, the model's `yhat, yhat_lower, yhat_upper` (and
+    `yhat_q<q>` for other quantiles), one column per baseline on the same window, and
+    `model`, the method behind `yhat`. `cutoff` is the last timestamp the forecast saw
+    (the step before the window), so `cutoff < ds` on every row. `methods` gives that method
+    per panel series; without it every row is "lstm".
+    """
+    from lstmcast.forecast import quantile_columns
+
+    series, origin = result["series"], result["origin"]
+    horizon, quantiles = result["horizon"], result["quantiles"]
+    steps = origin[:, None] + np.arange(-1, horizon)[None, :]  # (B, 1 + H): cutoff, then window
+    times = window_times(panel, series, steps)
+    frame = {
+        "unique_id": np.repeat(panel.ids[series].astype(str), horizon),
+        "ds": times[:, 1:].reshape(-1),
+        "cutoff": np.repeat(times[:, 0], horizon),
+        "y": result["actual"].reshape(-1).astype(np.float32),  # exactly the data's values
+    }
+    names = quantile_columns(quantiles)
+    by_name = {names[q]: result["preds"][:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
+    extra = [names[q] for q in quantiles if names[q].startswith("yhat_q")]
+    for name in ("yhat", "yhat_lower", "yhat_upper", *extra):
+        frame[name] = by_name.get(name, by_name["yhat"]).astype(np.float32)
+    for name in BASELINES:
+        frame[name] = result["baselines"][name].reshape(-1).astype(np.float32)
+    # The method that forecast each series: the one place a per-series choice enters.
+    used = np.full(panel.n_series, "lstm", dtype=object) if methods is None else methods
+    frame["model"] = np.repeat(np.asarray(used, dtype=object)[series], horizon)
+    return pd.DataFrame(frame)
+
+
 def per_series_table(panel: Panel, result: dict):
     """One row per series: mean over its folds of each method's metrics, plus skill."""
-    import pandas as pd
-
     rows = {"unique_id": panel.ids[result["series"]].astype(str)}
     for method, scores in result["scores"].items():
         for metric, values in scores.items():
@@ -248,7 +308,28 @@ def per_series_table(panel: Panel, result: dict):
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["skill"] = 1 - frame["lstm_mase"] / frame["seasonal_naive_mase"]
+    # The baseline to beat on each series is the one with the lowest MASE there.
+    mase = frame[[f"{b}_mase" for b in BASELINES]].to_numpy(dtype=np.float64)
+    lowest = np.where(np.isfinite(mase), mase, np.inf)
+    best = lowest.argmin(axis=1)
+    best_mase = lowest[np.arange(len(frame)), best]
+    known = np.isfinite(best_mase)
+    frame["best_baseline"] = np.where(known, np.asarray(BASELINES, dtype=object)[best], None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["skill_vs_best_baseline"] = np.where(
+            known, 1 - frame["lstm_mase"].to_numpy() / best_mase, np.nan
+        )
     return frame
+
+
+def ranked_by_skill(per_series):
+    """Series with a defined skill against their best baseline, worst (lowest skill) first.
+
+    Raw MASE would rank a series that is simply easy as "best" even where seasonal naive
+    does better on it; skill says whether the LSTM is worth using there.
+    """
+    ranked = per_series.dropna(subset=["skill_vs_best_baseline"])
+    return ranked.sort_values("skill_vs_best_baseline", kind="stable")
 
 
 def aggregate(frame) -> dict:

@@ -338,17 +338,23 @@ class FoldProgress(_LiveProgress):
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
+    """The backtest's tables: mean and median across series (one table for a single
+    series), then the series ranked by skill against their best baseline."""
     cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
+    refit = ", refit per fold" if summary["refit"] else ""
+    single = summary["series"] == 1
     tables = []
-    for how in ("mean", "median"):
+    for how in ("mean",) if single else ("mean", "median"):
         rows = [
             {"method": METHOD_NAMES[m], **summary["methods"][m][how]}
             for m in ("lstm", "naive", "seasonal_naive", "drift")
         ]
-        title = f"Backtest, {how} of {summary['series']:,} series" + (
-            ", refit per fold" if summary["refit"] else ""
-        )
-        table = metrics_table(title, rows, cols)
+        if single:
+            uid, windows = per_series["unique_id"].iloc[0], summary["windows"]
+            title = f"Backtest of series '{uid}', mean of {windows} window{'s' * (windows > 1)}"
+        else:
+            title = f"Backtest, {how} of {summary['series']:,} series"
+        table = metrics_table(title + refit, rows, cols)
         if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
             table.caption = skill_line(summary["skill_vs_seasonal_naive"])
             table.caption_justify = "left"
@@ -362,28 +368,62 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
         tables[
             0
         ].caption += f"\nsome series are too short for {summary['folds']} folds: {fps['min']} to {fps['max']} per series"
-    if show and len(per_series):
-        worst = per_series.sort_values("lstm_mase", ascending=False, na_position="first").head(show)
-        table = Table(title=f"Worst {len(worst)} series by LSTM MASE", title_justify="left")
+    if show and not single:
+        tables += skill_tables(per_series, show)
+    return tables
+
+
+SKILL_CAPTION = (
+    "skill = 1 - MASE(LSTM) / MASE(best baseline), the best of naive, seasonal naive and "
+    "drift on that series: below 0 the baseline wins there"
+)
+
+
+def skill_tables(per_series, show: int) -> list:
+    """The `show` worst and `show` best series by skill against their best baseline;
+    one table of all of them when there are fewer than 2 x `show`."""
+    from lstmcast.evaluate import ranked_by_skill
+
+    ranked = ranked_by_skill(per_series)
+    unranked = len(per_series) - len(ranked)
+    if ranked.empty:
+        return []
+    if len(ranked) < 2 * show:  # the worst and best would overlap
+        parts = [
+            (f"All {len(ranked)} series by skill against the best baseline, worst first", ranked)
+        ]
+    else:
+        parts = [
+            (f"Worst {show} series by skill against the best baseline", ranked.head(show)),
+            (f"Best {show} series by skill against the best baseline", ranked.tail(show)[::-1]),
+        ]
+    tables = []
+    for title, rows in parts:
+        table = Table(title=title, title_justify="left")
         for c in (
             "series",
             "folds",
-            "LSTM MASE",
-            "s.naive MASE",
             "skill",
+            "LSTM MASE",
+            "best baseline",
+            "its MASE",
             "LSTM sMAPE",
-            "s.naive sMAPE",
         ):
-            table.add_column(c, justify="left" if c == "series" else "right")
-        for r in worst.itertuples(index=False):
+            table.add_column(c, justify="left" if c in ("series", "best baseline") else "right")
+        for r in rows.itertuples(index=False):
+            best = r.best_baseline
             table.add_row(
                 str(r.unique_id),
                 str(r.folds),
+                fmt(r.skill_vs_best_baseline),
                 fmt(r.lstm_mase),
-                fmt(r.seasonal_naive_mase),
-                fmt(r.skill),
+                METHOD_NAMES[best],
+                fmt(getattr(r, f"{best}_mase")),
                 fmt(r.lstm_smape),
-                fmt(r.seasonal_naive_smape),
             )
         tables.append(table)
+    tables[-1].caption = SKILL_CAPTION + (
+        f"\n{unranked} series without a MASE (constant history) are not ranked" if unranked else ""
+    )
+    tables[-1].caption_justify = "left"
     return tables

@@ -1,6 +1,7 @@
 """`lstmcast evaluate` and `lstmcast plot` end to end on a tiny hourly panel."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -95,11 +96,55 @@ def test_evaluate_output_per_series_table(tmp_path, trained):
     assert "optimistic" in result.stderr
 
 
-def test_evaluate_refit_on_tiny_data(tmp_path, trained):
-    result = invoke(
-        "evaluate", trained.data, "--model", trained.model, "--folds", "2", "--refit", "--json"
+def test_evaluate_shows_worst_and_best_by_skill(trained):
+    args = ("evaluate", trained.data, "--model", trained.model, "--folds", "2")
+    per_series = json.loads(invoke(*args, "--json").stdout)["per_series"]
+    skill = {r["unique_id"]: r["skill_vs_best_baseline"] for r in per_series}
+    for r in per_series:
+        best = min(("naive", "seasonal_naive", "drift"), key=lambda b: r[f"{b}_mase"])
+        assert r["best_baseline"] == best
+        assert skill[r["unique_id"]] == pytest.approx(1 - r["lstm_mase"] / r[f"{best}_mase"])
+    order = sorted(skill, key=skill.get)  # worst first
+    out = invoke(*args, "--show", "1").stdout
+    worst, best = out.split("Worst 1 series by skill against the best baseline")[1].split(
+        "Best 1 series by skill against the best baseline"
     )
+    row = "│ {} ".format
+    assert row(order[0]) in worst and row(order[-1]) not in worst
+    assert row(order[-1]) in best and row(order[0]) not in best
+    assert "median of 3 series" in out
+    out = invoke(*args, "--show", "2").stdout  # 3 series < 2 x 2: one table, worst first
+    ranking = out.split("All 3 series by skill against the best baseline, worst first")[1]
+    assert [ranking.index(f"│ {uid} ") for uid in order] == sorted(
+        ranking.index(f"│ {uid} ") for uid in order
+    )
+    assert "Worst" not in out
+
+
+def test_evaluate_one_series_gives_one_table(tmp_path, trained):
+    data = tmp_path / "one.csv"
+    trained.frame[trained.frame["unique_id"] == "B"].to_csv(data, index=False)
+    out = invoke("evaluate", data, "--model", trained.model, "--folds", "2").stdout
+    assert out.count("Backtest") == 1
+    assert "Backtest of series 'B', mean of 2 windows" in out
+    assert "median" not in out and "by skill" not in out
+
+
+def test_evaluate_refit_on_tiny_data(tmp_path, trained, backtest_files):
+    path = tmp_path / "cv.csv"
+    result = invoke(
+        "evaluate", trained.data, "--model", trained.model, "--folds", "2", "--refit", "--json",
+        "--forecasts", path,
+    )  # fmt: skip
     doc = json.loads(result.stdout)
+    # the same windows, forecast by the refitted models; the baselines do not change
+    cv, plain_cv = pd.read_csv(path), backtest_files.cv
+    assert len(cv) == len(plain_cv) == 3 * 2 * 24
+    assert (cv["ds"] == plain_cv["ds"].astype(str)).all()
+    assert (cv["cutoff"] == plain_cv["cutoff"].astype(str)).all()
+    for name in ("y", "naive", "seasonal_naive", "drift"):
+        np.testing.assert_array_equal(cv[name], plain_cv[name])
+    assert not np.allclose(cv["yhat"], plain_cv["yhat"])
     assert doc["refit"] is True
     assert doc["overlaps_training"] is False
     assert doc["windows"] == 6
@@ -170,6 +215,7 @@ def test_plot_writes_a_png(tmp_path, trained):
     result = invoke("plot", trained.data, "--model", trained.model, "--output", png)
     assert_png(png)
     assert f"wrote {png} (3 series: A, B, C)" in result.stderr
+    assert "warning" not in result.stderr  # the trained horizon
     assert result.stdout == ""
 
 
@@ -218,3 +264,194 @@ def test_plot_keeps_the_old_png_on_failure(tmp_path, trained):
     assert result.exit_code == 3, result.output
     assert "--holdout 1000" in result.stderr
     assert png.read_bytes() == b"old"
+
+
+# --- evaluate --forecasts -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def backtest_files(trained, tmp_path_factory):
+    """One evaluate run with --folds 2: the forecasts file and the per-series table."""
+    folder = tmp_path_factory.mktemp("backtest")
+    forecasts, table = folder / "cv.csv", folder / "metrics.csv"
+    invoke(
+        "evaluate", trained.data, "--model", trained.model, "--folds", "2",
+        "--forecasts", forecasts, "-o", table, "-q",
+    )  # fmt: skip
+    cv = pd.read_csv(forecasts, parse_dates=["ds", "cutoff"])
+    return SimpleNamespace(cv=cv, table=pd.read_csv(table).set_index("unique_id"))
+
+
+def test_evaluate_forecasts_file_has_every_window(trained, backtest_files):
+    cv = backtest_files.cv
+    assert list(cv.columns) == [
+        "unique_id", "ds", "cutoff", "y", "yhat", "yhat_lower", "yhat_upper",
+        "naive", "seasonal_naive", "drift", "model",
+    ]  # fmt: skip
+    assert len(cv) == 3 * 2 * 24  # series x folds x horizon
+    assert (cv["cutoff"] < cv["ds"]).all()
+    assert (cv["model"] == "lstm").all()
+    windows = cv.groupby(["unique_id", "cutoff"])["ds"]
+    assert (windows.size() == 24).all()
+    # the window starts one step after the cutoff; the last fold ends at the series' last row
+    first = windows.min().reset_index()
+    assert (first["ds"] - first["cutoff"] == pd.Timedelta("1h")).all()
+    last = trained.frame.groupby("unique_id")["ds"].max()
+    assert (cv.groupby("unique_id")["ds"].max() == last).all()
+    # y is the data, and naive repeats the value observed at the cutoff
+    data = trained.frame.assign(ds=pd.to_datetime(trained.frame["ds"]))
+    y = data.set_index(["unique_id", "ds"])["y"].astype(np.float32)
+    np.testing.assert_allclose(
+        cv["y"], y.loc[list(zip(cv["unique_id"], cv["ds"], strict=True))], rtol=1e-6
+    )
+    at_cutoff = y.loc[list(zip(cv["unique_id"], cv["cutoff"], strict=True))].to_numpy()
+    np.testing.assert_allclose(cv["naive"], at_cutoff, rtol=1e-6)
+    day_before = y.loc[list(zip(cv["unique_id"], cv["ds"] - pd.Timedelta("24h"), strict=True))]
+    np.testing.assert_allclose(cv["seasonal_naive"], day_before.to_numpy(), rtol=1e-6)
+
+
+def test_evaluate_forecasts_give_the_per_series_errors(backtest_files):
+    # MAE recomputed from the file, per window then averaged over folds, is the table's
+    cv, table = backtest_files.cv, backtest_files.table
+    for column, method in (
+        ("yhat", "lstm"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive"), ("drift", "drift"),
+    ):  # fmt: skip
+        err = (cv[column] - cv["y"]).abs().groupby([cv["unique_id"], cv["cutoff"]]).mean()
+        mae = err.groupby(level="unique_id").mean()
+        np.testing.assert_allclose(
+            mae.loc[table.index], table[f"{method}_mae"], rtol=1e-5, err_msg=method
+        )
+    inside = (cv["y"] >= cv["yhat_lower"]) & (cv["y"] <= cv["yhat_upper"])
+    coverage = inside.groupby([cv["unique_id"], cv["cutoff"]]).mean().groupby(level=0).mean()
+    np.testing.assert_allclose(coverage.loc[table.index], table["lstm_coverage"])
+
+
+def test_evaluate_forecasts_equal_predict_from_each_cutoff(tmp_path, trained, backtest_files):
+    cv = backtest_files.cv
+    data = trained.frame.assign(ds=pd.to_datetime(trained.frame["ds"]))
+    cutoffs = cv.groupby("unique_id")["cutoff"].unique()
+    for fold in range(2):
+        cut = {uid: sorted(c)[fold] for uid, c in cutoffs.items()}
+        past = data[data["ds"] <= data["unique_id"].map(cut)]
+        past.to_csv(tmp_path / "past.csv", index=False)
+        out = tmp_path / "fc.csv"
+        invoke("predict", tmp_path / "past.csv", "--model", trained.model, "-o", out, "-q")
+        fc = pd.read_csv(out, parse_dates=["ds"]).set_index(["unique_id", "ds"])
+        rows = cv[cv["cutoff"] == cv["unique_id"].map(cut)].set_index(["unique_id", "ds"])
+        assert len(rows) == 3 * 24
+        for col in ("yhat", "yhat_lower", "yhat_upper"):
+            np.testing.assert_allclose(rows[col], fc.loc[rows.index, col], rtol=1e-5, err_msg=col)
+
+
+@pytest.mark.parametrize("ext", ["parquet", "json"])
+def test_evaluate_forecasts_by_extension(tmp_path, trained, backtest_files, ext):
+    path = tmp_path / f"cv.{ext}"
+    invoke("evaluate", trained.data, "-m", trained.model, "--folds", "2", "--forecasts", path, "-q")
+    if ext == "parquet":
+        cv = pd.read_parquet(path)
+    else:
+        cv = pd.read_json(path, dtype=False)
+        cv[["ds", "cutoff"]] = cv[["ds", "cutoff"]].apply(pd.to_datetime)
+    assert list(cv.columns) == list(backtest_files.cv.columns)
+    assert len(cv) == len(backtest_files.cv)
+    assert (cv["cutoff"] < cv["ds"]).all()
+    np.testing.assert_allclose(cv["yhat"], backtest_files.cv["yhat"], rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
+
+
+def test_evaluate_forecasts_unknown_type_fails_before_the_backtest(tmp_path, trained):
+    path = tmp_path / "cv.xlsx"
+    result = invoke("evaluate", trained.data, "-m", trained.model, "--forecasts", path, ok=False)
+    assert result.exit_code == 3, result.output
+    assert "cv.xlsx" in result.stderr and ".csv" in result.stderr
+    assert "Backtest" not in result.stdout
+    assert not path.exists()
+
+
+# --- what the plots say -----------------------------------------------------------------
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Record the panels, frequency and title of every figure drawn, then draw it as usual."""
+    import lstmcast.plot
+
+    calls, draw = [], lstmcast.plot.plot_series
+
+    def record(plots, path, freq, title=None, **kw):
+        calls.append(SimpleNamespace(plots=plots, freq=freq, title=title))
+        draw(plots, path, freq, title, **kw)
+
+    monkeypatch.setattr(lstmcast.plot, "plot_series", record)
+    return calls
+
+
+def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
+    from lstmcast.plot import build_figure
+
+    invoke("plot", trained.data, "-m", trained.model, "-o", tmp_path / "x.png", "--holdout", "24")
+    (call,) = drawn
+    assert call.title == "Forecast of y: 24 steps (hourly) against the last 24 values, held out"
+    ends = pd.to_datetime(trained.frame.groupby("unique_id")["ds"].max())
+    for p, uid in zip(call.plots, "ABC", strict=True):
+        origin = ends[uid] - pd.Timedelta("24h")
+        assert p.title == f"{uid} — forecast origin {origin:%Y-%m-%d %H:%M}"
+        assert p.forecasts[0].cutoff == origin == p.hist_ds[-1]
+        assert len(p.hist_ds) == 72  # three horizons (two seasons are 48)
+        assert p.ylabel == "y"
+    fig = build_figure(call.plots, call.freq, call.title)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == call.plots[0].title
+    assert ax.get_ylabel() == "y"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "12:00" in labels, labels  # hour ticks; the date is written at midnight
+    assert fig.get_suptitle() == call.title
+
+
+def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained):
+    png, fc = tmp_path / "x.png", tmp_path / "fc.csv"
+    args = ("-m", trained.model, "--horizon", "48")
+    result = invoke("plot", trained.data, *args, "-o", png, "-s", "A", "--json")
+    predicted = invoke("predict", trained.data, *args, "-o", fc)
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warning == [
+        line for line in predicted.stderr.splitlines() if "longer than the trained" in line
+    ]
+    assert "horizon 48 is longer than the trained 24" in warning[0]
+    assert json.loads(result.stdout)["warnings"] == [warning[0].removeprefix("warning: ")]
+
+
+def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, drawn, backtest_files):
+    invoke(
+        "evaluate",
+        trained.data,
+        "-m",
+        trained.model,
+        "--folds",
+        "2",
+        "--plot",
+        tmp_path / "b.png",
+        "-q",
+    )
+    (call,) = drawn
+    assert call.title == (
+        "Backtest of y: 2 folds of 24 steps; worst and best series by skill against the best baseline"
+    )
+    cv, table = backtest_files.cv, backtest_files.table
+    skill = table["skill_vs_best_baseline"]
+    assert [p.series for p in call.plots] == list(skill.sort_values().index)  # worst first
+    for p in call.plots:
+        rows = cv[cv["unique_id"] == p.series]
+        cutoffs = sorted(rows["cutoff"].unique())
+        assert [pd.Timestamp(f.cutoff) for f in p.forecasts] == cutoffs
+        for f, cutoff in zip(p.forecasts, cutoffs, strict=True):
+            np.testing.assert_allclose(
+                f.yhat, rows.loc[rows["cutoff"] == cutoff, "yhat"], rtol=1e-6
+            )
+        row = table.loc[p.series]
+        best = row["best_baseline"]
+        assert f"skill {row['skill_vs_best_baseline']:+.3f} vs {best.replace('_', ' ')}" in p.note
+        assert f"MASE {row['lstm_mase']:.3f} vs {row[f'{best}_mase']:.3f}" in p.note
+        assert "(mean of 2 folds)" in p.note
+        assert p.actual_ds[0] == p.forecasts[0].cutoff and p.actual_ds[-1] == rows["ds"].max()

@@ -1,0 +1,66 @@
+"""Backtest tables: per-series skill against the best baseline and the ranking by it."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lstmcast.evaluate import per_series_table, ranked_by_skill
+from lstmcast.report import skill_tables
+
+
+def crafted_backtest():
+    """Two series, two windows each. 'easy' has the lower LSTM MASE, but seasonal naive is
+    better still there; on 'hard' the LSTM has a high MASE yet beats every baseline."""
+    mase = {
+        "lstm": [0.5, 0.5, 2.0, 2.0],
+        "naive": [1.0, 1.0, 5.0, 5.0],
+        "seasonal_naive": [0.4, 0.4, 4.0, 4.0],
+        "drift": [1.2, 1.2, 3.0, 3.0],
+    }
+    scores = {
+        m: {"mae": 10 * np.array(v), "smape": 5 * np.array(v), "mase": np.array(v)}
+        for m, v in mase.items()
+    }
+    panel = SimpleNamespace(ids=np.array(["easy", "hard"]))
+    return panel, {"series": np.array([0, 0, 1, 1]), "scores": scores}
+
+
+def test_skill_is_against_each_series_best_baseline():
+    table = per_series_table(*crafted_backtest()).set_index("unique_id")
+    assert list(table["best_baseline"]) == ["seasonal_naive", "drift"]
+    assert table.loc["easy", "skill_vs_best_baseline"] == pytest.approx(1 - 0.5 / 0.4)
+    assert table.loc["hard", "skill_vs_best_baseline"] == pytest.approx(1 - 2.0 / 3.0)
+    assert table.loc["hard", "skill"] == pytest.approx(1 - 2.0 / 4.0)  # vs seasonal naive
+
+
+def test_ranking_is_by_skill_not_by_raw_mase():
+    table = per_series_table(*crafted_backtest())
+    assert list(table.sort_values("lstm_mase")["unique_id"]) == ["easy", "hard"]
+    assert list(ranked_by_skill(table)["unique_id"]) == ["easy", "hard"]  # worst first
+    worst, best = skill_tables(table, show=1)
+    assert worst.title == "Worst 1 series by skill against the best baseline"
+    assert best.title == "Best 1 series by skill against the best baseline"
+    assert list(worst.columns[0].cells) == ["easy"]
+    assert list(best.columns[0].cells) == ["hard"]
+    assert list(worst.columns[4].cells) == ["seasonal naive"]
+    assert list(best.columns[4].cells) == ["drift"]
+    assert "best baseline" in best.caption
+
+
+def test_few_series_are_ranked_in_one_table():
+    (table,) = skill_tables(per_series_table(*crafted_backtest()), show=10)
+    assert table.title == "All 2 series by skill against the best baseline, worst first"
+    assert list(table.columns[0].cells) == ["easy", "hard"]
+
+
+def test_series_without_a_mase_are_left_out_of_the_ranking():
+    panel, result = crafted_backtest()
+    for method in result["scores"].values():
+        method["mase"] = method["mase"].copy()
+        method["mase"][:2] = np.nan  # 'easy' had a constant history
+    table = per_series_table(panel, result)
+    assert table["skill_vs_best_baseline"].isna().tolist() == [True, False]
+    assert list(ranked_by_skill(table)["unique_id"]) == ["hard"]
+    (shown,) = skill_tables(table, show=1)
+    assert "1 series without a MASE" in shown.caption
