@@ -22,6 +22,14 @@ __all__ = ["read_table", "write_table", "atomic_write", "table_format", "check_w
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 JSON_SUFFIXES = {".json"}
+# Compressed CSV, by the last suffix (data.csv.gz): pandas' name for each compression.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".xlsm", ".ods"}
+READABLE = (
+    ".csv, .tsv, .txt, .parquet, .pq, CSV compressed as .gz, .bz2, .xz or .zst "
+    "(e.g. data.csv.gz), or - for standard input"
+)
+STDIN = "-"
 
 
 def table_format(path: Path, allowed: tuple[str, ...] = ("csv", "parquet")) -> str:
@@ -63,17 +71,21 @@ def read_table(
     needs a few hundred MB rather than gigabytes.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(
-            f"{path}: no such file", hint="check the path (it is relative to the current folder)"
-        )
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, not a file")
-    fmt = table_format(path)
+    if str(path) == STDIN:
+        fmt, compression = "csv", None
+    else:
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file",
+                hint="check the path (it is relative to the current folder)",
+            )
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder, not a file")
+        fmt, compression = _read_format(path)
     try:
         if fmt == "parquet":
             return _read_parquet(path, text_columns if compact else None)
-        df = _read_csv(path, text_columns)
+        df = _read_csv(path, text_columns, compression)
         return _float32(df) if compact else df
     except DataError:
         raise
@@ -83,9 +95,72 @@ def read_table(
         raise DataError(f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}") from exc
 
 
-def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    with open(path, "rb") as fh:
-        head = fh.read(64 * 1024)
+def _read_format(path: Path) -> tuple[str, str | None]:
+    """('csv' or 'parquet', the compression or None) of a data file, by its suffixes."""
+    suffix = path.suffix.lower()
+    compression = COMPRESSIONS.get(suffix)
+    inner = Path(path.stem).suffix.lower() if compression else suffix
+    if inner in SPREADSHEET_SUFFIXES:
+        raise DataError(
+            f"{path}: is a spreadsheet; lstmcast reads CSV and Parquet files",
+            hint="save it as CSV (File > Save As > CSV UTF-8) and pass that file",
+        )
+    if compression and inner in CSV_SUFFIXES | {""}:
+        if compression == "zstd":
+            try:
+                import zstandard  # noqa: F401  (pandas reads .zst through it)
+            except ImportError:
+                raise DataError(
+                    f"{path}: reading .zst files needs the Python package 'zstandard', "
+                    "which is not installed",
+                    hint="pip install zstandard, or decompress the file first (zstd -d)",
+                ) from None
+        return "csv", compression
+    if not compression and inner in CSV_SUFFIXES:
+        return "csv", None
+    if not compression and inner in PARQUET_SUFFIXES:
+        return "parquet", None
+    raise DataError(
+        f"{path}: unknown file type '{''.join(path.suffixes[-2:]) or '(none)'}'",
+        hint=f"lstmcast reads {READABLE}; rename or convert the file",
+    )
+
+
+def _open_compressed(path: Path, compression: str | None):
+    """A binary stream of the file's decompressed bytes (for sniffing its first lines)."""
+    if compression == "gzip":
+        import gzip
+
+        return gzip.open(path, "rb")
+    if compression == "bz2":
+        import bz2
+
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        import lzma
+
+        return lzma.open(path, "rb")
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.open(path, "rb")
+    return open(path, "rb")
+
+
+def _read_csv(
+    path: Path, text_columns: tuple[str, ...] = (), compression: str | None = None
+) -> pd.DataFrame:
+    if str(path) == STDIN:
+        # Standard input can be read only once: it is held in memory and parsed from there.
+        import io
+        import sys
+
+        data = sys.stdin.buffer.read()
+        head, source = data[: 64 * 1024], io.BytesIO(data)
+    else:
+        with _open_compressed(path, compression) as fh:
+            head = fh.read(64 * 1024)
+        source = path
     if not head.strip():
         raise DataError(f"{path}: the file is empty", hint="a CSV needs a header row and data rows")
     if b"\x00" in head:
@@ -107,11 +182,13 @@ def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
     header = next(csv.reader([first_line], delimiter=sep), [])
+    _check_header(path, [c.strip() for c in header])
     wanted = {c.lower() for c in text_columns}
     text = [c for c in header if c.strip().lower() in wanted]
     df = pd.read_csv(
-        path,
+        source,
         sep=sep,
+        compression=compression if source is path else None,  # pandas decompresses the file
         decimal=decimal,
         encoding="utf-8-sig",
         skipinitialspace=True,
@@ -122,7 +199,46 @@ def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise DataError(f"{path}: has a header but no data rows")
+    if decimal == ",":
+        _thousands(df, skip=set(text))
     return df
+
+
+# A number with a decimal comma and points between groups of three digits: 1.234,56
+_GROUPED = r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^[+-]?\d+(?:,\d+)?$"
+
+
+def _thousands(df: pd.DataFrame, skip: set[str]) -> None:
+    """Text columns of a decimal-comma file whose every value is written like `1.234,56`.
+
+    pandas' own `thousands="."` would read the date `03.01.2022` as the number 3012022, so
+    points are dropped only in columns where every value has this shape.
+    """
+    for i, col in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if col in skip or pd.api.types.is_numeric_dtype(s) or not pd.api.types.is_string_dtype(s):
+            continue
+        text = s.astype("string").str.strip()
+        present = text.notna() & (text != "")
+        if not present.any() or not text[present].str.match(_GROUPED).all():
+            continue
+        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        df.isetitem(i, pd.to_numeric(plain.where(present), errors="coerce").astype("float64"))
+
+
+def _check_header(path: Path, names: list[str]) -> None:
+    """Refuse repeated column names: pandas would silently rename the second `a` to `a.1`."""
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        shown = ", ".join(f"'{n}'" for n in repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+        raise DataError(
+            f"{path}: the column name(s) {shown} appear more than once in the header",
+            hint="give every column its own name",
+        )
 
 
 def _sniff_separator(text: str, first_line: str) -> str:

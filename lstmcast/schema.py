@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
+from lstmcast.dates import ISO, column_format, parse_dates
 from lstmcast.errors import DataError, UsageError
 from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_freq, season_length
 
@@ -68,6 +69,7 @@ class Panel:
     # (S, F, len(columns.covariates)) float32: known values of the F steps after each
     # series' last target; NaN where the file gave none.
     future: np.ndarray | None = None
+    date_format: str | None = None  # the one format the text time column was read with
 
     @property
     def n_series(self) -> int:
@@ -276,7 +278,9 @@ def _pick(cols: list[str], name: str | None, flag: str) -> str | None:
     folded = {c.lower(): c for c in cols}
     if name.lower() in folded:
         return folded[name.lower()]
-    raise DataError(f"{flag} {name}: no such column (columns: {', '.join(cols)})")
+    exc = DataError(f"{flag} {name}: no such column (columns: {', '.join(cols)})")
+    exc.flag, exc.column, exc.columns = flag, name, cols  # predict: what the model reads
+    raise exc
 
 
 def _alias(cols: list[str], aliases: tuple[str, ...], exclude: set | None = None) -> str | None:
@@ -314,7 +318,7 @@ def _looks_numeric(s: pd.Series) -> bool:
     return len(sample) > 0 and pd.to_numeric(sample, errors="coerce").notna().mean() > 0.9
 
 
-def _parse_times(s: pd.Series, col: str) -> np.ndarray:
+def _parse_times(s: pd.Series, col: str, fmt: str | None = None) -> np.ndarray:
     """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
     if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
         # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
@@ -323,16 +327,18 @@ def _parse_times(s: pd.Series, col: str) -> np.ndarray:
         ts = _naive_utc(pd.to_datetime(s, utc=True))
     elif pd.api.types.is_integer_dtype(s) and s.between(1000, 9999).all():
         ts = _naive_utc(pd.to_datetime(s.astype(str), format="%Y", utc=True))  # a column of years
-    elif pd.api.types.is_numeric_dtype(s):
+    elif pd.api.types.is_numeric_dtype(s) and not s.isna().all():
         raise DataError(
             f"time column '{col}' holds numbers, not dates (e.g. {s.iloc[0]})",
             hint="pass --time-col with the date column",
         )
     else:
-        # Text (CSV) is parsed a chunk at a time: its cleaned copies never exist whole.
+        # Text (CSV) is parsed a chunk at a time with the column's one format: its cleaned
+        # copies never exist whole.
+        fmt = fmt or _text_format(s, col, None)
         ts = np.empty(len(s), dtype="datetime64[ns]")
         for rows in _chunks(len(s)):
-            ts[rows] = _text_times(s.iloc[rows], col, rows.start)
+            ts[rows] = _naive_utc(parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start))
     if np.isnat(ts).any():
         row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
@@ -342,21 +348,34 @@ def _parse_times(s: pd.Series, col: str) -> np.ndarray:
     return ts
 
 
-def _text_times(s: pd.Series, col: str, first_row: int) -> np.ndarray:
-    """Parse dates written as text (empty ones become NaT); a value that is no date is an error."""
-    text = s.astype("string").str.strip()
-    try:
-        parsed = pd.to_datetime(text, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
-    bad = parsed.isna() & text.notna() & (text != "")
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {first_row + row + 1})",
-            hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
-        )
-    return _naive_utc(parsed)
+def time_format(s: pd.Series, col: str, spec: DataSpec) -> str | None:
+    """The format a text time column is read with: --date-format, or inferred from its values.
+
+    None for columns that need no format (timestamps already, or a column of years).
+    """
+    if (
+        pd.api.types.is_datetime64_any_dtype(s)
+        or pd.api.types.is_numeric_dtype(s)
+        and not s.isna().all()
+    ):
+        return None
+    return spec.date_format or _text_format(s, col, spec.freq)
+
+
+def _clean_text(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip()
+
+
+def _text_format(s: pd.Series, col: str, freq: str | None) -> str:
+    """The one format of a text date column, judged from all of its distinct values."""
+    distinct = []
+    for rows in _chunks(len(s)):
+        text = _clean_text(s.iloc[rows])
+        distinct.append(text[text.notna() & (text != "")].unique().to_numpy(dtype=object))
+    values = pd.Series(pd.unique(np.concatenate(distinct)), dtype=object) if distinct else None
+    if values is None or values.empty:
+        return ISO  # every value empty: the caller names the first empty row
+    return column_format(values.astype("string"), col, freq)
 
 
 def _naive_utc(parsed: pd.Series) -> np.ndarray:
@@ -387,13 +406,13 @@ def _parse_values(s: pd.Series, col: str) -> np.ndarray:
 
 
 def _long_arrays(
-    df: pd.DataFrame, cols: Columns
+    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec()
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(series code per row, series ids, timestamp per row, value per row) for any layout.
 
     Codes number the series in order of first appearance; ids are text, one per series.
     """
-    ts = _parse_times(df[cols.time_col], cols.time_col)
+    ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format)
     if cols.layout == "long":
         codes, ids = _id_codes(df[cols.id_col], cols.id_col)
         return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
@@ -474,12 +493,16 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     """
     if df.empty:
         raise DataError("the table has no rows")
+    cols = resolve_columns(df, spec)
+    # One format for the whole time column, decided once from all its values.
+    spec = dataclasses.replace(
+        spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
+    )
     if spec.covariates or spec.past_covariates:
         from lstmcast.covariates import build_covariate_panel
 
-        return build_covariate_panel(df, spec)
-    cols = resolve_columns(df, spec)
-    codes, uniques, ts, y = _long_arrays(df, cols)
+        return dataclasses.replace(build_covariate_panel(df, spec), date_format=spec.date_format)
+    codes, uniques, ts, y = _long_arrays(df, cols, spec)
     warnings: list[str] = []
 
     keep = ~np.isnan(y)
@@ -571,6 +594,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         filled=filled,
         warnings=warnings,
         source_columns=tuple(str(c) for c in df.columns),
+        date_format=spec.date_format,
     )
 
 

@@ -123,12 +123,21 @@ def test_compact_csv_read_has_float32_values_and_text_ids(write_csv):
 # ---------------------------------------------------------------- files that are not tables
 
 
-def test_unknown_extension(write_csv):
-    path = write_csv("ds,y\n2024-01-01,1\n", name="data.xlsx")
-    with pytest.raises(DataError, match=r"unknown file type '\.xlsx'") as info:
+@pytest.mark.parametrize("name", ["data.dat", "data.parquet.gz", "data.json"])
+def test_unknown_extension_lists_every_accepted_form(write_csv, name):
+    path = write_csv("ds,y\n2024-01-01,1\n", name=name)
+    with pytest.raises(DataError, match=r"unknown file type '") as info:
         read_table(path)
-    assert ".csv" in info.value.hint and ".parquet" in info.value.hint
+    for form in (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".bz2", ".xz", ".zst", "- for"):
+        assert form in info.value.hint
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("name", ["data.xlsx", "data.xls", "data.ods"])
+def test_spreadsheet_gets_a_save_as_csv_hint(write_csv, name):
+    with pytest.raises(DataError, match="is a spreadsheet") as info:
+        read_table(write_csv("ds,y\n2024-01-01,1\n", name=name))
+    assert "save it as CSV" in info.value.hint
 
 
 def test_no_extension(write_csv):
