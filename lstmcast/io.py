@@ -156,10 +156,16 @@ def _read_csv(
         import sys
 
         data = sys.stdin.buffer.read()
-        head, source = data[: 64 * 1024], io.BytesIO(data)
+        newline = data.find(b"\n", 0, MAX_HEADER_BYTES)
+        head, source = data[: max(64 * 1024, newline + 1)], io.BytesIO(data)
     else:
         with _open_compressed(path, compression) as fh:
             head = fh.read(64 * 1024)
+            while b"\n" not in head and len(head) < MAX_HEADER_BYTES:  # a very wide header
+                more = fh.read(1 << 20)
+                if not more:
+                    break
+                head += more
         source = path
     if not head.strip():
         raise DataError(f"{path}: the file is empty", hint="a CSV needs a header row and data rows")
@@ -182,6 +188,7 @@ def _read_csv(
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
     header = next(csv.reader([first_line], delimiter=sep), [])
+    _check_width(path, len(header), complete="\n" in text or len(head) < MAX_HEADER_BYTES)
     _check_header(path, [c.strip() for c in header])
     wanted = {c.lower() for c in text_columns}
     text = [c for c in header if c.strip().lower() in wanted]
@@ -224,6 +231,23 @@ def _thousands(df: pd.DataFrame, skip: set[str]) -> None:
             continue
         plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         df.isetitem(i, pd.to_numeric(plain.where(present), errors="coerce").astype("float64"))
+
+
+# Reading costs about 0.1 ms per column (pandas builds one Series per column), so the widest
+# file read takes seconds; wider ones are refused from the header before anything is parsed.
+MAX_COLUMNS = 20_000
+MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is no table lstmcast reads
+
+
+def _check_width(path: Path, columns: int, complete: bool = True) -> None:
+    """Refuse a table wider than MAX_COLUMNS (or with a header line that never ends)."""
+    if columns > MAX_COLUMNS or not complete:
+        counted = f"{columns:,}" if complete else f"more than {columns:,}"
+        raise DataError(
+            f"{path}: has {counted} columns; lstmcast reads at most {MAX_COLUMNS:,}",
+            hint="with many series write the file in long format: columns unique_id, ds, y "
+            "(one row per series and timestamp)",
+        )
 
 
 def _check_header(path: Path, names: list[str]) -> None:
@@ -270,6 +294,8 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
         else:
             wanted = {c.lower() for c in text_columns}
             schema = pq.read_schema(path)
+            _check_width(path, len(schema.names))
+            _check_header(path, [n.strip() for n in schema.names])
             ids = [
                 f.name
                 for f in schema
@@ -284,6 +310,8 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
                 else _float32_batch(pf.schema_arrow.empty_table())
             )
             del batches  # the table holds the only reference: self_destruct frees as it goes
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises its own ArrowInvalid / OSError family
         raise DataError(f"{path}: cannot be read as Parquet: {_first_line(exc)}") from exc
     if table.num_rows == 0:

@@ -232,7 +232,10 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
             )
         layout = "long" if id_col else ("single" if len(targets) == 1 else "wide")
         return Columns(layout, time_col, targets, id_col)
-    numeric = [c for c in rest if _looks_numeric(df[c])]
+    kinds = _kinds(df)
+    numeric = [
+        c for c in rest if kinds[c] == "number" or kinds[c] == "text" and _looks_numeric(df[c])
+    ]
     alias = _alias(rest, TARGET_ALIASES)
     if id_col:
         if alias:
@@ -295,11 +298,12 @@ def _guess_time(df: pd.DataFrame, cols: list[str]) -> str:
     alias = _alias(cols, TIME_ALIASES)
     if alias:
         return alias
+    kinds = _kinds(df)
     for c in cols:
-        if pd.api.types.is_datetime64_any_dtype(df[c]):
+        if kinds[c] == "time":
             return c
     for c in cols:
-        if _looks_numeric(df[c]):
+        if kinds[c] != "text" or _looks_numeric(df[c]):
             continue
         sample = df[c].dropna().astype(str).head(20)
         if len(sample) and pd.to_datetime(sample, errors="coerce", format="mixed").notna().all():
@@ -307,6 +311,25 @@ def _guess_time(df: pd.DataFrame, cols: list[str]) -> str:
     raise DataError(
         f"no time column found (columns: {', '.join(cols)})", hint="name it with --time-col COLUMN"
     )
+
+
+def _kinds(df: pd.DataFrame) -> dict[str, str]:
+    """'time', 'number', 'flag' or 'text' per column, from the dtypes alone.
+
+    One pass over the dtypes: a table of 100,000 columns is never taken apart column by
+    column just to find the few that need a closer look.
+    """
+    kinds = {}
+    for name, dtype in zip(df.columns, df.dtypes, strict=True):
+        if pd.api.types.is_bool_dtype(dtype):
+            kinds[str(name)] = "flag"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kinds[str(name)] = "time"
+        elif pd.api.types.is_numeric_dtype(dtype):
+            kinds[str(name)] = "number"
+        else:
+            kinds[str(name)] = "text"
+    return kinds
 
 
 def _looks_numeric(s: pd.Series) -> bool:
@@ -416,15 +439,38 @@ def _long_arrays(
     if cols.layout == "long":
         codes, ids = _id_codes(df[cols.id_col], cols.id_col)
         return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
-    values = [_parse_values(df[c], c) for c in cols.targets]
+    values = _block_values(df, cols.targets)
     per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
     codes = np.repeat(per_column.astype(np.int32), len(df))
     return (
         codes,
         np.asarray(ids, dtype=object),
         np.tile(ts, len(cols.targets)),
-        np.concatenate(values),
+        values,
     )
+
+
+def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
+    """The target columns of a wide table back to back, column after column.
+
+    Numeric columns of one dtype are taken as one block (a wide file may have 100,000 of
+    them); anything else goes through the per-column checks of _parse_values.
+    """
+    kinds = _kinds(df)
+    block = df.loc[:, list(targets)] if len(targets) > 1 else None
+    if (
+        block is not None
+        and all(kinds[c] == "number" for c in targets)
+        and block.dtypes.nunique() == 1
+    ):
+        dtype = np.float32 if block.dtypes.iloc[0] == np.float32 else np.float64
+        values = block.to_numpy(dtype=dtype, na_value=np.nan).T.ravel()
+        if np.isinf(values).any():
+            k = int(np.flatnonzero(np.isinf(values))[0])
+            col, row = targets[k // len(df)], k % len(df)
+            raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
+        return values
+    return np.concatenate([_parse_values(df[c], c) for c in targets])
 
 
 def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
