@@ -110,18 +110,23 @@ def _regular(values: pd.Series, fmt: str, freq: str | None) -> bool:
     return bool(on_grid.all()) and span <= 2 * len(ts)
 
 
-def parse_dates(text: pd.Series, fmt: str, col: str, first_row: int = 0) -> pd.Series:
-    """Parse stripped text with one format; empty values become NaT, a misfit is an error."""
+def parse_dates(text: pd.Series, fmt: str, col: str, first_row: int = 0) -> np.ndarray:
+    """Parse stripped text with one format into naive UTC datetime64[ns].
+
+    Empty values become NaT; a value that does not fit is an error naming its row. Each
+    distinct value is parsed once (a long file repeats every date once per series).
+    """
+    codes, distinct = pd.factorize(text)
     try:
-        parsed = pd.to_datetime(text, utc=True, format=fmt, errors="coerce")
+        parsed = pd.to_datetime(pd.Series(distinct), utc=True, format=fmt, errors="coerce")
     except ValueError as exc:  # a format pandas cannot use at all
         raise DataError(
             f"--date-format {fmt}: not a usable date format ({exc})".splitlines()[0],
             hint="use strftime codes, e.g. --date-format '%d/%m/%Y' or '%d.%m.%Y %H:%M'",
         ) from None
-    bad = (parsed.isna() & text.notna() & (text != "")).to_numpy()
+    bad = (parsed.isna() & (pd.Series(distinct) != "")).to_numpy()
     if bad.any():
-        row = first_row + int(np.flatnonzero(bad)[0])
+        row = first_row + int(np.argmax(np.isin(codes, np.flatnonzero(bad))))
         value = text.iloc[row - first_row]
         shown = "ISO 8601 (2024-01-31 13:00)" if fmt == ISO else f"{fmt} (e.g. {example(fmt)})"
         if not _looks_like_date(value):
@@ -135,7 +140,10 @@ def parse_dates(text: pd.Series, fmt: str, col: str, first_row: int = 0) -> pd.S
             f"has {value!r}, which does not fit the column's format {shown}",
             hint="write every date of the column in one format, or pass --date-format FORMAT",
         )
-    return parsed
+    naive = parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
+    ts = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ts[codes >= 0] = naive[codes[codes >= 0]]
+    return ts
 
 
 def _looks_like_date(value: str) -> bool:

@@ -361,7 +361,7 @@ def _parse_times(s: pd.Series, col: str, fmt: str | None = None) -> np.ndarray:
         fmt = fmt or _text_format(s, col, None)
         ts = np.empty(len(s), dtype="datetime64[ns]")
         for rows in _chunks(len(s)):
-            ts[rows] = _naive_utc(parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start))
+            ts[rows] = parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start)
     if np.isnat(ts).any():
         row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
