@@ -105,7 +105,8 @@ def _train_locked(
         old, header = load_model(model_path)
         asked = spec
         spec = _spec_from_header(
-            _check_sections(header, model_path), DataSpec(max_gap=spec.max_gap)
+            _check_sections(header, model_path),
+            DataSpec(max_gap=spec.max_gap, date_format=spec.date_format),
         )
         _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
