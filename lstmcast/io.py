@@ -150,6 +150,7 @@ def _open_compressed(path: Path, compression: str | None):
 def _read_csv(
     path: Path, text_columns: tuple[str, ...] = (), compression: str | None = None
 ) -> pd.DataFrame:
+    name = "standard input" if str(path) == STDIN else str(path)
     if str(path) == STDIN:
         # Standard input can be read only once: it is held in memory and parsed from there.
         import io
@@ -168,9 +169,9 @@ def _read_csv(
                 head += more
         source = path
     if not head.strip():
-        raise DataError(f"{path}: the file is empty", hint="a CSV needs a header row and data rows")
+        raise DataError(f"{name}: the file is empty", hint="a CSV needs a header row and data rows")
     if b"\x00" in head:
-        raise DataError(f"{path}: looks like a binary file, not CSV text")
+        raise DataError(f"{name}: looks like a binary file, not CSV text")
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -179,7 +180,7 @@ def _read_csv(
             text = head[:-4].decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"{path}: is not UTF-8 text",
+                f"{name}: is not UTF-8 text",
                 hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
             ) from exc
     first_line = text.splitlines()[0] if text.splitlines() else ""
@@ -188,8 +189,8 @@ def _read_csv(
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
     header = next(csv.reader([first_line], delimiter=sep), [])
-    _check_width(path, len(header), complete="\n" in text or len(head) < MAX_HEADER_BYTES)
-    _check_header(path, [c.strip() for c in header])
+    _check_width(name, len(header), complete="\n" in text or len(head) < MAX_HEADER_BYTES)
+    _check_header(name, [c.strip() for c in header])
     wanted = {c.lower() for c in text_columns}
     text = [c for c in header if c.strip().lower() in wanted]
     df = pd.read_csv(
@@ -205,7 +206,7 @@ def _read_csv(
     )
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
-        raise DataError(f"{path}: has a header but no data rows")
+        raise DataError(f"{name}: has a header but no data rows")
     if decimal == ",":
         _thousands(df, skip=set(text))
     return df
@@ -239,7 +240,7 @@ MAX_COLUMNS = 20_000
 MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is no table lstmcast reads
 
 
-def _check_width(path: Path, columns: int, complete: bool = True) -> None:
+def _check_width(path: Path | str, columns: int, complete: bool = True) -> None:
     """Refuse a table wider than MAX_COLUMNS (or with a header line that never ends)."""
     if columns > MAX_COLUMNS or not complete:
         counted = f"{columns:,}" if complete else f"more than {columns:,}"
@@ -250,7 +251,7 @@ def _check_width(path: Path, columns: int, complete: bool = True) -> None:
         )
 
 
-def _check_header(path: Path, names: list[str]) -> None:
+def _check_header(path: Path | str, names: list[str]) -> None:
     """Refuse repeated column names: pandas would silently rename the second `a` to `a.1`."""
     seen, repeated = set(), []
     for name in names:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import TINY, invoke
+from typer.testing import CliRunner
 
 from lstmcast.cli import app
 
@@ -113,11 +114,9 @@ def test_predict_from_standard_input_never_falls_back_to_the_training_file(close
         assert run.returncode == 0, run.stderr.decode()
         out = pd.read_csv(io.BytesIO(run.stdout), parse_dates=["ds"])
         assert out["ds"].min() == pd.Timestamp("2024-03-01")  # one day after the 60th row
-        empty = subprocess.run(
-            [sys.executable, "-m", "lstmcast", "predict", "-", "--model", str(model)],
-            input=b"", capture_output=True, timeout=120,
-        )  # fmt: skip
-        assert empty.returncode == 3 and b"the file is empty" in empty.stderr
+        # An empty pipe is an error, not a reason to read the recorded file.
+        empty = CliRunner().invoke(app, ["predict", "-", "--model", str(model)], input=b"")
+        assert empty.exit_code == 3 and "standard input: the file is empty" in empty.stderr
     finally:
         os.replace(moved, data)
 
