@@ -113,28 +113,38 @@ ModelDataArg = Annotated[
 ]
 TimeCol = Annotated[
     str | None,
-    typer.Option("--time-col", help="Time column (default: guessed: ds, date, timestamp, ...)."),
+    typer.Option(
+        "--time-col",
+        help="Time column (default: the model's, else guessed: ds, date, timestamp, ...).",
+    ),
 ]
 Target = Annotated[
     str | None,
-    typer.Option("--target", help="Value column; several comma-separated for a wide file."),
+    typer.Option(
+        "--target",
+        help="Value column; several comma-separated for a wide file (default: the model's, else guessed).",
+    ),
 ]
 IdCol = Annotated[
     str | None,
     typer.Option(
-        "--id-col", help="Series id column of a long file (default: unique_id, id, series, ...)."
+        "--id-col",
+        help="Series id column of a long file (default: the model's, else unique_id, id, series, ...).",
     ),
 ]
 Freq = Annotated[
     str | None,
-    typer.Option("--freq", help="Pandas frequency such as h, D, B, W-SUN, MS (default: inferred)."),
+    typer.Option(
+        "--freq",
+        help="Pandas frequency such as h, D, B, W-SUN, MS (default: the model's, else inferred).",
+    ),
 ]
 DateFormat = Annotated[
     str | None,
     typer.Option(
         "--date-format",
-        help="strftime format of the time column, e.g. %d/%m/%Y (default: inferred from all "
-        "its values; predict, evaluate and plot use the model's).",
+        help="strftime format of the time column, e.g. %d/%m/%Y (default: the model's, else "
+        "inferred from all its values).",
     ),
 ]
 MaxGap = Annotated[
