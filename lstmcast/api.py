@@ -539,6 +539,11 @@ def _spec_from_header(header: dict, given: DataSpec = DataSpec()) -> DataSpec:
             f"({', '.join(meta['targets'])})",
             hint="name as many columns as the model was trained on, in the same order",
         )
+    if given.freq and not _same_freq(given.freq, meta["freq"]):
+        raise UsageError(
+            f"--freq {given.freq}: the model was trained on {meta['freq']} data",
+            hint=f"drop --freq (the model reads {meta['freq']}), or train a model for this frequency",
+        )
     return DataSpec(
         time_col=given.time_col or meta["time_col"],
         target=target,
@@ -549,6 +554,17 @@ def _spec_from_header(header: dict, given: DataSpec = DataSpec()) -> DataSpec:
         covariates=tuple(header.get("model", {}).get("covariates") or ()),
         past_covariates=tuple(header.get("model", {}).get("past_covariates") or ()),
     )
+
+
+def _same_freq(asked: str, trained: str) -> bool:
+    to_offset = pd.tseries.frequencies.to_offset
+    try:
+        return to_offset(asked) == to_offset(trained)
+    except ValueError:
+        raise UsageError(
+            f"--freq {asked}: not a pandas frequency",
+            hint="examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS",
+        ) from None
 
 
 def evaluate(

@@ -130,3 +130,11 @@ def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path)
     result = runner.invoke(app, ["predict", "--model", str(model)])
     assert result.exit_code == 3
     assert "trained on standard input" in result.stderr and "lstmcast predict DATA" in result.stderr
+
+
+def test_predict_freq_must_be_the_models(close_model, runner):
+    _, data, model = close_model
+    result = runner.invoke(app, ["predict", str(data), "--model", str(model), "--freq", "h"])
+    assert result.exit_code == 2 and "--freq h: the model was trained on D data" in result.stderr
+    same = invoke("predict", data, "--model", model, "--freq", "1D", "--format", "csv")
+    assert same.stdout == invoke("predict", data, "--model", model, "--format", "csv").stdout
