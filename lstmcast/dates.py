@@ -34,7 +34,6 @@ _ISO_RE = re.compile(
 _DMY_RE = re.compile(
     r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:([ T])(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?$"
 )
-_DMY_PATTERN = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?:[ T].*)?$"  # the two fields, vectorised
 EXAMPLE = {"%d": "31", "%m": "01", "%Y": "2024", "%y": "24", "%H": "13", "%M": "00", "%S": "00"}
 
 
@@ -60,13 +59,23 @@ def column_format(values: pd.Series, col: str, freq: str | None = None) -> str:
             )
         return fmt
     sep, year = m.group(2), "%Y" if len(m.group(4)) == 4 else "%y"
-    clock = ""
+    clock, clock_re = "", ""
     if m.group(5):
-        clock = m.group(5) + "%H:%M" + (":%S" if m.group(8) else "") + ("%f" if m.group(9) else "")
-        clock = clock.replace("%S%f", "%S.%f")
+        clock = f"{m.group(5)}%H:%M" + (":%S" if m.group(8) else "") + (".%f" if m.group(9) else "")
+        clock_re = (
+            rf"{m.group(5)}\d{{1,2}}:\d\d"
+            + (r":\d\d" if m.group(8) else "")
+            + (r"\.\d+" if m.group(9) else "")
+        )
     day_first = f"%d{sep}%m{sep}{year}{clock}"
     month_first = f"%m{sep}%d{sep}{year}{clock}"
-    fields = values.str.extract(_DMY_PATTERN).astype(float)
+    # The two leading fields of every value written like the first (others fail the parse
+    # later, and are reported with their row).
+    same = re.escape(sep)
+    shape = rf"^(\d{{1,2}}){same}(\d{{1,2}}){same}\d{{{len(m.group(4))}}}{clock_re}$"
+    fields = values.str.extract(shape)
+    like_first = fields[0].notna().to_numpy()
+    fields = fields[like_first].astype(float)
     over_first = np.flatnonzero((fields[0] > 12).to_numpy())
     over_second = np.flatnonzero((fields[1] > 12).to_numpy())
     if len(over_first) or len(over_second):
@@ -75,6 +84,8 @@ def column_format(values: pd.Series, col: str, freq: str | None = None) -> str:
         a = over_first[0] if len(over_first) else len(values)
         b = over_second[0] if len(over_second) else len(values)
         return day_first if a < b else month_first
+    if not like_first.all():
+        return day_first  # a column mixing forms: the parse names the first misfit row
     regular = [fmt for fmt in (day_first, month_first) if _regular(values, fmt, freq)]
     if len(regular) == 1:
         return regular[0]
@@ -93,9 +104,7 @@ def _regular(values: pd.Series, fmt: str, freq: str | None) -> bool:
     """Do the values, read with `fmt`, lie on one regular grid with at most half of it empty?"""
     from lstmcast.freq import grid_ordinals, infer_freq
 
-    ts = pd.to_datetime(values, format=fmt, errors="coerce")
-    if ts.isna().any():
-        return False  # e.g. a 31st of February: this reading is impossible
+    ts = pd.to_datetime(values, format=fmt, errors="coerce").dropna()  # misfits: reported later
     ts = np.sort(ts.to_numpy().astype("datetime64[ns]"))
     if len(ts) < 2:
         return True

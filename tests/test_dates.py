@@ -245,3 +245,17 @@ def test_a_value_settling_the_order_is_never_misread(fmt, dates):
     dates.append(dt.date(2031, 1, 13))
     text = pd.Series([d.strftime(fmt) for d in dates], dtype="string")
     assert column_format(text, "ds") == fmt
+
+
+@pytest.mark.parametrize(
+    "third, fragment",
+    [("03.01.2022", "'03.01.2022'"), ("2022-01-03", "'2022-01-03'"), ("03/01/2022 10:00", "10:00")],
+)
+def test_a_misfit_is_named_even_when_the_other_dates_are_ambiguous(
+    runner, write_csv, third, fragment
+):
+    from lstmcast.cli import app
+
+    path = write_csv(f"Date,Close\n01/01/2022,1\n02/01/2022,2\n{third},3\n04/01/2022,4\n")
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert_data_error(result, "mixes date formats", "data row 3 (file line 4)", fragment)
