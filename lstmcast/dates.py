@@ -119,11 +119,14 @@ def _regular(values: pd.Series, fmt: str, freq: str | None) -> bool:
     return bool(on_grid.all()) and span <= 2 * len(ts)
 
 
-def parse_dates(text: pd.Series, fmt: str, col: str, first_row: int = 0) -> np.ndarray:
+def parse_dates(
+    text: pd.Series, fmt: str, col: str, first_row: int = 0, told: bool = False
+) -> np.ndarray:
     """Parse stripped text with one format into naive UTC datetime64[ns].
 
     Empty values become NaT; a value that does not fit is an error naming its row. Each
-    distinct value is parsed once (a long file repeats every date once per series).
+    distinct value is parsed once (a long file repeats every date once per series). `told`:
+    the format was given (--date-format or the model file), not inferred from the column.
     """
     codes, distinct = pd.factorize(text)
     try:
@@ -138,6 +141,13 @@ def parse_dates(text: pd.Series, fmt: str, col: str, first_row: int = 0) -> np.n
         row = first_row + int(np.argmax(np.isin(codes, np.flatnonzero(bad))))
         value = text.iloc[row - first_row]
         shown = "ISO 8601 (2024-01-31 13:00)" if fmt == ISO else f"{fmt} (e.g. {example(fmt)})"
+        if told:
+            raise DataError(
+                f"time column '{col}': data row {row + 1} (file line {row + 2}) has {value!r}, "
+                f"which does not fit the date format {shown}",
+                hint="pass --date-format with the format the file's dates are written in, "
+                "e.g. --date-format '%d/%m/%Y'",
+            )
         if not _looks_like_date(value):
             raise DataError(
                 f"time column '{col}' has a value that is not a date: {value!r} "

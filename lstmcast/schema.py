@@ -341,7 +341,7 @@ def _looks_numeric(s: pd.Series) -> bool:
     return len(sample) > 0 and pd.to_numeric(sample, errors="coerce").notna().mean() > 0.9
 
 
-def _parse_times(s: pd.Series, col: str, fmt: str | None = None) -> np.ndarray:
+def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = False) -> np.ndarray:
     """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
     if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
         # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
@@ -361,7 +361,7 @@ def _parse_times(s: pd.Series, col: str, fmt: str | None = None) -> np.ndarray:
         fmt = fmt or _text_format(s, col, None)
         ts = np.empty(len(s), dtype="datetime64[ns]")
         for rows in _chunks(len(s)):
-            ts[rows] = parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start)
+            ts[rows] = parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start, told)
     if np.isnat(ts).any():
         row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
@@ -429,13 +429,13 @@ def _parse_values(s: pd.Series, col: str) -> np.ndarray:
 
 
 def _long_arrays(
-    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec()
+    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec(), told: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(series code per row, series ids, timestamp per row, value per row) for any layout.
 
     Codes number the series in order of first appearance; ids are text, one per series.
     """
-    ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format)
+    ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format, told)
     if cols.layout == "long":
         codes, ids = _id_codes(df[cols.id_col], cols.id_col)
         return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
@@ -541,6 +541,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         raise DataError("the table has no rows")
     cols = resolve_columns(df, spec)
     # One format for the whole time column, decided once from all its values.
+    told = spec.date_format is not None  # by --date-format, or by the model file
     spec = dataclasses.replace(
         spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
     )
@@ -548,7 +549,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         from lstmcast.covariates import build_covariate_panel
 
         return dataclasses.replace(build_covariate_panel(df, spec), date_format=spec.date_format)
-    codes, uniques, ts, y = _long_arrays(df, cols, spec)
+    codes, uniques, ts, y = _long_arrays(df, cols, spec, told)
     warnings: list[str] = []
 
     keep = ~np.isnan(y)

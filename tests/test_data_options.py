@@ -138,3 +138,19 @@ def test_predict_freq_must_be_the_models(close_model, runner):
     assert result.exit_code == 2 and "--freq h: the model was trained on D data" in result.stderr
     same = invoke("predict", data, "--model", model, "--freq", "1D", "--format", "csv")
     assert same.stdout == invoke("predict", data, "--model", model, "--format", "csv").stdout
+
+
+def test_a_file_in_another_date_form_needs_date_format(close_model, runner):
+    folder, data, model = close_model
+    dotted = folder / "dotted.csv"
+    frame = prices()
+    frame["Date"] = pd.to_datetime(frame["Date"]).dt.strftime("%d.%m.%Y")
+    frame.to_csv(dotted, index=False)
+    # The model recorded ISO 8601; its format is the default, and says so when it does not fit.
+    result = runner.invoke(app, ["predict", str(dotted), "--model", str(model)])
+    assert result.exit_code == 3
+    assert "'01.01.2024', which does not fit the date format ISO 8601" in result.stderr
+    assert "--date-format" in result.stderr
+    args = ["--model", model, "--format", "csv"]
+    mapped = invoke("predict", dotted, *args, "--date-format", "%d.%m.%Y")
+    assert mapped.stdout == invoke("predict", data, *args).stdout
