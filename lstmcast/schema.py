@@ -531,8 +531,9 @@ def _duplicates(codes: np.ndarray, ns: np.ndarray) -> tuple[int, int]:
 def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     """Validate a table and put every series on one regular time grid.
 
-    Rules (documented in the README): timestamps with a zone are converted to UTC and made
-    naive; rows with an empty target are dropped; one frequency is inferred for the whole
+    Rules (documented in the README): a text time column is read with one format, given or
+    inferred from all its values (lstmcast.dates); timestamps with a zone are converted to
+    UTC and made naive; rows with an empty target are dropped; one frequency is inferred for the whole
     dataset; missing steps inside a series are filled by linear interpolation when the gap
     is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
     off-grid timestamps and series that are mostly missing are errors naming the series.
