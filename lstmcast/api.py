@@ -30,9 +30,18 @@ __all__ = [
 
 
 def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
-    """Read a data file and validate it into a Panel."""
+    """Read a data file (`-`: standard input) and validate it into a Panel."""
+    return build_panel(_read(path, spec), spec)
+
+
+def _read(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:
     ids = ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
-    return build_panel(read_table(path, text_columns=ids, compact=True), spec)
+    return read_table(path, text_columns=ids, compact=True)
+
+
+def _data_path(data) -> str:
+    """The data file as recorded in a model: absolute, or `-` for standard input."""
+    return "-" if str(data) == "-" else str(Path(data).resolve())
 
 
 @dataclass
@@ -95,7 +104,10 @@ def _train_locked(
     if warm_start:
         old, header = load_model(model_path)
         asked = spec
-        spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap)
+        spec = _spec_from_header(
+            _check_sections(header, model_path),
+            DataSpec(max_gap=spec.max_gap, date_format=spec.date_format),
+        )
         _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
         init_state = old.state_dict()
@@ -129,7 +141,7 @@ def _train_locked(
         )
     summary = TrainSummary(
         model_path=str(model_path),
-        data_path=str(Path(data).resolve()),
+        data_path=_data_path(data),
         series=panel.n_series,
         rows=int(panel.lengths.sum()),
         epochs=result.epochs,
@@ -215,6 +227,7 @@ def _save_model(
             "id_col": cols.id_col,
             "freq": panel.freq,
             "max_gap": spec.max_gap,
+            "date_format": panel.date_format,
             "series": panel.n_series,
             "rows": summary.rows,
             "last_timestamp": str(pd.Timestamp(panel.last.max())),
@@ -298,24 +311,61 @@ def model_info(path: str | os.PathLike) -> dict:
 
 
 def _model_and_data(
-    model_path, data, device: str, max_gap: int | None = None, command: str = "predict"
+    model_path, data, device: str, given: DataSpec = DataSpec(), command: str = "predict"
 ):
-    """Load a model and the panel it should read: DATA, or the file it was trained on."""
+    """Load a model and the panel it should read: DATA, or the file it was trained on.
+
+    `given` holds the data options of the command line: they name the file's columns where
+    they differ from the model's (see _spec_from_header).
+    """
     model, header = load_model(model_path, device)
     recorded = Path(_check_sections(header, model_path)["data"]["path"])
+    if data is None and str(recorded) == "-":
+        raise DataError(
+            "the model was trained on standard input, so there is no data file to default to",
+            hint=f"pass the data: lstmcast {command} DATA (or - to read standard input)",
+        )
     data = Path(data) if data is not None else recorded
     if data == recorded and not data.exists():
         raise DataError(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    return model, header, _load_for_model(data, _spec_from_header(header, max_gap)), data
+    spec = _spec_from_header(header, given)
+    panel = _load_for_model(data, spec, given)
+    return model, header, _as_model_columns(panel, header), data
 
 
-def _load_for_model(data, spec: DataSpec) -> Panel:
-    """Load data with a model's columns and frequency; say so plainly when the frequency differs."""
+def _as_model_columns(panel: Panel, header: dict) -> Panel:
+    """A panel read through renamed columns, with the model's names for them.
+
+    Series of single and wide files are named after their target column, and the guards of
+    predict compare column names with training: both then see the model's names.
+    """
+    meta, cols = header["data"], panel.columns
+    names = {
+        cols.time_col: meta["time_col"],
+        **dict(zip(cols.targets, meta["targets"], strict=False)),
+    }
+    if cols.id_col and meta.get("id_col"):
+        names[cols.id_col] = meta["id_col"]
+    if all(k == v for k, v in names.items()):
+        return panel
+    ids = panel.ids
+    if cols.layout in ("single", "wide"):
+        ids = np.array([names.get(str(i), i) for i in panel.ids], dtype=object)
+    source = tuple(names.get(c, c) for c in panel.source_columns)
+    return dataclasses.replace(panel, ids=ids, source_columns=source)
+
+
+def _load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel:
+    """Load data with a model's columns and frequency; say plainly what the model expects.
+
+    The file is read once (standard input can only be read once), then validated.
+    """
+    df = _read(data, spec)
     try:
-        return load_panel(data, spec)
+        return build_panel(df, spec)
     except DataError as exc:
         if getattr(exc, "covariate", None):
             ahead = exc.covariate.lower() in [c.lower() for c in spec.covariates]
@@ -329,9 +379,17 @@ def _load_for_model(data, spec: DataSpec) -> Panel:
                     else ""
                 ),
             ) from None
+        flag = getattr(exc, "flag", None)
+        if flag in FLAG_FIELDS and getattr(given, FLAG_FIELDS[flag]) is None:
+            what = {"--time-col": "time column", "--target": "target", "--id-col": "id column"}
+            raise DataError(
+                f"{data}: the model reads {what[flag]} '{exc.column}'; this file has columns "
+                f"{', '.join(exc.columns)}",
+                hint=f"pass {flag} COLUMN to name the file's {what[flag]}",
+            ) from None
         # Say so plainly when the data simply has another frequency than the model.
         try:
-            other = load_panel(data, dataclasses.replace(spec, freq=None)).freq
+            other = build_panel(df, dataclasses.replace(spec, freq=None)).freq
         except DataError:
             other = None
         if other and other != spec.freq:
@@ -340,6 +398,9 @@ def _load_for_model(data, spec: DataSpec) -> Panel:
                 hint="resample the data to the model's frequency, or train a model for this data",
             ) from None
         raise
+
+
+FLAG_FIELDS = {"--time-col": "time_col", "--target": "target", "--id-col": "id_col"}
 
 
 @dataclass
@@ -364,6 +425,7 @@ def predict(
     lock_timeout: float = 300.0,
     output: str | os.PathLike | None = None,
     fallback: str | None = None,
+    spec: DataSpec = DataSpec(),
 ) -> PredictResult:
     """Forecast every series of `data` (default: the file the model was trained on).
 
@@ -375,14 +437,17 @@ def predict(
     relative to `as_of` (default: now, UTC), its columns differ from training, or a series'
     level left its training range; with `strict` those warnings are a DataError instead.
     With `output`, the forecast is written there atomically while the model's lock is held.
+    `spec` holds data options naming the file's columns where they differ from the model's.
     """
     from lstmcast.ops import model_lock
 
     if output is not None:
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
+        if max_gap is not None:
+            spec = dataclasses.replace(spec, max_gap=max_gap)
         result = _predict_locked(
-            model_path, data, horizon, device, max_gap, max_age, as_of, strict, fallback
+            model_path, data, horizon, device, spec, max_age, as_of, strict, fallback
         )
         if output is not None:
             write_table(result.forecast, output)
@@ -390,13 +455,13 @@ def predict(
 
 
 def _predict_locked(
-    model_path, data, horizon, device, max_gap, max_age, as_of, strict, fallback=None
+    model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
     from lstmcast.forecast import forecast_frame, forecast_panel
     from lstmcast.ops import check_age, drift_warnings
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
-    model, header, panel, data = _model_and_data(model_path, data, device, max_gap)
+    model, header, panel, data = _model_and_data(model_path, data, device, spec)
     check_age(header, model_path, max_age, as_of)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
@@ -463,17 +528,46 @@ class EvaluateResult:
         return backtest_frame(self.panel, self.raw)
 
 
-def _spec_from_header(header: dict, max_gap: int | None = None) -> DataSpec:
+def _spec_from_header(header: dict, given: DataSpec = DataSpec()) -> DataSpec:
+    """The model's data schema; options in `given` name the file's own columns instead.
+
+    `--target Price` on a model trained on `Close` reads `Price` as the target. Covariates
+    keep the model's names.
+    """
     meta = header["data"]
+    target = given.target or ",".join(meta["targets"])
+    if given.target and len(given.target.split(",")) != len(meta["targets"]):
+        raise UsageError(
+            f"--target {given.target}: the model reads {len(meta['targets'])} target column(s) "
+            f"({', '.join(meta['targets'])})",
+            hint="name as many columns as the model was trained on, in the same order",
+        )
+    if given.freq and not _same_freq(given.freq, meta["freq"]):
+        raise UsageError(
+            f"--freq {given.freq}: the model was trained on {meta['freq']} data",
+            hint=f"drop --freq (the model reads {meta['freq']}), or train a model for this frequency",
+        )
     return DataSpec(
-        time_col=meta["time_col"],
-        target=",".join(meta["targets"]),
-        id_col=meta["id_col"],
-        freq=meta["freq"],
-        max_gap=max_gap if max_gap is not None else meta.get("max_gap"),
+        time_col=given.time_col or meta["time_col"],
+        target=target,
+        id_col=given.id_col or meta["id_col"],
+        freq=given.freq or meta["freq"],
+        max_gap=given.max_gap if given.max_gap is not None else meta.get("max_gap"),
+        date_format=given.date_format or meta.get("date_format"),
         covariates=tuple(header.get("model", {}).get("covariates") or ()),
         past_covariates=tuple(header.get("model", {}).get("past_covariates") or ()),
     )
+
+
+def _same_freq(asked: str, trained: str) -> bool:
+    to_offset = pd.tseries.frequencies.to_offset
+    try:
+        return to_offset(asked) == to_offset(trained)
+    except ValueError:
+        raise UsageError(
+            f"--freq {asked}: not a pandas frequency",
+            hint="examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS",
+        ) from None
 
 
 def evaluate(
@@ -487,11 +581,12 @@ def evaluate(
     device: str = "cpu",
     callback=None,
     train_callback=None,
+    spec: DataSpec = DataSpec(),
 ) -> EvaluateResult:
     """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
     from lstmcast.evaluate import aggregate, backtest, per_series_table
 
-    model, header, panel, data = _model_and_data(model_path, data, device, command="evaluate")
+    model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
     refit_fn = None
     if refit:
         from lstmcast.train import fit_model
@@ -576,6 +671,7 @@ def plot(
     holdout: int | None = None,
     horizon: int | None = None,
     device: str = "cpu",
+    spec: DataSpec = DataSpec(),
 ) -> PlotResult:
     """Plot history and forecast (and, with `holdout`, the held-out actuals) of some series.
 
@@ -586,7 +682,7 @@ def plot(
     from lstmcast.freq import describe_freq, future_dates
     from lstmcast.plot import Forecast, SeriesPlot, history_slice, plot_series, stamp
 
-    model, header, panel, data = _model_and_data(model_path, data, device, command="plot")
+    model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
     ids = list(panel.ids.astype(str))
     if series:
         missing = [s for s in series if s not in ids]

@@ -99,27 +99,53 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="CSV or Parquet file: long (unique_id, ds, y), one series (ds, y) or wide.",
+        help="CSV (also .tsv, .txt, .csv.gz/.bz2/.xz/.zst, or - for standard input) or Parquet "
+        "file: long (unique_id, ds, y), one series (ds, y) or wide.",
+        show_default=False,
+    ),
+]
+ModelDataArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Data file, or - for standard input (default: the file the model was trained on).",
         show_default=False,
     ),
 ]
 TimeCol = Annotated[
     str | None,
-    typer.Option("--time-col", help="Time column (default: guessed: ds, date, timestamp, ...)."),
+    typer.Option(
+        "--time-col",
+        help="Time column (default: the model's, else guessed: ds, date, timestamp, ...).",
+    ),
 ]
 Target = Annotated[
     str | None,
-    typer.Option("--target", help="Value column; several comma-separated for a wide file."),
+    typer.Option(
+        "--target",
+        help="Value column; several comma-separated for a wide file (default: the model's, else guessed).",
+    ),
 ]
 IdCol = Annotated[
     str | None,
     typer.Option(
-        "--id-col", help="Series id column of a long file (default: unique_id, id, series, ...)."
+        "--id-col",
+        help="Series id column of a long file (default: the model's, else unique_id, id, series, ...).",
     ),
 ]
 Freq = Annotated[
     str | None,
-    typer.Option("--freq", help="Pandas frequency such as h, D, B, W-SUN, MS (default: inferred)."),
+    typer.Option(
+        "--freq",
+        help="Pandas frequency such as h, D, B, W-SUN, MS (default: the model's, else inferred).",
+    ),
+]
+DateFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="strftime format of the time column, e.g. %d/%m/%Y (default: the model's, else "
+        "inferred from all its values).",
+    ),
 ]
 MaxGap = Annotated[
     int | None,
@@ -268,10 +294,12 @@ def errors_handled(
             )
 
 
-def _spec(time_col, target, id_col, freq, max_gap, covariates=None, past=None) -> DataSpec:
+def _spec(
+    time_col, target, id_col, freq, max_gap, date_format, covariates=None, past=None
+) -> DataSpec:
     return DataSpec(
         time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap,
-        covariates=_names(covariates), past_covariates=_names(past),
+        date_format=date_format, covariates=_names(covariates), past_covariates=_names(past),
     )  # fmt: skip
 
 
@@ -286,6 +314,7 @@ def inspect(
     target: Target = None,
     id_col: IdCol = None,
     freq: Freq = None,
+    date_format: DateFormat = None,
     max_gap: MaxGap = None,
     covariates: Covariates = None,
     past_covariates: PastCovariates = None,
@@ -301,7 +330,9 @@ def inspect(
         from lstmcast.api import load_panel
         from lstmcast.report import inspect_table, out, print_json
 
-        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
+        spec = _spec(
+            time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
+        )
         panel = load_panel(data, spec)
         summary = panel.summary()
         if json_out:
@@ -428,6 +459,7 @@ def train(
     target: Target = None,
     id_col: IdCol = None,
     freq: Freq = None,
+    date_format: DateFormat = None,
     max_gap: MaxGap = None,
     covariates: Covariates = None,
     past_covariates: PastCovariates = None,
@@ -473,7 +505,9 @@ def train(
             loss=loss, calibrate=calibrate,
             threads=threads,
         )  # fmt: skip
-        spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
+        spec = _spec(
+            time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
+        )
         with TrainProgress(enabled=not (quiet or json_out)) as progress:
             summary = api.train(
                 data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout
@@ -488,12 +522,7 @@ def train(
 
 @app.command()
 def predict(
-    data: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
-        ),
-    ] = None,
+    data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
@@ -510,6 +539,11 @@ def predict(
     fmt: Annotated[
         str, typer.Option("--format", help="Without --output: table, csv or json on stdout.")
     ] = "table",
+    time_col: TimeCol = None,
+    target: Target = None,
+    id_col: IdCol = None,
+    freq: Freq = None,
+    date_format: DateFormat = None,
     max_gap: MaxGap = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
     max_age: Annotated[
@@ -563,10 +597,11 @@ def predict(
         if fmt not in ("table", "csv", "json"):
             raise UsageError(f"--format {fmt}: expected table, csv or json")
         result = api.predict(
-            model, data, horizon, device, max_gap,
+            model, data, horizon, device, None,
             max_age=parse_age(max_age) if max_age else None,
             as_of=parse_time(as_of) if as_of else None,
             strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
+            spec=_spec(time_col, target, id_col, freq, max_gap, date_format),
         )  # fmt: skip
         run.update(series=result.series, output=output)
         if not quiet:
@@ -623,12 +658,7 @@ def info(
 
 @app.command()
 def evaluate(
-    data: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
-        ),
-    ] = None,
+    data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     folds: Annotated[
         int,
@@ -680,6 +710,11 @@ def evaluate(
         Path | None,
         typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
     ] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    id_col: IdCol = None,
+    freq: Freq = None,
+    date_format: DateFormat = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
     log_file: LogFile = None,
     config: Config = None,
@@ -709,8 +744,9 @@ def evaluate(
             if path is not None:
                 table_format(path, allowed=("csv", "parquet", "json"))
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
+            spec = _spec(time_col, target, id_col, freq, None, date_format)
             result = api.evaluate(
-                model, data, folds, horizon, step, season, refit, device, callback=progress
+                model, data, folds, horizon, step, season, refit, device, progress, spec=spec
             )
         run.update(series=result.summary["series"], output=output)
         if output is not None:
@@ -731,12 +767,7 @@ def evaluate(
 
 @app.command()
 def plot(
-    data: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
-        ),
-    ] = None,
+    data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
         "forecast.png"
@@ -763,6 +794,11 @@ def plot(
             min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
         ),
     ] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    id_col: IdCol = None,
+    freq: Freq = None,
+    date_format: DateFormat = None,
     device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
     json_out: Json = False,
     quiet: Quiet = False,
@@ -780,7 +816,8 @@ def plot(
         from lstmcast.report import err, print_json
 
         check_writable(output)
-        result = api.plot(model, output, data, series, last, holdout, horizon, device)
+        spec = _spec(time_col, target, id_col, freq, None, date_format)
+        result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)
         drawn = result.series
         if not quiet:
             for w in result.warnings:

@@ -20,6 +20,7 @@ class DataSpec:
     id_col: str | None = None
     freq: str | None = None  # a pandas alias such as "h", "B", "MS"; inferred when None
     max_gap: int | None = None  # longest run of missing steps filled; None = one season
+    date_format: str | None = None  # strftime format of a text time column; None = inferred
     covariates: tuple[str, ...] = ()  # columns also known for the horizon (future rows)
     past_covariates: tuple[str, ...] = ()  # columns known only up to the last observation
 

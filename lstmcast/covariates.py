@@ -31,7 +31,7 @@ def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
     the known future.
     """
     cols = resolve_columns(df, spec)
-    codes, uniques, ts, y = _long_arrays(df, cols)
+    codes, uniques, ts, y = _long_arrays(df, cols, spec)
     ids = uniques[codes]
     stamp = ts.view("int64")
     observed = ~np.isnan(y)

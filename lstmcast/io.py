@@ -22,6 +22,14 @@ __all__ = ["read_table", "write_table", "atomic_write", "table_format", "check_w
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 JSON_SUFFIXES = {".json"}
+# Compressed CSV, by the last suffix (data.csv.gz): pandas' name for each compression.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".xlsm", ".ods"}
+READABLE = (
+    ".csv, .tsv, .txt, .parquet, .pq, CSV compressed as .gz, .bz2, .xz or .zst "
+    "(e.g. data.csv.gz), or - for standard input"
+)
+STDIN = "-"
 
 
 def table_format(path: Path, allowed: tuple[str, ...] = ("csv", "parquet")) -> str:
@@ -63,17 +71,21 @@ def read_table(
     needs a few hundred MB rather than gigabytes.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(
-            f"{path}: no such file", hint="check the path (it is relative to the current folder)"
-        )
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, not a file")
-    fmt = table_format(path)
+    if str(path) == STDIN:
+        fmt, compression = "csv", None
+    else:
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file",
+                hint="check the path (it is relative to the current folder)",
+            )
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder, not a file")
+        fmt, compression = _read_format(path)
     try:
         if fmt == "parquet":
             return _read_parquet(path, text_columns if compact else None)
-        df = _read_csv(path, text_columns)
+        df = _read_csv(path, text_columns, compression)
         return _float32(df) if compact else df
     except DataError:
         raise
@@ -83,13 +95,83 @@ def read_table(
         raise DataError(f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}") from exc
 
 
-def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    with open(path, "rb") as fh:
-        head = fh.read(64 * 1024)
+def _read_format(path: Path) -> tuple[str, str | None]:
+    """('csv' or 'parquet', the compression or None) of a data file, by its suffixes."""
+    suffix = path.suffix.lower()
+    compression = COMPRESSIONS.get(suffix)
+    inner = Path(path.stem).suffix.lower() if compression else suffix
+    if inner in SPREADSHEET_SUFFIXES:
+        raise DataError(
+            f"{path}: is a spreadsheet; lstmcast reads CSV and Parquet files",
+            hint="save it as CSV (File > Save As > CSV UTF-8) and pass that file",
+        )
+    if compression and inner in CSV_SUFFIXES | {""}:
+        if compression == "zstd":
+            try:
+                import zstandard  # noqa: F401  (pandas reads .zst through it)
+            except ImportError:
+                raise DataError(
+                    f"{path}: reading .zst files needs the Python package 'zstandard', "
+                    "which is not installed",
+                    hint="pip install zstandard, or decompress the file first (zstd -d)",
+                ) from None
+        return "csv", compression
+    if not compression and inner in CSV_SUFFIXES:
+        return "csv", None
+    if not compression and inner in PARQUET_SUFFIXES:
+        return "parquet", None
+    raise DataError(
+        f"{path}: unknown file type '{''.join(path.suffixes[-2:]) or '(none)'}'",
+        hint=f"lstmcast reads {READABLE}; rename or convert the file",
+    )
+
+
+def _open_compressed(path: Path, compression: str | None):
+    """A binary stream of the file's decompressed bytes (for sniffing its first lines)."""
+    if compression == "gzip":
+        import gzip
+
+        return gzip.open(path, "rb")
+    if compression == "bz2":
+        import bz2
+
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        import lzma
+
+        return lzma.open(path, "rb")
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.open(path, "rb")
+    return open(path, "rb")
+
+
+def _read_csv(
+    path: Path, text_columns: tuple[str, ...] = (), compression: str | None = None
+) -> pd.DataFrame:
+    name = "standard input" if str(path) == STDIN else str(path)
+    if str(path) == STDIN:
+        # Standard input can be read only once: it is held in memory and parsed from there.
+        import io
+        import sys
+
+        data = sys.stdin.buffer.read()
+        newline = data.find(b"\n", 0, MAX_HEADER_BYTES)
+        head, source = data[: max(64 * 1024, newline + 1)], io.BytesIO(data)
+    else:
+        with _open_compressed(path, compression) as fh:
+            head = fh.read(64 * 1024)
+            while b"\n" not in head and len(head) < MAX_HEADER_BYTES:  # a very wide header
+                more = fh.read(1 << 20)
+                if not more:
+                    break
+                head += more
+        source = path
     if not head.strip():
-        raise DataError(f"{path}: the file is empty", hint="a CSV needs a header row and data rows")
+        raise DataError(f"{name}: the file is empty", hint="a CSV needs a header row and data rows")
     if b"\x00" in head:
-        raise DataError(f"{path}: looks like a binary file, not CSV text")
+        raise DataError(f"{name}: looks like a binary file, not CSV text")
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -98,7 +180,7 @@ def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
             text = head[:-4].decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"{path}: is not UTF-8 text",
+                f"{name}: is not UTF-8 text",
                 hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
             ) from exc
     first_line = text.splitlines()[0] if text.splitlines() else ""
@@ -107,11 +189,14 @@ def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
     header = next(csv.reader([first_line], delimiter=sep), [])
+    _check_width(name, len(header), complete="\n" in text or len(head) < MAX_HEADER_BYTES)
+    _check_header(name, [c.strip() for c in header])
     wanted = {c.lower() for c in text_columns}
     text = [c for c in header if c.strip().lower() in wanted]
     df = pd.read_csv(
-        path,
+        source,
         sep=sep,
+        compression=compression if source is path else None,  # pandas decompresses the file
         decimal=decimal,
         encoding="utf-8-sig",
         skipinitialspace=True,
@@ -121,8 +206,64 @@ def _read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     )
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
-        raise DataError(f"{path}: has a header but no data rows")
+        raise DataError(f"{name}: has a header but no data rows")
+    if decimal == ",":
+        _thousands(df, skip=set(text))
     return df
+
+
+# A number with a decimal comma and points between groups of three digits: 1.234,56
+_GROUPED = r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^[+-]?\d+(?:,\d+)?$"
+
+
+def _thousands(df: pd.DataFrame, skip: set[str]) -> None:
+    """Text columns of a decimal-comma file whose every value is written like `1.234,56`.
+
+    pandas' own `thousands="."` would read the date `03.01.2022` as the number 3012022, so
+    points are dropped only in columns where every value has this shape.
+    """
+    for i, col in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if col in skip or pd.api.types.is_numeric_dtype(s) or not pd.api.types.is_string_dtype(s):
+            continue
+        text = s.astype("string").str.strip()
+        present = text.notna() & (text != "")
+        if not present.any() or not text[present].str.match(_GROUPED).all():
+            continue
+        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        df.isetitem(i, pd.to_numeric(plain.where(present), errors="coerce").astype("float64"))
+
+
+# Reading costs about 0.1 ms per column (pandas builds one Series per column), so the widest
+# file read takes seconds; wider ones are refused from the header before anything is parsed.
+MAX_COLUMNS = 20_000
+MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is no table lstmcast reads
+
+
+def _check_width(path: Path | str, columns: int, complete: bool = True) -> None:
+    """Refuse a table wider than MAX_COLUMNS (or with a header line that never ends)."""
+    if columns > MAX_COLUMNS or not complete:
+        counted = f"{columns:,}" if complete else f"more than {columns:,}"
+        raise DataError(
+            f"{path}: has {counted} columns; lstmcast reads at most {MAX_COLUMNS:,}",
+            hint="with many series write the file in long format: columns unique_id, ds, y "
+            "(one row per series and timestamp)",
+        )
+
+
+def _check_header(path: Path | str, names: list[str]) -> None:
+    """Refuse repeated column names: pandas would silently rename the second `a` to `a.1`."""
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        shown = ", ".join(f"'{n}'" for n in repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+        raise DataError(
+            f"{path}: the column name(s) {shown} appear more than once in the header",
+            hint="give every column its own name",
+        )
 
 
 def _sniff_separator(text: str, first_line: str) -> str:
@@ -154,6 +295,8 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
         else:
             wanted = {c.lower() for c in text_columns}
             schema = pq.read_schema(path)
+            _check_width(path, len(schema.names))
+            _check_header(path, [n.strip() for n in schema.names])
             ids = [
                 f.name
                 for f in schema
@@ -168,6 +311,8 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
                 else _float32_batch(pf.schema_arrow.empty_table())
             )
             del batches  # the table holds the only reference: self_destruct frees as it goes
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises its own ArrowInvalid / OSError family
         raise DataError(f"{path}: cannot be read as Parquet: {_first_line(exc)}") from exc
     if table.num_rows == 0:

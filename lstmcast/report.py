@@ -295,6 +295,7 @@ def info_tables(header: dict) -> list:
             f"{d['layout']}: time {d['time_col']}, target {', '.join(d['targets'])}, id {d['id_col'] or '—'}",
         ),
         ("frequency", d["freq"]),
+        *([("date format", d["date_format"])] if d.get("date_format") else []),
         ("series / rows", f"{d['series']:,} / {d['rows']:,}"),
         ("last timestamp", d["last_timestamp"]),
         (

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
+from lstmcast.dates import ISO, column_format, parse_dates
 from lstmcast.errors import DataError, UsageError
 from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_freq, season_length
 
@@ -68,6 +69,7 @@ class Panel:
     # (S, F, len(columns.covariates)) float32: known values of the F steps after each
     # series' last target; NaN where the file gave none.
     future: np.ndarray | None = None
+    date_format: str | None = None  # the one format the text time column was read with
 
     @property
     def n_series(self) -> int:
@@ -230,7 +232,10 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
             )
         layout = "long" if id_col else ("single" if len(targets) == 1 else "wide")
         return Columns(layout, time_col, targets, id_col)
-    numeric = [c for c in rest if _looks_numeric(df[c])]
+    kinds = _kinds(df)
+    numeric = [
+        c for c in rest if kinds[c] == "number" or kinds[c] == "text" and _looks_numeric(df[c])
+    ]
     alias = _alias(rest, TARGET_ALIASES)
     if id_col:
         if alias:
@@ -276,7 +281,9 @@ def _pick(cols: list[str], name: str | None, flag: str) -> str | None:
     folded = {c.lower(): c for c in cols}
     if name.lower() in folded:
         return folded[name.lower()]
-    raise DataError(f"{flag} {name}: no such column (columns: {', '.join(cols)})")
+    exc = DataError(f"{flag} {name}: no such column (columns: {', '.join(cols)})")
+    exc.flag, exc.column, exc.columns = flag, name, cols  # predict: what the model reads
+    raise exc
 
 
 def _alias(cols: list[str], aliases: tuple[str, ...], exclude: set | None = None) -> str | None:
@@ -291,11 +298,12 @@ def _guess_time(df: pd.DataFrame, cols: list[str]) -> str:
     alias = _alias(cols, TIME_ALIASES)
     if alias:
         return alias
+    kinds = _kinds(df)
     for c in cols:
-        if pd.api.types.is_datetime64_any_dtype(df[c]):
+        if kinds[c] == "time":
             return c
     for c in cols:
-        if _looks_numeric(df[c]):
+        if kinds[c] != "text" or _looks_numeric(df[c]):
             continue
         sample = df[c].dropna().astype(str).head(20)
         if len(sample) and pd.to_datetime(sample, errors="coerce", format="mixed").notna().all():
@@ -303,6 +311,25 @@ def _guess_time(df: pd.DataFrame, cols: list[str]) -> str:
     raise DataError(
         f"no time column found (columns: {', '.join(cols)})", hint="name it with --time-col COLUMN"
     )
+
+
+def _kinds(df: pd.DataFrame) -> dict[str, str]:
+    """'time', 'number', 'flag' or 'text' per column, from the dtypes alone.
+
+    One pass over the dtypes: a table of 100,000 columns is never taken apart column by
+    column just to find the few that need a closer look.
+    """
+    kinds = {}
+    for name, dtype in zip(df.columns, df.dtypes, strict=True):
+        if pd.api.types.is_bool_dtype(dtype):
+            kinds[str(name)] = "flag"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kinds[str(name)] = "time"
+        elif pd.api.types.is_numeric_dtype(dtype):
+            kinds[str(name)] = "number"
+        else:
+            kinds[str(name)] = "text"
+    return kinds
 
 
 def _looks_numeric(s: pd.Series) -> bool:
@@ -314,7 +341,7 @@ def _looks_numeric(s: pd.Series) -> bool:
     return len(sample) > 0 and pd.to_numeric(sample, errors="coerce").notna().mean() > 0.9
 
 
-def _parse_times(s: pd.Series, col: str) -> np.ndarray:
+def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = False) -> np.ndarray:
     """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
     if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
         # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
@@ -323,16 +350,18 @@ def _parse_times(s: pd.Series, col: str) -> np.ndarray:
         ts = _naive_utc(pd.to_datetime(s, utc=True))
     elif pd.api.types.is_integer_dtype(s) and s.between(1000, 9999).all():
         ts = _naive_utc(pd.to_datetime(s.astype(str), format="%Y", utc=True))  # a column of years
-    elif pd.api.types.is_numeric_dtype(s):
+    elif pd.api.types.is_numeric_dtype(s) and not s.isna().all():
         raise DataError(
             f"time column '{col}' holds numbers, not dates (e.g. {s.iloc[0]})",
             hint="pass --time-col with the date column",
         )
     else:
-        # Text (CSV) is parsed a chunk at a time: its cleaned copies never exist whole.
+        # Text (CSV) is parsed a chunk at a time with the column's one format: its cleaned
+        # copies never exist whole.
+        fmt = fmt or _text_format(s, col, None)
         ts = np.empty(len(s), dtype="datetime64[ns]")
         for rows in _chunks(len(s)):
-            ts[rows] = _text_times(s.iloc[rows], col, rows.start)
+            ts[rows] = parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start, told)
     if np.isnat(ts).any():
         row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
@@ -342,21 +371,34 @@ def _parse_times(s: pd.Series, col: str) -> np.ndarray:
     return ts
 
 
-def _text_times(s: pd.Series, col: str, first_row: int) -> np.ndarray:
-    """Parse dates written as text (empty ones become NaT); a value that is no date is an error."""
-    text = s.astype("string").str.strip()
-    try:
-        parsed = pd.to_datetime(text, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
-    bad = parsed.isna() & text.notna() & (text != "")
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"time column '{col}' has a value that is not a date: {text.iloc[row]!r} (data row {first_row + row + 1})",
-            hint="dates like 2024-01-31 or 2024-01-31 13:00 work; fix or remove that row",
-        )
-    return _naive_utc(parsed)
+def time_format(s: pd.Series, col: str, spec: DataSpec) -> str | None:
+    """The format a text time column is read with: --date-format, or inferred from its values.
+
+    None for columns that need no format (timestamps already, or a column of years).
+    """
+    if (
+        pd.api.types.is_datetime64_any_dtype(s)
+        or pd.api.types.is_numeric_dtype(s)
+        and not s.isna().all()
+    ):
+        return None
+    return spec.date_format or _text_format(s, col, spec.freq)
+
+
+def _clean_text(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip()
+
+
+def _text_format(s: pd.Series, col: str, freq: str | None) -> str:
+    """The one format of a text date column, judged from all of its distinct values."""
+    distinct = []
+    for rows in _chunks(len(s)):
+        text = _clean_text(s.iloc[rows])
+        distinct.append(text[text.notna() & (text != "")].unique().to_numpy(dtype=object))
+    values = pd.Series(pd.unique(np.concatenate(distinct)), dtype=object) if distinct else None
+    if values is None or values.empty:
+        return ISO  # every value empty: the caller names the first empty row
+    return column_format(values.astype("string"), col, freq)
 
 
 def _naive_utc(parsed: pd.Series) -> np.ndarray:
@@ -387,25 +429,48 @@ def _parse_values(s: pd.Series, col: str) -> np.ndarray:
 
 
 def _long_arrays(
-    df: pd.DataFrame, cols: Columns
+    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec(), told: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(series code per row, series ids, timestamp per row, value per row) for any layout.
 
     Codes number the series in order of first appearance; ids are text, one per series.
     """
-    ts = _parse_times(df[cols.time_col], cols.time_col)
+    ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format, told)
     if cols.layout == "long":
         codes, ids = _id_codes(df[cols.id_col], cols.id_col)
         return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
-    values = [_parse_values(df[c], c) for c in cols.targets]
+    values = _block_values(df, cols.targets)
     per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
     codes = np.repeat(per_column.astype(np.int32), len(df))
     return (
         codes,
         np.asarray(ids, dtype=object),
         np.tile(ts, len(cols.targets)),
-        np.concatenate(values),
+        values,
     )
+
+
+def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
+    """The target columns of a wide table back to back, column after column.
+
+    Numeric columns of one dtype are taken as one block (a wide file may have 100,000 of
+    them); anything else goes through the per-column checks of _parse_values.
+    """
+    kinds = _kinds(df)
+    block = df.loc[:, list(targets)] if len(targets) > 1 else None
+    if (
+        block is not None
+        and all(kinds[c] == "number" for c in targets)
+        and block.dtypes.nunique() == 1
+    ):
+        dtype = np.float32 if block.dtypes.iloc[0] == np.float32 else np.float64
+        values = block.to_numpy(dtype=dtype, na_value=np.nan).T.ravel()
+        if np.isinf(values).any():
+            k = int(np.flatnonzero(np.isinf(values))[0])
+            col, row = targets[k // len(df)], k % len(df)
+            raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
+        return values
+    return np.concatenate([_parse_values(df[c], c) for c in targets])
 
 
 def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -466,20 +531,26 @@ def _duplicates(codes: np.ndarray, ns: np.ndarray) -> tuple[int, int]:
 def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     """Validate a table and put every series on one regular time grid.
 
-    Rules (documented in the README): timestamps with a zone are converted to UTC and made
-    naive; rows with an empty target are dropped; one frequency is inferred for the whole
+    Rules (documented in the README): a text time column is read with one format, given or
+    inferred from all its values (lstmcast.dates); timestamps with a zone are converted to
+    UTC and made naive; rows with an empty target are dropped; one frequency is inferred for the whole
     dataset; missing steps inside a series are filled by linear interpolation when the gap
     is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
     off-grid timestamps and series that are mostly missing are errors naming the series.
     """
     if df.empty:
         raise DataError("the table has no rows")
+    cols = resolve_columns(df, spec)
+    # One format for the whole time column, decided once from all its values.
+    told = spec.date_format is not None  # by --date-format, or by the model file
+    spec = dataclasses.replace(
+        spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
+    )
     if spec.covariates or spec.past_covariates:
         from lstmcast.covariates import build_covariate_panel
 
-        return build_covariate_panel(df, spec)
-    cols = resolve_columns(df, spec)
-    codes, uniques, ts, y = _long_arrays(df, cols)
+        return dataclasses.replace(build_covariate_panel(df, spec), date_format=spec.date_format)
+    codes, uniques, ts, y = _long_arrays(df, cols, spec, told)
     warnings: list[str] = []
 
     keep = ~np.isnan(y)
@@ -571,6 +642,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         filled=filled,
         warnings=warnings,
         source_columns=tuple(str(c) for c in df.columns),
+        date_format=spec.date_format,
     )
 
 

@@ -216,7 +216,7 @@ def test_data_errors_exit_3(runner, write_csv, content, args, fragments):
     "name, content, fragment",
     [
         ("missing.csv", None, "no such file"),
-        ("data.xlsx", b"PK\x03\x04", "unknown file type '.xlsx'"),
+        ("data.xlsx", b"PK\x03\x04", "is a spreadsheet"),
         ("noise.csv", bytes(range(256)) * 8, "binary"),
         ("noise.parquet", b"\x01\x02not parquet", "cannot be read as Parquet"),
         ("latin.csv", "ds,city,y\n2024-01-01,Zürich,1\n".encode("latin-1"), "not UTF-8"),

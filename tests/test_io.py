@@ -123,12 +123,21 @@ def test_compact_csv_read_has_float32_values_and_text_ids(write_csv):
 # ---------------------------------------------------------------- files that are not tables
 
 
-def test_unknown_extension(write_csv):
-    path = write_csv("ds,y\n2024-01-01,1\n", name="data.xlsx")
-    with pytest.raises(DataError, match=r"unknown file type '\.xlsx'") as info:
+@pytest.mark.parametrize("name", ["data.dat", "data.parquet.gz", "data.json"])
+def test_unknown_extension_lists_every_accepted_form(write_csv, name):
+    path = write_csv("ds,y\n2024-01-01,1\n", name=name)
+    with pytest.raises(DataError, match=r"unknown file type '") as info:
         read_table(path)
-    assert ".csv" in info.value.hint and ".parquet" in info.value.hint
+    for form in (".csv", ".tsv", ".txt", ".parquet", ".pq", ".gz", ".bz2", ".xz", ".zst", "- for"):
+        assert form in info.value.hint
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("name", ["data.xlsx", "data.xls", "data.ods"])
+def test_spreadsheet_gets_a_save_as_csv_hint(write_csv, name):
+    with pytest.raises(DataError, match="is a spreadsheet") as info:
+        read_table(write_csv("ds,y\n2024-01-01,1\n", name=name))
+    assert "save it as CSV" in info.value.hint
 
 
 def test_no_extension(write_csv):
@@ -348,3 +357,76 @@ def test_values_survive_a_float32_round_trip(tmp_path):
     write_table(df, path)
     panel = build_panel(read_table(path))
     np.testing.assert_array_equal(panel.values, df["y"].to_numpy(dtype=np.float32))
+
+
+# ------------------------------------------------------------------ compressed, stdin, wide
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_compressed_csv_reads_like_the_plain_file(tmp_path, suffix):
+    df = pd.DataFrame(
+        {"ds": pd.date_range("2024-01-01", periods=5).astype(str), "y": [1.5, 2, 3, 4, 5]}
+    )
+    path = tmp_path / f"data.csv{suffix}"
+    df.to_csv(path, index=False)  # pandas compresses by the suffix
+    assert path.read_bytes()[:5] != b"ds,y\n"
+    pd.testing.assert_frame_equal(read_table(path), df, check_dtype=False)
+
+
+def test_zst_without_zstandard_names_the_missing_package(write_csv, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_zstandard(name, *args, **kwargs):
+        if name == "zstandard":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_zstandard)
+    with pytest.raises(DataError, match="needs the Python package 'zstandard'") as info:
+        read_table(write_csv(b"\x28\xb5\x2f\xfd", name="data.csv.zst"))
+    assert info.value.exit_code == 3 and "pip install zstandard" in info.value.hint
+
+
+def test_repeated_column_names_are_named(write_csv):
+    # pandas alone would read the second 'a' as 'a.1' and carry on.
+    with pytest.raises(DataError, match=r"column name\(s\) 'a', 'b' appear more than once"):
+        read_table(write_csv("ds,a,b,a,c,b\n2024-01-01,1,2,3,4,5\n"))
+
+
+def test_a_header_wider_than_the_limit_is_refused_before_parsing(write_csv):
+    from lstmcast.io import MAX_COLUMNS
+
+    # 200,000 columns: the header alone is read, so this is quick however wide the file.
+    header = "ds," + ",".join(f"s{i}" for i in range(200_000))
+    path = write_csv(header + "\n2024-01-01" + ",1" * 200_000 + "\n")
+    with pytest.raises(
+        DataError, match=rf"has 200,001 columns; lstmcast reads at most {MAX_COLUMNS:,}"
+    ) as info:
+        read_table(path)
+    assert "long format" in info.value.hint
+
+
+def test_a_table_at_the_limit_is_read(write_csv, monkeypatch):
+    import lstmcast.io as io_
+
+    monkeypatch.setattr(io_, "MAX_COLUMNS", 300)
+    wide = "ds," + ",".join(f"s{i}" for i in range(299)) + "\n"
+    rows = "".join(
+        f"2024-01-0{d}," + ",".join(str(d + i) for i in range(299)) + "\n" for d in range(1, 6)
+    )
+    panel = build_panel(read_table(write_csv(wide + rows)))
+    assert panel.columns.layout == "wide" and panel.n_series == 299
+    np.testing.assert_allclose(panel.series(298), [299, 300, 301, 302, 303])
+    with pytest.raises(DataError, match="has 301 columns"):
+        read_table(write_csv(wide.replace("ds,", "ds,extra,") + rows, name="wider.csv"))
+
+
+def test_an_all_empty_column_is_named(write_csv):
+    path = write_csv("ds,a,empty\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")
+    with pytest.raises(DataError, match="'empty'"):
+        build_panel(read_table(path))
+    path = write_csv("ds,y\n,1\n,2\n,3\n", name="no_dates.csv")
+    with pytest.raises(DataError, match="time column 'ds' is empty"):
+        build_panel(read_table(path))

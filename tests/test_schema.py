@@ -389,7 +389,7 @@ def test_unparseable_date_names_column_value_and_row():
     df = pd.DataFrame({"ds": ["2024-01-01", "2024-01-02", "yesterday", "2024-01-04"], "y": 1.0})
     with pytest.raises(
         DataError,
-        match=r"time column 'ds' has a value that is not a date: 'yesterday' \(data row 3\)",
+        match=r"time column 'ds' has a value that is not a date: 'yesterday' \(data row 3, file line 4\)",
     ):
         build_panel(df)
 
@@ -468,7 +468,7 @@ def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
         build_panel(dup)
     text = long_frame().assign(ds=lambda d: d["ds"].astype(str))
     text.loc[1, "ds"], text.loc[5, "ds"] = "", "yesterday"  # the bad date wins over the empty one
-    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6\)"):
+    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6, file line 7\)"):
         build_panel(text)
     text.loc[5, "ds"] = "2024-01-02"
     with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
