@@ -12,9 +12,16 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import __version__, metrics
-from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
+from lstmcast.artifact import (
+    FORMAT_VERSION,
+    check_model_path,
+    load_artifact,
+    read_header,
+    save_artifact,
+)
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import DataError, ModelFileError, UsageError
+from lstmcast.header import check_model_header
 from lstmcast.io import check_writable, read_table, write_table
 from lstmcast.schema import Panel, build_panel
 
@@ -75,6 +82,9 @@ def train(
     """
     from lstmcast import distributed
     from lstmcast.ops import model_lock
+
+    if warm_start:
+        check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
 
     def locked():
         check_writable(model_path)  # fail now, not after minutes of training
@@ -245,12 +255,8 @@ def _save_model(
 
 
 def _check_sections(header: dict, path, sections: tuple[str, ...] = ("model", "data")) -> dict:
-    missing = [k for k in sections if not isinstance(header.get(k), dict)]
-    if missing:
-        raise ModelFileError(
-            f"{path}: the model file does not match this lstmcast version's model (no '{missing[0]}' section)",
-            hint="retrain with lstmcast train",
-        )
+    """The header, once every field lstmcast reads has been checked (ModelFileError if not)."""
+    check_model_header(header, path, sections)
     return header
 
 
@@ -261,11 +267,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     from lstmcast.model import build_model
     from lstmcast.train import resolve_device
 
-    header, tensors = load_artifact(path)
-    _check_sections(header, path, ("model",))
+    header, tensors = load_artifact(path, check=lambda h: _check_sections(h, path, ("model",)))
     try:
-        m = header["model"]
-        cfg = ModelConfig.from_dict(m)
+        cfg = ModelConfig.from_dict(header["model"])
         model = build_model(cfg)
         state = {
             k.removeprefix("weights."): torch.from_numpy(v)
@@ -290,7 +294,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
 def model_info(path: str | os.PathLike) -> dict:
     """The model file's header (config, data schema, training metrics) without loading weights."""
     header, _ = read_header(path)
-    header = dict(_check_sections(header, path))
+    header = dict(_check_sections(header, path))  # every field info prints, checked
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
@@ -378,6 +382,7 @@ def predict(
     """
     from lstmcast.ops import model_lock
 
+    check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
     if output is not None:
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
@@ -495,7 +500,7 @@ def evaluate(
 
         m = header["model"]
         cfg = ModelConfig.from_dict(m)
-        tcfg = TrainConfig(**{**header["train"], "device": device})
+        tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
 
         def refit_fn(past: Panel):
             return fit_model(past, cfg, tcfg, train_callback).model
