@@ -121,7 +121,7 @@ MODEL_FIELDS: dict[str, Check] = {
     "season": STEPS,
     "patch": STEPS,
     "skip": flag,
-    "scaling": one_of("std", "meanabs", "log"),
+    "scaling": one_of("auto", "std", "meanabs", "log"),  # auto reads as std in the model
     "calendar": flag,
     "periods": optional(list_of(number(1e-9, float(MAX_STEPS)), 1, 64)),
     "ensemble": integer(1, MAX_ENSEMBLE),

@@ -284,7 +284,11 @@ def test_legacy_torch_save_is_refused(tmp_path):
     cli_refuses(path, why="looks like a Python pickle")
 
 
-def test_cli_reports_a_checksum_failure(model_file):
+def test_cli_reports_a_checksum_failure(tmp_path):
+    cfg = ModelConfig(lookback=12, horizon=4, season=4, patch=4, hidden_size=8, layers=1)
+    weights = {f"weights.{k}": v.numpy() for k, v in LSTMForecaster(cfg).state_dict().items()}
+    model_file = tmp_path / "m.lstmcast"
+    save_artifact(model_file, {"format_version": 1, "model": dataclasses.asdict(cfg)}, weights)
     data = bytearray(model_file.read_bytes())
     data[-1] ^= 0x01
     model_file.write_bytes(bytes(data))
