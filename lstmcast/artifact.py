@@ -99,7 +99,7 @@ def _read_header(path) -> tuple[dict, int, int]:
                 hint="upgrade lstmcast: pip install -U lstmcast",
             )
         if version < 1 or head_len > MAX_HEADER:
-            raise ModelFileError(f"{path}: corrupt model file header")
+            raise _corrupt(path, f"header length {head_len:,}, over {MAX_HEADER:,} bytes")
         if len(start) + head_len > size:
             raise _truncated(path)
         try:
@@ -110,15 +110,18 @@ def _read_header(path) -> tuple[dict, int, int]:
         raise _truncated(path)
     try:
         header = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: corrupt model file header") from exc
+    except RecursionError:
+        raise _corrupt(path, f"nested more than {MAX_DEPTH} levels deep") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupt(path, "not UTF-8 JSON") from exc
+    if _depth(header) > MAX_DEPTH:
+        raise _corrupt(path, f"nested more than {MAX_DEPTH} levels deep")
     if (
         not isinstance(header, dict)
         or not isinstance(header.get("tensors"), dict)
         or not isinstance(header.get("payload_sha256"), str)
-        or _depth(header) > MAX_DEPTH
     ):
-        raise ModelFileError(f"{path}: corrupt model file header")
+        raise _corrupt(path, "no tensor table")
     payload = size - len(start) - head_len
     check_tensor_table(header["tensors"], payload, path)
     return header, len(start) + head_len, payload
@@ -178,7 +181,7 @@ def check_tensor_table(table: dict, payload: int, path) -> None:
         if not isinstance(t, dict) or set(t) != {"dtype", "shape", "offset", "nbytes"}:
             raise _bad_table(path, f"entry {name!r:.60} is not dtype, shape, offset, nbytes")
         shape, offset, nbytes = t["shape"], t["offset"], t["nbytes"]
-        if t["dtype"] not in DTYPES:
+        if not isinstance(t["dtype"], str) or t["dtype"] not in DTYPES:
             raise _bad_table(path, f"tensor {name!r:.60} has dtype {t['dtype']!r:.30}")
         if (
             not isinstance(shape, list)
@@ -249,6 +252,13 @@ def _depth(value, limit: int = MAX_DEPTH) -> int:
         elif isinstance(v, list):
             stack.extend((x, d + 1) for x in v)
     return deepest
+
+
+def _corrupt(path, detail: str) -> ModelFileError:
+    return ModelFileError(
+        f"{path}: corrupt model file header ({detail})",
+        hint="retrain, or restore the file from a backup",
+    )
 
 
 def _truncated(path, detail: str = "") -> ModelFileError:

@@ -66,7 +66,7 @@ def flag(v) -> str | None:
 
 def one_of(*choices: str) -> Check:
     def check(v):
-        if v not in choices or not isinstance(v, str):
+        if not isinstance(v, str) or v not in choices:
             return "one of " + ", ".join(choices)
 
     return check
@@ -174,6 +174,8 @@ TRAIN_FIELDS: dict[str, Check] = {
     "threads": optional(integer(1)),
 }
 
+TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
+
 METRICS_FIELDS: dict[str, Check] = {
     "epochs": integer(0),
     "steps": integer(0),
@@ -202,7 +204,8 @@ def check_model_header(header: dict, path: str | os.PathLike, sections=("model",
                 f"{path}: the model file does not match this lstmcast version's model (no '{name}' section)",
                 hint="retrain with lstmcast train",
             )
-    _fields(header, TOP_FIELDS, (), "", path)
+    # A full header (as `lstmcast train` writes it) says when and by what it was written.
+    _fields(header, TOP_FIELDS, TOP_REQUIRED if "data" in sections else (), "", path)
     model = header.get("model")
     if isinstance(model, dict):
         unknown = sorted(set(model) - set(MODEL_FIELDS))
