@@ -15,6 +15,7 @@ from lstmcast import __version__, metrics
 from lstmcast.artifact import (
     FORMAT_VERSION,
     check_model_path,
+    check_model_target,
     load_artifact,
     read_header,
     save_artifact,
@@ -22,7 +23,7 @@ from lstmcast.artifact import (
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import DataError, ModelFileError, UsageError
 from lstmcast.header import check_model_header
-from lstmcast.io import check_writable, read_table, write_table
+from lstmcast.io import check_paths, check_writable, read_table, write_table
 from lstmcast.schema import Panel, build_panel
 
 __all__ = [
@@ -83,6 +84,8 @@ def train(
     from lstmcast import distributed
     from lstmcast.ops import model_lock
 
+    check_paths({"--model": model_path}, {"DATA": data})  # before the lock: nothing changes
+    check_model_target(model_path)
     if warm_start:
         check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
 
@@ -384,6 +387,7 @@ def predict(
 
     check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
     if output is not None:
+        check_outputs({"--output": output}, model_path, data)
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
         result = _predict_locked(
@@ -392,6 +396,20 @@ def predict(
         if output is not None:
             write_table(result.forecast, output)
     return result
+
+
+def check_outputs(outputs: dict, model_path, data=None) -> None:
+    """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
+
+    Without `data`, the data file is the one recorded in the model, read from its header.
+    """
+    if data is None:
+        try:
+            data = read_header(model_path)[0]["data"]["path"]
+        except (ModelFileError, KeyError, TypeError):
+            data = None  # loading the model says what is wrong with it
+        data = data if isinstance(data, str) else None
+    check_paths(outputs, {"DATA": data, "--model": model_path})
 
 
 def _predict_locked(

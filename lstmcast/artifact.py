@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmcast.errors import ModelFileError
+from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.io import atomic_write
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "read_header",
     "open_model_file",
     "check_model_path",
+    "check_model_target",
 ]
 
 MAGIC = b"LSTMCAST"
@@ -156,6 +157,34 @@ def open_model_file(path: str | os.PathLike) -> int:
 def check_model_path(path: str | os.PathLike) -> None:
     """Refuse at once a model path that is not a readable regular file (before any lock)."""
     os.close(open_model_file(path))
+
+
+def check_model_target(path: str | os.PathLike) -> None:
+    """Refuse (UsageError, exit 2) to write a model over a file that is not an lstmcast model.
+
+    `train --model prices.csv` would otherwise replace the data with a model. A missing or
+    empty file, or an existing model file (checked by its first bytes), may be replaced.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"--model {path}: cannot be checked: {exc.strerror}") from exc
+    kind = _kind(st.st_mode)
+    if kind is None and st.st_size == 0:
+        return
+    if kind is None:
+        fd = open_model_file(path)
+        with os.fdopen(fd, "rb") as fh:
+            if fh.read(len(MAGIC)) == MAGIC:
+                return
+        kind = "an existing file that is not an lstmcast model"
+    raise UsageError(
+        f"--model {path} is {kind}: training would replace it with a model file",
+        hint="name a new file or an existing model, e.g. --model model.lstmcast",
+    )
 
 
 def _kind(mode: int) -> str | None:

@@ -688,6 +688,7 @@ def evaluate(
         from lstmcast.io import check_writable, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
+        api.check_outputs({"--output": output, "--plot": plot_file}, model, data)
         for path in (output, plot_file):
             if path is not None:
                 check_writable(path)
@@ -752,6 +753,7 @@ def plot(
         from lstmcast.io import check_writable
         from lstmcast.report import err, print_json
 
+        api.check_outputs({"--output": output}, model, data)
         check_writable(output)
         drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
         if json_out:

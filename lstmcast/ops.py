@@ -102,7 +102,7 @@ def _open_lock(path: Path) -> int:
 def _not_a_lock(path: Path) -> OutputError:
     return OutputError(
         f"{path} is not a regular lock file ({_kind(path)}); lstmcast will not write to it",
-        hint=f"remove it (rm {path}) or move the model to another folder, then run again",
+        hint=f"move {path} out of the way; lstmcast then creates its own lock file there",
     )
 
 
