@@ -108,7 +108,7 @@ def _train_locked(
     if warm_start:
         old, header = load_model(model_path)
         asked = spec
-        spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap)
+        spec = _spec_from_header(_check_sections(header, model_path), spec.max_gap, model_path)
         _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
         init_state = old.state_dict()
@@ -298,6 +298,7 @@ def model_info(path: str | os.PathLike) -> dict:
     """The model file's header (config, data schema, training metrics) without loading weights."""
     header, _ = read_header(path)
     header = dict(_check_sections(header, path))  # every field info prints, checked
+    _spec_from_header(header, path=path)  # and the frequency
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
@@ -316,7 +317,12 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    return model, header, _load_for_model(data, _spec_from_header(header, max_gap)), data
+    return (
+        model,
+        header,
+        _load_for_model(data, _spec_from_header(header, max_gap, model_path)),
+        data,
+    )
 
 
 def _load_for_model(data, spec: DataSpec) -> Panel:
@@ -483,8 +489,17 @@ class EvaluateResult:
     panel: Panel
 
 
-def _spec_from_header(header: dict, max_gap: int | None = None) -> DataSpec:
+def _spec_from_header(header: dict, max_gap: int | None = None, path="model file") -> DataSpec:
     meta = header["data"]
+    try:  # a header's frequency is checked here, where pandas is at hand (header.py has none)
+        step = pd.tseries.frequencies.to_offset(meta["freq"])
+    except ValueError:
+        step = None
+    if step is None or step.n <= 0:
+        raise ModelFileError(
+            f"{path}: model file header field 'data.freq' must be a positive pandas frequency, got {meta['freq'][:40]!r}",
+            hint="retrain with lstmcast train, or restore the file from a backup",
+        )
     return DataSpec(
         time_col=meta["time_col"],
         target=",".join(meta["targets"]),

@@ -125,6 +125,7 @@ def refused_everywhere(model: Path, data: Path, old: Path, why: str | None = Non
         (("data", "targets"), "y", "'data.targets' must be a list"),
         (("data", "ids"), [1, 2, 3], "'data.ids' must be a list"),
         (("data", "freq"), None, "'data.freq' must be a string"),
+        (("data", "freq"), "-1h", "'data.freq' must be a positive pandas frequency"),
         (("created_at",), "2026-01-01", "'created_at' must be an ISO 8601 time with its zone"),
         (("train", "seed"), False, "'train.seed' must be an integer"),
         (("metrics", "epochs"), "2", "'metrics.epochs' must be an integer"),
