@@ -113,7 +113,7 @@ def _read_header(path) -> tuple[dict, int, int]:
         header = json.loads(head.decode("utf-8"))
     except RecursionError:
         raise _corrupt(path, f"nested more than {MAX_DEPTH} levels deep") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of thousands of digits
         raise _corrupt(path, "not UTF-8 JSON") from exc
     if _depth(header) > MAX_DEPTH:
         raise _corrupt(path, f"nested more than {MAX_DEPTH} levels deep")

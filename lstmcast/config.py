@@ -134,6 +134,8 @@ def read_config(path) -> dict[str, dict]:
         raise UsageError(f"--config {path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise UsageError(f"--config {path}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise UsageError(f"--config {path}: not valid TOML: {str(exc)[:80]}") from None
     tables = {}
     for name, table in doc.items():
         if name not in CONFIG_COMMANDS or not isinstance(table, dict):

@@ -108,8 +108,13 @@ def test_a_config_error_with_json_is_one_json_document(tmp_path, data):
 
 @pytest.mark.parametrize(
     "content",
-    [b"[train]\nepochs = 3\n\xff\xfe\n", b"x = " + b"[" * 100_000, b"[train\n"],
-    ids=["not-utf8", "deep-nesting", "not-toml"],
+    [
+        b"[train]\nepochs = 3\n\xff\xfe\n",
+        b"x = " + b"[" * 100_000,
+        b"[train\n",
+        b"[train]\nepochs = " + b"9" * 5000 + b"\n",
+    ],
+    ids=["not-utf8", "deep-nesting", "not-toml", "huge-integer"],
 )
 def test_an_unreadable_config_is_exit_2_without_a_traceback(tmp_path, data, content):
     config = tmp_path / "lstmcast.toml"  # picked up from the working directory

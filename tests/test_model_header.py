@@ -261,6 +261,16 @@ def test_deep_nesting_is_exit_4(work, depth):
     refused_everywhere(model, data, old, "corrupt model file header")
 
 
+def test_an_integer_of_thousands_of_digits_is_exit_4(work):
+    # json.loads refuses it with a plain ValueError (Python's int digit limit).
+    model, data, old = work
+    header, payload = split(model)
+    text = json.dumps(header).replace('"hidden_size": 8', '"hidden_size": ' + "9" * 5000)
+    assert "9" * 5000 in text
+    model.write_bytes(join_text(text, payload))
+    refused_everywhere(model, data, old, "corrupt model file header")
+
+
 def test_a_header_length_past_the_end_of_the_file_is_exit_4(work):
     model, data, old = work
     raw = bytearray(model.read_bytes())
