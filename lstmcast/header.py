@@ -154,6 +154,7 @@ TOP_FIELDS: dict[str, Check] = {
     "scaling": text,
     "intervals": text,
 }
+TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
 
 # One checker per TrainConfig field.
 TRAIN_FIELDS: dict[str, Check] = {
@@ -173,8 +174,6 @@ TRAIN_FIELDS: dict[str, Check] = {
     "calibrate": flag,
     "threads": optional(integer(1)),
 }
-
-TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
 
 METRICS_FIELDS: dict[str, Check] = {
     "epochs": integer(0),
@@ -210,7 +209,7 @@ def check_model_header(header: dict, path: str | os.PathLike, sections=("model",
     if isinstance(model, dict):
         unknown = sorted(set(model) - set(MODEL_FIELDS))
         if unknown:
-            raise _bad(path, f"model.{unknown[0]}", "a field this lstmcast knows")
+            raise _unknown(path, f"model.{unknown[0]}")
         _fields(model, MODEL_FIELDS, MODEL_REQUIRED, "model.", path)
     if isinstance(header.get("data"), dict):
         _fields(header["data"], DATA_FIELDS, DATA_REQUIRED, "data.", path)
@@ -247,7 +246,7 @@ def _check_train(train, path) -> None:
         raise _bad(path, "train", "a table of training settings", train)
     unknown = sorted(set(train) - set(TRAIN_FIELDS))
     if unknown:
-        raise _bad(path, f"train.{unknown[0]}", "a field this lstmcast knows")
+        raise _unknown(path, f"train.{unknown[0]}")
     _fields(train, TRAIN_FIELDS, (), "train.", path)
 
 
@@ -350,6 +349,15 @@ def _bad(path, field: str, expected: str, value=None) -> ModelFileError:
     return ModelFileError(
         f"{path}: model file header field '{_short(field)}' must be {expected}{got}",
         hint="retrain with lstmcast train, or restore the file from a backup",
+    )
+
+
+def _unknown(path, field: str) -> ModelFileError:
+    # The loader rebuilds ModelConfig and TrainConfig from these sections: a field they do
+    # not have cannot be ignored safely.
+    return ModelFileError(
+        f"{path}: model file header field '{_short(field)}' is unknown to this lstmcast",
+        hint="upgrade lstmcast (pip install -U lstmcast), or retrain the model",
     )
 
 

@@ -129,7 +129,7 @@ def refused_everywhere(model: Path, data: Path, old: Path, why: str | None = Non
         (("created_at",), "2026-01-01", "'created_at' must be an ISO 8601 time with its zone"),
         (("train", "seed"), False, "'train.seed' must be an integer"),
         (("metrics", "epochs"), "2", "'metrics.epochs' must be an integer"),
-        (("model", "surprise"), 1, "'model.surprise' must be a field this lstmcast knows"),
+        (("model", "surprise"), 1, "'model.surprise' is unknown to this lstmcast"),
         (("model",), [], "no 'model' section"),
     ],
 )
