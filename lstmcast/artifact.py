@@ -99,7 +99,9 @@ def _read_header(path) -> tuple[dict, int, int]:
                 f"{path}: model file format {version} is newer than this lstmcast understands ({FORMAT_VERSION})",
                 hint="upgrade lstmcast: pip install -U lstmcast",
             )
-        if version < 1 or head_len > MAX_HEADER:
+        if version < 1:
+            raise _corrupt(path, f"format version {version}")
+        if head_len > MAX_HEADER:
             raise _corrupt(path, f"header length {head_len:,}, over {MAX_HEADER:,} bytes")
         if len(start) + head_len > size:
             raise _truncated(path)
