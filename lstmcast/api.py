@@ -12,10 +12,18 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import __version__, metrics
-from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
+from lstmcast.artifact import (
+    FORMAT_VERSION,
+    check_model_path,
+    check_model_target,
+    load_artifact,
+    read_header,
+    save_artifact,
+)
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import DataError, ModelFileError, UsageError
-from lstmcast.io import check_writable, read_table, write_table
+from lstmcast.header import check_model_header
+from lstmcast.io import check_paths, check_writable, read_table, write_table
 from lstmcast.schema import Panel, build_panel
 
 __all__ = [
@@ -85,6 +93,11 @@ def train(
     from lstmcast import distributed
     from lstmcast.ops import model_lock
 
+    check_paths({"--model": model_path}, {"DATA": data})  # before the lock: nothing changes
+    check_model_target(model_path)
+    if warm_start:
+        check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
+
     def locked():
         check_writable(model_path)  # fail now, not after minutes of training
         return model_lock(model_path, "train", lock_timeout)
@@ -107,6 +120,7 @@ def _train_locked(
         spec = _spec_from_header(
             _check_sections(header, model_path),
             DataSpec(max_gap=spec.max_gap, date_format=spec.date_format),
+            model_path,
         )
         _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
@@ -258,12 +272,8 @@ def _save_model(
 
 
 def _check_sections(header: dict, path, sections: tuple[str, ...] = ("model", "data")) -> dict:
-    missing = [k for k in sections if not isinstance(header.get(k), dict)]
-    if missing:
-        raise ModelFileError(
-            f"{path}: the model file does not match this lstmcast version's model (no '{missing[0]}' section)",
-            hint="retrain with lstmcast train",
-        )
+    """The header, once every field lstmcast reads has been checked (ModelFileError if not)."""
+    check_model_header(header, path, sections)
     return header
 
 
@@ -274,11 +284,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     from lstmcast.model import build_model
     from lstmcast.train import resolve_device
 
-    header, tensors = load_artifact(path)
-    _check_sections(header, path, ("model",))
+    header, tensors = load_artifact(path, check=lambda h: _check_sections(h, path, ("model",)))
     try:
-        m = header["model"]
-        cfg = ModelConfig.from_dict(m)
+        cfg = ModelConfig.from_dict(header["model"])
         model = build_model(cfg)
         state = {
             k.removeprefix("weights."): torch.from_numpy(v)
@@ -303,7 +311,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
 def model_info(path: str | os.PathLike) -> dict:
     """The model file's header (config, data schema, training metrics) without loading weights."""
     header, _ = read_header(path)
-    header = dict(_check_sections(header, path))
+    header = dict(_check_sections(header, path))  # every field info prints, checked
+    _spec_from_header(header, path=path)  # and the frequency
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
@@ -331,7 +340,7 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    spec = _spec_from_header(header, given)
+    spec = _spec_from_header(header, given, model_path)
     panel = _load_for_model(data, spec, given)
     return model, header, _as_model_columns(panel, header), data
 
@@ -441,7 +450,9 @@ def predict(
     """
     from lstmcast.ops import model_lock
 
+    check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
     if output is not None:
+        check_outputs({"--output": output}, model_path, data)
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
         if max_gap is not None:
@@ -452,6 +463,20 @@ def predict(
         if output is not None:
             write_table(result.forecast, output)
     return result
+
+
+def check_outputs(outputs: dict, model_path, data=None) -> None:
+    """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
+
+    Without `data`, the data file is the one recorded in the model, read from its header.
+    """
+    if data is None:
+        try:
+            data = read_header(model_path)[0]["data"]["path"]
+        except (ModelFileError, KeyError, TypeError):
+            data = None  # loading the model says what is wrong with it
+        data = data if isinstance(data, str) else None
+    check_paths(outputs, {"DATA": data, "--model": model_path})
 
 
 def _predict_locked(
@@ -528,13 +553,22 @@ class EvaluateResult:
         return backtest_frame(self.panel, self.raw)
 
 
-def _spec_from_header(header: dict, given: DataSpec = DataSpec()) -> DataSpec:
+def _spec_from_header(header: dict, given: DataSpec = DataSpec(), path="model file") -> DataSpec:
     """The model's data schema; options in `given` name the file's own columns instead.
 
     `--target Price` on a model trained on `Close` reads `Price` as the target. Covariates
     keep the model's names.
     """
     meta = header["data"]
+    try:  # a header's frequency is checked here, where pandas is at hand (header.py has none)
+        step = pd.tseries.frequencies.to_offset(meta["freq"])
+    except ValueError:
+        step = None
+    if step is None or step.n <= 0:
+        raise ModelFileError(
+            f"{path}: model file header field 'data.freq' must be a positive pandas frequency, got {meta['freq'][:40]!r}",
+            hint="retrain with lstmcast train, or restore the file from a backup",
+        )
     target = given.target or ",".join(meta["targets"])
     if given.target and len(given.target.split(",")) != len(meta["targets"]):
         raise UsageError(
@@ -593,7 +627,7 @@ def evaluate(
 
         m = header["model"]
         cfg = ModelConfig.from_dict(m)
-        tcfg = TrainConfig(**{**header["train"], "device": device})
+        tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
 
         def refit_fn(past: Panel):
             return fit_model(past, cfg, tcfg, train_callback).model

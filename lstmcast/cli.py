@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import sys
 import time
@@ -13,8 +14,8 @@ from typing import Annotated
 import typer
 
 from lstmcast import __version__
-from lstmcast.config import DataSpec
-from lstmcast.errors import Interrupted, LstmcastError
+from lstmcast.config import CONFIG_NAME, DataSpec
+from lstmcast.errors import Interrupted, LstmcastError, UsageError
 
 
 class _App(typer.Typer):
@@ -62,37 +63,94 @@ def _config_option(ctx: typer.Context, param: typer.CallbackParam, value):
 
 
 def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> None:
-    from lstmcast.config import CONFIG_NAME, read_config
-    from lstmcast.errors import LstmcastError
-
+    """Read the config file into ctx.default_map; its errors end like every other error."""
     if no_config:
         return
     if path is None:
         path = Path(CONFIG_NAME)
         if not path.is_file():
             return
-    try:
+    # A callback runs outside the command's body: the same one place turns errors into
+    # one line and an exit code (with --json, a JSON document), never a traceback.
+    with errors_handled(as_json="--json" in sys.argv[1:]):
+        from lstmcast.config import read_config
+
         table = read_config(path).get(ctx.command.name, {})
-    except LstmcastError as exc:
-        raise typer.BadParameter(exc.message, param_hint="--config") from None
-    # A key may be the option's name (format, hidden-size) or its parameter's (hidden_size).
-    names = {}
-    for p in ctx.command.params:
-        if p.name in ("config", "no_config", "help"):
-            continue
-        names[p.name] = p.name
-        for opt in p.opts:
-            names[opt.lstrip("-").replace("-", "_")] = p.name
-    defaults = {}
-    for key, value in table.items():
-        name = names.get(key.replace("-", "_"))
-        if name is None:
-            raise typer.BadParameter(
-                f"{path}: unknown key '{key}' in [{ctx.command.name}]", param_hint="--config"
+        # A key may be the option's name (format, hidden-size) or its parameter's (hidden_size).
+        params, names = {}, {}
+        for p in ctx.command.params:
+            if p.name in ("config", "no_config", "help"):
+                continue
+            params[p.name] = p
+            names[p.name] = p.name
+            for opt in p.opts:
+                names[opt.lstrip("-").replace("-", "_")] = p.name
+        defaults = {}
+        for key, value in table.items():
+            name = names.get(key.replace("-", "_"))
+            if name is None:
+                raise UsageError(
+                    f"{path}: unknown key '{key}' in [{ctx.command.name}]",
+                    hint=f"the keys are the options of lstmcast {ctx.command.name} --help",
+                )
+            defaults[name] = _config_value(
+                params[name], f"{path}: [{ctx.command.name}] {key}", value
             )
+        ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+def _config_value(param, where: str, value):
+    """A config value of the option's own type and range, as the option would take it.
+
+    TOML knows booleans, integers and strings apart, so a boolean for an integer option
+    or a string for a number is a mistake (UsageError), not something to convert.
+    """
+    kind = getattr(getattr(param, "type_descriptor", None), "annotation", str)
+    if getattr(param, "is_flag", False):
+        ok, want = isinstance(value, bool), "true or false"
+    elif kind is int:
+        ok, want = _is_int(value), "an integer"
+    elif kind is float:
+        ok = _is_int(value) or (isinstance(value, float) and math.isfinite(value))
+        want = "a finite number"
+    elif kind is str and isinstance(value, list):
         # TOML writes several values as an array; the options take them comma-separated.
-        defaults[name] = ",".join(map(str, value)) if isinstance(value, list) else value
-    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+        ok = all(isinstance(v, str) or _is_int(v) or isinstance(v, float) for v in value)
+        want = "a string, or an array of strings or numbers"
+        value = ",".join(map(str, value)) if ok else value
+    elif kind is str:
+        ok, want = isinstance(value, str) or _is_int(value) or isinstance(value, float), "a string"
+        value = str(value) if ok else value
+    else:  # a path
+        ok, want = isinstance(value, str), "a string"
+    if not ok:
+        raise UsageError(
+            f"{where} = {_toml_type(value)}, but it must be {want}",
+            hint=f"write it as {max(param.opts, key=len)} takes it on the command line",
+        )
+    lo, hi = getattr(param, "min", None), getattr(param, "max", None)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            if hi is None:
+                span = f"at least {lo}"
+            else:
+                span = f"at most {hi}" if lo is None else f"from {lo} to {hi}"
+            raise UsageError(
+                f"{where} = {value}, but it must be {span}",
+                hint=f"fix it in the file, or pass {max(param.opts, key=len)} on the command line",
+            )
+    return value
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _toml_type(value) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "an array", dict: "a table"}  # fmt: skip
+    kind = next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
+    return f"{value!r:.40} ({kind})" if not isinstance(value, list | dict) else kind
 
 
 # Options shared by several commands, defined once.
@@ -737,6 +795,9 @@ def evaluate(
         from lstmcast.io import check_writable, table_format, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
+        api.check_outputs(
+            {"--output": output, "--forecasts": forecasts, "--plot": plot_file}, model, data
+        )
         for path in (output, forecasts, plot_file):
             if path is not None:
                 check_writable(path)
@@ -815,6 +876,7 @@ def plot(
         from lstmcast.io import check_writable
         from lstmcast.report import err, print_json
 
+        api.check_outputs({"--output": output}, model, data)
         check_writable(output)
         spec = _spec(time_col, target, id_col, freq, None, date_format)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)

@@ -90,12 +90,19 @@ CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --n
 CONFIG_COMMANDS = ("train", "predict", "evaluate")
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few lines; more is a mistake
+
+
 def read_config(path) -> dict[str, dict]:
     """Parse a TOML config: one table per command, keys named like the options.
 
-    Unknown tables are a UsageError (exit 2); keys (`hidden-size` or `hidden_size` for
-    --hidden-size) are checked by the CLI, which knows each command's options.
+    The file must be a regular file of at most MAX_CONFIG_BYTES (`/dev/zero`, a FIFO or a
+    folder is refused at once). Unknown tables are a UsageError (exit 2); keys
+    (`hidden-size` or `hidden_size` for --hidden-size) and the types of their values are
+    checked by the CLI, which knows each command's options.
     """
+    import os
+    import stat
     import sys
     from pathlib import Path
 
@@ -106,14 +113,30 @@ def read_config(path) -> dict[str, dict]:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     path = Path(path)
+    hint = "pass a TOML file of at most 1 MiB, or --no-config"
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise UsageError(f"--config {path}: not a regular file", hint=hint)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UsageError(f"--config {path}: not a regular file", hint=hint)
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise UsageError(f"--config {path}: larger than {MAX_CONFIG_BYTES:,} bytes", hint=hint)
+        doc = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"--config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--config {path}: cannot be read: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--config {path}: not UTF-8 text", hint=hint) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config {path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"--config {path}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise UsageError(f"--config {path}: not valid TOML: {str(exc)[:80]}") from None
     tables = {}
     for name, table in doc.items():
         if name not in CONFIG_COMMANDS or not isinstance(table, dict):

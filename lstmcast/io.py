@@ -17,7 +17,15 @@ import pandas as pd
 from lstmcast.config import ID_ALIASES
 from lstmcast.errors import DataError, OutputError
 
-__all__ = ["read_table", "write_table", "atomic_write", "table_format", "check_writable"]
+__all__ = [
+    "read_table",
+    "write_table",
+    "atomic_write",
+    "table_format",
+    "check_writable",
+    "check_paths",
+    "same_file",
+]
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -442,6 +450,41 @@ def check_writable(path: str | os.PathLike) -> None:
         raise OutputError(
             f"cannot write {path}: it is a folder", hint="name a file, e.g. model.lstmcast"
         )
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Do two paths name one file? The same inode when both exist (so symlinks and hard
+    links count), else the same path once links and `..` are resolved."""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_paths(
+    outputs: dict[str, str | os.PathLike | None], inputs: dict[str, str | os.PathLike | None]
+) -> None:
+    """Refuse (UsageError, exit 2) an output that is one of the inputs or another output.
+
+    `outputs` and `inputs` map an option name (`--output`, `--model`, `DATA`) to its path;
+    None (not given) and `-` (a standard stream) are skipped. Called before any work, so a
+    refused run changes nothing.
+    """
+    from lstmcast.errors import UsageError
+
+    def given(paths: dict) -> list[tuple[str, Path]]:
+        return [(k, Path(v)) for k, v in paths.items() if v is not None and str(v) != "-"]
+
+    outs, ins = given(outputs), given(inputs)
+    for i, (name, path) in enumerate(outs):
+        for other, source in ins + outs[:i]:
+            if same_file(path, source):
+                what = "your input" if (other, source) in ins else "the other output"
+                raise UsageError(
+                    f"{name} {path} is the same file as {other} {source}: writing it would overwrite {what}",
+                    hint=f"pass another path to {name}",
+                )
 
 
 def _umask() -> int:

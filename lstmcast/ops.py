@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,15 +44,7 @@ def model_lock(model: str | os.PathLike, command: str, timeout: float) -> Iterat
     import fcntl
 
     path = lock_path(model)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-            raise OutputError(
-                f"cannot create the lock file {path}: {exc.strerror}",
-                hint="the model's folder must be writable",
-            ) from exc
-        raise OutputError(f"cannot create the lock file {path}: {exc.strerror}") from exc
+    fd = _open_lock(path)
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -61,7 +54,7 @@ def model_lock(model: str | os.PathLike, command: str, timeout: float) -> Iterat
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"{model} is busy: {_holder(path)} holds its lock (waited {timeout:g} s)",
+                        f"{model} is busy: {_holder(fd)} holds its lock (waited {timeout:g} s)",
                         hint="try again later, or raise --lock-timeout",
                     ) from None
                 time.sleep(POLL)
@@ -70,16 +63,70 @@ def model_lock(model: str | os.PathLike, command: str, timeout: float) -> Iterat
             "command": command,
             "since": _now().isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # our own lock file, checked by _open_lock, and held by us now
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
 
 
-def _holder(path: Path) -> str:
+def _open_lock(path: Path) -> int:
+    """Open (creating it) the lock file without following a link or truncating anything.
+
+    O_NOFOLLOW refuses a symlink at MODEL.lock, O_NONBLOCK keeps a FIFO there from blocking
+    the open, and the fstat check refuses whatever else is not a regular file (a folder, a
+    device, a FIFO), so the lock never writes into a file that is not its own.
+    """
+    with contextlib.suppress(FileNotFoundError):  # never even open a device node
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise _not_a_lock(path)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        info = json.loads(path.read_text() or "{}")
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) or os.path.islink(path):
+            raise _not_a_lock(path) from None
+        hint = (
+            "the model's folder must be writable"
+            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)
+            else None
+        )
+        raise OutputError(f"cannot create the lock file {path}: {exc.strerror}", hint=hint) from exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:  # a hard link shares another's bytes
+        os.close(fd)
+        raise _not_a_lock(path)
+    return fd
+
+
+def _not_a_lock(path: Path) -> OutputError:
+    return OutputError(
+        f"{path} is not a regular lock file ({_kind(path)}); lstmcast will not write to it",
+        hint=f"move {path} out of the way; lstmcast then creates its own lock file there",
+    )
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "unreadable"
+    for test, name in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "a hard link to another file" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
         return f"lstmcast {info['command']} (pid {info['pid']}, since {info['since']})"
     except (OSError, ValueError, KeyError):
         return "another lstmcast run"

@@ -143,9 +143,16 @@ def test_truncated_file(model_file, keep):
     refused(model_file, "truncated|not an lstmcast model file")
 
 
-def test_truncated_payload_fails_the_checksum(model_file):
+def test_truncated_payload_is_refused_from_the_header(model_file):
+    # The tensor table says how many bytes follow the header; the file's size must match
+    # before the payload is read at all.
     model_file.write_bytes(model_file.read_bytes()[:-10])
-    refused(model_file, "corrupt or truncated \\(checksum mismatch\\)")
+    refused(model_file, "truncated model file \\(its tensors need 192 bytes, it holds 182\\)")
+
+
+def test_bytes_after_the_last_tensor_are_refused(model_file):
+    model_file.write_bytes(model_file.read_bytes() + b"\0" * 4)
+    refused(model_file, "4 bytes after the last tensor")
 
 
 def test_flipped_payload_byte_fails_the_checksum(model_file):
@@ -277,8 +284,14 @@ def test_legacy_torch_save_is_refused(tmp_path):
     cli_refuses(path, why="looks like a Python pickle")
 
 
-def test_cli_reports_a_checksum_failure(model_file):
-    model_file.write_bytes(model_file.read_bytes()[:-1])
+def test_cli_reports_a_checksum_failure(tmp_path):
+    cfg = ModelConfig(lookback=12, horizon=4, season=4, patch=4, hidden_size=8, layers=1)
+    weights = {f"weights.{k}": v.numpy() for k, v in LSTMForecaster(cfg).state_dict().items()}
+    model_file = tmp_path / "m.lstmcast"
+    save_artifact(model_file, {"format_version": 1, "model": dataclasses.asdict(cfg)}, weights)
+    data = bytearray(model_file.read_bytes())
+    data[-1] ^= 0x01
+    model_file.write_bytes(bytes(data))
     # `info` reads the header only (no torch, no payload), so only predict sees the checksum
     cli_refuses(model_file, why="checksum mismatch", commands=("predict",))
 
