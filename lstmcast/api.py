@@ -392,7 +392,7 @@ def predict(
 def _predict_locked(
     model_path, data, horizon, device, max_gap, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
-    from lstmcast.forecast import forecast_frame, forecast_panel
+    from lstmcast.forecast import check_horizon, forecast_frame, forecast_panel
     from lstmcast.ops import check_age, drift_warnings
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
@@ -400,6 +400,7 @@ def _predict_locked(
     check_age(header, model_path, max_age, as_of)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
+    check_horizon(panel, horizon, len(cfg.quantiles))
     guards = drift_warnings(header, panel, as_of)
     if strict and guards:
         more = f" (+{len(guards) - 1} more)" if len(guards) > 1 else ""
@@ -548,7 +549,7 @@ def plot(
     device: str = "cpu",
 ) -> list[str]:
     """Plot history and forecast (and, with `holdout`, the held-out actuals) of some series."""
-    from lstmcast.forecast import forecast_at
+    from lstmcast.forecast import check_horizon, forecast_at
     from lstmcast.freq import future_dates
     from lstmcast.plot import SeriesPlot, history_slice, plot_series
 
@@ -566,6 +567,8 @@ def plot(
     horizon = holdout or horizon or model.cfg.horizon
     last = last or 5 * horizon
     n = panel.lengths
+    if not holdout:
+        check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
     origin = np.array([n[i] - (holdout or 0) for i in chosen], dtype=np.int64)
     if (origin < 2).any():
         raise DataError(

@@ -15,9 +15,21 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES
-from lstmcast.errors import DataError, OutputError
+from lstmcast.errors import DataError, OutputError, UsageError
 
-__all__ = ["read_table", "write_table", "atomic_write", "table_format", "check_writable"]
+__all__ = [
+    "read_table",
+    "write_table",
+    "write_stream",
+    "atomic_write",
+    "table_format",
+    "output_format",
+    "check_writable",
+    "number_text",
+    "time_text",
+    "text_frame",
+    "records",
+]
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -198,20 +210,114 @@ def _float32(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a DataFrame as CSV, Parquet or JSON (by extension), atomically."""
-    path = Path(path)
-    fmt = table_format(path, allowed=("csv", "parquet", "json"))
-    if fmt == "csv":
-        atomic_write(path, lambda fh: df.to_csv(fh, index=False, lineterminator="\n"), text=True)
-    elif fmt == "json":
-        atomic_write(
-            path,
-            lambda fh: fh.write(df.to_json(orient="records", date_format="iso", indent=1)),
-            text=True,
+# What an output file's extension selects; "-" (standard output) takes --format instead.
+OUTPUT_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".json": "json",
+                  ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
+SEPARATORS = {"csv": ",", "tsv": "\t"}
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """The format an output path's extension names: csv, tsv, json or parquet (else exit 2)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        hint = "name a .csv, .tsv, .json or .parquet file, or - for standard output"
+        if suffix in (".xlsx", ".xls", ".ods"):
+            hint += " (a spreadsheet opens .csv files)"
+        raise UsageError(
+            f"--output {path}: cannot write '{suffix or '(no extension)'}' files", hint
         )
-    else:
+    return OUTPUT_FORMATS[suffix]
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a DataFrame as CSV, TSV, JSON or Parquet (by extension), atomically."""
+    path = Path(path)
+    fmt = output_format(path)
+    if fmt == "parquet":
         atomic_write(path, lambda fh: df.to_parquet(fh, index=False, engine="pyarrow"))
+    else:
+        atomic_write(path, lambda fh: write_stream(df, fh, fmt), text=True)
+
+
+def write_stream(df: pd.DataFrame, fh, fmt: str) -> None:
+    """CSV, TSV or JSON text of `df` to an open text stream (a file, or standard output).
+
+    Numbers are the shortest decimals that read back to the same value (float32 columns from
+    their float32 value), timestamps ISO 8601 (see time_text); JSON is a list of records.
+    """
+    if fmt == "json":
+        import json
+
+        fh.write(json.dumps(records(df), indent=1, allow_nan=False) + "\n")
+    else:
+        text_frame(df).to_csv(fh, index=False, sep=SEPARATORS[fmt], lineterminator="\n")
+
+
+def number_text(values: np.ndarray) -> np.ndarray:
+    """Shortest decimal that round-trips in the array's own precision; '' for NaN.
+
+    80.0453 stays 80.0453 (not float32's 80.04529571533203), 1405334.0 is 1405334; an exponent
+    only outside 1e-6..1e16, where positional digits would run long.
+    """
+    values = np.asarray(values)
+    out = np.empty(len(values), dtype=object)
+    for i, x in enumerate(values):
+        if not np.isfinite(x):
+            out[i] = "" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+        elif x == 0 or 1e-6 <= abs(x) < 1e16:
+            out[i] = np.format_float_positional(x, unique=True, trim="-")
+        else:
+            out[i] = np.format_float_scientific(x, unique=True, trim="-")
+    return out
+
+
+def time_text(values) -> np.ndarray:
+    """ISO 8601 text of a timestamp column: dates (2024-05-01) when every value falls at
+    midnight, else date and time (2024-05-01T22:00:00, with a fraction only when needed).
+
+    One rule for CSV, JSON and tables; missing values are ''.
+    """
+    stamps = np.asarray(pd.DatetimeIndex(values).tz_localize(None), dtype="datetime64[ns]")
+    ns = stamps[~np.isnat(stamps)].view("int64")
+    unit = next(
+        (u for u, step in (("D", 86_400 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
+         if (ns % step == 0).all()),
+        "ns",
+    )  # fmt: skip
+    text = np.datetime_as_string(stamps, unit=unit).astype(object)
+    text[np.isnat(stamps)] = ""
+    return text
+
+
+def _is_time(col: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(col.dtype)
+
+
+def text_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with float columns as number_text and timestamp columns as time_text."""
+    out = df.copy(deep=False)
+    for i, (_, col) in enumerate(df.items()):
+        if pd.api.types.is_float_dtype(col.dtype):
+            out.isetitem(i, number_text(col.to_numpy()))
+        elif _is_time(col):
+            out.isetitem(i, time_text(col))
+    return out
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: timestamps as time_text, floats as the shortest decimals (NaN: None)."""
+    cols = {}
+    for name, col in df.items():
+        if pd.api.types.is_float_dtype(col.dtype):
+            cols[name] = [
+                float(t) if t and t[-1] != "f" else None for t in number_text(col.to_numpy())
+            ]
+        elif _is_time(col):
+            cols[name] = [t or None for t in time_text(col)]
+        else:
+            cols[name] = [None if v is pd.NA or v is pd.NaT or v != v else v for v in col.tolist()]
+    names = [str(n) for n in cols]
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable, text: bool = False) -> None:
