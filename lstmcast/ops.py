@@ -139,10 +139,10 @@ def parse_time(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        pd.Timestamp(value)  # comparable with the data's timestamps: 1677 to 2262
+        pd.Timestamp(value).as_unit("ns")  # comparable with the data's timestamps: 1677 to 2262
     except (ValueError, OverflowError):
         raise UsageError(
-            f"--as-of {text}: expected an ISO 8601 time from 1678 to 2261, "
+            f"--as-of {text}: expected an ISO 8601 time between 1677-09-22 and 2262-04-11, "
             "such as 2026-11-28 or 2026-11-28T02:00"
         ) from None
     return value
