@@ -102,6 +102,7 @@ def _check_options(ctx: typer.Context) -> None:
     Values from a config file pass through the same checks and their message names the file.
     """
     from lstmcast.config import check_ranges
+    from lstmcast.errors import UsageError
 
     source = ctx.meta.get("lstmcast.config_source")
     from_file = {
@@ -110,6 +111,14 @@ def _check_options(ctx: typer.Context) -> None:
         if source and getattr(ctx.get_parameter_source(name), "name", "") == "DEFAULT_MAP"
     }
     check_ranges(ctx.params, from_file)
+    for name, example in (("time_col", "ds"), ("target", "y"), ("id_col", "unique_id")):
+        value = ctx.params.get(name)
+        if value is not None and not value.replace(",", "").strip():
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"{flag} {value!r}: names no column",
+                hint=f"e.g. {flag} {example}, or leave it out to let lstmcast guess",
+            )
     if ctx.params.get("freq") is not None:
         from lstmcast.freq import check_freq
 
@@ -663,7 +672,9 @@ def evaluate(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
+            "--output",
+            "-o",
+            help="Write the per-series table to .csv, .tsv, .parquet or .json; - for CSV on stdout.",
         ),
     ] = None,
     plot_file: Annotated[
@@ -688,10 +699,13 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         _check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import check_writable, output_format, records, write_table
+        from lstmcast.io import check_writable, output_format, records, write_stream, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
-        if output is not None:
+        to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
+        if to_stdout:
+            output = None
+        elif output is not None:
             output_format(output)
         for path in (output, plot_file):
             if path is not None:
@@ -705,7 +719,9 @@ def evaluate(
             write_table(result.per_series, output)
         if plot_file is not None:
             api.plot_backtest(result, plot_file)
-        if json_out:
+        if to_stdout and not json_out:
+            write_stream(result.per_series, sys.stdout, "csv")
+        elif json_out:
             print_json({**result.summary, "per_series": records(result.per_series)})
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):

@@ -144,6 +144,13 @@ def test_dash_output_writes_to_stdout(tmp_path, trained, extra, sep):
     assert len(doc) == 72 and set(doc[0]) == {"unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"}
 
 
+def test_evaluate_dash_output_writes_the_per_series_table_to_stdout(trained):
+    result = invoke("evaluate", trained.data, "--model", trained.model, "--folds", "1", "-o", "-")
+    frame = pd.read_csv(StringIO(result.stdout))
+    assert sorted(frame["unique_id"]) == ["A", "B", "C"] and "lstm_mase" in frame
+    assert "Backtest" not in result.stdout  # the tables would break the CSV
+
+
 # --- text from files is data, never markup -------------------------------------------------
 
 HOSTILE_IDS = ["[/]", "[bold]x", "x\x1b[2Jy", ":cat:"]
