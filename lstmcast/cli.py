@@ -101,8 +101,9 @@ def _check_options(ctx: typer.Context) -> None:
 
     Values from a config file pass through the same checks and their message names the file.
     """
-    from lstmcast.config import check_ranges
+    from lstmcast.config import check_ranges, parse_quantiles
     from lstmcast.errors import UsageError
+    from lstmcast.freq import check_freq
 
     source = ctx.meta.get("lstmcast.config_source")
     from_file = {
@@ -119,10 +120,15 @@ def _check_options(ctx: typer.Context) -> None:
                 f"{flag} {value!r}: names no column",
                 hint=f"e.g. {flag} {example}, or leave it out to let lstmcast guess",
             )
-    if ctx.params.get("freq") is not None:
-        from lstmcast.freq import check_freq
-
-        check_freq(ctx.params["freq"])
+    for name, check in (("freq", check_freq), ("quantiles", parse_quantiles)):
+        if ctx.params.get(name) is None:
+            continue
+        try:
+            check(ctx.params[name])
+        except UsageError as exc:
+            if name in from_file:
+                exc.message += f" (from {from_file[name]})"
+            raise
 
 
 # Options shared by several commands, defined once.

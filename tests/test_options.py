@@ -124,6 +124,8 @@ def test_config_value_out_of_range_names_the_file(tmp_path):
     hourly_frame().to_csv(data, index=False)
     config = tmp_path / "settings.toml"
     config.write_text("[train]\nhorizon = 0\n\n[predict]\nlock-timeout = nan\n")
+    quantiles = tmp_path / "quantiles.toml"
+    quantiles.write_text("[train]\nquantiles = [0.9, 0.1]\n")
     result = invoke("train", data, "--model", tmp_path / "m.lstmcast", "--config", config, ok=False)
     assert_one_line_error(result, 2, "--horizon 0", "settings.toml [train]", "from 1 to 100,000")
     assert f"fix 'horizon' in {config}" in result.stderr
@@ -131,6 +133,10 @@ def test_config_value_out_of_range_names_the_file(tmp_path):
         "predict", data, "--model", tmp_path / "m.lstmcast", "--config", config, ok=False
     )
     assert_one_line_error(result, 2, "--lock-timeout nan", "settings.toml [predict]")
+    result = invoke(
+        "train", data, "--model", tmp_path / "m.lstmcast", "--config", quantiles, ok=False
+    )
+    assert_one_line_error(result, 2, "--quantiles 0.9,0.1", "increasing", "quantiles.toml [train]")
     # the command line still wins over the file, and its value is checked as such
     result = invoke(
         "train", data, "--model", tmp_path / "m.lstmcast", "--config", config,
