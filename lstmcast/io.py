@@ -246,9 +246,8 @@ def write_stream(df: pd.DataFrame, fh, fmt: str) -> None:
     their float32 value), timestamps ISO 8601 (see time_text); JSON is a list of records.
     """
     if fmt == "json":
-        import json
-
-        fh.write(json.dumps(records(df), indent=1, allow_nan=False) + "\n")
+        rows = _json_rows(df)
+        fh.write("[\n" + ",\n".join(rows.tolist()) + ("\n]\n" if len(rows) else "]\n"))
     else:
         text_frame(df).to_csv(fh, index=False, sep=SEPARATORS[fmt], lineterminator="\n")
 
@@ -260,15 +259,18 @@ def number_text(values: np.ndarray) -> np.ndarray:
     only outside 1e-6..1e16, where positional digits would run long.
     """
     values = np.asarray(values)
-    out = np.empty(len(values), dtype=object)
-    for i, x in enumerate(values):
-        if not np.isfinite(x):
-            out[i] = "" if np.isnan(x) else ("inf" if x > 0 else "-inf")
-        elif x == 0 or 1e-6 <= abs(x) < 1e16:
-            out[i] = np.format_float_positional(x, unique=True, trim="-")
-        else:
-            out[i] = np.format_float_scientific(x, unique=True, trim="-")
-    return out
+    # numpy's str is the shortest round-trip (Dragon4), computed in C; it turns to exponents
+    # early (float32 from 1e6 up), and those few values are written out positionally here.
+    text = values.astype(str).astype("U32")  # room for 0.00000 and 17 digits
+    magnitude = np.abs(values)
+    redo = np.flatnonzero(
+        (magnitude >= 1e-6) & (magnitude < 1e16) & (np.strings.find(text, "e") >= 0)
+    )
+    for i in redo:
+        text[i] = np.format_float_positional(values[i], unique=True, trim="-")
+    head, _, tail = np.strings.partition(text, ".")
+    text = np.where(tail == "0", head, text)  # 3.0 -> 3
+    return np.where(np.isnan(values), "", text)
 
 
 def time_text(values) -> np.ndarray:
@@ -302,6 +304,35 @@ def text_frame(df: pd.DataFrame) -> pd.DataFrame:
         elif _is_time(col):
             out.isetitem(i, time_text(col))
     return out
+
+
+def _json_rows(df: pd.DataFrame) -> np.ndarray:
+    """One JSON object per row, as text, built column by column (vectorised, like to_csv)."""
+    import json
+
+    rows = None
+    for name, col in df.items():
+        if pd.api.types.is_float_dtype(col.dtype):
+            text = number_text(col.to_numpy())
+            text = np.where(np.isfinite(col.to_numpy()), text, "null")
+        elif _is_time(col):
+            text = time_text(col)
+            text = np.where(text == "", "null", np.strings.add(np.strings.add('"', text), '"'))
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            text = np.where(col.to_numpy(), "true", "false")
+        elif pd.api.types.is_integer_dtype(col.dtype):
+            text = col.to_numpy().astype(str)
+        else:  # text: each distinct value escaped once
+            codes, uniques = pd.factorize(col)
+            encoded = [
+                json.dumps(u.item() if hasattr(u, "item") else u, default=str) for u in uniques
+            ]
+            text = np.array([*encoded, "null"])[codes]  # code -1 (missing) is the last
+        field = np.strings.add(json.dumps(str(name)) + ": ", text.astype(str))
+        rows = field if rows is None else np.strings.add(np.strings.add(rows, ", "), field)
+    if rows is None:
+        return np.array(["{}"] * len(df))
+    return np.strings.add(np.strings.add("{", rows), "}")
 
 
 def records(df: pd.DataFrame) -> list[dict]:
