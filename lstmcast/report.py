@@ -27,6 +27,7 @@ __all__ = [
 # Control characters (C0, DEL, C1) shown as \x1b and the like: text from files (series ids,
 # column names, paths, model headers) can never move the cursor or clear the screen.
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROL_BUT_NEWLINE = {c: e for c, e in _CONTROL.items() if c != 0x0A}
 
 
 def visible(text: Any) -> str:
@@ -40,10 +41,11 @@ def _cell(value: Any) -> Text:
 
 
 class _Console(Console):
-    """A Console that escapes control characters in every string it renders."""
+    """A Console that escapes control characters (but line breaks, which captions use) in
+    every string it renders; table cells of data are `_cell`s, escaped whole."""
 
     def render_str(self, text: str, **kwargs) -> Text:
-        return super().render_str(visible(text), **kwargs)
+        return super().render_str(str(text).translate(_CONTROL_BUT_NEWLINE), **kwargs)
 
 
 def _console(stderr: bool) -> Console:
@@ -296,15 +298,15 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
 
 
 def forecast_table(frame, limit: int = 40) -> Table:
+    import numpy as np
+
+    from lstmcast.io import time_text
+
     table = Table(
         title=f"Forecast ({len(frame):,} rows)"
         + (f", first {limit}" if len(frame) > limit else ""),
         title_justify="left",
     )
-    import numpy as np
-
-    from lstmcast.io import time_text
-
     head = frame.head(limit).copy()
     if "ds" in head:  # the same text as in CSV and JSON: the rule looks at the whole column
         head["ds"] = time_text(frame["ds"])[: len(head)]

@@ -202,3 +202,9 @@ def test_hostile_text_in_errors_and_warnings_is_escaped(tmp_path, hostile):
     )  # fmt: skip
     assert "warning: series 'x\\x1b[2Jy' moved far outside its training range" in result.stderr
     assert "\x1b" not in result.stderr
+
+
+def test_captions_keep_their_line_breaks(trained):
+    result = invoke("info", trained.model)
+    assert "coverage: share of actuals" in result.stdout
+    assert "\\x0a" not in result.stdout
