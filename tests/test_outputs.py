@@ -208,3 +208,12 @@ def test_captions_keep_their_line_breaks(trained):
     result = invoke("info", trained.model)
     assert "coverage: share of actuals" in result.stdout
     assert "\\x0a" not in result.stdout
+
+
+def test_escape_in_an_output_path_reaches_neither_terminal_nor_log(tmp_path, trained):
+    out, log = tmp_path / "f\x1b[2J.csv", tmp_path / "runs.log"
+    result = predict(trained, "-o", out, "--log-file", log)
+    assert out.exists()
+    assert "\x1b" not in result.stderr and "f\\x1b[2J.csv" in result.stderr
+    line = log.read_text()
+    assert "\x1b" not in line and 'output="' in line and "\\u001b[2J.csv" in line
