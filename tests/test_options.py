@@ -283,3 +283,15 @@ def test_random_train_options_fail_cleanly_or_train(tmp_path, trained, option, v
     assert trained.data.read_bytes() == before[trained.data]
     if result.exit_code:
         assert model.read_bytes() == before[model]
+
+
+@settings(max_examples=30, **CHEAP)
+@given(
+    option=st.sampled_from(["--max-gap", "--freq", "--target", "--time-col", "--id-col"]),
+    value=st.one_of(NUMBERS, TEXTS),
+)
+def test_random_inspect_options(tmp_path, trained, option, value):
+    before = trained.data.read_bytes()
+    result = invoke("inspect", trained.data, f"{option}={value}", ok=False)
+    assert_documented(result, option, value)
+    assert trained.data.read_bytes() == before
