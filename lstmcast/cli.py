@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -262,6 +263,17 @@ def errors_handled(
     except KeyboardInterrupt:
         code = 130
         print_error("interrupted", code, "interrupted", "nothing was written", as_json)
+        raise typer.Exit(code) from None
+    except BrokenPipeError:
+        # The reader of standard output went away (`| head`, a consumer that died): the
+        # output is incomplete, which is exit 73; later flushes go nowhere instead of failing.
+        code = 73
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print_error(
+            "output", code, "standard output was closed before everything was written",
+            "nothing is wrong if you piped into head; else check the reading command", False,
+        )  # fmt: skip
         raise typer.Exit(code) from None
     except LstmcastError as exc:
         code = exc.exit_code

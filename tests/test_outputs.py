@@ -217,3 +217,21 @@ def test_escape_in_an_output_path_reaches_neither_terminal_nor_log(tmp_path, tra
     assert "\x1b" not in result.stderr and "f\\x1b[2J.csv" in result.stderr
     line = log.read_text()
     assert "\x1b" not in line and 'output="' in line and "\\u001b[2J.csv" in line
+
+
+def test_a_reader_closing_stdout_early_is_exit_73_not_a_crash(trained):
+    import subprocess
+    import sys
+
+    # about 700 KB of CSV: more than a pipe holds, so the writer meets the closed pipe
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstmcast", "predict", str(trained.data), "--model", str(trained.model),
+         "--horizon", "5000", "-o", "-", "--as-of", "2024-01-08", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout.readline().startswith(b"unique_id,ds,")
+    proc.stdout.close()  # what `| head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 73, stderr
+    assert stderr.startswith("error: standard output was closed") and "Traceback" not in stderr
+    assert "unexpected" not in stderr and len(stderr.strip().splitlines()) == 2
