@@ -98,10 +98,9 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
 
 
 def _check_options(ctx: typer.Context) -> None:
-    """Every numeric option (config.OPTION_RANGES) and --freq, before any work starts.
-
-    Values from a config file pass through the same checks and their message names the file.
-    """
+    """Every numeric option (config.OPTION_RANGES), the column names, --freq and --quantiles,
+    before any work starts (exit 2). Values from a config file pass through the same checks,
+    and their message names the file."""
     from lstmcast.config import check_ranges, parse_quantiles
     from lstmcast.errors import UsageError
     from lstmcast.freq import check_freq
