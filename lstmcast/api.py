@@ -482,7 +482,7 @@ def check_outputs(outputs: dict, model_path, data=None) -> None:
 def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
-    from lstmcast.forecast import forecast_frame, forecast_panel
+    from lstmcast.forecast import check_horizon, forecast_frame, forecast_panel
     from lstmcast.ops import check_age, drift_warnings
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
@@ -490,6 +490,7 @@ def _predict_locked(
     check_age(header, model_path, max_age, as_of)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
+    check_horizon(panel, horizon, len(cfg.quantiles))
     guards = drift_warnings(header, panel, as_of)
     if strict and guards:
         more = f" (+{len(guards) - 1} more)" if len(guards) > 1 else ""
@@ -712,7 +713,7 @@ def plot(
     Each panel is titled with its series and forecast origin (the last value the forecast
     saw); the y axis carries the target's name.
     """
-    from lstmcast.forecast import forecast_at
+    from lstmcast.forecast import check_horizon, forecast_at
     from lstmcast.freq import describe_freq, future_dates
     from lstmcast.plot import Forecast, SeriesPlot, history_slice, plot_series, stamp
 
@@ -732,6 +733,8 @@ def plot(
     warnings = [w for w in [_horizon_warning(horizon, cfg.horizon)] if w]
     last = last or default_history(horizon, cfg.season)
     n = panel.lengths
+    if not holdout:
+        check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
     origin = np.array([n[i] - (holdout or 0) for i in chosen], dtype=np.int64)
     if (origin < 2).any():
         raise DataError(

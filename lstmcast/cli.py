@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import sys
 import time
@@ -97,6 +98,7 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
                 params[name], f"{path}: [{ctx.command.name}] {key}", value
             )
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
+        ctx.meta["lstmcast.config_source"] = f"{path} [{ctx.command.name}]"
 
 
 def _config_value(param, where: str, value):
@@ -128,17 +130,14 @@ def _config_value(param, where: str, value):
             f"{where} = {_toml_type(value)}, but it must be {want}",
             hint=f"write it as {max(param.opts, key=len)} takes it on the command line",
         )
-    lo, hi = getattr(param, "min", None), getattr(param, "max", None)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            if hi is None:
-                span = f"at least {lo}"
-            else:
-                span = f"at most {hi}" if lo is None else f"from {lo} to {hi}"
-            raise UsageError(
-                f"{where} = {value}, but it must be {span}",
-                hint=f"fix it in the file, or pass {max(param.opts, key=len)} on the command line",
-            )
+    from lstmcast.config import OPTION_RANGES
+
+    allowed = OPTION_RANGES.get(param.name)  # the same ranges as on the command line
+    if allowed is not None and isinstance(value, int | float) and value not in allowed:
+        raise UsageError(
+            f"{where} = {value}, but it must be {allowed.text()}",
+            hint=f"fix it in the file, or pass {max(param.opts, key=len)} on the command line",
+        )
     return value
 
 
@@ -151,6 +150,40 @@ def _toml_type(value) -> str:
              list: "an array", dict: "a table"}  # fmt: skip
     kind = next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
     return f"{value!r:.40} ({kind})" if not isinstance(value, list | dict) else kind
+
+
+def _check_options(ctx: typer.Context) -> None:
+    """Every numeric option (config.OPTION_RANGES), the column names, --freq and --quantiles,
+    before any work starts (exit 2). Values from a config file pass through the same checks,
+    and their message names the file."""
+    from lstmcast.config import check_ranges, parse_quantiles
+    from lstmcast.errors import UsageError
+    from lstmcast.freq import check_freq
+
+    source = ctx.meta.get("lstmcast.config_source")
+    from_file = {
+        name: source
+        for name in ctx.params
+        if source and getattr(ctx.get_parameter_source(name), "name", "") == "DEFAULT_MAP"
+    }
+    check_ranges(ctx.params, from_file)
+    for name, example in (("time_col", "ds"), ("target", "y"), ("id_col", "unique_id")):
+        value = ctx.params.get(name)
+        if value is not None and not value.replace(",", "").strip():
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(
+                f"{flag} {value!r}: names no column",
+                hint=f"e.g. {flag} {example}, or leave it out to let lstmcast guess",
+            )
+    for name, check in (("freq", check_freq), ("quantiles", parse_quantiles)):
+        if ctx.params.get(name) is None:
+            continue
+        try:
+            check(ctx.params[name])
+        except UsageError as exc:
+            if name in from_file:
+                exc.message += f" (from {from_file[name]})"
+            raise
 
 
 # Options shared by several commands, defined once.
@@ -209,7 +242,6 @@ MaxGap = Annotated[
     int | None,
     typer.Option(
         "--max-gap",
-        min=0,
         help="Longest run of missing steps to fill by interpolation (default: one season).",
     ),
 ]
@@ -262,7 +294,6 @@ LockTimeout = Annotated[
     float,
     typer.Option(
         "--lock-timeout",
-        min=0.0,
         help="Seconds to wait for another run on the same model, then exit 75.",
     ),
 ]
@@ -312,6 +343,17 @@ def errors_handled(
     except KeyboardInterrupt:
         code = 130
         print_error("interrupted", code, "interrupted", "nothing was written", as_json)
+        raise typer.Exit(code) from None
+    except BrokenPipeError:
+        # The reader of standard output went away (`| head`, a consumer that died): the
+        # output is incomplete, which is exit 73; later flushes go nowhere instead of failing.
+        code = 73
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print_error(
+            "output", code, "standard output was closed before everything was written",
+            "nothing is wrong if you piped into head; else check the reading command", False,
+        )  # fmt: skip
         raise typer.Exit(code) from None
     except LstmcastError as exc:
         code = exc.exit_code
@@ -367,6 +409,7 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 @app.command()
 def inspect(
+    ctx: typer.Context,
     data: DataArg,
     time_col: TimeCol = None,
     target: Target = None,
@@ -385,6 +428,7 @@ def inspect(
     Example: lstmcast inspect sample_data/prices.csv
     """
     with errors_handled(json_out, debug):
+        _check_options(ctx)
         from lstmcast.api import load_panel
         from lstmcast.report import inspect_table, out, print_json
 
@@ -407,44 +451,33 @@ Threads = Annotated[
     int | None,
     typer.Option(
         "--threads",
-        min=1,
         help="CPU threads for training (default: 1 for small models, else all cores).",
     ),
 ]
 
 
-def _parse_quantiles(text: str) -> tuple[float, ...]:
-    from lstmcast.errors import UsageError
-
-    try:
-        return tuple(float(q) for q in text.split(",") if q.strip())
-    except ValueError:
-        raise UsageError(f"--quantiles {text}: expected numbers such as 0.1,0.5,0.9") from None
-
-
 @app.command()
 def train(
+    ctx: typer.Context,
     data: DataArg,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Steps to forecast (default: one season: 24 hourly, 7 daily, 12 monthly)."
+            help="Steps to forecast (default: one season: 24 hourly, 7 daily, 12 monthly)."
         ),
     ] = None,
     lookback: Annotated[
         int | None,
-        typer.Option(min=1, help="Past steps the model reads (default: 7 seasons or 3 horizons)."),
+        typer.Option(help="Past steps the model reads (default: 7 seasons or 3 horizons)."),
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(min=1, help="Seasonal period in steps (default: from the frequency)."),
+        typer.Option(help="Seasonal period in steps (default: from the frequency)."),
     ] = None,
-    hidden_size: Annotated[int, typer.Option(min=1, help="LSTM hidden units.")] = 128,
-    layers: Annotated[int, typer.Option(min=1, help="Stacked LSTM layers.")] = 2,
-    dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.9, help="Dropout between layers and in the head.")
-    ] = 0.1,
+    hidden_size: Annotated[int, typer.Option(help="LSTM hidden units.")] = 128,
+    layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 2,
+    dropout: Annotated[float, typer.Option(help="Dropout between layers and in the head.")] = 0.1,
     quantiles: Annotated[
         str, typer.Option(help="Quantiles to forecast; lowest and highest bound the interval.")
     ] = "0.1,0.5,0.9",
@@ -462,31 +495,27 @@ def train(
     ] = True,
     ensemble: Annotated[
         int,
-        typer.Option(
-            min=1, help="Train N models with seeds seed..seed+N-1 and forecast their median."
-        ),
+        typer.Option(help="Train N models with seeds seed..seed+N-1 and forecast their median."),
     ] = 1,
     epochs: Annotated[
         int,
         typer.Option(
-            min=1, help="Maximum epochs (an epoch is up to --windows-per-epoch sampled windows)."
+            help="Maximum epochs (an epoch is up to --windows-per-epoch sampled windows)."
         ),
     ] = 30,
     max_steps: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many optimiser steps.")
+        int | None, typer.Option(help="Stop after this many optimiser steps.")
     ] = None,
     time_budget: Annotated[
         float | None,
-        typer.Option(min=0.0, help="Stop after this many seconds, keeping the best weights."),
+        typer.Option(help="Stop after this many seconds, keeping the best weights."),
     ] = None,
-    windows_per_epoch: Annotated[
-        int, typer.Option(min=1, help="Windows sampled per epoch.")
-    ] = 25_600,
+    windows_per_epoch: Annotated[int, typer.Option(help="Windows sampled per epoch.")] = 25_600,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Windows per optimiser step (per process under torchrun).")
+        int, typer.Option(help="Windows per optimiser step (per process under torchrun).")
     ] = 256,
     lr: Annotated[
-        float, typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")
+        float, typer.Option(help="Peak learning rate (AdamW, warm-up then cosine decay).")
     ] = 2e-3,
     loss: Annotated[
         str, typer.Option(help="Training loss: pinball, or huber (pinball smoothed near zero).")
@@ -498,12 +527,11 @@ def train(
         ),
     ] = True,
     patience: Annotated[
-        int, typer.Option(min=1, help="Epochs without validation improvement before stopping.")
+        int, typer.Option(help="Epochs without validation improvement before stopping.")
     ] = 6,
     val_size: Annotated[
         int | None,
         typer.Option(
-            min=1,
             help="Steps held out at the end of each series (default: 1-4 horizons, about 64 windows in all).",
         ),
     ] = None,
@@ -548,13 +576,14 @@ def train(
     if not distributed.is_main():  # under torchrun rank 0 reports and logs; errors still show
         json_out, quiet, log_file = False, True, None
     with errors_handled(json_out, debug, log_file, "train") as run:
+        _check_options(ctx)
         from lstmcast import api
-        from lstmcast.config import ModelConfig, TrainConfig
+        from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
         from lstmcast.report import TrainProgress, out, print_json, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
-            dropout=dropout, quantiles=_parse_quantiles(quantiles), scaling=scaling, calendar=calendar,
+            dropout=dropout, quantiles=parse_quantiles(quantiles), scaling=scaling, calendar=calendar,
             ensemble=ensemble,
         )  # fmt: skip
         train_cfg = TrainConfig(
@@ -580,22 +609,24 @@ def train(
 
 @app.command()
 def predict(
+    ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
-        ),
+        typer.Option(help="Steps to forecast (default: the trained horizon; longer is recursive)."),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write forecasts to a .csv, .parquet or .json file (atomically)."
+            "--output",
+            "-o",
+            help="Write forecasts to a .csv, .tsv, .parquet or .json file (atomically); - for stdout.",
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="Without --output: table, csv or json on stdout.")
+        str,
+        typer.Option("--format", help="On stdout (no --output, or -o -): table, csv, tsv or json."),
     ] = "table",
     time_col: TimeCol = None,
     target: Target = None,
@@ -647,13 +678,21 @@ def predict(
     Example: lstmcast predict --model stores.lstmcast --horizon 24 --output forecast.csv
     """
     with errors_handled(json_out, debug, log_file, "predict") as run:
+        _check_options(ctx)
         from lstmcast import api
         from lstmcast.errors import UsageError
+        from lstmcast.io import output_format, records, write_stream
         from lstmcast.ops import parse_age, parse_time
         from lstmcast.report import err, forecast_table, out, print_json
 
-        if fmt not in ("table", "csv", "json"):
-            raise UsageError(f"--format {fmt}: expected table, csv or json")
+        fmt = fmt.strip().lower()
+        if fmt not in ("table", "csv", "tsv", "json"):
+            raise UsageError(f"--format {fmt}: expected table, csv, tsv or json")
+        if output is not None and str(output) == "-":  # standard output, csv unless told
+            output, fmt = None, "csv" if fmt == "table" else fmt
+        elif output is not None:
+            api.check_outputs({"--output": output}, model, data)  # the data or model: say so
+            output_format(output)
         result = api.predict(
             model, data, horizon, device, None,
             max_age=parse_age(max_age) if max_age else None,
@@ -668,7 +707,7 @@ def predict(
         if json_out:
             print_json(
                 {"data": result.data_path, "horizon": result.horizon, "series": result.series, "output": str(output) if output else None,
-                 "warnings": result.warnings, "forecast": None if output else _records(result.forecast)}
+                 "warnings": result.warnings, "forecast": None if output else records(result.forecast)}
             )  # fmt: skip
         elif output is not None:
             if not quiet:
@@ -676,18 +715,10 @@ def predict(
                     f"wrote {len(result.forecast):,} rows ({result.series:,} series × {result.horizon} steps) to {output}",
                     markup=False,
                 )
-        elif fmt == "csv":
-            sys.stdout.write(result.forecast.to_csv(index=False, lineterminator="\n"))
-        elif fmt == "json":
-            print_json(_records(result.forecast))
+        elif fmt in ("csv", "tsv", "json"):
+            write_stream(result.forecast, sys.stdout, fmt)
         elif not quiet:
             out.print(forecast_table(result.forecast))
-
-
-def _records(frame) -> list[dict]:
-    import json
-
-    return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
 @app.command()
@@ -716,25 +747,22 @@ def info(
 
 @app.command()
 def evaluate(
+    ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     folds: Annotated[
         int,
-        typer.Option(
-            min=1, help="Rolling origins per series; the last ends at the last observation."
-        ),
+        typer.Option(help="Rolling origins per series; the last ends at the last observation."),
     ] = 3,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps per fold (default: the trained horizon).")
+        int | None, typer.Option(help="Steps per fold (default: the trained horizon).")
     ] = None,
     step: Annotated[
-        int | None, typer.Option(min=1, help="Steps between origins (default: the horizon).")
+        int | None, typer.Option(help="Steps between origins (default: the horizon).")
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="Seasonal period for MASE and seasonal naive (default: the model's)."
-        ),
+        typer.Option(help="Seasonal period for MASE and seasonal naive (default: the model's)."),
     ] = None,
     refit: Annotated[
         bool,
@@ -746,14 +774,15 @@ def evaluate(
     show: Annotated[
         int,
         typer.Option(
-            min=0,
             help="Show the N worst and N best series by skill against their best baseline.",
         ),
     ] = 10,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
+            "--output",
+            "-o",
+            help="Write the per-series table to .csv, .tsv, .parquet or .json; - for CSV on stdout.",
         ),
     ] = None,
     forecasts: Annotated[
@@ -791,19 +820,23 @@ def evaluate(
     Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3 --forecasts backtest.csv
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
+        _check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import check_writable, table_format, write_table
+        from lstmcast.io import check_writable, output_format, records, write_stream, write_table
         from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
 
+        to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
+        if to_stdout:
+            output = None
         api.check_outputs(
             {"--output": output, "--forecasts": forecasts, "--plot": plot_file}, model, data
         )
+        for flag, path in (("--output", output), ("--forecasts", forecasts)):
+            if path is not None:  # an unknown type is refused before the backtest runs
+                output_format(path, flag)
         for path in (output, forecasts, plot_file):
             if path is not None:
                 check_writable(path)
-        for path in (output, forecasts):  # refuse an unknown type before the backtest runs
-            if path is not None:
-                table_format(path, allowed=("csv", "parquet", "json"))
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
             spec = _spec(time_col, target, id_col, freq, None, date_format)
             result = api.evaluate(
@@ -816,8 +849,10 @@ def evaluate(
             write_table(result.forecasts(), forecasts)
         if plot_file is not None:
             api.plot_backtest(result, plot_file)
-        if json_out:
-            print_json({**result.summary, "per_series": _records(result.per_series)})
+        if to_stdout and not json_out:
+            write_stream(result.per_series, sys.stdout, "csv")
+        elif json_out:
+            print_json({**result.summary, "per_series": records(result.per_series)})
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
@@ -828,6 +863,7 @@ def evaluate(
 
 @app.command()
 def plot(
+    ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
@@ -841,19 +877,15 @@ def plot(
     ] = None,
     last: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="History steps to show (default: 3 horizons or 2 seasons, the longer)."
-        ),
+        typer.Option(help="History steps to show (default: 3 horizons or 2 seasons, the longer)."),
     ] = None,
     holdout: Annotated[
         int | None,
-        typer.Option(min=1, help="Forecast from N steps before the end and draw those actuals."),
+        typer.Option(help="Forecast from N steps before the end and draw those actuals."),
     ] = None,
     horizon: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
-        ),
+        typer.Option(help="Steps to forecast (default: the trained horizon; longer is recursive)."),
     ] = None,
     time_col: TimeCol = None,
     target: Target = None,
@@ -872,6 +904,7 @@ def plot(
     Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
     """
     with errors_handled(json_out, debug):
+        _check_options(ctx)
         from lstmcast import api
         from lstmcast.io import check_writable
         from lstmcast.report import err, print_json

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["DataSpec", "ModelConfig", "TrainConfig", "DEFAULT_QUANTILES", "ID_ALIASES"]
+__all__ = [
+    "DataSpec",
+    "ModelConfig",
+    "TrainConfig",
+    "DEFAULT_QUANTILES",
+    "ID_ALIASES",
+    "OPTION_RANGES",
+    "check_ranges",
+    "parse_quantiles",
+]
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # an 80 % interval around the median
 # Column names taken as the series id of a long file (any case); read as text, never parsed.
@@ -146,3 +157,132 @@ def read_config(path) -> dict[str, dict]:
             )
         tables[name] = dict(table)
     return tables
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric option accepts: lo..hi, lo excluded when `above` is set.
+
+    hi None: any finite value above lo (too large a learning rate diverges, which is exit 5).
+    """
+
+    lo: float
+    hi: float | None
+    example: str  # what the hint suggests typing
+    whole: bool = True  # an integer option
+    above: bool = False  # lo itself is not allowed (a learning rate of 0 learns nothing)
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if not math.isfinite(value) or (self.whole and value != int(value)):
+            return False
+        return (value > self.lo if self.above else value >= self.lo) and (
+            self.hi is None or value <= self.hi
+        )
+
+    def text(self) -> str:
+        lo, hi = (f"{int(v):,}" if self.whole else f"{v:,.10g}" for v in (self.lo, self.hi or 0))
+        kind = "a whole number" if self.whole else "a number"
+        if self.hi is None:
+            return (
+                f"a finite {kind[2:]} above {lo}"
+                if self.above
+                else f"a finite {kind[2:]} from {lo} up"
+            )
+        return f"{kind} above {lo} and at most {hi}" if self.above else f"{kind} from {lo} to {hi}"
+
+
+# Every numeric option of every command, by parameter name, checked before any work starts
+# (command line and config file alike). The upper bounds keep one run within memory and time
+# on one machine; each is far above what a forecaster needs.
+OPTION_RANGES: dict[str, Range] = {
+    "horizon": Range(1, 100_000, "24"),  # 11 years of hourly steps
+    "lookback": Range(1, 100_000, "168"),
+    "season": Range(1, 100_000, "24"),
+    "hidden_size": Range(1, 2048, "64"),  # 8 layers of 2048: ~270 M parameters, ~1 GB
+    "layers": Range(1, 8, "2"),
+    "dropout": Range(0, 0.9, "0.1", whole=False),
+    "ensemble": Range(1, 100, "5"),
+    "epochs": Range(1, 100_000, "30"),
+    "max_steps": Range(1, 1_000_000_000, "1000"),
+    "time_budget": Range(0, 31_536_000, "600", whole=False, above=True),  # up to a year
+    "windows_per_epoch": Range(1, 100_000_000, "25600"),
+    "batch_size": Range(1, 65_536, "256"),
+    "lr": Range(0, None, "0.002", whole=False, above=True),
+    "patience": Range(1, 100_000, "6"),
+    "val_size": Range(1, 1_000_000, "48"),
+    "seed": Range(0, 2**32 - 1, "0"),  # numpy's seed range
+    "threads": Range(1, 1024, "4"),
+    "max_gap": Range(0, 1_000_000, "24"),
+    "lock_timeout": Range(0, 604_800, "300", whole=False),  # up to a week
+    "folds": Range(1, 1000, "3"),
+    "step": Range(1, 100_000, "24"),
+    "show": Range(0, 100_000, "10"),
+    "last": Range(1, 10_000_000, "120"),
+    "holdout": Range(1, 100_000, "24"),
+}
+
+
+def check_ranges(values: Mapping[str, object], sources: Mapping[str, str] | None = None) -> None:
+    """Refuse (UsageError, exit 2) the first option in `values` outside OPTION_RANGES.
+
+    `values` maps parameter names to values (None: not given); `sources` names where a value
+    came from when it was not the command line (e.g. "lstmcast.toml [train]").
+    """
+    from lstmcast.errors import UsageError
+
+    for name, value in values.items():
+        allowed = OPTION_RANGES.get(name)
+        if allowed is None or value is None or value in allowed:
+            continue
+        flag = "--" + name.replace("_", "-")
+        source = (sources or {}).get(name)
+        where = f" (from {source})" if source else ""
+        raise UsageError(
+            f"{flag} {value}{where}: expected {allowed.text()}",
+            hint=(
+                f"fix '{name.replace('_', '-')}' in {source.split(' ')[0]}, or pass "
+                if source
+                else "e.g. "
+            )
+            + f"{flag} {allowed.example}",
+        )
+
+
+MAX_QUANTILES = 99
+
+
+def parse_quantiles(text: str) -> tuple[float, ...]:
+    """'0.1,0.5,0.9' -> (0.1, 0.5, 0.9): increasing, each strictly between 0 and 1, with at
+    least one below and one above the median so that there is an interval (UsageError otherwise)."""
+    from lstmcast.errors import UsageError
+
+    hint = "e.g. --quantiles 0.1,0.5,0.9 (an 80 % interval around the median)"
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        qs = tuple(float(p) for p in parts)
+    except ValueError:
+        raise UsageError(
+            f"--quantiles {text}: expected numbers separated by commas", hint
+        ) from None
+    if len(qs) > MAX_QUANTILES:
+        raise UsageError(
+            f"--quantiles: {len(qs)} values, at most {MAX_QUANTILES} are allowed", hint
+        )
+    bad = [p for p, q in zip(parts, qs, strict=True) if not 0 < q < 1]  # NaN fails this too
+    if bad:
+        raise UsageError(
+            f"--quantiles {text}: {bad[0]} is not between 0 and 1 (both excluded)", hint
+        )
+    if any(b <= a for a, b in zip(qs, qs[1:], strict=False)):
+        raise UsageError(
+            f"--quantiles {text}: list each quantile once, in increasing order",
+            hint=f"--quantiles {','.join(f'{q:g}' for q in sorted(set(qs)))}",
+        )
+    if not (qs[0] < 0.5 < qs[-1]):
+        raise UsageError(
+            f"--quantiles {text}: needs one quantile below 0.5 and one above, which bound the interval",
+            hint,
+        )
+    return qs

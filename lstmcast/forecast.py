@@ -7,13 +7,47 @@ import pandas as pd
 import torch
 
 from lstmcast.covariates import check_future
-from lstmcast.freq import fixed_step_ns, future_dates
+from lstmcast.errors import UsageError
+from lstmcast.freq import fixed_step_ns, future_dates, steps_left
 from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
 from lstmcast.schema import Panel
 
-__all__ = ["forecast_at", "forecast_panel", "forecast_frame", "quantile_columns"]
+__all__ = [
+    "check_horizon",
+    "forecast_at",
+    "forecast_panel",
+    "forecast_frame",
+    "quantile_columns",
+]
 
 CHUNK = 8192  # series per forward pass: large batches, bounded memory
+# Values (rows x quantiles) one forecast may hold: 400 MB of float32, and a table of a
+# few GB around it. A bigger forecast is refused before any work, never half-built.
+MAX_FORECAST_VALUES = 100_000_000
+
+
+def check_horizon(panel: Panel, horizon: int, n_quantiles: int, series: int | None = None) -> None:
+    """Refuse (UsageError, exit 2) a --horizon whose forecast of `series` (default: all) would
+    not fit in memory, or would run past pandas' last timestamp (2262-04-11)."""
+    series = panel.n_series if series is None else series
+    values = series * horizon * n_quantiles
+    if values > MAX_FORECAST_VALUES:
+        fits = MAX_FORECAST_VALUES // max(series * n_quantiles, 1)
+        raise UsageError(
+            f"--horizon {horizon}: {series:,} series x {horizon:,} steps x {n_quantiles} "
+            f"quantiles is {values:,} values, more than the {MAX_FORECAST_VALUES:,} one forecast may hold",
+            hint=f"pass --horizon {fits} or less, or forecast fewer series at a time"
+            if fits
+            else "forecast fewer series at a time",
+        )
+    latest = pd.Timestamp(panel.last.max())
+    room = steps_left(latest, panel.freq)
+    if horizon > room:
+        raise UsageError(
+            f"--horizon {horizon}: {horizon:,} steps after {latest.isoformat()} run past "
+            f"{pd.Timestamp.max:%Y-%m-%d}, the last date pandas can represent",
+            hint=f"pass --horizon {room} or less" if room else "no forecast fits after this date",
+        )
 
 
 @torch.inference_mode()

@@ -13,6 +13,8 @@ __all__ = [
     "season_length",
     "calendar_periods",
     "describe_freq",
+    "check_freq",
+    "steps_left",
 ]
 
 DAY_NS = 86_400 * 10**9
@@ -168,6 +170,32 @@ def fixed_step_ns(freq: str) -> int | None:
     """The step in nanoseconds for fixed-length frequencies (h, min, D); None for calendars."""
     offset = pd.tseries.frequencies.to_offset(freq)
     return pd.Timedelta(offset).value if _fixed_step(offset) else None
+
+
+def check_freq(text: str) -> str:
+    """A pandas frequency alias with a positive step ('h', '15min', 'W-SUN'), normalised."""
+    from lstmcast.errors import UsageError
+
+    hint = "examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS"
+    try:
+        offset = pd.tseries.frequencies.to_offset(str(text).strip())
+        positive = offset.n >= 1 and (not _fixed_step(offset) or pd.Timedelta(offset).value > 0)
+    except (ValueError, TypeError, OverflowError):
+        raise UsageError(f"--freq {text}: not a pandas frequency", hint=hint) from None
+    if not positive:
+        raise UsageError(f"--freq {text}: the step must be positive", hint=hint)
+    return offset.freqstr
+
+
+def steps_left(last: pd.Timestamp, freq: str) -> int:
+    """How many `freq` steps follow `last` before pandas' last timestamp (2262-04-11)."""
+    step = fixed_step_ns(freq)
+    if step:
+        return (pd.Timestamp.max.value - pd.Timestamp(last).value) // step
+    # Calendar grids have at most a few hundred thousand steps left (business days). pandas
+    # steps once past the end while generating, so the end stays a year short of the limit.
+    end = pd.Timestamp.max - pd.Timedelta(days=400)
+    return max(len(pd.date_range(last, end, freq=freq)) - 1, 0)
 
 
 def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES
-from lstmcast.errors import DataError, OutputError
+from lstmcast.errors import DataError, OutputError, UsageError
 
 __all__ = [
     "read_table",
@@ -25,6 +25,12 @@ __all__ = [
     "check_writable",
     "check_paths",
     "same_file",
+    "write_stream",
+    "output_format",
+    "number_text",
+    "time_text",
+    "text_frame",
+    "records",
 ]
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -351,20 +357,143 @@ def _float32(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+# What an output file's extension selects; "-" (standard output) takes --format instead.
+OUTPUT_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".json": "json",
+                  ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
+SEPARATORS = {"csv": ",", "tsv": "\t"}
+
+
+def output_format(path: str | os.PathLike, flag: str = "--output") -> str:
+    """The format an output path's extension names: csv, tsv, json or parquet (else exit 2)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        hint = "name a .csv, .tsv, .json or .parquet file, or - for standard output"
+        if suffix in (".xlsx", ".xls", ".ods"):
+            hint += " (a spreadsheet opens .csv files)"
+        raise UsageError(f"{flag} {path}: cannot write '{suffix or '(no extension)'}' files", hint)
+    return OUTPUT_FORMATS[suffix]
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a DataFrame as CSV, Parquet or JSON (by extension), atomically."""
+    """Write a DataFrame as CSV, TSV, JSON or Parquet (by extension), atomically."""
     path = Path(path)
-    fmt = table_format(path, allowed=("csv", "parquet", "json"))
-    if fmt == "csv":
-        atomic_write(path, lambda fh: df.to_csv(fh, index=False, lineterminator="\n"), text=True)
-    elif fmt == "json":
-        atomic_write(
-            path,
-            lambda fh: fh.write(df.to_json(orient="records", date_format="iso", indent=1)),
-            text=True,
-        )
-    else:
+    fmt = output_format(path)
+    if fmt == "parquet":
         atomic_write(path, lambda fh: df.to_parquet(fh, index=False, engine="pyarrow"))
+    else:
+        atomic_write(path, lambda fh: write_stream(df, fh, fmt), text=True)
+
+
+def write_stream(df: pd.DataFrame, fh, fmt: str) -> None:
+    """CSV, TSV or JSON text of `df` to an open text stream (a file, or standard output).
+
+    Numbers are the shortest decimals that read back to the same value (float32 columns from
+    their float32 value), timestamps ISO 8601 (see time_text); JSON is a list of records.
+    """
+    if fmt == "json":
+        rows = _json_rows(df)
+        fh.write("[\n" + ",\n".join(rows.tolist()) + ("\n]\n" if len(rows) else "]\n"))
+    else:
+        text_frame(df).to_csv(fh, index=False, sep=SEPARATORS[fmt], lineterminator="\n")
+
+
+def number_text(values: np.ndarray) -> np.ndarray:
+    """Shortest decimal that round-trips in the array's own precision; '' for NaN.
+
+    80.0453 stays 80.0453 (not float32's 80.04529571533203), 1405334.0 is 1405334; an exponent
+    only outside 1e-6..1e16, where positional digits would run long.
+    """
+    values = np.asarray(values)
+    # numpy's str is the shortest round-trip (Dragon4), computed in C; it turns to exponents
+    # early (float32 from 1e6 up), and those few values are written out positionally here.
+    text = values.astype(str).astype("U32")  # room for 0.00000 and 17 digits
+    magnitude = np.abs(values)
+    redo = np.flatnonzero(
+        (magnitude >= 1e-6) & (magnitude < 1e16) & (np.strings.find(text, "e") >= 0)
+    )
+    for i in redo:
+        text[i] = np.format_float_positional(values[i], unique=True, trim="-")
+    head, _, tail = np.strings.partition(text, ".")
+    text = np.where(tail == "0", head, text)  # 3.0 -> 3
+    return np.where(np.isnan(values), "", text)
+
+
+def time_text(values) -> np.ndarray:
+    """ISO 8601 text of a timestamp column: dates (2024-05-01) when every value falls at
+    midnight, else date and time (2024-05-01T22:00:00, with a fraction only when needed).
+
+    One rule for CSV, JSON and tables; missing values are ''.
+    """
+    stamps = np.asarray(pd.DatetimeIndex(values).tz_localize(None), dtype="datetime64[ns]")
+    ns = stamps[~np.isnat(stamps)].view("int64")
+    unit = next(
+        (u for u, step in (("D", 86_400 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
+         if (ns % step == 0).all()),
+        "ns",
+    )  # fmt: skip
+    text = np.datetime_as_string(stamps, unit=unit).astype(object)
+    text[np.isnat(stamps)] = ""
+    return text
+
+
+def _is_time(col: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(col.dtype)
+
+
+def text_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with float columns as number_text and timestamp columns as time_text."""
+    out = df.copy(deep=False)
+    for i, (_, col) in enumerate(df.items()):
+        if pd.api.types.is_float_dtype(col.dtype):
+            out.isetitem(i, number_text(col.to_numpy()))
+        elif _is_time(col):
+            out.isetitem(i, time_text(col))
+    return out
+
+
+def _json_rows(df: pd.DataFrame) -> np.ndarray:
+    """One JSON object per row, as text, built column by column (vectorised, like to_csv)."""
+    import json
+
+    rows = None
+    for name, col in df.items():
+        if pd.api.types.is_float_dtype(col.dtype):
+            text = number_text(col.to_numpy())
+            text = np.where(np.isfinite(col.to_numpy()), text, "null")
+        elif _is_time(col):
+            text = time_text(col)
+            text = np.where(text == "", "null", np.strings.add(np.strings.add('"', text), '"'))
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            text = np.where(col.to_numpy(), "true", "false")
+        elif pd.api.types.is_integer_dtype(col.dtype):
+            text = col.to_numpy().astype(str)
+        else:  # text: each distinct value escaped once
+            codes, uniques = pd.factorize(col)
+            encoded = [
+                json.dumps(u.item() if hasattr(u, "item") else u, default=str) for u in uniques
+            ]
+            text = np.array([*encoded, "null"])[codes]  # code -1 (missing) is the last
+        field = np.strings.add(json.dumps(str(name)) + ": ", text.astype(str))
+        rows = field if rows is None else np.strings.add(np.strings.add(rows, ", "), field)
+    if rows is None:
+        return np.array(["{}"] * len(df))
+    return np.strings.add(np.strings.add("{", rows), "}")
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: timestamps as time_text, floats as the shortest decimals (NaN: None)."""
+    cols = {}
+    for name, col in df.items():
+        if pd.api.types.is_float_dtype(col.dtype):
+            cols[name] = [
+                float(t) if t and t[-1] != "f" else None for t in number_text(col.to_numpy())
+            ]
+        elif _is_time(col):
+            cols[name] = [t or None for t in time_text(col)]
+        else:
+            cols[name] = [None if v is pd.NA or v is pd.NaT or v != v else v for v in col.tolist()]
+    names = [str(n) for n in cols]
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable, text: bool = False) -> None:

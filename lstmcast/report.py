@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "out",
@@ -20,7 +21,31 @@ __all__ = [
     "kv_table",
     "metrics_table",
     "fmt",
+    "visible",
 ]
+
+# Control characters (C0, DEL, C1) shown as \x1b and the like: text from files (series ids,
+# column names, paths, model headers) can never move the cursor or clear the screen.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROL_BUT_NEWLINE = {c: e for c, e in _CONTROL.items() if c != 0x0A}
+
+
+def visible(text: Any) -> str:
+    """`text` with every control character escaped: safe to print on a terminal, one line."""
+    return str(text).translate(_CONTROL)
+
+
+def _cell(value: Any) -> Text:
+    """A table cell that shows `value` literally: '[bold]x' is not markup, ESC is escaped."""
+    return Text(visible(value))
+
+
+class _Console(Console):
+    """A Console that escapes control characters (but line breaks, which captions use) in
+    every string it renders; table cells of data are `_cell`s, escaped whole."""
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(str(text).translate(_CONTROL_BUT_NEWLINE), **kwargs)
 
 
 def _console(stderr: bool) -> Console:
@@ -29,7 +54,8 @@ def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", 120))
     # Diagnostics on stderr are never wrapped: one message, one line, for logs and grep.
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=stderr)
+    # No emoji codes either: a series named ':cat:' stays ':cat:'.
+    return _Console(stderr=stderr, width=width, highlight=False, emoji=False, soft_wrap=stderr)
 
 
 out = _console(stderr=False)
@@ -57,6 +83,7 @@ def print_json(doc: Any) -> None:
 def print_error(kind: str, code: int, message: str, hint: str | None, as_json: bool) -> None:
     if as_json:
         print_json({"error": {"code": code, "kind": kind, "message": message, "hint": hint}})
+    message, hint = visible(message), hint and visible(hint)
     sys.stderr.write(f"error: {message}\n" + (f"  hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
 
@@ -78,7 +105,7 @@ def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, value in rows:
-        table.add_row(key, fmt(value) if not isinstance(value, str) else value)
+        table.add_row(key, _cell(fmt(value) if not isinstance(value, str) else value))
     return table
 
 
@@ -128,7 +155,7 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     for c in columns:
         table.add_column(c, justify="right")
     for row in rows:
-        table.add_row(row["method"], *(fmt(row.get(c)) for c in columns))
+        table.add_row(_cell(row["method"]), *(fmt(row.get(c)) for c in columns))
     return table
 
 
@@ -271,15 +298,24 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
 
 
 def forecast_table(frame, limit: int = 40) -> Table:
+    import numpy as np
+
+    from lstmcast.io import time_text
+
     table = Table(
         title=f"Forecast ({len(frame):,} rows)"
         + (f", first {limit}" if len(frame) > limit else ""),
         title_justify="left",
     )
+    head = frame.head(limit).copy()
+    if "ds" in head:  # the same text as in CSV and JSON: the rule looks at the whole column
+        head["ds"] = time_text(frame["ds"])[: len(head)]
     for col in frame.columns:
-        table.add_column(col, justify="left" if col in ("unique_id", "ds") else "right")
-    for row in frame.head(limit).itertuples(index=False):
-        table.add_row(*(fmt(v) if isinstance(v, float) else str(v) for v in row))
+        table.add_column(_cell(col), justify="left" if col in ("unique_id", "ds") else "right")
+    for row in head.itertuples(index=False):
+        table.add_row(
+            *(fmt(float(v)) if isinstance(v, float | np.floating) else _cell(v) for v in row)
+        )
     return table
 
 
@@ -414,7 +450,7 @@ def skill_tables(per_series, show: int) -> list:
         for r in rows.itertuples(index=False):
             best = r.best_baseline
             table.add_row(
-                str(r.unique_id),
+                _cell(r.unique_id),
                 str(r.folds),
                 fmt(r.skill_vs_best_baseline),
                 fmt(r.lstm_mase),

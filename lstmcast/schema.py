@@ -11,7 +11,15 @@ import pandas as pd
 from lstmcast.config import ID_ALIASES, DataSpec
 from lstmcast.dates import ISO, column_format, parse_dates
 from lstmcast.errors import DataError, UsageError
-from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, infer_freq, season_length
+from lstmcast.freq import (
+    check_freq,
+    describe_freq,
+    fixed_step_ns,
+    grid_ordinals,
+    infer_freq,
+    season_length,
+)
+from lstmcast.io import time_text
 
 __all__ = ["Panel", "Columns", "resolve_columns", "build_panel", "MIN_LENGTH"]
 
@@ -129,6 +137,9 @@ class Panel:
     def summary(self) -> dict:
         """What was detected, as plain data for tables and JSON."""
         lengths = self.lengths
+        # ISO 8601 as in outputs; dates only when every series starts and ends at midnight.
+        ends = np.concatenate([[self.first.min(), self.last.max()], self.first, self.last])
+        first_last = time_text(ends)[:2]
         return {
             "layout": self.columns.layout,
             "columns": {
@@ -147,8 +158,8 @@ class Panel:
                 "median": float(np.median(lengths)),
                 "max": int(lengths.max()),
             },
-            "first_timestamp": str(pd.Timestamp(self.first.min())),
-            "last_timestamp": str(pd.Timestamp(self.last.max())),
+            "first_timestamp": first_last[0],
+            "last_timestamp": first_last[1],
             "values_filled": int(self.filled),
             "warnings": list(self.warnings),
         }
@@ -590,7 +601,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
             hint="remove the short series or collect more data",
         )
 
-    freq = _check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
+    freq = check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
     if freq is None:
         raise DataError(
             "cannot infer a frequency: the timestamps are not on a regular calendar",
@@ -677,13 +688,3 @@ def _fill_gaps(
     idx = np.arange(len(values))
     values[missing] = np.interp(idx[missing], idx[~missing], values[~missing])
     return n_missing
-
-
-def _check_freq(freq: str) -> str:
-    try:
-        return pd.tseries.frequencies.to_offset(freq).freqstr
-    except ValueError as exc:
-        raise UsageError(
-            f"--freq {freq}: not a pandas frequency",
-            hint="examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS",
-        ) from exc

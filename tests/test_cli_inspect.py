@@ -58,8 +58,8 @@ def test_inspect_prices(runner):
     assert doc["columns"] == {"time": "Date", "target": ["Close"], "id": None}
     assert doc["frequency"] == "B"
     assert doc["series"] == 1
-    assert doc["first_timestamp"] == "2022-01-03 00:00:00"
-    assert doc["last_timestamp"] == "2024-12-31 00:00:00"
+    assert doc["first_timestamp"] == "2022-01-03"  # ISO 8601, a date: every value is at midnight
+    assert doc["last_timestamp"] == "2024-12-31"
     assert doc["values_filled"] > 0  # market holidays
     assert doc["rows"] == doc["length"]["max"]
 

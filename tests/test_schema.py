@@ -648,8 +648,8 @@ def test_to_frame_and_summary():
     assert summary["rows"] == 8
     assert summary["length"] == {"min": 3, "median": 4.0, "max": 5}
     assert summary["frequency"] == "D"
-    assert summary["first_timestamp"] == "2024-01-01 00:00:00"
-    assert summary["last_timestamp"] == "2024-01-05 00:00:00"
+    assert summary["first_timestamp"] == "2024-01-01"  # ISO 8601; dates: all at midnight
+    assert summary["last_timestamp"] == "2024-01-05"
 
 
 def test_head_cuts_each_series():
