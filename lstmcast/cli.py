@@ -3,39 +3,101 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
 from lstmcast import __version__
 from lstmcast.config import DataSpec
 from lstmcast.errors import Interrupted, LstmcastError
 
 
-class _App(typer.Typer):
-    """With --json anywhere on the line, usage errors too come out as one JSON document."""
+class _Group(typer.core.TyperGroup):
+    """Usage errors (unknown option, missing argument, bad value, bad config file) become the
+    same one line `error: ...` / `hint: ...` and exit 2 as every other error, go to stdout as
+    one JSON document with --json, and reach --log-file like any failed run."""
 
-    def __call__(self, *args, **kwargs):
-        if "--json" not in sys.argv[1:] or "standalone_mode" in kwargs:
-            return super().__call__(*args, **kwargs)
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        _run.clear()
+        _run["started"] = _now()
         try:
-            code = super().__call__(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            code = 130
+            sys.stderr.write("error: interrupted\n")
         except Exception as exc:  # Click's UsageError family, vendored by Typer
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
-            from lstmcast.report import print_error
+            code = _usage_error(exc, args)
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
-            print_error("usage", exc.exit_code, exc.format_message(), "see --help", True)
-            sys.exit(exc.exit_code)
-        sys.exit(code if isinstance(code, int) else 0)
+
+# What the current run knows before its command body starts: its start time and, once the
+# config file has been read, the --log-file it names (so an error found while parsing the
+# other options is logged too).
+_run: dict = {}
 
 
-app = _App(
+def _now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _usage_error(exc, args: list[str]) -> int:
+    from lstmcast.report import print_error
+
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `lstmcast` or `lstmcast train`
+        exc.show()  # the help text, as Click prints it
+        return exc.exit_code
+    path = ctx.command_path if ctx is not None else "lstmcast"
+    hint = f"see '{path} --help'"
+    message = exc.format_message()
+    print_error("usage", exc.exit_code, message, hint, "--json" in args)
+    log_file = _log_file_in(args) or _run.get("log_file")
+    command = next((a for a in args if not a.startswith("-")), None)
+    if log_file is not None and command in ("train", "predict", "evaluate"):
+        from lstmcast.ops import append_log
+
+        started = _run["started"]
+        append_log(
+            log_file,
+            {
+                "command": command,
+                "exit": exc.exit_code,
+                "duration": f"{(_now() - started).total_seconds():.1f}s",
+                "error": message,
+            },
+            started,
+        )
+    return exc.exit_code
+
+
+def _log_file_in(args: list[str]) -> str | None:
+    """--log-file PATH or --log-file=PATH on the command line, read before Click could."""
+    for k, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--log-file" and k + 1 < len(args):
+            return args[k + 1]
+        if arg.startswith("--log-file="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+app = typer.Typer(
+    cls=_Group,
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
@@ -75,6 +137,9 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
         table = read_config(path).get(ctx.command.name, {})
     except LstmcastError as exc:
         raise typer.BadParameter(exc.message, param_hint="--config") from None
+    log_file = table.get("log-file", table.get("log_file"))
+    if log_file is not None:
+        _run["log_file"] = log_file
     # A key may be the option's name (format, hidden-size) or its parameter's (hidden_size).
     names = {}
     for p in ctx.command.params:
@@ -208,11 +273,12 @@ def errors_handled(
     debug: bool = False,
     log_file: Path | None = None,
     command: str | None = None,
-) -> Iterator[dict]:
+) -> Iterator[Run]:
     """The one place where core errors become a message on stderr and an exit code.
 
-    Yields a dict the command may fill (series, output); with `log_file`, one line with the
-    command, exit code, duration and those fields is appended whatever the outcome.
+    Yields a Run the command fills (series, output, warnings); with `log_file`, one line with
+    the start time, command, exit code, duration, those fields and any error is appended
+    whatever the outcome.
     """
     from lstmcast.report import print_error
 
@@ -222,15 +288,15 @@ def errors_handled(
         raise Interrupted("terminated", "nothing was written", signum=signum)
 
     signal.signal(signal.SIGTERM, on_term)
-    started, code, info = time.monotonic(), 0, {}
+    started, code, run, error = _run.get("started") or _now(), 0, Run(), None
     try:
-        yield info
+        yield run
     except KeyboardInterrupt:
-        code = 130
-        print_error("interrupted", code, "interrupted", "nothing was written", as_json)
+        code, error = 130, "interrupted"
+        print_error("interrupted", code, error, "nothing was written", as_json)
         raise typer.Exit(code) from None
     except LstmcastError as exc:
-        code = exc.exit_code
+        code, error = exc.exit_code, exc.message
         if debug:
             import traceback
 
@@ -241,15 +307,11 @@ def errors_handled(
         code = exc.exit_code
         raise
     except Exception as exc:
-        code = 1
+        code, error = 1, f"unexpected {type(exc).__name__}: {exc}"
         if debug:
             raise
         print_error(
-            "internal",
-            code,
-            f"unexpected {type(exc).__name__}: {exc}",
-            "re-run with --debug for the traceback and report it",
-            as_json,
+            "internal", code, error, "re-run with --debug for the traceback and report it", as_json
         )
         raise typer.Exit(code) from None
     finally:
@@ -257,15 +319,26 @@ def errors_handled(
         if log_file is not None:
             from lstmcast.ops import append_log
 
-            append_log(
-                log_file,
-                {
-                    "command": command,
-                    "exit": code,
-                    "duration": f"{time.monotonic() - started:.1f}s",
-                    **info,
-                },
-            )
+            duration = (_now() - started).total_seconds()  # from the start of the process's run
+            fields = {"command": command, "exit": code, "duration": f"{duration:.1f}s"}
+            fields.update(series=run.series, output=run.output, error=error)
+            append_log(log_file, fields, started, run.warnings)
+
+
+@dataclasses.dataclass
+class Run:
+    """What a command tells errors_handled for the log: counts, the file written, warnings."""
+
+    series: int | None = None
+    output: Path | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def warn(self, warnings: list[str]) -> None:
+        """Print each warning on stderr — under --quiet too, so cron mails them — and keep it."""
+        for w in warnings:
+            sys.stderr.write(f"warning: {w}\n")
+        sys.stderr.flush()
+        self.warnings.extend(warnings)
 
 
 def _spec(time_col, target, id_col, freq, max_gap, covariates=None, past=None) -> DataSpec:
@@ -478,7 +551,9 @@ def train(
             summary = api.train(
                 data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout
             )
-        run.update(series=summary.series, output=model)
+        run.series, run.output = summary.series, model
+        if distributed.is_main():  # every rank finds the same warnings
+            run.warn(summary.warnings)
         if json_out:
             print_json(summary.to_dict())
         elif not quiet:
@@ -568,10 +643,8 @@ def predict(
             as_of=parse_time(as_of) if as_of else None,
             strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
         )  # fmt: skip
-        run.update(series=result.series, output=output)
-        if not quiet:
-            for w in result.warnings:
-                err.print(f"warning: {w}", markup=False)
+        run.series, run.output = result.series, output
+        run.warn(result.warnings)
         if json_out:
             print_json(
                 {"data": result.data_path, "horizon": result.horizon, "series": result.series, "output": str(output) if output else None,
@@ -686,7 +759,7 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
         from lstmcast.io import check_writable, write_table
-        from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
+        from lstmcast.report import FoldProgress, evaluate_tables, out, print_json
 
         for path in (output, plot_file):
             if path is not None:
@@ -695,7 +768,8 @@ def evaluate(
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, callback=progress
             )
-        run.update(series=result.summary["series"], output=output)
+        run.series, run.output = result.summary["series"], output
+        run.warn(_evaluate_warnings(result))
         if output is not None:
             write_table(result.per_series, output)
         if plot_file is not None:
@@ -705,9 +779,16 @@ def evaluate(
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
-            if result.summary["overlaps_training"]:
-                err.print("note: these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
-                          "use --refit, or evaluate on data newer than the training file", markup=False)  # fmt: skip
+
+
+def _evaluate_warnings(result) -> list[str]:
+    warnings = list(result.panel.warnings)
+    if result.summary["overlaps_training"]:
+        warnings.append(
+            "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+            "use --refit, or evaluate on data newer than the training file"
+        )
+    return warnings
 
 
 @app.command()

@@ -256,7 +256,6 @@ def train_tables(summary: dict) -> list:
         ),
         *model_rows(m),
     ]
-    rows += [("warning", w) for w in summary["warnings"]]
     title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
     return [kv_table("Trained", rows), validation_table(v, title)]
 
