@@ -284,6 +284,95 @@ def test_config_quantiles_may_be_a_toml_array(tmp_path, trained):
     assert info("q.lstmcast")["model"]["quantiles"] == [0.05, 0.5, 0.95]
 
 
+def _option_values(command: str) -> dict:
+    """Per parameter of `command`: (option name, default, config value, command-line value).
+
+    The two values differ from each other and from the default, so a test can tell which won.
+    """
+    import typing
+
+    [fn] = [c.callback for c in app.registered_commands if c.callback.__name__ == command]
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = typer.main.get_command(app).commands[command].params
+    values = {}
+    for p in params:
+        if p.name in ("config", "no_config", "help"):
+            continue
+        kind = typing.get_args(hints[p.name])[0]  # Annotated[kind, typer.Option(...)]
+        kind = next((t for t in typing.get_args(kind) if t is not type(None)), kind)  # X | None
+        name = p.opts[0].lstrip("-") if p.opts[0].startswith("--") else p.name
+        if kind is bool:
+            pair = (not p.default, not p.default)  # a flag: the file and the flag both flip it
+        elif kind is int:
+            pair = (7, 9)
+        elif kind is float:
+            pair = (0.3, 0.4)
+        elif kind is Path:
+            pair = (Path("from-config"), Path("from-flag"))
+        else:
+            pair = ("from-config", "from-flag")
+        values[p.name] = (name, p.default, *pair)
+    return values
+
+
+def _resolved(command: str, args: list[str]) -> dict:
+    """The parameter values Click settles on for `args`, without running the command."""
+    cmd = typer.main.get_command(app).commands[command]
+    return cmd.make_context(command, list(args)).params  # Click consumes the list it is given
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(str(value) if isinstance(value, Path) else value)
+
+
+def _flag_args(p, name: str, value) -> list[str]:
+    if isinstance(value, bool):
+        opts = p.opts if value else p.secondary_opts
+        return [opts[0]] if opts else []
+    return [p.opts[0], str(value)] if p.param_type_name == "option" else [str(value)]
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+def test_flags_beat_the_config_file_which_beats_the_defaults_for_every_key(tmp_path, command):
+    values = _option_values(command)
+    params = {p.name: p for p in typer.main.get_command(app).commands[command].params}
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{n} = {_toml(c)}\n" for n, _, c, _ in values.values())
+    )
+    required = ["data.csv"] if command == "train" else []
+
+    defaults = _resolved(command, [*required, "--no-config"])
+    from_file = _resolved(command, required)
+    cli = [a for key, (n, _, _, v) in values.items() for a in _flag_args(params[key], n, v)]
+    from_flags = _resolved(command, cli)
+    for key, (name, default, in_file, on_line) in values.items():
+        if not (command == "train" and key == "data"):
+            assert defaults[key] == default, name
+            assert from_file[key] == in_file, f"{name}: the config file's value was not used"
+        assert from_flags[key] == on_line, f"{name}: the config file beat the command line"
+
+    # a flag that can only be switched on still beats a file that switches it off
+    flags = [
+        k for k in values if getattr(params[k], "is_flag", False) and not params[k].secondary_opts
+    ]
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{values[k][0]} = false\n" for k in flags)
+    )
+    on = _resolved(command, [*required, *(params[k].opts[0] for k in flags)])
+    assert all(on[k] is True for k in flags), flags
+    # and a --no-... flag beats a file that switches the option on
+    negatable = [
+        k for k in values if getattr(params[k], "is_flag", False) and params[k].secondary_opts
+    ]
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{values[k][0]} = true\n" for k in negatable)
+    )
+    off = _resolved(command, [*required, *(params[k].secondary_opts[0] for k in negatable)])
+    assert all(off[k] is False for k in negatable), negatable
+
+
 def _options(command: str) -> tuple[set[str], set[str]]:
     params = typer.main.get_command(app).commands[command].params
     return {p.name for p in params}, {o for p in params for o in p.opts}
