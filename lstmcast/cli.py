@@ -64,9 +64,9 @@ def _usage_error(exc, args: list[str]) -> int:
     path = ctx.command_path if ctx is not None else "lstmcast"
     hint = f"see '{path} --help'"
     message = exc.format_message()
-    print_error("usage", exc.exit_code, message, hint, "--json" in args)
-    log_file = _log_file_in(args) or _run.get("log_file")
     command = next((a for a in args if not a.startswith("-")), None)
+    print_error("usage", exc.exit_code, message, hint, "--json" in args, command)
+    log_file = _log_file_in(args) or _run.get("log_file")
     if log_file is not None and command in ("train", "predict", "evaluate"):
         from lstmcast.ops import append_log
 
@@ -293,7 +293,7 @@ def errors_handled(
         yield run
     except KeyboardInterrupt:
         code, error = 130, "interrupted"
-        print_error("interrupted", code, error, "nothing was written", as_json)
+        print_error("interrupted", code, error, "nothing was written", as_json, command)
         raise typer.Exit(code) from None
     except LstmcastError as exc:
         code, error = exc.exit_code, exc.message
@@ -301,7 +301,7 @@ def errors_handled(
             import traceback
 
             traceback.print_exc()
-        print_error(exc.kind, code, exc.message, exc.hint, as_json)
+        print_error(exc.kind, code, exc.message, exc.hint, as_json, command)
         raise typer.Exit(code) from None
     except typer.Exit as exc:
         code = exc.exit_code
@@ -310,9 +310,8 @@ def errors_handled(
         code, error = 1, f"unexpected {type(exc).__name__}: {exc}"
         if debug:
             raise
-        print_error(
-            "internal", code, error, "re-run with --debug for the traceback and report it", as_json
-        )
+        hint = "re-run with --debug for the traceback and report it"
+        print_error("internal", code, error, hint, as_json, command)
         raise typer.Exit(code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -370,15 +369,15 @@ def inspect(
 
     Example: lstmcast inspect sample_data/prices.csv
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="inspect"):
         from lstmcast.api import load_panel
-        from lstmcast.report import inspect_table, out, print_json
+        from lstmcast.report import document, inspect_table, out, print_json
 
         spec = _spec(time_col, target, id_col, freq, max_gap, covariates, past_covariates)
         panel = load_panel(data, spec)
         summary = panel.summary()
         if json_out:
-            print_json({"file": str(data), **summary})
+            print_json(document("inspect", {"data": str(data), **summary}))
         elif not quiet:
             out.print(inspect_table(summary, str(data)))
 
@@ -533,7 +532,7 @@ def train(
     with errors_handled(json_out, debug, log_file, "train") as run:
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig
-        from lstmcast.report import TrainProgress, out, print_json, train_tables
+        from lstmcast.report import TrainProgress, out, print_json, train_document, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
@@ -554,10 +553,11 @@ def train(
         run.series, run.output = summary.series, model
         if distributed.is_main():  # every rank finds the same warnings
             run.warn(summary.warnings)
+        doc = train_document(summary.to_dict())
         if json_out:
-            print_json(summary.to_dict())
+            print_json(doc)
         elif not quiet:
-            for table in train_tables(summary.to_dict()):
+            for table in train_tables(doc):
                 out.print(table)
 
 
@@ -633,7 +633,7 @@ def predict(
         from lstmcast import api
         from lstmcast.errors import UsageError
         from lstmcast.ops import parse_age, parse_time
-        from lstmcast.report import err, forecast_table, out, print_json
+        from lstmcast.report import document, err, forecast_table, out, print_json
 
         if fmt not in ("table", "csv", "json"):
             raise UsageError(f"--format {fmt}: expected table, csv or json")
@@ -646,10 +646,12 @@ def predict(
         run.series, run.output = result.series, output
         run.warn(result.warnings)
         if json_out:
-            print_json(
-                {"data": result.data_path, "horizon": result.horizon, "series": result.series, "output": str(output) if output else None,
-                 "warnings": result.warnings, "forecast": None if output else _records(result.forecast)}
-            )  # fmt: skip
+            body = {
+                "data": result.data_path, "model": str(model), "output": str(output) if output else None,
+                "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+                "forecast": None if output else _records(result.forecast),
+            }  # fmt: skip
+            print_json(document("predict", body))
         elif output is not None:
             if not quiet:
                 err.print(
@@ -682,13 +684,13 @@ def info(
 
     Example: lstmcast info model.lstmcast
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="info"):
         from lstmcast import api
-        from lstmcast.report import info_tables, out, print_json
+        from lstmcast.report import info_document, info_tables, out, print_json
 
         header = api.model_info(model)
         if json_out:
-            print_json(header)
+            print_json(info_document(header))
         else:
             for table in info_tables(header):
                 out.print(table)
@@ -759,7 +761,7 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
         from lstmcast.io import check_writable, write_table
-        from lstmcast.report import FoldProgress, evaluate_tables, out, print_json
+        from lstmcast.report import FoldProgress, document, evaluate_tables, out, print_json
 
         for path in (output, plot_file):
             if path is not None:
@@ -775,7 +777,10 @@ def evaluate(
         if plot_file is not None:
             api.plot_backtest(result, plot_file)
         if json_out:
-            print_json({**result.summary, "per_series": _records(result.per_series)})
+            paths = {"model": str(model), "output": str(output) if output else None}
+            paths["plot"] = str(plot_file) if plot_file else None
+            body = {**result.summary, **paths, "warnings": run.warnings}
+            print_json(document("evaluate", {**body, "per_series": _records(result.per_series)}))
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
@@ -828,15 +833,17 @@ def plot(
 
     Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="plot"):
         from lstmcast import api
         from lstmcast.io import check_writable
-        from lstmcast.report import err, print_json
+        from lstmcast.report import document, err, print_json
 
         check_writable(output)
         drawn = api.plot(model, output, data, series, last, holdout, horizon, device)
         if json_out:
-            print_json({"output": str(output), "series": drawn})
+            body = {"data": str(data) if data else None, "model": str(model)}
+            body.update(output=str(output), series=len(drawn), series_ids=drawn)
+            print_json(document("plot", body))
         elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",

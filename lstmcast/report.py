@@ -16,6 +16,8 @@ __all__ = [
     "err",
     "print_json",
     "print_error",
+    "document",
+    "SCHEMA_VERSION",
     "inspect_table",
     "kv_table",
     "metrics_table",
@@ -54,9 +56,52 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def print_error(kind: str, code: int, message: str, hint: str | None, as_json: bool) -> None:
+SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or removed
+
+
+def document(command: str | None, body: dict) -> dict:
+    """A --json document: which command wrote it and in which schema (docs/json.md), then its
+    keys. Every command names the same things alike: `data`, `model`, `output` for paths,
+    `series` for a count of series, `warnings` for the warning texts."""
+    return {"command": command, "schema_version": SCHEMA_VERSION, **body}
+
+
+def train_document(summary: dict) -> dict:
+    s = dict(summary)
+    paths = {"data": s.pop("data_path"), "model": s.pop("model_path")}
+    model_config = s.pop("model")
+    return document("train", {**paths, **s, "model_config": model_config})
+
+
+def info_document(header: dict) -> dict:
+    h = dict(header)
+    file, data, model, train = h.pop("file"), h.pop("data"), h.pop("model"), h.pop("train", None)
+    return document(
+        "info",
+        {
+            "model": file["path"],
+            "bytes": file["bytes"],
+            "data": data.get("path"),
+            "series": data.get("series"),
+            **h,
+            "train_config": train,
+            "model_config": model,
+            "data_schema": data,
+        },
+    )
+
+
+def print_error(
+    kind: str,
+    code: int,
+    message: str,
+    hint: str | None,
+    as_json: bool,
+    command: str | None = None,
+) -> None:
     if as_json:
-        print_json({"error": {"code": code, "kind": kind, "message": message, "hint": hint}})
+        error = {"code": code, "kind": kind, "message": message, "hint": hint}
+        print_json(document(command, {"error": error}))
     sys.stderr.write(f"error: {message}\n" + (f"  hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
 
@@ -238,10 +283,11 @@ def skill_line(skill: float | None) -> str:
 
 
 def train_tables(summary: dict) -> list:
-    m = summary["model"]
+    """The tables of `train`, from its JSON document (train_document)."""
+    m = summary["model_config"]
     v = summary["validation"]
     rows = [
-        ("model file", summary["model_path"]),
+        ("model file", summary["model"]),
         ("series / rows", f"{summary['series']:,} / {summary['rows']:,}"),
         (
             "epochs / steps",

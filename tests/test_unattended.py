@@ -186,10 +186,10 @@ def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path
     assert train.returncode == 0, train.stderr
     assert not (tmp_path / "model.lstmcast").exists()
     header = info(tmp_path / "cfg.lstmcast")
-    assert header["model"]["hidden_size"] == 6
-    assert header["model"]["layers"] == 1
-    assert header["train"]["epochs"] == 3
-    assert header["train"]["windows_per_epoch"] == 64
+    assert header["model_config"]["hidden_size"] == 6
+    assert header["model_config"]["layers"] == 1
+    assert header["train_config"]["epochs"] == 3
+    assert header["train_config"]["windows_per_epoch"] == 64
 
     # piped, even without NO_COLOR: no colour or cursor codes in the tables and progress
     assert "Validation" in train.stdout
@@ -201,8 +201,8 @@ def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path
     # flags on the command line win over the file; the rest still comes from it
     invoke("train", "data.csv", "--hidden-size", "5", "--epochs", "1", "--model", "flag.lstmcast")
     header = info("flag.lstmcast")
-    assert (header["model"]["hidden_size"], header["train"]["epochs"]) == (5, 1)
-    assert (header["model"]["layers"], header["train"]["batch_size"]) == (1, 32)
+    assert (header["model_config"]["hidden_size"], header["train_config"]["epochs"]) == (5, 1)
+    assert (header["model_config"]["layers"], header["train_config"]["batch_size"]) == (1, 32)
 
 
 def test_no_config_ignores_the_file(tmp_path, trained):
@@ -281,7 +281,7 @@ def test_config_quantiles_may_be_a_toml_array(tmp_path, trained):
     (tmp_path / "lstmcast.toml").write_text("[train]\nquantiles = [0.05, 0.5, 0.95]\n")
     result = invoke("train", trained.data, "--model", "q.lstmcast", *TINY, "-q", ok=False)
     assert result.exit_code == 0, result.output
-    assert info("q.lstmcast")["model"]["quantiles"] == [0.05, 0.5, 0.95]
+    assert info("q.lstmcast")["model_config"]["quantiles"] == [0.05, 0.5, 0.95]
 
 
 def _option_values(command: str) -> dict:
@@ -392,7 +392,7 @@ def test_sample_config_parses_and_has_only_known_keys(tmp_path, trained):
     invoke("predict", trained.data, *cfg, "--model", trained.model, "-o", "f.csv", "-q")
     assert forecast_ok(tmp_path / "f.csv")
     invoke("train", trained.data, *cfg, "--model", "s.lstmcast", *TINY, "-q")
-    assert info("s.lstmcast")["model"]["horizon"] == tables["train"].get("horizon", 24)
+    assert info("s.lstmcast")["model_config"]["horizon"] == tables["train"].get("horizon", 24)
 
 
 # --- 2. output contract ------------------------------------------------------------------------
