@@ -384,7 +384,7 @@ def inspect(
 
 ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model file to write or read.")]
 Device = Annotated[
-    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or mps.")
+    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda, cuda:N or mps.")
 ]
 Threads = Annotated[
     int | None,
@@ -586,7 +586,9 @@ def predict(
         str, typer.Option("--format", help="Without --output: table, csv or json on stdout.")
     ] = "table",
     max_gap: MaxGap = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+    ] = "cpu",
     max_age: Annotated[
         str | None,
         typer.Option(
@@ -743,7 +745,9 @@ def evaluate(
         Path | None,
         typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+    ] = "cpu",
     log_file: LogFile = None,
     config: Config = None,
     no_config: NoConfig = False,
@@ -824,7 +828,9 @@ def plot(
     horizon: Annotated[
         int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+    ] = "cpu",
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
