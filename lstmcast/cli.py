@@ -17,8 +17,80 @@ from lstmcast import __version__
 from lstmcast.config import DataSpec
 from lstmcast.errors import Interrupted, LstmcastError
 
+PANELS = ("Data", "Model", "Training", "Output", "Unattended runs")
+METAVARS = {Path: "PATH", int: "INTEGER", float: "NUMBER", str: "TEXT"}
 
-class _Group(typer.core.TyperGroup):
+
+class _PlainHelp:
+    """--help as plain text, options grouped in their panels (rich_help_panel), one line each.
+
+    Click's own formatter, not Rich: rendering the help imports nothing more, so
+    `lstmcast --help` answers at once.
+    """
+
+    def get_params(self, ctx) -> list:
+        params = super().get_params(ctx)
+        for param in params:
+            _plain_flag(param)
+        return params
+
+    def format_options(self, ctx, formatter) -> None:
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            if getattr(param, "hidden", False):
+                continue
+            panel = getattr(param, "rich_help_panel", None) or (
+                "Arguments" if param.param_type_name == "argument" else "Options"
+            )
+            panels.setdefault(panel, []).append(_help_record(param))
+        order = ["Arguments", *PANELS, *sorted(set(panels) - {"Arguments", "Options", *PANELS})]
+        for name in [*order, "Options"]:
+            if panels.get(name):
+                with formatter.section(name):
+                    formatter.write_dl(panels[name], col_max=34)
+        if hasattr(self, "format_commands"):
+            self.format_commands(ctx, formatter)
+
+
+def _plain_flag(param) -> None:
+    """A flag's value is already a bool (or None when absent): check it without Pydantic.
+
+    Typer coerces every value through Pydantic, whose import costs more than the rest of
+    `lstmcast --help`; for flags there is nothing to convert.
+    """
+    try:
+        if param._runtime_param is None and param.type_descriptor.annotation is bool:
+            from typer._coercion import PassThroughRuntimeParam
+
+            info = param.type_descriptor.parameter_info
+            param._runtime_param = PassThroughRuntimeParam(annotation=bool, parameter_info=info)
+    except (AttributeError, ImportError, TypeError):  # another Typer: leave it to Typer
+        pass
+
+
+def _help_record(param) -> tuple[str, str]:
+    """('-m, --model PATH', 'Model file to write or read. [default: model.lstmcast]')."""
+    kind = param.type_descriptor.annotation
+    if param.param_type_name == "argument":
+        return param.metavar or param.name.upper(), param.help or ""
+    names = ", ".join(sorted(param.opts, key=len))
+    if param.secondary_opts:
+        names += " / " + ", ".join(param.secondary_opts)
+    if not param.is_flag:
+        names += " " + (param.metavar or METAVARS.get(kind, "TEXT"))
+    text, default = param.help or "", param.default
+    if param.show_default and not param.is_flag and default not in (None, ""):
+        text += f" [default: {default}]"
+    elif param.secondary_opts:
+        text += f" [default: {(param.opts if default else param.secondary_opts)[0]}]"
+    return names, text
+
+
+class _Command(_PlainHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, typer.core.TyperGroup):
     """Usage errors (unknown option, missing argument, bad value, bad config file) become the
     same one line `error: ...` / `hint: ...` and exit 2 as every other error, go to stdout as
     one JSON document with --json, and reach --log-file like any failed run."""
@@ -98,6 +170,7 @@ def _log_file_in(args: list[str]) -> str | None:
 
 app = typer.Typer(
     cls=_Group,
+    rich_markup_mode=None,  # the plain help of _PlainHelp: Rich is imported only to print tables
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
@@ -105,7 +178,7 @@ app = typer.Typer(
     "file, 5 training failed, 73 cannot write output, 75 busy, 130/143 interrupted.",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
 )
 
@@ -164,79 +237,116 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="CSV or Parquet file: long (unique_id, ds, y), one series (ds, y) or wide.",
+        metavar="DATA",
+        help="CSV or Parquet file: long, one series or wide.",
         show_default=False,
+        rich_help_panel="Data",
     ),
 ]
 TimeCol = Annotated[
     str | None,
-    typer.Option("--time-col", help="Time column (default: guessed: ds, date, timestamp, ...)."),
+    typer.Option(
+        "--time-col",
+        help="Time column (default: ds, date, timestamp, ...).",
+        rich_help_panel="Data",
+    ),
 ]
 Target = Annotated[
     str | None,
-    typer.Option("--target", help="Value column; several comma-separated for a wide file."),
+    typer.Option(
+        "--target",
+        help="Value column(s), comma-separated for a wide file.",
+        rich_help_panel="Data",
+    ),
 ]
 IdCol = Annotated[
     str | None,
     typer.Option(
-        "--id-col", help="Series id column of a long file (default: unique_id, id, series, ...)."
+        "--id-col",
+        help="Series id column (default: unique_id, id, ...).",
+        rich_help_panel="Data",
     ),
 ]
 Freq = Annotated[
     str | None,
-    typer.Option("--freq", help="Pandas frequency such as h, D, B, W-SUN, MS (default: inferred)."),
+    typer.Option(
+        "--freq",
+        help="Frequency: h, D, B, W-SUN, MS, ... (default: inferred).",
+        rich_help_panel="Data",
+    ),
 ]
 MaxGap = Annotated[
     int | None,
     typer.Option(
         "--max-gap",
         min=0,
-        help="Longest run of missing steps to fill by interpolation (default: one season).",
+        help="Longest gap to interpolate, in steps (default: a season).",
+        rich_help_panel="Data",
     ),
 ]
 Covariates = Annotated[
     str | None,
     typer.Option(
         "--covariates",
-        help="Columns known ahead, comma-separated (price,promo); predict needs their values "
-        "for the horizon in rows after the last target, with the target empty.",
+        help="Columns known ahead, comma-separated.",
+        rich_help_panel="Data",
     ),
 ]
 PastCovariates = Annotated[
     str | None,
     typer.Option(
         "--past-covariates",
-        help="Columns known only up to now, comma-separated; read in the lookback only.",
+        help="Columns known only up to now, comma-separated.",
+        rich_help_panel="Data",
     ),
 ]
 Json = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (docs/json.md).",
+        rich_help_panel="Output",
+    ),
 ]
 Quiet = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr)."),
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress or results; warnings and errors still print.",
+        rich_help_panel="Output",
+    ),
 ]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+Debug = Annotated[
+    bool,
+    typer.Option("--debug", help="Show the full traceback on errors.", rich_help_panel="Output"),
+]
 Config = Annotated[
     Path | None,
     typer.Option(
         "--config",
         is_eager=True,
         callback=_config_option,
-        help="TOML file with defaults per command (default: ./lstmcast.toml if present).",
+        help="TOML file of option defaults (default: ./lstmcast.toml).",
+        rich_help_panel="Unattended runs",
     ),
 ]
 NoConfig = Annotated[
     bool,
     typer.Option(
-        "--no-config", is_eager=True, callback=_config_option, help="Ignore ./lstmcast.toml."
+        "--no-config",
+        is_eager=True,
+        callback=_config_option,
+        help="Ignore ./lstmcast.toml.",
+        rich_help_panel="Unattended runs",
     ),
 ]
 LogFile = Annotated[
     Path | None,
     typer.Option(
         "--log-file",
-        help="Append one line per run: time, command, exit code, duration, series, output.",
+        help="Append one logfmt line per run, warnings and errors too.",
+        rich_help_panel="Unattended runs",
     ),
 ]
 LockTimeout = Annotated[
@@ -244,7 +354,8 @@ LockTimeout = Annotated[
     typer.Option(
         "--lock-timeout",
         min=0.0,
-        help="Seconds to wait for another run on the same model, then exit 75.",
+        help="Seconds to wait for a run on the same model (then 75).",
+        rich_help_panel="Unattended runs",
     ),
 ]
 
@@ -260,7 +371,7 @@ def main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
 ) -> None:
@@ -351,7 +462,7 @@ def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
-@app.command()
+@app.command(cls=_Command)
 def inspect(
     data: DataArg,
     time_col: TimeCol = None,
@@ -365,8 +476,11 @@ def inspect(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Show what lstmcast detects in a data file: layout, columns, frequency, series, gaps.
+    """Show what lstmcast detects in a data file.
 
+    Layout, columns, frequency, number and length of series, gaps filled, warnings.
+
+    \b
     Example: lstmcast inspect sample_data/prices.csv
     """
     with errors_handled(json_out, debug, command="inspect"):
@@ -382,16 +496,25 @@ def inspect(
             out.print(inspect_table(summary, str(data)))
 
 
-ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model file to write or read.")]
+ModelPath = Annotated[
+    Path,
+    typer.Option("--model", "-m", help="Model file.", rich_help_panel="Model"),
+]
 Device = Annotated[
-    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda, cuda:N or mps.")
+    str,
+    typer.Option(
+        "--device",
+        help="auto, cpu, cuda, cuda:N or mps.",
+        rich_help_panel="Training",
+    ),
 ]
 Threads = Annotated[
     int | None,
     typer.Option(
         "--threads",
         min=1,
-        help="CPU threads for training (default: 1 for small models, else all cores).",
+        help="CPU threads (default: 1 for small models, else all).",
+        rich_help_panel="Training",
     ),
 ]
 
@@ -405,94 +528,155 @@ def _parse_quantiles(text: str) -> tuple[float, ...]:
         raise UsageError(f"--quantiles {text}: expected numbers such as 0.1,0.5,0.9") from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def train(
     data: DataArg,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Steps to forecast (default: one season: 24 hourly, 7 daily, 12 monthly)."
+            min=1,
+            help="Steps to forecast (default: one season).",
+            rich_help_panel="Model",
         ),
     ] = None,
     lookback: Annotated[
         int | None,
-        typer.Option(min=1, help="Past steps the model reads (default: 7 seasons or 3 horizons)."),
+        typer.Option(
+            min=1,
+            help="Past steps read (default: 7 seasons or 3 horizons).",
+            rich_help_panel="Model",
+        ),
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(min=1, help="Seasonal period in steps (default: from the frequency)."),
+        typer.Option(
+            min=1,
+            help="Seasonal period in steps (default: from the frequency).",
+            rich_help_panel="Model",
+        ),
     ] = None,
-    hidden_size: Annotated[int, typer.Option(min=1, help="LSTM hidden units.")] = 128,
-    layers: Annotated[int, typer.Option(min=1, help="Stacked LSTM layers.")] = 2,
+    hidden_size: Annotated[
+        int, typer.Option(min=1, help="LSTM hidden units.", rich_help_panel="Model")
+    ] = 128,
+    layers: Annotated[
+        int, typer.Option(min=1, help="Stacked LSTM layers.", rich_help_panel="Model")
+    ] = 2,
     dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.9, help="Dropout between layers and in the head.")
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.9,
+            help="Dropout between layers and in the head.",
+            rich_help_panel="Model",
+        ),
     ] = 0.1,
     quantiles: Annotated[
-        str, typer.Option(help="Quantiles to forecast; lowest and highest bound the interval.")
+        str,
+        typer.Option(
+            help="Quantiles; the lowest and highest bound the interval.",
+            rich_help_panel="Model",
+        ),
     ] = "0.1,0.5,0.9",
     scaling: Annotated[
         str,
         typer.Option(
-            help="Per-window normalisation: auto (log when every value is > 0, else std), std (z-score), meanabs (divide by mean |y|), log."
+            help="Window normalisation: auto, std, meanabs or log.",
+            rich_help_panel="Model",
         ),
     ] = "auto",
     calendar: Annotated[
         bool,
         typer.Option(
-            help="Feed calendar cycles of the frequency (hour of day, day of week, month, ...)."
+            help="Feed the calendar cycles of the frequency.",
+            rich_help_panel="Model",
         ),
     ] = True,
     ensemble: Annotated[
         int,
         typer.Option(
-            min=1, help="Train N models with seeds seed..seed+N-1 and forecast their median."
+            min=1,
+            help="Train N models (seeds seed..seed+N-1), forecast their median.",
+            rich_help_panel="Model",
         ),
     ] = 1,
     epochs: Annotated[
         int,
         typer.Option(
-            min=1, help="Maximum epochs (an epoch is up to --windows-per-epoch sampled windows)."
+            min=1,
+            help="Maximum epochs of --windows-per-epoch windows.",
+            rich_help_panel="Training",
         ),
     ] = 30,
     max_steps: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many optimiser steps.")
+        int | None,
+        typer.Option(
+            min=1, help="Stop after this many optimiser steps.", rich_help_panel="Training"
+        ),
     ] = None,
     time_budget: Annotated[
         float | None,
-        typer.Option(min=0.0, help="Stop after this many seconds, keeping the best weights."),
+        typer.Option(
+            min=0.0,
+            help="Stop after this many seconds, keeping the best weights.",
+            rich_help_panel="Training",
+        ),
     ] = None,
     windows_per_epoch: Annotated[
-        int, typer.Option(min=1, help="Windows sampled per epoch.")
+        int, typer.Option(min=1, help="Windows sampled per epoch.", rich_help_panel="Training")
     ] = 25_600,
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Windows per optimiser step (per process under torchrun).")
+        int,
+        typer.Option(
+            min=1,
+            help="Windows per step (per process under torchrun).",
+            rich_help_panel="Training",
+        ),
     ] = 256,
     lr: Annotated[
-        float, typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")
+        float,
+        typer.Option(
+            min=0.0,
+            help="Peak learning rate (AdamW, warm-up, cosine decay).",
+            rich_help_panel="Training",
+        ),
     ] = 2e-3,
     loss: Annotated[
-        str, typer.Option(help="Training loss: pinball, or huber (pinball smoothed near zero).")
+        str,
+        typer.Option(
+            help="Training loss: pinball or huber.",
+            rich_help_panel="Training",
+        ),
     ] = "pinball",
     calibrate: Annotated[
         bool,
         typer.Option(
-            help="Widen or narrow the intervals so they cover as stated on the validation windows."
+            help="Calibrate the intervals on the validation windows.",
+            rich_help_panel="Training",
         ),
     ] = True,
     patience: Annotated[
-        int, typer.Option(min=1, help="Epochs without validation improvement before stopping.")
+        int,
+        typer.Option(
+            min=1,
+            help="Epochs without improvement before stopping.",
+            rich_help_panel="Training",
+        ),
     ] = 6,
     val_size: Annotated[
         int | None,
         typer.Option(
             min=1,
-            help="Steps held out at the end of each series (default: 1-4 horizons, about 64 windows in all).",
+            help="Steps held out per series (default: 1-4 horizons).",
+            rich_help_panel="Training",
         ),
     ] = None,
     seed: Annotated[
         int,
-        typer.Option(help="Random seed: same seed and data give the same model on one machine."),
+        typer.Option(
+            help="Random seed: same seed and data, same model.",
+            rich_help_panel="Training",
+        ),
     ] = 0,
     device: Device = "auto",
     threads: Threads = None,
@@ -507,7 +691,8 @@ def train(
         bool,
         typer.Option(
             "--warm-start",
-            help="Continue from the existing --model file's weights and settings (same data schema).",
+            help="Continue from the --model file's weights.",
+            rich_help_panel="Training",
         ),
     ] = False,
     lock_timeout: LockTimeout = 300.0,
@@ -518,11 +703,12 @@ def train(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Train one global LSTM on every series in DATA and save it to --model.
+    """Train one global LSTM on every series in DATA.
 
-    Ends with the validation error of the model beside naive and seasonal naive on the
-    same held-out windows.
+    Saves it to --model and ends with its validation error beside naive and seasonal
+    naive on the same held-out windows.
 
+    \b
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
     """
     from lstmcast import distributed
@@ -561,59 +747,78 @@ def train(
                 out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def predict(
     data: Annotated[
         Path | None,
         typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
+            metavar="DATA",
+            help="Data file (default: the model's training file).",
+            show_default=False,
+            rich_help_panel="Data",
         ),
     ] = None,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Steps to forecast (default: the trained horizon; longer is recursive)."
+            min=1,
+            help="Steps to forecast (default: the trained horizon).",
+            rich_help_panel="Model",
         ),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write forecasts to a .csv, .parquet or .json file (atomically)."
+            "--output",
+            "-o",
+            help="Write forecasts to .csv, .parquet or .json.",
+            rich_help_panel="Output",
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="Without --output: table, csv or json on stdout.")
+        str,
+        typer.Option(
+            "--format",
+            help="Without --output: table, csv or json on stdout.",
+            rich_help_panel="Output",
+        ),
     ] = "table",
     max_gap: MaxGap = None,
     device: Annotated[
-        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
     ] = "cpu",
     max_age: Annotated[
         str | None,
         typer.Option(
-            "--max-age", help="Refuse (exit 4) a model older than this: 90s, 30m, 12h, 7d, 2w."
+            "--max-age",
+            help="Refuse (exit 4) a model older than this: 12h, 7d, 2w.",
+            rich_help_panel="Unattended runs",
         ),
     ] = None,
     strict: Annotated[
         bool,
         typer.Option(
             "--strict",
-            help="Exit 3 instead of warning when the data is stale, its columns changed, or a level shifted.",
+            help="Exit 3 instead of warning on stale or shifted data.",
+            rich_help_panel="Unattended runs",
         ),
     ] = False,
     as_of: Annotated[
         str | None,
         typer.Option(
             "--as-of",
-            help="Take this time (ISO 8601, UTC if no zone) as 'now' for --max-age and staleness.",
+            help="Take this ISO 8601 time (UTC) as 'now'.",
+            rich_help_panel="Unattended runs",
         ),
     ] = None,
     fallback: Annotated[
         str | None,
         typer.Option(
             "--fallback",
-            help="naive: forecast seasonal naive for series where the LSTM lost to it at validation (column fallback).",
+            help="naive: seasonal naive where the LSTM lost to it.",
+            rich_help_panel="Model",
         ),
     ] = None,
     lock_timeout: LockTimeout = 300.0,
@@ -626,10 +831,11 @@ def predict(
 ) -> None:
     """Forecast the next steps of every series, with intervals.
 
-    Forecasts start one step after each series' last timestamp, so a nightly run on a grown
-    file forecasts from the new rows without retraining.
+    Forecasts start one step after each series' last timestamp, so a nightly run on a
+    grown file forecasts from the new rows without retraining.
 
-    Example: lstmcast predict --model stores.lstmcast --horizon 24 --output forecast.csv
+    \b
+    Example: lstmcast predict --model stores.lstmcast --horizon 24 -o forecast.csv
     """
     with errors_handled(json_out, debug, log_file, "predict") as run:
         from lstmcast import api
@@ -674,16 +880,22 @@ def _records(frame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(
-    model: Annotated[Path, typer.Argument(help="Model file.", show_default=False)] = Path(
-        "model.lstmcast"
-    ),
+    model: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MODEL", help="Model file.", show_default=False, rich_help_panel="Model"
+        ),
+    ] = Path("model.lstmcast"),
     json_out: Json = False,
     debug: Debug = False,
 ) -> None:
-    """Show what a model file holds: configuration, data schema, training metrics.
+    """Show what a model file holds.
 
+    Its settings, the data it expects and its validation errors at training time.
+
+    \b
     Example: lstmcast info model.lstmcast
     """
     with errors_handled(json_out, debug, command="info"):
@@ -698,55 +910,80 @@ def info(
                 out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def evaluate(
     data: Annotated[
         Path | None,
         typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
+            metavar="DATA",
+            help="Data file (default: the model's training file).",
+            show_default=False,
+            rich_help_panel="Data",
         ),
     ] = None,
     model: ModelPath = Path("model.lstmcast"),
     folds: Annotated[
         int,
         typer.Option(
-            min=1, help="Rolling origins per series; the last ends at the last observation."
+            min=1,
+            help="Rolling origins per series; the last ends at the end.",
+            rich_help_panel="Backtest",
         ),
     ] = 3,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps per fold (default: the trained horizon).")
+        int | None,
+        typer.Option(
+            min=1, help="Steps per fold (default: the trained horizon).", rich_help_panel="Backtest"
+        ),
     ] = None,
     step: Annotated[
-        int | None, typer.Option(min=1, help="Steps between origins (default: the horizon).")
+        int | None,
+        typer.Option(
+            min=1, help="Steps between origins (default: the horizon).", rich_help_panel="Backtest"
+        ),
     ] = None,
     season: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Seasonal period for MASE and seasonal naive (default: the model's)."
+            min=1,
+            help="Season for MASE and seasonal naive (default: the model's).",
+            rich_help_panel="Backtest",
         ),
     ] = None,
     refit: Annotated[
         bool,
         typer.Option(
             "--refit",
-            help="Retrain the model on each fold's past (slow, but never sees the future).",
+            help="Retrain on each fold's past (slow; never sees the future).",
+            rich_help_panel="Backtest",
         ),
     ] = False,
     show: Annotated[
-        int, typer.Option(min=0, help="Show the N series with the worst model MASE.")
+        int,
+        typer.Option(
+            min=0, help="Show the N series with the worst LSTM MASE.", rich_help_panel="Output"
+        ),
     ] = 10,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the per-series table to .csv, .parquet or .json."
+            "--output",
+            "-o",
+            help="Write the per-series table to .csv, .parquet or .json.",
+            rich_help_panel="Output",
         ),
     ] = None,
     plot_file: Annotated[
         Path | None,
-        typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
+        typer.Option(
+            "--plot",
+            help="Draw the worst and best series to this PNG.",
+            rich_help_panel="Output",
+        ),
     ] = None,
     device: Annotated[
-        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
     ] = "cpu",
     log_file: LogFile = None,
     config: Config = None,
@@ -755,12 +992,13 @@ def evaluate(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Backtest the model on rolling origins against naive, seasonal naive and drift.
+    """Backtest the model against naive, seasonal naive and drift.
 
-    Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
-    naive): above 0 the model beats seasonal naive.
+    Every method is scored on the same rolling-origin windows. Skill is
+    1 - MASE(LSTM) / MASE(seasonal naive): above 0 the model beats seasonal naive.
 
-    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
+    \b
+    Example: lstmcast evaluate sample_data/stores.csv -m stores.lstmcast --folds 3
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         from lstmcast import api
@@ -800,44 +1038,62 @@ def _evaluate_warnings(result) -> list[str]:
     return warnings
 
 
-@app.command()
+@app.command(cls=_Command)
 def plot(
     data: Annotated[
         Path | None,
         typer.Argument(
-            help="Data file (default: the file the model was trained on).", show_default=False
+            metavar="DATA",
+            help="Data file (default: the model's training file).",
+            show_default=False,
+            rich_help_panel="Data",
         ),
     ] = None,
     model: ModelPath = Path("model.lstmcast"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
-        "forecast.png"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="PNG file to write.", rich_help_panel="Output")
+    ] = Path("forecast.png"),
     series: Annotated[
         list[str] | None,
         typer.Option(
-            "--series", "-s", help="Series id to draw; repeat for several (default: the first 6)."
+            "--series",
+            "-s",
+            help="Series id to draw; repeat for several (default: 6).",
+            rich_help_panel="Output",
         ),
     ] = None,
     last: Annotated[
-        int | None, typer.Option(min=1, help="History steps to show (default: 5 horizons).")
+        int | None,
+        typer.Option(
+            min=1, help="History steps to show (default: 5 horizons).", rich_help_panel="Output"
+        ),
     ] = None,
     holdout: Annotated[
         int | None,
-        typer.Option(min=1, help="Forecast from N steps before the end and draw those actuals."),
+        typer.Option(
+            min=1,
+            help="Forecast from N steps before the end, draw those actuals.",
+            rich_help_panel="Output",
+        ),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
+        int | None,
+        typer.Option(
+            min=1, help="Steps to forecast (default: the trained horizon).", rich_help_panel="Model"
+        ),
     ] = None,
     device: Annotated[
-        str, typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.")
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
     ] = "cpu",
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Draw history, forecast and interval band of some series to a PNG.
+    """Draw history, forecast and interval of some series to a PNG.
 
-    Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
+    \b
+    Example: lstmcast plot sample_data/stores.csv -m stores.lstmcast -o stores.png
     """
     with errors_handled(json_out, debug, command="plot"):
         from lstmcast import api
