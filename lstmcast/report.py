@@ -6,10 +6,11 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 __all__ = [
     "out",
@@ -26,6 +27,8 @@ __all__ = [
 
 
 def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
     # Rich already drops colour for non-terminals and honours NO_COLOR; a generous width
     # keeps piped tables from wrapping mid-row.
     stream = sys.stderr if stderr else sys.stdout
@@ -34,8 +37,24 @@ def _console(stderr: bool) -> Console:
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=stderr)
 
 
-out = _console(stderr=False)
-err = _console(stderr=True)
+class _LazyConsole:
+    """A Rich Console made on first use: a run that prints no table never imports Rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self.console: Console | None = None
+
+    def get(self) -> Console:
+        if self.console is None:
+            self.console = _console(self.stderr)
+        return self.console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -119,6 +138,8 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -168,6 +189,8 @@ def _covariates_text(d: dict) -> str:
 
 def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     """A table with one row per method; the first column is the method's name."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("method", style="bold")
     for c in columns:
@@ -203,7 +226,7 @@ class _LiveProgress:
         if self.live:
             from rich.progress import Progress
 
-            self.progress = Progress(*self.columns(), console=err, transient=True)
+            self.progress = Progress(*self.columns(), console=err.get(), transient=True)
             self.progress.__enter__()
         return self
 
@@ -316,6 +339,8 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
 
 
 def forecast_table(frame, limit: int = 40) -> Table:
+    from rich.table import Table
+
     table = Table(
         title=f"Forecast ({len(frame):,} rows)"
         + (f", first {limit}" if len(frame) > limit else ""),
@@ -383,6 +408,8 @@ class FoldProgress(_LiveProgress):
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
+    from rich.table import Table
+
     cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     tables = []
     for how in ("mean", "median"):
