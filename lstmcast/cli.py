@@ -34,6 +34,11 @@ class _PlainHelp:
             _plain_flag(param)
         return params
 
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        # Typer writes a required argument as {DATA}; the usual form is plain DATA.
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
     def format_options(self, ctx, formatter) -> None:
         panels: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
