@@ -181,7 +181,7 @@ app = typer.Typer(
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
     "compares with naive baselines. Exit codes: 0 ok, 2 usage, 3 bad data, 4 bad model "
     "file, 5 training failed, 73 cannot write output, 75 busy, 130/143 interrupted.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
