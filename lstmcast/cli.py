@@ -74,7 +74,7 @@ def _plain_flag(param) -> None:
 
 
 def _help_record(param) -> tuple[str, str]:
-    """('-m, --model PATH', 'Model file to write or read. [default: model.lstmcast]')."""
+    """('-m, --model PATH', 'Model file. [default: model.lstmcast]'): one line of --help."""
     kind = param.type_descriptor.annotation
     if param.param_type_name == "argument":
         return param.metavar or param.name.upper(), param.help or ""
@@ -136,7 +136,7 @@ def _usage_error(exc, args: list[str]) -> int:
 
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":  # bare `lstmcast` or `lstmcast train`
-        exc.show()  # the help text, as Click prints it
+        typer.echo(ctx.get_help() if ctx is not None else exc.format_message())
         return exc.exit_code
     path = ctx.command_path if ctx is not None else "lstmcast"
     hint = f"see '{path} --help'"
