@@ -1,6 +1,9 @@
 # Two commands set everything up: `make demo` and `make test`.
 PYTHON ?= python3
-TORCH  ?= torch==2.13.0
+# Which torch: the pinned version from pip's default index, unless TORCH_INDEX names another
+# (https://download.pytorch.org/whl/cpu for a CPU-only build, .../whl/cu126 for CUDA 12.6).
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -8,12 +11,14 @@ M4_DIR ?= ../shared/benchmarks/m4_hourly
 
 .PHONY: demo test lint format bench bench-speed bench-scale clean
 
-# The venv is rebuilt only when pyproject.toml changes, so repeat runs are quick.
-# torch is installed first and pinned, so pip never resolves a multi-GB CUDA build.
+# The venv is rebuilt only when pyproject.toml changes, so repeat runs are quick (after
+# changing TORCH or TORCH_INDEX, `make clean` first). torch is installed first, so the
+# project's own install keeps it. TORCH is left unquoted so that it may carry pip options
+# too: TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu".
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

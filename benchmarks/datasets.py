@@ -275,7 +275,7 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
         "epochs": summary["epochs"],
         "steps": summary["steps"],
         "stop_reason": summary["stop_reason"],
-        "model": summary["model"],
+        "model": summary["model_config"],
         "val_skill": summary["validation"]["skill_vs_seasonal_naive"],
         "val_coverage": summary["validation"]["methods"]["lstm"]["coverage"],
         "per_series_mase": {

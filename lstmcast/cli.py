@@ -3,49 +3,189 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
 from lstmcast import __version__
 from lstmcast.config import CONFIG_NAME, DataSpec
 from lstmcast.errors import Interrupted, LstmcastError, UsageError
 
+PANELS = ("Data", "Model", "Training", "Output", "Unattended runs")
+METAVARS = {Path: "PATH", int: "INTEGER", float: "NUMBER", str: "TEXT"}
 
-class _App(typer.Typer):
-    """With --json anywhere on the line, usage errors too come out as one JSON document."""
 
-    def __call__(self, *args, **kwargs):
-        if "--json" not in sys.argv[1:] or "standalone_mode" in kwargs:
-            return super().__call__(*args, **kwargs)
+class _PlainHelp:
+    """--help as plain text, options grouped in their panels (rich_help_panel), one line each.
+
+    Click's own formatter, not Rich: rendering the help imports nothing more, so
+    `lstmcast --help` answers at once.
+    """
+
+    def get_params(self, ctx) -> list:
+        params = super().get_params(ctx)
+        for param in params:
+            _plain_flag(param)
+        return params
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        # Typer writes a required argument as {DATA}; the usual form is plain DATA.
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+    def format_options(self, ctx, formatter) -> None:
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            if getattr(param, "hidden", False):
+                continue
+            panel = getattr(param, "rich_help_panel", None) or (
+                "Arguments" if param.param_type_name == "argument" else "Options"
+            )
+            panels.setdefault(panel, []).append(_help_record(param))
+        order = ["Arguments", *PANELS, *sorted(set(panels) - {"Arguments", "Options", *PANELS})]
+        for name in [*order, "Options"]:
+            if panels.get(name):
+                with formatter.section(name):
+                    formatter.write_dl(panels[name], col_max=34)
+        if hasattr(self, "format_commands"):
+            self.format_commands(ctx, formatter)
+
+
+def _plain_flag(param) -> None:
+    """A flag's value is already a bool (or None when absent): check it without Pydantic.
+
+    Typer coerces every value through Pydantic, whose import costs more than the rest of
+    `lstmcast --help`; for flags there is nothing to convert.
+    """
+    try:
+        if param._runtime_param is None and param.type_descriptor.annotation is bool:
+            from typer._coercion import PassThroughRuntimeParam
+
+            info = param.type_descriptor.parameter_info
+            param._runtime_param = PassThroughRuntimeParam(annotation=bool, parameter_info=info)
+    except (AttributeError, ImportError, TypeError):  # another Typer: leave it to Typer
+        pass
+
+
+def _help_record(param) -> tuple[str, str]:
+    """('-m, --model PATH', 'Model file. [default: model.lstmcast]'): one line of --help."""
+    kind = param.type_descriptor.annotation
+    if param.param_type_name == "argument":
+        return param.metavar or param.name.upper(), param.help or ""
+    names = ", ".join(sorted(param.opts, key=len))
+    if param.secondary_opts:
+        names += " / " + ", ".join(param.secondary_opts)
+    if not param.is_flag:
+        names += " " + (param.metavar or METAVARS.get(kind, "TEXT"))
+    text, default = param.help or "", param.default
+    if param.show_default and not param.is_flag and default not in (None, ""):
+        text += f" [default: {default}]"
+    elif param.secondary_opts:
+        text += f" [default: {(param.opts if default else param.secondary_opts)[0]}]"
+    return names, text
+
+
+class _Command(_PlainHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, typer.core.TyperGroup):
+    """Usage errors (unknown option, missing argument, bad value, bad config file) become the
+    same one line `error: ...` / `hint: ...` and exit 2 as every other error, go to stdout as
+    one JSON document with --json, and reach --log-file like any failed run."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        _run.clear()
+        _run["started"], _run["args"] = _now(), args
         try:
-            code = super().__call__(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            code = 130
+            sys.stderr.write("error: interrupted\n")
         except Exception as exc:  # Click's UsageError family, vendored by Typer
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
-            from lstmcast.report import print_error
+            code = _usage_error(exc, args)
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
-            print_error("usage", exc.exit_code, exc.format_message(), "see --help", True)
-            sys.exit(exc.exit_code)
-        sys.exit(code if isinstance(code, int) else 0)
+
+# What the current run knows before its command body starts: its start time and, once the
+# config file has been read, the --log-file it names (so an error found while parsing the
+# other options is logged too).
+_run: dict = {}
 
 
-app = _App(
+def _now():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _usage_error(exc, args: list[str]) -> int:
+    from lstmcast.report import print_error
+
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `lstmcast` or `lstmcast train`
+        typer.echo(ctx.get_help() if ctx is not None else exc.format_message())
+        return exc.exit_code
+    path = ctx.command_path if ctx is not None else "lstmcast"
+    hint = f"see '{path} --help'"
+    message = exc.format_message()
+    command = next((a for a in args if not a.startswith("-")), None)
+    print_error("usage", exc.exit_code, message, hint, "--json" in args, command)
+    log_file = _log_file_in(args) or _run.get("log_file")
+    if log_file is not None and command in ("train", "predict", "evaluate"):
+        from lstmcast.ops import append_log
+
+        started = _run["started"]
+        append_log(
+            log_file,
+            {
+                "command": command,
+                "exit": exc.exit_code,
+                "duration": f"{(_now() - started).total_seconds():.1f}s",
+                "error": message,
+            },
+            started,
+        )
+    return exc.exit_code
+
+
+def _log_file_in(args: list[str]) -> str | None:
+    """--log-file PATH or --log-file=PATH on the command line, read before Click could."""
+    for k, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--log-file" and k + 1 < len(args):
+            return args[k + 1]
+        if arg.startswith("--log-file="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+app = typer.Typer(
+    cls=_Group,
+    rich_markup_mode=None,  # the plain help of _PlainHelp: Rich is imported only to print tables
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
     "compares with naive baselines. Exit codes: 0 ok, 2 usage, 3 bad data, 4 bad model "
     "file, 5 training failed, 73 cannot write output, 75 busy, 130/143 interrupted.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
 )
 
@@ -73,10 +213,16 @@ def _apply_config(ctx: typer.Context, path: Path | None, no_config: bool) -> Non
             return
     # A callback runs outside the command's body: the same one place turns errors into
     # one line and an exit code (with --json, a JSON document), never a traceback.
-    with errors_handled(as_json="--json" in sys.argv[1:]):
+    # Its failure reaches the --log-file of the command line, else the one the file names.
+    logged = ctx.command.name in ("train", "predict", "evaluate")
+    args = _run.get("args", sys.argv[1:])
+    with errors_handled("--json" in args, command=ctx.command.name, config_log=logged):
         from lstmcast.config import read_config
 
         table = read_config(path).get(ctx.command.name, {})
+        log_file = table.get("log-file", table.get("log_file"))
+        if isinstance(log_file, str):
+            _run["log_file"] = log_file
         # A key may be the option's name (format, hidden-size) or its parameter's (hidden_size).
         params, names = {}, {}
         for p in ctx.command.params:
@@ -190,111 +336,140 @@ def _check_options(ctx: typer.Context) -> None:
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="CSV (also .tsv, .txt, .csv.gz/.bz2/.xz/.zst, or - for standard input) or Parquet "
-        "file: long (unique_id, ds, y), one series (ds, y) or wide.",
+        metavar="DATA",
+        help="CSV, TSV, Parquet, .csv.gz etc., or - for standard input.",
         show_default=False,
+        rich_help_panel="Data",
     ),
 ]
 ModelDataArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Data file, or - for standard input (default: the file the model was trained on).",
+        metavar="DATA",
+        help="Data file, or - for stdin (default: the model's training file).",
         show_default=False,
+        rich_help_panel="Data",
     ),
 ]
 TimeCol = Annotated[
     str | None,
     typer.Option(
         "--time-col",
-        help="Time column (default: the model's, else guessed: ds, date, timestamp, ...).",
+        help="Time column (default: the model's, else ds, date, ...).",
+        rich_help_panel="Data",
     ),
 ]
 Target = Annotated[
     str | None,
     typer.Option(
         "--target",
-        help="Value column; several comma-separated for a wide file (default: the model's, else guessed).",
+        help="Value column(s), comma-separated for a wide file.",
+        rich_help_panel="Data",
     ),
 ]
 IdCol = Annotated[
     str | None,
     typer.Option(
         "--id-col",
-        help="Series id column of a long file (default: the model's, else unique_id, id, series, ...).",
+        help="Series id column (default: the model's, else unique_id, ...).",
+        rich_help_panel="Data",
     ),
 ]
 Freq = Annotated[
     str | None,
     typer.Option(
         "--freq",
-        help="Pandas frequency such as h, D, B, W-SUN, MS (default: the model's, else inferred).",
+        help="Frequency: h, D, B, W-SUN, MS, ... (default: inferred).",
+        rich_help_panel="Data",
     ),
 ]
 DateFormat = Annotated[
     str | None,
     typer.Option(
         "--date-format",
-        help="strftime format of the time column, e.g. %d/%m/%Y (default: the model's, else "
-        "inferred from all its values).",
+        help="strftime format of the time column, e.g. %d/%m/%Y.",
+        rich_help_panel="Data",
     ),
 ]
 MaxGap = Annotated[
     int | None,
     typer.Option(
         "--max-gap",
-        help="Longest run of missing steps to fill by interpolation (default: one season).",
+        help="Longest gap to interpolate, in steps (default: a season).",
+        rich_help_panel="Data",
     ),
 ]
 Covariates = Annotated[
     str | None,
     typer.Option(
         "--covariates",
-        help="Columns known ahead, comma-separated (price,promo); predict needs their values "
-        "for the horizon in rows after the last target, with the target empty.",
+        help="Columns known ahead, comma-separated.",
+        rich_help_panel="Data",
     ),
 ]
 PastCovariates = Annotated[
     str | None,
     typer.Option(
         "--past-covariates",
-        help="Columns known only up to now, comma-separated; read in the lookback only.",
+        help="Columns known only up to now, comma-separated.",
+        rich_help_panel="Data",
     ),
 ]
 Json = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (docs/json.md).",
+        rich_help_panel="Output",
+    ),
 ]
 Quiet = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr)."),
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress or results; warnings and errors still print.",
+        rich_help_panel="Output",
+    ),
 ]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+Debug = Annotated[
+    bool,
+    typer.Option("--debug", help="Show the full traceback on errors.", rich_help_panel="Output"),
+]
 Config = Annotated[
     Path | None,
     typer.Option(
         "--config",
         is_eager=True,
         callback=_config_option,
-        help="TOML file with defaults per command (default: ./lstmcast.toml if present).",
+        help="TOML file of option defaults (default: ./lstmcast.toml).",
+        rich_help_panel="Unattended runs",
     ),
 ]
 NoConfig = Annotated[
     bool,
     typer.Option(
-        "--no-config", is_eager=True, callback=_config_option, help="Ignore ./lstmcast.toml."
+        "--no-config",
+        is_eager=True,
+        callback=_config_option,
+        help="Ignore ./lstmcast.toml.",
+        rich_help_panel="Unattended runs",
     ),
 ]
 LogFile = Annotated[
     Path | None,
     typer.Option(
         "--log-file",
-        help="Append one line per run: time, command, exit code, duration, series, output.",
+        help="Append one logfmt line per run, warnings and errors too.",
+        rich_help_panel="Unattended runs",
     ),
 ]
 LockTimeout = Annotated[
     float,
     typer.Option(
         "--lock-timeout",
-        help="Seconds to wait for another run on the same model, then exit 75.",
+        help="Seconds to wait for a run on the same model (then 75).",
+        rich_help_panel="Unattended runs",
     ),
 ]
 
@@ -310,7 +485,7 @@ def main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
 ) -> None:
@@ -323,11 +498,14 @@ def errors_handled(
     debug: bool = False,
     log_file: Path | None = None,
     command: str | None = None,
-) -> Iterator[dict]:
+    config_log: bool = False,
+) -> Iterator[Run]:
     """The one place where core errors become a message on stderr and an exit code.
 
-    Yields a dict the command may fill (series, output); with `log_file`, one line with the
-    command, exit code, duration and those fields is appended whatever the outcome.
+    Yields a Run the command fills (series, output, warnings); with `log_file`, one line with
+    the start time, command, exit code, duration, those fields and any error is appended
+    whatever the outcome. With `config_log` (reading the config file) a failure is logged to
+    the --log-file of the command line or of the file itself.
     """
     from lstmcast.report import print_error
 
@@ -337,12 +515,12 @@ def errors_handled(
         raise Interrupted("terminated", "nothing was written", signum=signum)
 
     signal.signal(signal.SIGTERM, on_term)
-    started, code, info = time.monotonic(), 0, {}
+    started, code, run, error = _run.get("started") or _now(), 0, Run(), None
     try:
-        yield info
+        yield run
     except KeyboardInterrupt:
-        code = 130
-        print_error("interrupted", code, "interrupted", "nothing was written", as_json)
+        code, error = 130, "interrupted"
+        print_error("interrupted", code, error, "nothing was written", as_json, command)
         raise typer.Exit(code) from None
     except BrokenPipeError:
         # The reader of standard output went away (`| head`, a consumer that died): the
@@ -356,42 +534,52 @@ def errors_handled(
         )  # fmt: skip
         raise typer.Exit(code) from None
     except LstmcastError as exc:
-        code = exc.exit_code
+        code, error = exc.exit_code, exc.message
         if debug:
             import traceback
 
             traceback.print_exc()
-        print_error(exc.kind, code, exc.message, exc.hint, as_json)
+        print_error(exc.kind, code, exc.message, exc.hint, as_json, command)
         raise typer.Exit(code) from None
     except typer.Exit as exc:
         code = exc.exit_code
         raise
     except Exception as exc:
-        code = 1
+        code, error = 1, f"unexpected {type(exc).__name__}: {exc}"
         if debug:
             raise
-        print_error(
-            "internal",
-            code,
-            f"unexpected {type(exc).__name__}: {exc}",
-            "re-run with --debug for the traceback and report it",
-            as_json,
-        )
+        hint = "re-run with --debug for the traceback and report it"
+        print_error("internal", code, error, hint, as_json, command)
         raise typer.Exit(code) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if config_log and code:  # a config file that failed: the command will not log it
+            log_file = _log_file_in(_run.get("args", sys.argv[1:])) or _run.get("log_file")
         if log_file is not None:
             from lstmcast.ops import append_log
 
-            append_log(
-                log_file,
-                {
-                    "command": command,
-                    "exit": code,
-                    "duration": f"{time.monotonic() - started:.1f}s",
-                    **info,
-                },
-            )
+            duration = (_now() - started).total_seconds()  # from the start of the process's run
+            fields = {"command": command, "exit": code, "duration": f"{duration:.1f}s"}
+            fields.update(series=run.series, output=run.output, error=error)
+            append_log(log_file, fields, started, run.warnings)
+
+
+@dataclasses.dataclass
+class Run:
+    """What a command tells errors_handled for the log: counts, the file written, warnings."""
+
+    series: int | None = None
+    output: Path | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def warn(self, warnings: list[str]) -> None:
+        """Print each warning on stderr — under --quiet too, so cron mails them — and keep it."""
+        from lstmcast.report import visible  # text from files never reaches the terminal raw
+
+        for w in warnings:
+            sys.stderr.write(f"warning: {visible(w)}\n")
+        sys.stderr.flush()
+        self.warnings.extend(warnings)
 
 
 def _spec(
@@ -407,7 +595,7 @@ def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
-@app.command()
+@app.command(cls=_Command)
 def inspect(
     ctx: typer.Context,
     data: DataArg,
@@ -423,14 +611,17 @@ def inspect(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Show what lstmcast detects in a data file: layout, columns, frequency, series, gaps.
+    """Show what lstmcast detects in a data file.
 
+    Layout, columns, frequency, number and length of series, gaps filled, warnings.
+
+    \b
     Example: lstmcast inspect sample_data/prices.csv
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="inspect"):
         _check_options(ctx)
         from lstmcast.api import load_panel
-        from lstmcast.report import inspect_table, out, print_json
+        from lstmcast.report import document, inspect_table, out, print_json
 
         spec = _spec(
             time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
@@ -438,25 +629,34 @@ def inspect(
         panel = load_panel(data, spec)
         summary = panel.summary()
         if json_out:
-            print_json({"file": str(data), **summary})
+            print_json(document("inspect", {"data": str(data), **summary}))
         elif not quiet:
             out.print(inspect_table(summary, str(data)))
 
 
-ModelPath = Annotated[Path, typer.Option("--model", "-m", help="Model file to write or read.")]
+ModelPath = Annotated[
+    Path,
+    typer.Option("--model", "-m", help="Model file.", rich_help_panel="Model"),
+]
 Device = Annotated[
-    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or mps.")
+    str,
+    typer.Option(
+        "--device",
+        help="auto, cpu, cuda, cuda:N or mps.",
+        rich_help_panel="Training",
+    ),
 ]
 Threads = Annotated[
     int | None,
     typer.Option(
         "--threads",
-        help="CPU threads for training (default: 1 for small models, else all cores).",
+        help="CPU threads (default: 1 for small models, else all).",
+        rich_help_panel="Training",
     ),
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def train(
     ctx: typer.Context,
     data: DataArg,
@@ -464,80 +664,132 @@ def train(
     horizon: Annotated[
         int | None,
         typer.Option(
-            help="Steps to forecast (default: one season: 24 hourly, 7 daily, 12 monthly)."
+            help="Steps to forecast (default: one season).",
+            rich_help_panel="Model",
         ),
     ] = None,
     lookback: Annotated[
         int | None,
-        typer.Option(help="Past steps the model reads (default: 7 seasons or 3 horizons)."),
+        typer.Option(
+            help="Past steps read (default: 7 seasons or 3 horizons).",
+            rich_help_panel="Model",
+        ),
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(help="Seasonal period in steps (default: from the frequency)."),
+        typer.Option(
+            help="Seasonal period in steps (default: from the frequency).",
+            rich_help_panel="Model",
+        ),
     ] = None,
-    hidden_size: Annotated[int, typer.Option(help="LSTM hidden units.")] = 128,
-    layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 2,
-    dropout: Annotated[float, typer.Option(help="Dropout between layers and in the head.")] = 0.1,
+    hidden_size: Annotated[
+        int, typer.Option(help="LSTM hidden units.", rich_help_panel="Model")
+    ] = 128,
+    layers: Annotated[int, typer.Option(help="Stacked LSTM layers.", rich_help_panel="Model")] = 2,
+    dropout: Annotated[
+        float,
+        typer.Option(
+            help="Dropout between layers and in the head.",
+            rich_help_panel="Model",
+        ),
+    ] = 0.1,
     quantiles: Annotated[
-        str, typer.Option(help="Quantiles to forecast; lowest and highest bound the interval.")
+        str,
+        typer.Option(
+            help="Quantiles; the lowest and highest bound the interval.",
+            rich_help_panel="Model",
+        ),
     ] = "0.1,0.5,0.9",
     scaling: Annotated[
         str,
         typer.Option(
-            help="Per-window normalisation: auto (log when every value is > 0, else std), std (z-score), meanabs (divide by mean |y|), log."
+            help="Window normalisation: auto, std, meanabs or log.",
+            rich_help_panel="Model",
         ),
     ] = "auto",
     calendar: Annotated[
         bool,
         typer.Option(
-            help="Feed calendar cycles of the frequency (hour of day, day of week, month, ...)."
+            help="Feed the calendar cycles of the frequency.",
+            rich_help_panel="Model",
         ),
     ] = True,
     ensemble: Annotated[
         int,
-        typer.Option(help="Train N models with seeds seed..seed+N-1 and forecast their median."),
+        typer.Option(
+            help="Train N models (seeds seed..seed+N-1), forecast their median.",
+            rich_help_panel="Model",
+        ),
     ] = 1,
     epochs: Annotated[
         int,
         typer.Option(
-            help="Maximum epochs (an epoch is up to --windows-per-epoch sampled windows)."
+            help="Maximum epochs of --windows-per-epoch windows.",
+            rich_help_panel="Training",
         ),
     ] = 30,
     max_steps: Annotated[
-        int | None, typer.Option(help="Stop after this many optimiser steps.")
+        int | None,
+        typer.Option(help="Stop after this many optimiser steps.", rich_help_panel="Training"),
     ] = None,
     time_budget: Annotated[
         float | None,
-        typer.Option(help="Stop after this many seconds, keeping the best weights."),
+        typer.Option(
+            help="Stop after this many seconds, keeping the best weights.",
+            rich_help_panel="Training",
+        ),
     ] = None,
-    windows_per_epoch: Annotated[int, typer.Option(help="Windows sampled per epoch.")] = 25_600,
+    windows_per_epoch: Annotated[
+        int, typer.Option(help="Windows sampled per epoch.", rich_help_panel="Training")
+    ] = 25_600,
     batch_size: Annotated[
-        int, typer.Option(help="Windows per optimiser step (per process under torchrun).")
+        int,
+        typer.Option(
+            help="Windows per step (per process under torchrun).",
+            rich_help_panel="Training",
+        ),
     ] = 256,
     lr: Annotated[
-        float, typer.Option(help="Peak learning rate (AdamW, warm-up then cosine decay).")
+        float,
+        typer.Option(
+            help="Peak learning rate (AdamW, warm-up, cosine decay).",
+            rich_help_panel="Training",
+        ),
     ] = 2e-3,
     loss: Annotated[
-        str, typer.Option(help="Training loss: pinball, or huber (pinball smoothed near zero).")
+        str,
+        typer.Option(
+            help="Training loss: pinball or huber.",
+            rich_help_panel="Training",
+        ),
     ] = "pinball",
     calibrate: Annotated[
         bool,
         typer.Option(
-            help="Widen or narrow the intervals so they cover as stated on the validation windows."
+            help="Calibrate the intervals on the validation windows.",
+            rich_help_panel="Training",
         ),
     ] = True,
     patience: Annotated[
-        int, typer.Option(help="Epochs without validation improvement before stopping.")
+        int,
+        typer.Option(
+            help="Epochs without improvement before stopping.",
+            rich_help_panel="Training",
+        ),
     ] = 6,
     val_size: Annotated[
         int | None,
         typer.Option(
-            help="Steps held out at the end of each series (default: 1-4 horizons, about 64 windows in all).",
+            help="Steps held out per series (default: 1-4 horizons).",
+            rich_help_panel="Training",
         ),
     ] = None,
     seed: Annotated[
         int,
-        typer.Option(help="Random seed: same seed and data give the same model on one machine."),
+        typer.Option(
+            help="Random seed: same seed and data, same model.",
+            rich_help_panel="Training",
+        ),
     ] = 0,
     device: Device = "auto",
     threads: Threads = None,
@@ -553,7 +805,8 @@ def train(
         bool,
         typer.Option(
             "--warm-start",
-            help="Continue from the existing --model file's weights and settings (same data schema).",
+            help="Continue from the --model file's weights.",
+            rich_help_panel="Training",
         ),
     ] = False,
     lock_timeout: LockTimeout = 300.0,
@@ -564,11 +817,12 @@ def train(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Train one global LSTM on every series in DATA and save it to --model.
+    """Train one global LSTM on every series in DATA.
 
-    Ends with the validation error of the model beside naive and seasonal naive on the
-    same held-out windows.
+    Saves it to --model and ends with its validation error beside naive and seasonal
+    naive on the same held-out windows.
 
+    \b
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
     """
     from lstmcast import distributed
@@ -579,7 +833,7 @@ def train(
         _check_options(ctx)
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
-        from lstmcast.report import TrainProgress, out, print_json, train_tables
+        from lstmcast.report import TrainProgress, out, print_json, train_document, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
@@ -599,34 +853,45 @@ def train(
             summary = api.train(
                 data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout
             )
-        run.update(series=summary.series, output=model)
+        run.series, run.output = summary.series, model
+        if distributed.is_main():  # every rank finds the same warnings
+            run.warn(summary.warnings)
+        doc = train_document(summary.to_dict())
         if json_out:
-            print_json(summary.to_dict())
+            print_json(doc)
         elif not quiet:
-            for table in train_tables(summary.to_dict()):
+            for table in train_tables(doc):
                 out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def predict(
     ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     horizon: Annotated[
         int | None,
-        typer.Option(help="Steps to forecast (default: the trained horizon; longer is recursive)."),
+        typer.Option(
+            help="Steps to forecast (default: the trained horizon).",
+            rich_help_panel="Model",
+        ),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="Write forecasts to a .csv, .tsv, .parquet or .json file (atomically); - for stdout.",
+            help="Write forecasts to .csv, .tsv, .parquet, .json, or - for stdout.",
+            rich_help_panel="Output",
         ),
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", help="On stdout (no --output, or -o -): table, csv, tsv or json."),
+        typer.Option(
+            "--format",
+            help="On stdout (no -o, or -o -): table, csv, tsv or json.",
+            rich_help_panel="Output",
+        ),
     ] = "table",
     time_col: TimeCol = None,
     target: Target = None,
@@ -634,32 +899,40 @@ def predict(
     freq: Freq = None,
     date_format: DateFormat = None,
     max_gap: MaxGap = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
+    ] = "cpu",
     max_age: Annotated[
         str | None,
         typer.Option(
-            "--max-age", help="Refuse (exit 4) a model older than this: 90s, 30m, 12h, 7d, 2w."
+            "--max-age",
+            help="Refuse (exit 4) a model older than this: 12h, 7d, 2w.",
+            rich_help_panel="Unattended runs",
         ),
     ] = None,
     strict: Annotated[
         bool,
         typer.Option(
             "--strict",
-            help="Exit 3 instead of warning when the data is stale, its columns changed, or a level shifted.",
+            help="Exit 3 instead of warning on stale or shifted data.",
+            rich_help_panel="Unattended runs",
         ),
     ] = False,
     as_of: Annotated[
         str | None,
         typer.Option(
             "--as-of",
-            help="Take this time (ISO 8601, UTC if no zone) as 'now' for --max-age and staleness.",
+            help="Take this ISO 8601 time (UTC) as 'now'.",
+            rich_help_panel="Unattended runs",
         ),
     ] = None,
     fallback: Annotated[
         str | None,
         typer.Option(
             "--fallback",
-            help="naive: forecast seasonal naive for series where the LSTM lost to it at validation (column fallback).",
+            help="naive: seasonal naive where the LSTM lost to it.",
+            rich_help_panel="Model",
         ),
     ] = None,
     lock_timeout: LockTimeout = 300.0,
@@ -672,10 +945,11 @@ def predict(
 ) -> None:
     """Forecast the next steps of every series, with intervals.
 
-    Forecasts start one step after each series' last timestamp, so a nightly run on a grown
-    file forecasts from the new rows without retraining.
+    Forecasts start one step after each series' last timestamp, so a nightly run on a
+    grown file forecasts from the new rows without retraining.
 
-    Example: lstmcast predict --model stores.lstmcast --horizon 24 --output forecast.csv
+    \b
+    Example: lstmcast predict --model stores.lstmcast --horizon 24 -o forecast.csv
     """
     with errors_handled(json_out, debug, log_file, "predict") as run:
         _check_options(ctx)
@@ -683,7 +957,7 @@ def predict(
         from lstmcast.errors import UsageError
         from lstmcast.io import output_format, records, write_stream
         from lstmcast.ops import parse_age, parse_time
-        from lstmcast.report import err, forecast_table, out, print_json
+        from lstmcast.report import document, err, forecast_table, out, print_json
 
         fmt = fmt.strip().lower()
         if fmt not in ("table", "csv", "tsv", "json"):
@@ -700,15 +974,15 @@ def predict(
             strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
             spec=_spec(time_col, target, id_col, freq, max_gap, date_format),
         )  # fmt: skip
-        run.update(series=result.series, output=output)
-        if not quiet:
-            for w in result.warnings:
-                err.print(f"warning: {w}", markup=False)
+        run.series, run.output = result.series, output
+        run.warn(result.warnings)
         if json_out:
-            print_json(
-                {"data": result.data_path, "horizon": result.horizon, "series": result.series, "output": str(output) if output else None,
-                 "warnings": result.warnings, "forecast": None if output else records(result.forecast)}
-            )  # fmt: skip
+            body = {
+                "data": result.data_path, "model": str(model), "output": str(output) if output else None,
+                "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+                "forecast": None if output else records(result.forecast),
+            }  # fmt: skip
+            print_json(document("predict", body))
         elif output is not None:
             if not quiet:
                 err.print(
@@ -721,88 +995,113 @@ def predict(
             out.print(forecast_table(result.forecast))
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(
-    model: Annotated[Path, typer.Argument(help="Model file.", show_default=False)] = Path(
-        "model.lstmcast"
-    ),
+    model: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MODEL", help="Model file.", show_default=False, rich_help_panel="Model"
+        ),
+    ] = Path("model.lstmcast"),
     json_out: Json = False,
     debug: Debug = False,
 ) -> None:
-    """Show what a model file holds: configuration, data schema, training metrics.
+    """Show what a model file holds.
 
+    Its settings, the data it expects and its validation errors at training time.
+
+    \b
     Example: lstmcast info model.lstmcast
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="info"):
         from lstmcast import api
-        from lstmcast.report import info_tables, out, print_json
+        from lstmcast.report import info_document, info_tables, out, print_json
 
         header = api.model_info(model)
         if json_out:
-            print_json(header)
+            print_json(info_document(header))
         else:
             for table in info_tables(header):
                 out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def evaluate(
     ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
     folds: Annotated[
         int,
-        typer.Option(help="Rolling origins per series; the last ends at the last observation."),
+        typer.Option(
+            help="Rolling origins per series; the last ends at the end.",
+            rich_help_panel="Backtest",
+        ),
     ] = 3,
     horizon: Annotated[
-        int | None, typer.Option(help="Steps per fold (default: the trained horizon).")
+        int | None,
+        typer.Option(
+            help="Steps per fold (default: the trained horizon).", rich_help_panel="Backtest"
+        ),
     ] = None,
     step: Annotated[
-        int | None, typer.Option(help="Steps between origins (default: the horizon).")
+        int | None,
+        typer.Option(
+            help="Steps between origins (default: the horizon).", rich_help_panel="Backtest"
+        ),
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(help="Seasonal period for MASE and seasonal naive (default: the model's)."),
+        typer.Option(
+            help="Season for MASE and seasonal naive (default: the model's).",
+            rich_help_panel="Backtest",
+        ),
     ] = None,
     refit: Annotated[
         bool,
         typer.Option(
             "--refit",
-            help="Retrain the model on each fold's past (slow, but never sees the future).",
+            help="Retrain on each fold's past (slow; never sees the future).",
+            rich_help_panel="Backtest",
         ),
     ] = False,
     show: Annotated[
         int,
-        typer.Option(
-            help="Show the N worst and N best series by skill against their best baseline.",
-        ),
+        typer.Option(help="Show the N worst and N best series by skill.", rich_help_panel="Output"),
     ] = 10,
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="Write the per-series table to .csv, .tsv, .parquet or .json; - for CSV on stdout.",
+            help="Per-series table to .csv, .tsv, .parquet, .json, or - (stdout).",
+            rich_help_panel="Output",
         ),
     ] = None,
     forecasts: Annotated[
         Path | None,
         typer.Option(
             "--forecasts",
-            help="Write every backtest window (unique_id, ds, cutoff, y, yhat, ..., baselines) "
-            "to .csv, .parquet or .json.",
+            help="Every backtest window, beside the baselines, to a table file.",
+            rich_help_panel="Output",
         ),
     ] = None,
     plot_file: Annotated[
         Path | None,
-        typer.Option("--plot", help="Draw the worst and best series of the backtest to this PNG."),
+        typer.Option(
+            "--plot",
+            help="Draw the worst and best series to this PNG.",
+            rich_help_panel="Output",
+        ),
     ] = None,
     time_col: TimeCol = None,
     target: Target = None,
     id_col: IdCol = None,
     freq: Freq = None,
     date_format: DateFormat = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
+    ] = "cpu",
     log_file: LogFile = None,
     config: Config = None,
     no_config: NoConfig = False,
@@ -810,20 +1109,21 @@ def evaluate(
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Backtest the model on rolling origins against naive, seasonal naive and drift.
+    """Backtest the model against naive, seasonal naive and drift.
 
-    Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
-    naive): above 0 the model beats seasonal naive.
+    Every method is scored on the same rolling-origin windows. Skill is
+    1 - MASE(LSTM) / MASE(seasonal naive): above 0 the model beats seasonal naive.
 
     Series are ranked by skill against their own best baseline; --forecasts writes every window.
 
-    Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3 --forecasts backtest.csv
+    \b
+    Example: lstmcast evaluate sample_data/stores.csv -m stores.lstmcast --folds 3 --forecasts backtest.csv
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         _check_options(ctx)
         from lstmcast import api
         from lstmcast.io import check_writable, output_format, records, write_stream, write_table
-        from lstmcast.report import FoldProgress, err, evaluate_tables, out, print_json
+        from lstmcast.report import FoldProgress, document, evaluate_tables, out, print_json
 
         to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
         if to_stdout:
@@ -842,7 +1142,8 @@ def evaluate(
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, progress, spec=spec
             )
-        run.update(series=result.summary["series"], output=output)
+        run.series, run.output = result.summary["series"], output
+        run.warn(_evaluate_warnings(result))
         if output is not None:
             write_table(result.per_series, output)
         if forecasts is not None:
@@ -852,73 +1153,99 @@ def evaluate(
         if to_stdout and not json_out:
             write_stream(result.per_series, sys.stdout, "csv")
         elif json_out:
-            print_json({**result.summary, "per_series": records(result.per_series)})
+            paths = {"model": str(model), "output": str(output) if output else None}
+            paths["plot"] = str(plot_file) if plot_file else None
+            paths["forecasts"] = str(forecasts) if forecasts else None
+            body = {**result.summary, **paths, "warnings": run.warnings}
+            print_json(document("evaluate", {**body, "per_series": records(result.per_series)}))
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
-            if result.summary["overlaps_training"]:
-                err.print("note: these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
-                          "use --refit, or evaluate on data newer than the training file", markup=False)  # fmt: skip
 
 
-@app.command()
+def _evaluate_warnings(result) -> list[str]:
+    warnings = list(result.panel.warnings)
+    if result.summary["overlaps_training"]:
+        warnings.append(
+            "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+            "use --refit, or evaluate on data newer than the training file"
+        )
+    return warnings
+
+
+@app.command(cls=_Command)
 def plot(
     ctx: typer.Context,
     data: ModelDataArg = None,
     model: ModelPath = Path("model.lstmcast"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
-        "forecast.png"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="PNG file to write.", rich_help_panel="Output")
+    ] = Path("forecast.png"),
     series: Annotated[
         list[str] | None,
         typer.Option(
-            "--series", "-s", help="Series id to draw; repeat for several (default: the first 6)."
+            "--series",
+            "-s",
+            help="Series id to draw; repeat for several (default: 6).",
+            rich_help_panel="Output",
         ),
     ] = None,
     last: Annotated[
         int | None,
-        typer.Option(help="History steps to show (default: 3 horizons or 2 seasons, the longer)."),
+        typer.Option(
+            help="History steps to show (default: 3 horizons or 2 seasons).",
+            rich_help_panel="Output",
+        ),
     ] = None,
     holdout: Annotated[
         int | None,
-        typer.Option(help="Forecast from N steps before the end and draw those actuals."),
+        typer.Option(
+            help="Forecast from N steps before the end, draw those actuals.",
+            rich_help_panel="Output",
+        ),
     ] = None,
     horizon: Annotated[
         int | None,
-        typer.Option(help="Steps to forecast (default: the trained horizon; longer is recursive)."),
+        typer.Option(
+            help="Steps to forecast (default: the trained horizon).", rich_help_panel="Model"
+        ),
     ] = None,
     time_col: TimeCol = None,
     target: Target = None,
     id_col: IdCol = None,
     freq: Freq = None,
     date_format: DateFormat = None,
-    device: Annotated[str, typer.Option("--device", help="cpu, auto, cuda or mps.")] = "cpu",
+    device: Annotated[
+        str,
+        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
+    ] = "cpu",
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
-    """Draw history, forecast and interval band of some series to a PNG.
+    """Draw history, forecast and interval of some series to a PNG.
 
     Each panel is titled with its series and forecast origin; the y axis names the target.
 
-    Example: lstmcast plot sample_data/stores.csv --model stores.lstmcast --holdout 24 -o stores.png
+    \b
+    Example: lstmcast plot sample_data/stores.csv -m stores.lstmcast --holdout 24 -o stores.png
     """
-    with errors_handled(json_out, debug):
+    with errors_handled(json_out, debug, command="plot") as run:
         _check_options(ctx)
         from lstmcast import api
         from lstmcast.io import check_writable
-        from lstmcast.report import err, print_json
+        from lstmcast.report import document, err, print_json
 
         api.check_outputs({"--output": output}, model, data)
         check_writable(output)
         spec = _spec(time_col, target, id_col, freq, None, date_format)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)
         drawn = result.series
-        if not quiet:
-            for w in result.warnings:
-                err.print(f"warning: {w}", markup=False)
+        run.warn(result.warnings)
         if json_out:
-            print_json({"output": str(output), "series": drawn, "warnings": result.warnings})
+            body = {"data": str(data) if data else None, "model": str(model)}
+            body.update(output=str(output), series=len(drawn), series_ids=drawn)
+            print_json(document("plot", {**body, "warnings": result.warnings}))
         elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",

@@ -110,6 +110,11 @@ def session(device_name: str, lock_timeout: float = 0.0) -> Iterator[None]:
     from lstmcast.train import resolve_device
 
     device = resolve_device(device_name)
+    if device.type == "cuda" and device.index is not None:
+        raise UsageError(
+            f"--device {device_name}: under torchrun process k uses cuda:k",
+            hint="pass --device cuda; to use other GPUs, set CUDA_VISIBLE_DEVICES",
+        )
     if device.type == "cuda":
         local = int(os.environ["LOCAL_RANK"])
         per_node = int(os.environ.get("LOCAL_WORLD_SIZE", local + 1))

@@ -23,6 +23,7 @@ __all__ = [
     "lock_path",
     "check_age",
     "drift_warnings",
+    "stale_warning",
 ]
 
 POLL = 0.2  # seconds between attempts to take a held lock
@@ -136,13 +137,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def append_log(path: str | os.PathLike, fields: dict) -> None:
+def append_log(
+    path: str | os.PathLike,
+    fields: dict,
+    started: dt.datetime | None = None,
+    warnings: list[str] = (),
+) -> None:
     """Append one logfmt line: `2026-11-28T02:00:01Z command=predict exit=0 duration=3.2s ...`.
 
+    The leading time is when the run started (UTC). Warnings are counted in `warnings=N` and
+    each one's text follows as `warning1="..."`, `warning2="..."`, so a quiet run loses none.
     One write of one line in append mode, so concurrent runs never interleave within a line.
     A log that cannot be written never changes the run's exit code.
     """
-    stamp = _now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = (started or _now()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = {**fields, "warnings": len(warnings) if warnings else None}
+    fields.update({f"warning{k}": w for k, w in enumerate(warnings, 1)})
     parts = [stamp] + [f"{k}={_logfmt(v)}" for k, v in fields.items() if v is not None]
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -153,9 +163,10 @@ def append_log(path: str | os.PathLike, fields: dict) -> None:
 
 
 def _logfmt(value) -> str:
+    # Quoted values are JSON strings: newlines and quotes escaped, so a record stays one line.
     text = str(value)
-    if not text or re.search(r'[\s"=\x00-\x1f\x7f-\x9f]', text):  # JSON escapes control characters
-        return json.dumps(text)
+    if not text or re.search(r'[\s"=\\\x00-\x1f\x7f-\x9f]', text) or not text.isprintable():
+        return json.dumps(text)  # JSON escapes control characters and keeps the line whole
     return text
 
 
@@ -216,25 +227,44 @@ def _days(delta: dt.timedelta) -> str:
     return f"{seconds:.0f} seconds"
 
 
-STALE_STEPS = 2  # the newest timestamp may lag "now" by two steps (plus a day for time zones)
+STALE_STEPS = 2  # a series' last timestamp may lag "now" by two steps (plus a day for time zones)
+STALE_NAMED = 5  # lagging series named in the warning; the count says how many in all
 LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
+
+
+def stale_warning(panel, as_of: dt.datetime) -> str | None:
+    """The series whose own last timestamp lags `as_of` by more than STALE_STEPS steps and a day.
+
+    Each series is judged on its own end, so one feed that stopped is seen even when the
+    others are current. Returns one warning naming the first few, or None.
+    """
+    import numpy as np
+    import pandas as pd
+
+    now = pd.Timestamp(as_of)
+    now = now.tz_convert(None) if now.tzinfo else now
+    cutoff = now - pd.Timedelta(days=1) - STALE_STEPS * pd.tseries.frequencies.to_offset(panel.freq)
+    last = pd.DatetimeIndex(panel.last)
+    lagging = np.flatnonzero(last < cutoff)
+    if not len(lagging):
+        return None
+    ids = panel.ids.astype(str)
+    named = ", ".join(f"'{ids[i]}' (last {last[i]})" for i in lagging[:STALE_NAMED])
+    more = f", and {len(lagging) - STALE_NAMED} more" if len(lagging) > STALE_NAMED else ""
+    return (
+        f"the data is stale: {len(lagging)} of {panel.n_series} series end more than {STALE_STEPS} steps "
+        f"({panel.freq}) and a day before now ({now:%Y-%m-%d %H:%M} UTC): {named}{more}; "
+        "--as-of sets another 'now'"
+    )
 
 
 def drift_warnings(header: dict, panel, as_of: dt.datetime) -> list[str]:
     """Staleness, schema and level guards for predict; each a one-line warning."""
-    import pandas as pd
 
     warnings = []
-    offset = pd.tseries.frequencies.to_offset(panel.freq)
-    newest = pd.Timestamp(panel.last.max())
-    now = (
-        pd.Timestamp(as_of).tz_convert(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
-    )
-    if newest + STALE_STEPS * offset + pd.Timedelta(days=1) < now:
-        warnings.append(
-            f"the data is stale: its newest timestamp is {newest}, more than {STALE_STEPS} steps ({panel.freq}) "
-            f"before now ({now:%Y-%m-%d %H:%M} UTC); --as-of sets another 'now'"
-        )
+    stale = stale_warning(panel, as_of)
+    if stale:
+        warnings.append(stale)
     meta = header["data"]
     trained_cols = meta.get("source_columns")
     if trained_cols is not None and set(trained_cols) != set(panel.source_columns):

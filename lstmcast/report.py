@@ -6,17 +6,20 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "out",
     "err",
     "print_json",
     "print_error",
+    "document",
+    "SCHEMA_VERSION",
     "inspect_table",
     "kv_table",
     "metrics_table",
@@ -37,18 +40,21 @@ def visible(text: Any) -> str:
 
 def _cell(value: Any) -> Text:
     """A table cell that shows `value` literally: '[bold]x' is not markup, ESC is escaped."""
+    from rich.text import Text
+
     return Text(visible(value))
 
 
-class _Console(Console):
-    """A Console that escapes control characters (but line breaks, which captions use) in
-    every string it renders; table cells of data are `_cell`s, escaped whole."""
-
-    def render_str(self, text: str, **kwargs) -> Text:
-        return super().render_str(str(text).translate(_CONTROL_BUT_NEWLINE), **kwargs)
-
-
 def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    class _Console(Console):
+        """Escapes control characters (but line breaks, which captions use) in every string
+        it renders; table cells of data are `_cell`s, escaped whole."""
+
+        def render_str(self, text: str, **kwargs) -> Text:
+            return super().render_str(str(text).translate(_CONTROL_BUT_NEWLINE), **kwargs)
+
     # Rich already drops colour for non-terminals and honours NO_COLOR; a generous width
     # keeps piped tables from wrapping mid-row.
     stream = sys.stderr if stderr else sys.stdout
@@ -58,8 +64,24 @@ def _console(stderr: bool) -> Console:
     return _Console(stderr=stderr, width=width, highlight=False, emoji=False, soft_wrap=stderr)
 
 
-out = _console(stderr=False)
-err = _console(stderr=True)
+class _LazyConsole:
+    """A Rich Console made on first use: a run that prints no table never imports Rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self.console: Console | None = None
+
+    def get(self) -> Console:
+        if self.console is None:
+            self.console = _console(self.stderr)
+        return self.console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -80,9 +102,52 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def print_error(kind: str, code: int, message: str, hint: str | None, as_json: bool) -> None:
+SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or removed
+
+
+def document(command: str | None, body: dict) -> dict:
+    """A --json document: which command wrote it and in which schema (docs/json.md), then its
+    keys. Every command names the same things alike: `data`, `model`, `output` for paths,
+    `series` for a count of series, `warnings` for the warning texts."""
+    return {"command": command, "schema_version": SCHEMA_VERSION, **body}
+
+
+def train_document(summary: dict) -> dict:
+    s = dict(summary)
+    paths = {"data": s.pop("data_path"), "model": s.pop("model_path")}
+    model_config = s.pop("model")
+    return document("train", {**paths, **s, "model_config": model_config})
+
+
+def info_document(header: dict) -> dict:
+    h = dict(header)
+    file, data, model, train = h.pop("file"), h.pop("data"), h.pop("model"), h.pop("train", None)
+    return document(
+        "info",
+        {
+            "model": file["path"],
+            "bytes": file["bytes"],
+            "data": data.get("path"),
+            "series": data.get("series"),
+            **h,
+            "train_config": train,
+            "model_config": model,
+            "data_schema": data,
+        },
+    )
+
+
+def print_error(
+    kind: str,
+    code: int,
+    message: str,
+    hint: str | None,
+    as_json: bool,
+    command: str | None = None,
+) -> None:
     if as_json:
-        print_json({"error": {"code": code, "kind": kind, "message": message, "hint": hint}})
+        error = {"code": code, "kind": kind, "message": message, "hint": hint}
+        print_json(document(command, {"error": error}))
     message, hint = visible(message), hint and visible(hint)
     sys.stderr.write(f"error: {message}\n" + (f"  hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
@@ -101,6 +166,8 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -150,6 +217,8 @@ def _covariates_text(d: dict) -> str:
 
 def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     """A table with one row per method; the first column is the method's name."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("method", style="bold")
     for c in columns:
@@ -185,7 +254,7 @@ class _LiveProgress:
         if self.live:
             from rich.progress import Progress
 
-            self.progress = Progress(*self.columns(), console=err, transient=True)
+            self.progress = Progress(*self.columns(), console=err.get(), transient=True)
             self.progress.__enter__()
         return self
 
@@ -241,7 +310,7 @@ def validation_table(validation: dict, title: str) -> Table:
     has_cov = any(r.get("coverage") is not None for r in rows)
     table = metrics_table(title, rows, METRIC_COLUMNS + (["coverage"] if has_cov else []))
     lines = []
-    if has_cov:
+    if has_cov and validation.get("interval"):  # a model file's optional field
         lo, hi = validation["interval"]
         lines.append(f"coverage: share of actuals inside the {lo:g}-{hi:g} quantile band")
         cal = validation.get("calibration") or {}
@@ -265,10 +334,11 @@ def skill_line(skill: float | None) -> str:
 
 
 def train_tables(summary: dict) -> list:
-    m = summary["model"]
+    """The tables of `train`, from its JSON document (train_document)."""
+    m = summary["model_config"]
     v = summary["validation"]
     rows = [
-        ("model file", summary["model_path"]),
+        ("model file", summary["model"]),
         ("series / rows", f"{summary['series']:,} / {summary['rows']:,}"),
         (
             "epochs / steps",
@@ -283,7 +353,6 @@ def train_tables(summary: dict) -> list:
         ),
         *model_rows(m),
     ]
-    rows += [("warning", w) for w in summary["warnings"]]
     title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
     return [kv_table("Trained", rows), validation_table(v, title)]
 
@@ -299,6 +368,7 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
 
 def forecast_table(frame, limit: int = 40) -> Table:
     import numpy as np
+    from rich.table import Table
 
     from lstmcast.io import time_text
 
@@ -377,6 +447,7 @@ class FoldProgress(_LiveProgress):
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
     """The backtest's tables: mean and median across series (one table for a single
     series), then the series ranked by skill against their best baseline."""
+
     cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     refit = ", refit per fold" if summary["refit"] else ""
     single = summary["series"] == 1
@@ -419,6 +490,8 @@ SKILL_CAPTION = (
 def skill_tables(per_series, show: int) -> list:
     """The `show` worst and `show` best series by skill against their best baseline;
     one table of all of them when there are fewer than 2 x `show`."""
+    from rich.table import Table
+
     from lstmcast.evaluate import ranked_by_skill
 
     ranked = ranked_by_skill(per_series)

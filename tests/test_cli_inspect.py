@@ -16,7 +16,7 @@ from lstmcast.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 SUMMARY_KEYS = {
-    "file", "layout", "columns", "frequency", "frequency_name", "season_length", "series",
+    "data", "layout", "columns", "frequency", "frequency_name", "season_length", "series",
     "rows", "length", "first_timestamp", "last_timestamp", "values_filled", "warnings",
 }  # fmt: skip
 
@@ -98,13 +98,13 @@ def test_inspect_stores(runner, name):
     assert doc["frequency"] == "h"
     assert doc["season_length"] == 24
     assert doc["series"] == 6
-    assert doc["file"] == str(SAMPLES / name)
+    assert doc["data"] == str(SAMPLES / name)
 
 
 def test_csv_and_parquet_stores_agree(runner):
     a = inspect_json(runner, sample("stores.csv"))
     b = inspect_json(runner, sample("stores.parquet"))
-    del a["file"], b["file"]
+    del a["data"], b["data"]
     assert a == b
 
 
@@ -160,12 +160,14 @@ def test_json_error_document(runner, write_csv):
     assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert doc == {
+        "command": "inspect",
+        "schema_version": 1,
         "error": {
             "code": 3,
             "kind": "data",
             "message": "target column 'y' is not numeric: 'oops' in data row 3",
             "hint": "use --target to pick another column, or clean the file",
-        }
+        },
     }
     assert result.stderr.startswith("error: target column 'y' is not numeric")
 

@@ -62,9 +62,9 @@ def test_train_summary_json(trained):
     assert s["rows"] == 160 + 150 + 140
     assert s["device"] == "cpu"
     assert s["epochs"] == 2
-    assert s["model"]["horizon"] == 24
-    assert s["model"]["hidden_size"] == 8
-    assert s["model_path"] == str(trained.model)
+    assert s["model_config"]["horizon"] == 24
+    assert s["model_config"]["hidden_size"] == 8
+    assert s["model"] == str(trained.model)
     v = s["validation"]
     assert {"lstm", "naive", "seasonal_naive"} <= set(v["methods"])
     for method in ("lstm", "naive", "seasonal_naive"):
@@ -84,10 +84,12 @@ def test_train_table_output(tmp_path, trained):
     assert "error" not in result.stderr
 
 
-def test_train_quiet_prints_nothing(tmp_path, trained):
+def test_train_quiet_prints_only_warnings(tmp_path, trained):
     result = train(trained.data, tmp_path / "m.lstmcast", "--quiet")
     assert result.stdout == ""
-    assert result.stderr == ""
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("warning: ") for line in lines), result.stderr
+    assert lines == [f"warning: {w}" for w in trained.summary["warnings"]]
     assert (tmp_path / "m.lstmcast").exists()
 
 
@@ -249,7 +251,7 @@ def test_business_day_forecasts_skip_weekends(tmp_path):
     data, model, out = tmp_path / "prices.csv", tmp_path / "m.lstmcast", tmp_path / "f.csv"
     frame.to_csv(data, index=False)
     summary = json.loads(train(data, model, "--json").stdout)
-    assert summary["model"]["horizon"] == 5  # one business week
+    assert summary["model_config"]["horizon"] == 5  # one business week
     invoke("predict", data, "--model", model, "-o", out, "--horizon", "7", "-q")
     forecast = read_forecast(out)
     for _, part in forecast.groupby("unique_id"):
@@ -261,7 +263,7 @@ def test_load_model_twice_gives_identical_predictions(trained):
     panel = api.load_panel(trained.data)
     first, header = api.load_model(trained.model)
     second, _ = api.load_model(trained.model)
-    assert header["model"] == trained.summary["model"]
+    assert header["model"] == trained.summary["model_config"]
     a = forecast_panel(first, panel, 24)
     b = forecast_panel(second, panel, 24)
     assert a.shape == (3, 24, 3)
@@ -290,14 +292,15 @@ def test_saved_model_predicts_like_the_trained_one(trained, tmp_path):
 def test_info_json(trained):
     result = invoke("info", trained.model, "--json")
     doc = json.loads(result.stdout)
-    assert {"data", "model", "metrics", "train", "format_version", "file"} <= set(doc)
-    assert doc["data"]["path"] == str(trained.data.resolve())
-    assert doc["data"]["freq"] == "h"
-    assert doc["data"]["series"] == 3
-    assert doc["data"]["last_timestamp"] == str(trained.frame["ds"].max())
-    assert doc["model"] == trained.summary["model"]
+    assert {"data", "model", "metrics", "train_config", "format_version", "bytes"} <= set(doc)
+    assert doc["data"] == doc["data_schema"]["path"] == str(trained.data.resolve())
+    assert doc["model"] == str(trained.model)
+    assert doc["data_schema"]["freq"] == "h"
+    assert doc["series"] == doc["data_schema"]["series"] == 3
+    assert doc["data_schema"]["last_timestamp"] == str(trained.frame["ds"].max())
+    assert doc["model_config"] == trained.summary["model_config"]
     assert doc["metrics"]["validation"]["methods"].keys() >= {"lstm", "naive", "seasonal_naive"}
-    assert doc["file"]["bytes"] == trained.model.stat().st_size
+    assert doc["bytes"] == trained.model.stat().st_size
     assert "payload_sha256" not in doc
     assert "tensors" not in doc
 
@@ -374,15 +377,20 @@ def test_series_not_seen_in_training_is_forecast(tmp_path, trained):
     assert new["yhat"].between(15, 25).all()  # NEW's level is 20 (second series of the frame)
 
 
-def test_predict_quiet_prints_nothing(tmp_path, trained):
+def test_predict_quiet_prints_nothing_on_fresh_data(tmp_path, trained):
+    fresh = ("--as-of", "2024-01-08")  # the data ends 2024-01-07 19:00
     result = invoke(
-        "predict", trained.data, "--model", trained.model, "-o", tmp_path / "f.csv", "-q"
+        "predict", trained.data, "--model", trained.model, "-o", tmp_path / "f.csv", "-q", *fresh
     )
     assert result.stdout == ""
     assert result.stderr == ""
-    result = invoke("predict", trained.data, "--model", trained.model, "--quiet")
+    result = invoke("predict", trained.data, "--model", trained.model, "--quiet", *fresh)
     assert result.stdout == ""
     assert result.stderr == ""
+    # stale data: --quiet keeps the warning, and only it
+    result = invoke("predict", trained.data, "--model", trained.model, "--quiet")
+    assert result.stdout == ""
+    assert result.stderr.startswith("warning: the data is stale")
 
 
 def test_predict_json_is_one_document(trained):
@@ -544,7 +552,7 @@ def test_fallback_naive_forecasts_seasonal_naive_for_the_series_that_lost(tmp_pa
     flags = marked.groupby("unique_id")["fallback"].agg(["all", "any"])
     assert (flags["all"] == flags["any"]).all()  # one flag per series
     assert int(flags["all"].sum()) == lost
-    season = summary["model"]["season"]
+    season = summary["model_config"]["season"]
     for uid, rows in marked.groupby("unique_id"):
         if rows["fallback"].iloc[0]:
             history = frame.loc[frame["unique_id"] == uid, "y"].to_numpy()

@@ -70,9 +70,9 @@ def test_values_of_the_right_type_are_used(tmp_path, data):
     )
     assert result.exit_code == 0, result.output
     info = json.loads(runner.invoke(app, ["info", str(model), "--json"]).stdout)
-    assert info["model"]["hidden_size"] == 6
-    assert info["model"]["quantiles"] == [0.2, 0.5, 0.8]
-    assert info["model"]["calendar"] is False
+    assert info["model_config"]["hidden_size"] == 6
+    assert info["model_config"]["quantiles"] == [0.2, 0.5, 0.8]
+    assert info["model_config"]["calendar"] is False
 
 
 @pytest.mark.parametrize("name", ["folder", "fifo", "/dev/zero", "big"])

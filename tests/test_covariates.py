@@ -162,7 +162,7 @@ def test_past_covariates_from_the_config_need_no_future_rows(tmp_path, monkeypat
         '[train]\npast-covariates = ["visits"]\ncovariates = []\n'
     )
     invoke("train", "data.csv", "--model", "past.lstmcast", *TINY, "-q")
-    model = json.loads(invoke("info", "past.lstmcast", "--json").stdout)["model"]
+    model = json.loads(invoke("info", "past.lstmcast", "--json").stdout)["model_config"]
     assert (model["covariates"], model["past_covariates"]) == ([], ["visits"])
 
     result = predict_csv("data.csv", "past.lstmcast")

@@ -126,7 +126,7 @@ def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path)
     args = ["train", "-", "--model", str(model), *TINY, "--horizon", "3", "--lookback", "14"]
     trained = runner.invoke(app, args, input=prices().to_csv(index=False))
     assert trained.exit_code == 0, trained.output
-    assert json.loads(invoke("info", model, "--json").stdout)["data"]["path"] == "-"
+    assert json.loads(invoke("info", model, "--json").stdout)["data"] == "-"
     result = runner.invoke(app, ["predict", "--model", str(model)])
     assert result.exit_code == 3
     assert "trained on standard input" in result.stderr and "lstmcast predict DATA" in result.stderr

@@ -185,7 +185,7 @@ def test_the_date_format_is_recorded_in_the_model_and_reused(tmp_path, write_csv
     data, model = write_csv(train_text), tmp_path / "m.lstmcast"
     invoke("train", data, "--model", model, *TINY, "--horizon", "3", "--lookback", "6")
     header = json.loads(invoke("info", model, "--json").stdout)
-    assert header["data"]["date_format"] == "%d/%m/%Y"
+    assert header["data_schema"]["date_format"] == "%d/%m/%Y"
     assert "date format         %d/%m/%Y" in invoke("info", model).stdout
     nightly = "Date,Close\n" + "".join(
         f"{(dt.date(2022, 1, 1) + dt.timedelta(days=i)):%d/%m/%Y},{10 + np.sin(i)}\n"

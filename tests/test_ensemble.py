@@ -30,7 +30,7 @@ def ensemble_model(tmp_path_factory):
 
 def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_model):
     data, model, summary = ensemble_model
-    assert summary["model"]["ensemble"] == 3
+    assert summary["model_config"]["ensemble"] == 3
     loaded, header = api.load_model(model)
     assert isinstance(loaded, Ensemble) and len(loaded.members) == 3
     panel = api.load_panel(data)
@@ -56,7 +56,7 @@ def test_ensemble_is_reproducible_and_predicts_through_the_cli(ensemble_model, t
     assert len(fc) == 3 * 24
     assert (fc["yhat_lower"] <= fc["yhat"]).all() and (fc["yhat"] <= fc["yhat_upper"]).all()
     info = json.loads(invoke("info", model, "--json").stdout)
-    assert info["model"]["ensemble"] == 3
+    assert info["model_config"]["ensemble"] == 3
 
 
 def many_series_panel(n=30, seed=1):

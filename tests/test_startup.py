@@ -1,11 +1,17 @@
 """What a real `lstmcast` process imports and sets up before it does any work."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 
-from helpers import train_tiny
+import pytest
+import typer.main
+from helpers import invoke, train_tiny
+
+from lstmcast import __version__
+from lstmcast.cli import app
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "120"}
 
@@ -56,3 +62,113 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_chose():
         text=True,
     )
     assert chosen.stdout.strip() == "ACTIVE", chosen.stderr
+
+
+# --- help ---------------------------------------------------------------------------------
+
+COMMANDS = ["inspect", "train", "predict", "evaluate", "plot", "info"]
+PANELS = {"Arguments", "Data", "Model", "Training", "Backtest", "Output", "Unattended runs"}
+
+
+def help_sections(text: str) -> dict[str, list[str]]:
+    """'Data:' -> the option names listed under it (the first token of each entry)."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        if re.fullmatch(r"[A-Z][\w ]*:", line):
+            current = sections.setdefault(line[:-1], [])
+        elif current is not None and re.match(r"  \S", line):
+            current.append(line.split()[0].rstrip(","))
+    return sections
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_groups_every_option_in_a_panel_one_line_each(command):
+    result = invoke(command, "--help")
+    lines = result.stdout.splitlines()
+    usage = lines[0]
+    assert usage.startswith(f"Usage: lstmcast {command} [OPTIONS]"), usage
+    assert "{" not in usage and "<" not in result.stdout  # no {data}, no <bool> or <path>
+    if command != "info":
+        assert "DATA" in usage
+    sections = help_sections(result.stdout)
+    assert set(sections) - {"Options"} <= PANELS, sorted(sections)
+    assert sections.get("Options") == ["-h"], sections.get("Options")  # only --help is loose
+    params = typer.main.get_command(app).commands[command].params
+    for p in params:
+        assert p.param_type_name == "argument" or p.rich_help_panel in PANELS, p.name
+        assert len(p.help) <= 64 and "\n" not in p.help, f"--help of {p.name} is long: {p.help}"
+    if command == "train":
+        assert {"Data", "Model", "Training", "Output", "Unattended runs"} <= set(sections)
+        assert "--epochs" in sections["Training"] and "--time-col" in sections["Data"]
+        assert "--log-file" in sections["Unattended runs"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_docstrings_open_with_a_short_line_and_end_with_an_example(command):
+    [fn] = [c.callback for c in app.registered_commands if c.callback.__name__ == command]
+    doc = [line.strip() for line in fn.__doc__.strip().splitlines() if line.strip()]
+    assert len(doc[0]) <= 64 and doc[0].endswith("."), doc[0]
+    assert doc[-1].startswith(f"Example: lstmcast {command} "), doc[-1]
+    listed = invoke("--help").stdout
+    # the command list shows the whole first line
+    assert re.search(rf"(?m)^  {command} +{re.escape(doc[0])}$", listed), listed
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_version(flag):
+    assert invoke(flag).stdout.strip() == f"lstmcast {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["predict", "--no-such-option"], "No such option: --no-such-option"),
+        (["train"], "Missing argument 'DATA'"),
+        (["train", "data.csv", "--epochs", "zero"], "--epochs"),
+        (["evaluate", "--folds", "0"], "--folds"),
+        (["nope"], "No such command 'nope'"),
+    ],
+    ids=["unknown-option", "missing-argument", "not-a-number", "out-of-range", "unknown-command"],
+)
+def test_usage_errors_are_one_error_line_and_a_hint_with_exit_2(args, needle):
+    result = invoke(*args, ok=False)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    error, hint = result.stderr.splitlines()
+    assert error.startswith("error: ") and needle in error, error
+    if needle == "--folds":  # a range error names a value to type instead
+        assert hint == "  hint: e.g. --folds 3", hint
+    else:
+        assert hint.startswith("  hint: see 'lstmcast") and hint.endswith("--help'"), hint
+
+
+def test_shell_completion_installs_and_completes(tmp_path):
+    env = {**ENV, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    entry = [sys.executable, "-m", "lstmcast"]
+    shown = subprocess.run([*entry, "--show-completion", "bash"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "complete " in shown.stdout and "_LSTMCAST_COMPLETE" in shown.stdout.upper()
+    installed = subprocess.run([*entry, "--install-completion", "bash"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    assert "lstmcast" in (tmp_path / ".bashrc").read_text()
+    # what the shell asks for while the user types `lstmcast pre<TAB>` and `lstmcast predict --as<TAB>`
+    complete = {
+        **env,
+        "_LSTMCAST_COMPLETE": "complete_bash",
+        "COMP_CWORD": "1",
+        "COMP_WORDS": "lstmcast pre",
+    }
+    words = subprocess.run(entry, env=complete, capture_output=True, text=True, timeout=60)
+    assert words.stdout.split() == ["predict"], words
+    complete.update(COMP_CWORD="2", COMP_WORDS="lstmcast predict --as")
+    words = subprocess.run(entry, env=complete, capture_output=True, text=True, timeout=60)
+    assert words.stdout.split() == ["--as-of"], words
+
+
+def test_help_imports_neither_torch_nor_pandas_nor_rich(tmp_path):
+    for args in (["--help"], ["train", "--help"], ["-V"]):
+        modules = imported_by(args, tmp_path)
+        assert not modules & {"torch", "pandas", "numpy", "rich", "pydantic"}, (
+            args,
+            sorted(modules),
+        )

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import typer.main
-from helpers import TINY, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke, train_tiny
 
 from lstmcast import api
 from lstmcast.cli import app
@@ -123,6 +123,13 @@ def read_log(path: Path) -> list[dict]:
     return lines
 
 
+def logged_warnings(fields: dict) -> list[str]:
+    """warning1, warning2, ... of a log line, after checking they match its `warnings` count."""
+    texts = [fields[f"warning{k}"] for k in range(1, len(fields)) if f"warning{k}" in fields]
+    assert int(fields.get("warnings", 0)) == len(texts), fields
+    return texts
+
+
 def forecast_ok(path: Path, rows: int = ROWS) -> bool:
     frame = pd.read_csv(path)
     return list(frame.columns) == FORECAST_COLUMNS and len(frame) == rows
@@ -179,10 +186,10 @@ def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path
     assert train.returncode == 0, train.stderr
     assert not (tmp_path / "model.lstmcast").exists()
     header = info(tmp_path / "cfg.lstmcast")
-    assert header["model"]["hidden_size"] == 6
-    assert header["model"]["layers"] == 1
-    assert header["train"]["epochs"] == 3
-    assert header["train"]["windows_per_epoch"] == 64
+    assert header["model_config"]["hidden_size"] == 6
+    assert header["model_config"]["layers"] == 1
+    assert header["train_config"]["epochs"] == 3
+    assert header["train_config"]["windows_per_epoch"] == 64
 
     # piped, even without NO_COLOR: no colour or cursor codes in the tables and progress
     assert "Validation" in train.stdout
@@ -194,8 +201,8 @@ def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path
     # flags on the command line win over the file; the rest still comes from it
     invoke("train", "data.csv", "--hidden-size", "5", "--epochs", "1", "--model", "flag.lstmcast")
     header = info("flag.lstmcast")
-    assert (header["model"]["hidden_size"], header["train"]["epochs"]) == (5, 1)
-    assert (header["model"]["layers"], header["train"]["batch_size"]) == (1, 32)
+    assert (header["model_config"]["hidden_size"], header["train_config"]["epochs"]) == (5, 1)
+    assert (header["model_config"]["layers"], header["train_config"]["batch_size"]) == (1, 32)
 
 
 def test_no_config_ignores_the_file(tmp_path, trained):
@@ -274,7 +281,96 @@ def test_config_quantiles_may_be_a_toml_array(tmp_path, trained):
     (tmp_path / "lstmcast.toml").write_text("[train]\nquantiles = [0.05, 0.5, 0.95]\n")
     result = invoke("train", trained.data, "--model", "q.lstmcast", *TINY, "-q", ok=False)
     assert result.exit_code == 0, result.output
-    assert info("q.lstmcast")["model"]["quantiles"] == [0.05, 0.5, 0.95]
+    assert info("q.lstmcast")["model_config"]["quantiles"] == [0.05, 0.5, 0.95]
+
+
+def _option_values(command: str) -> dict:
+    """Per parameter of `command`: (option name, default, config value, command-line value).
+
+    The two values differ from each other and from the default, so a test can tell which won.
+    """
+    import typing
+
+    [fn] = [c.callback for c in app.registered_commands if c.callback.__name__ == command]
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = typer.main.get_command(app).commands[command].params
+    values = {}
+    for p in params:
+        if p.name in ("config", "no_config", "help"):
+            continue
+        kind = typing.get_args(hints[p.name])[0]  # Annotated[kind, typer.Option(...)]
+        kind = next((t for t in typing.get_args(kind) if t is not type(None)), kind)  # X | None
+        name = p.opts[0].lstrip("-") if p.opts[0].startswith("--") else p.name
+        if kind is bool:
+            pair = (not p.default, not p.default)  # a flag: the file and the flag both flip it
+        elif kind is int:
+            pair = (7, 9)
+        elif kind is float:
+            pair = (0.3, 0.4)
+        elif kind is Path:
+            pair = (Path("from-config"), Path("from-flag"))
+        else:
+            pair = ("from-config", "from-flag")
+        values[p.name] = (name, p.default, *pair)
+    return values
+
+
+def _resolved(command: str, args: list[str]) -> dict:
+    """The parameter values Click settles on for `args`, without running the command."""
+    cmd = typer.main.get_command(app).commands[command]
+    return cmd.make_context(command, list(args)).params  # Click consumes the list it is given
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(str(value) if isinstance(value, Path) else value)
+
+
+def _flag_args(p, name: str, value) -> list[str]:
+    if isinstance(value, bool):
+        opts = p.opts if value else p.secondary_opts
+        return [opts[0]] if opts else []
+    return [p.opts[0], str(value)] if p.param_type_name == "option" else [str(value)]
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+def test_flags_beat_the_config_file_which_beats_the_defaults_for_every_key(tmp_path, command):
+    values = _option_values(command)
+    params = {p.name: p for p in typer.main.get_command(app).commands[command].params}
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{n} = {_toml(c)}\n" for n, _, c, _ in values.values())
+    )
+    required = ["data.csv"] if command == "train" else []
+
+    defaults = _resolved(command, [*required, "--no-config"])
+    from_file = _resolved(command, required)
+    cli = [a for key, (n, _, _, v) in values.items() for a in _flag_args(params[key], n, v)]
+    from_flags = _resolved(command, cli)
+    for key, (name, default, in_file, on_line) in values.items():
+        if not (command == "train" and key == "data"):
+            assert defaults[key] == default, name
+            assert from_file[key] == in_file, f"{name}: the config file's value was not used"
+        assert from_flags[key] == on_line, f"{name}: the config file beat the command line"
+
+    # a flag that can only be switched on still beats a file that switches it off
+    flags = [
+        k for k in values if getattr(params[k], "is_flag", False) and not params[k].secondary_opts
+    ]
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{values[k][0]} = false\n" for k in flags)
+    )
+    on = _resolved(command, [*required, *(params[k].opts[0] for k in flags)])
+    assert all(on[k] is True for k in flags), flags
+    # and a --no-... flag beats a file that switches the option on
+    negatable = [
+        k for k in values if getattr(params[k], "is_flag", False) and params[k].secondary_opts
+    ]
+    (tmp_path / "lstmcast.toml").write_text(
+        f"[{command}]\n" + "".join(f"{values[k][0]} = true\n" for k in negatable)
+    )
+    off = _resolved(command, [*required, *(params[k].secondary_opts[0] for k in negatable)])
+    assert all(off[k] is False for k in negatable), negatable
 
 
 def _options(command: str) -> tuple[set[str], set[str]]:
@@ -296,7 +392,7 @@ def test_sample_config_parses_and_has_only_known_keys(tmp_path, trained):
     invoke("predict", trained.data, *cfg, "--model", trained.model, "-o", "f.csv", "-q")
     assert forecast_ok(tmp_path / "f.csv")
     invoke("train", trained.data, *cfg, "--model", "s.lstmcast", *TINY, "-q")
-    assert info("s.lstmcast")["model"]["horizon"] == tables["train"].get("horizon", 24)
+    assert info("s.lstmcast")["model_config"]["horizon"] == tables["train"].get("horizon", 24)
 
 
 # --- 2. output contract ------------------------------------------------------------------------
@@ -317,7 +413,9 @@ def test_quiet_prints_nothing_and_log_file_gets_one_line_per_run(tmp_path, train
     done = {name: finish(p) for name, p in runs.items()}
     for name in ("train", "predict", "evaluate"):
         assert done[name].returncode == 0, done[name].stderr
-        assert (done[name].stdout, done[name].stderr) == ("", ""), name
+        assert done[name].stdout == "", name
+        # --quiet silences results and progress, never warnings
+        assert all(line.startswith("warning: ") for line in done[name].stderr.splitlines()), name
     assert done["failing"].returncode == 73
     assert done["failing"].stdout == ""
     assert done["failing"].stderr.startswith("error: cannot write no/f.csv")
@@ -334,9 +432,17 @@ def test_quiet_prints_nothing_and_log_file_gets_one_line_per_run(tmp_path, train
         ("predict", "0"): "f.csv",
         ("evaluate", "0"): "e.csv",
     }.items():
-        assert by_run[command, code]["series"] == "3"
-        assert by_run[command, code]["output"] == output
+        fields = by_run[command, code]
+        assert fields["series"] == "3"
+        assert fields["output"] == output
+        assert "error" not in fields
+        # every warning printed is in the log, with its text
+        printed = [w.removeprefix("warning: ") for w in done[command].stderr.splitlines()]
+        assert logged_warnings(fields) == printed, command
+    # evaluate on the training data always warns that its windows overlap training
+    assert any("optimistic" in w for w in logged_warnings(by_run["evaluate", "0"]))
     assert "series" not in by_run["predict", "73"]
+    assert by_run["predict", "73"]["error"].startswith("cannot write no/f.csv")
 
 
 def test_piped_output_has_no_escape_codes_even_without_no_color(tmp_path, trained, procs):
@@ -527,6 +633,7 @@ def test_second_run_on_a_locked_model_exits_75_or_waits(tmp_path, local, procs):
     assert not (tmp_path / "f.csv").exists()
     [line] = read_log(tmp_path / "runs.log")
     assert (line["command"], line["exit"]) == ("predict", "75")
+    assert f"pid {holder.pid}" in line["error"] and "is busy" in line["error"]
 
     assert waiter.poll() is None  # still waiting for the holder
     assert finish(holder).returncode == 0
@@ -628,10 +735,94 @@ def test_stale_data_warns_or_with_strict_exits_3(trained):
     fresh = _predict(trained.data, trained.model, "--as-of", FRESH, "--strict")
     assert "warning" not in fresh.stderr
     stale = _predict(trained.data, trained.model, "--as-of", "2024-03-01")
-    assert "warning: the data is stale" in stale.stderr and "2024-01-07 19:00" in stale.stderr
+    assert "warning: the data is stale: 3 of 3 series" in stale.stderr
+    assert "'C' (last 2024-01-07 19:00:00)" in stale.stderr
     strict = _predict(trained.data, trained.model, "--as-of", "2024-03-01", "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
     assert "stale" in strict.stderr
+
+
+def test_one_series_falling_behind_is_stale_even_when_the_others_are_current(tmp_path, trained):
+    # B stops three days early; A and C run to 2024-01-07, so the file's newest row is fresh.
+    frame = trained.frame
+    behind = frame[(frame["unique_id"] != "B") | (frame["ds"] < "2024-01-04 12:00")]
+    behind.to_csv("behind.csv", index=False)
+    result = _predict("behind.csv", trained.model, "--as-of", FRESH, "-q", "--log-file", "runs.log")
+    assert result.stdout == ""
+    [warning] = [w for w in result.stderr.splitlines() if "stale" in w]
+    assert "1 of 3 series" in warning and "'B' (last 2024-01-04 11:00:00)" in warning
+    assert "'A'" not in warning and "'C'" not in warning
+    [line] = read_log(tmp_path / "runs.log")
+    assert (line["command"], line["exit"]) == ("predict", "0")
+    assert warning.removeprefix("warning: ") in logged_warnings(line)
+
+    strict = _predict("behind.csv", trained.model, "--as-of", FRESH, "--strict", ok=False)
+    assert strict.exit_code == 3, strict.output
+    assert "'B'" in strict.stderr and "--strict" in strict.stderr
+
+
+def test_stale_warning_counts_every_lagging_series_and_names_the_first_few(tmp_path):
+    from lstmcast.ops import STALE_NAMED, stale_warning
+
+    spec = [(f"s{k}", "2024-01-01", 100 if k < 8 else 200) for k in range(10)]
+    hourly_frame(spec).to_csv("many.csv", index=False)
+    panel = api.load_panel("many.csv")
+    as_of = dt.datetime(2024, 1, 10, tzinfo=dt.timezone.utc)  # s8, s9 end 2024-01-09 07:00
+    text = stale_warning(panel, as_of)
+    assert text.startswith("the data is stale: 8 of 10 series")
+    assert [f"'s{k}'" in text for k in range(10)] == [k < STALE_NAMED for k in range(10)]
+    assert f"and {8 - STALE_NAMED} more" in text
+    # the tolerance: two steps and a day behind "now" is not yet stale
+    # (s0 ends 2024-01-05 03:00: stale from 2024-01-06 05:00 on)
+    assert stale_warning(panel, dt.datetime(2024, 1, 6, 5, tzinfo=dt.timezone.utc)) is None
+    assert stale_warning(panel, dt.datetime(2024, 1, 6, 5, 1, tzinfo=dt.timezone.utc))
+
+
+def test_log_line_is_stamped_with_the_start_of_the_run(tmp_path, trained, monkeypatch):
+    import lstmcast.cli
+
+    start = dt.datetime(2026, 11, 28, 2, 0, 1, tzinfo=dt.timezone.utc)
+    ticks = iter(start + dt.timedelta(minutes=10 * k) for k in range(100))
+    monkeypatch.setattr(lstmcast.cli, "_now", lambda: next(ticks))
+    _predict(trained.data, trained.model, "--as-of", FRESH, "-q", "--log-file", "runs.log")
+    [line] = read_log(tmp_path / "runs.log")
+    assert line["timestamp"] == "2026-11-28T02:00:01Z"
+    assert float(line["duration"].rstrip("s")) >= 600  # measured from that start to the end
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "needle"),
+    [
+        (["--horizon", "0"], None, "--horizon"),
+        (["--no-such-option"], None, "--no-such-option"),
+        ([], '[predict]\nmodle = "m.lstmcast"\nlog-file = "runs.log"\n', "modle"),
+        (["--config", "nope.toml"], None, "nope.toml"),
+    ],
+    ids=["bad-value", "unknown-option", "config-key", "missing-config"],
+)
+def test_usage_and_config_errors_reach_the_log(tmp_path, trained, args, config, needle):
+    log = [] if config else ["--log-file", "runs.log"]
+    if config:
+        (tmp_path / "lstmcast.toml").write_text(config)
+    result = invoke("predict", trained.data, "--model", trained.model, "-q", *log, *args, ok=False)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and needle in result.stderr
+    [line] = read_log(tmp_path / "runs.log")
+    assert (line["command"], line["exit"]) == ("predict", "2")
+    assert needle in line["error"]
+
+
+def test_log_values_with_quotes_and_newlines_stay_on_one_line(tmp_path):
+    from lstmcast.ops import append_log
+
+    text = 'column "a b"\nsecond line = x\\y'
+    append_log(
+        tmp_path / "l.log", {"command": "predict", "exit": 3, "error": text}, warnings=[text]
+    )
+    [raw] = (tmp_path / "l.log").read_text().splitlines()
+    [line] = read_log(tmp_path / "l.log")
+    assert line["error"] == text and logged_warnings(line) == [text]
+    assert raw.count("\n") == 0
 
 
 def test_a_new_column_warns(tmp_path, trained):
