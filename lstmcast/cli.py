@@ -448,8 +448,10 @@ def train(
 ) -> None:
     """Train one global LSTM on every series in DATA and save it to --model.
 
-    Ends with the validation error of the model beside naive and seasonal naive on the
-    same held-out windows.
+    Ends with the validation error of the model beside naive, seasonal naive and drift on
+    the same held-out windows, the verdict against the best of them, and how many series
+    each method will forecast (the one that won on each series). Data too short for the
+    LSTM is forecast by the baselines.
 
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
     """
@@ -533,12 +535,12 @@ def predict(
         ),
     ] = None,
     fallback: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--fallback",
-            help="naive: forecast seasonal naive for series where the LSTM lost to it at validation (column fallback).",
+            help="auto: each series by the method that won on it at validation (LSTM, naive, seasonal naive or drift; column model); none: the LSTM everywhere.",
         ),
-    ] = None,
+    ] = "auto",
     lock_timeout: LockTimeout = 300.0,
     log_file: LogFile = None,
     config: Config = None,

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from lstmcast import metrics
 from lstmcast.schema import Panel
 
-__all__ = ["window_actuals", "baseline_forecasts", "score_windows", "holdout_metrics", "BASELINES"]
+__all__ = [
+    "window_actuals",
+    "baseline_forecasts",
+    "score_windows",
+    "holdout_metrics",
+    "validate_methods",
+    "Verdict",
+    "BASELINES",
+    "METHODS",
+]
 
 BASELINES = ("naive", "seasonal_naive", "drift")
+METHODS = ("lstm", *BASELINES)  # the order breaks ties: the LSTM, then the simplest
 
 
 def window_actuals(
@@ -103,40 +115,177 @@ def compare(
     return {"scores": scores, "actual": actual, "baselines": base}
 
 
-def holdout_metrics(
-    model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
-) -> tuple[dict, np.ndarray]:
-    """The model's validation errors beside naive and seasonal naive on the same windows.
+def candidates(season: int) -> tuple[str, ...]:
+    """The baselines a verdict compares with: seasonal naive only when there is a season."""
+    return tuple(m for m in BASELINES if m != "seasonal_naive" or season > 1)
 
-    Means over windows; MASE skips windows whose history is constant (scale 0). `skill` is
-    1 - MASE(model) / MASE(seasonal naive): above 0 the model beats seasonal naive.
-    Also returns, per series of the panel, whether the LSTM's mean validation MASE is worse
-    than seasonal naive's (False where a series has no validation window).
+
+@dataclass
+class Verdict:
+    """The validation verdict and the per-series choice of method.
+
+    doc: the summary's `validation` section; methods: (S,) the method each series is
+    forecast by; widths: per baseline, (H, Q) interval offsets in units of each series'
+    MASE scale (mean absolute seasonal difference), from its validation errors.
+    """
+
+    doc: dict
+    methods: np.ndarray
+    widths: dict[str, list[list[float]]]
+
+
+def validate_methods(
+    model,
+    panel: Panel,
+    horizon: int,
+    quantiles: tuple[float, ...],
+    season: int,
+    series: np.ndarray,
+    origin: np.ndarray,
+    other_series: np.ndarray | None = None,
+    other_origin: np.ndarray | None = None,
+) -> Verdict:
+    """Score the LSTM and every candidate baseline on the same windows; choose per series.
+
+    `series, origin` are the windows the LSTM is validated on (none when `model` is None);
+    `other_series, other_origin` windows of series the LSTM cannot be validated on, where
+    only the baselines compete. Each series is forecast by the method of lowest mean MAE
+    over its windows (ties: the LSTM, then the simplest); a series without any window by
+    seasonal naive when it holds a whole season, else naive. The overall verdict compares
+    the LSTM's mean MASE with the best baseline's on the LSTM's windows: "beats" only when
+    it is lower than every one of them.
     """
     from lstmcast.forecast import forecast_at
 
-    horizon, quantiles = model.cfg.horizon, model.cfg.quantiles
-    preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
-    scores = compare(panel, series, origin, preds, quantiles, season)["scores"]
-    table = {
-        m: {k: _mean(v) for k, v in scores[m].items()} for m in ("lstm", "naive", "seasonal_naive")
-    }
-    lstm_mase, snaive_mase = table["lstm"]["mase"], table["seasonal_naive"]["mase"]
-    skill = 1 - lstm_mase / snaive_mase if lstm_mase is not None and snaive_mase else None
-    worse = _series_worse(
-        panel.n_series, series, scores["lstm"]["mase"], scores["seasonal_naive"]["mase"]
-    )
+    names = candidates(season)
+    lengths = panel.lengths
+    methods = np.where((season > 1) & (lengths >= season), "seasonal_naive", "naive").astype(object)
     doc = {
-        "windows": len(series),
+        "windows": int(len(series)),
         "horizon": horizon,
         "season": season,
         "interval": [quantiles[0], quantiles[-1]],
-        "methods": table,
-        "skill_vs_seasonal_naive": skill,
-        "beats_seasonal_naive": skill is not None and skill > 0,
-        "series_worse_than_seasonal_naive": int(worse.sum()),
+        "methods": {},
     }
-    return doc, worse
+    abs_err: dict[str, list] = {m: [] for m in names}  # scaled absolute errors, for the bands
+    if model is not None and len(series):
+        preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
+        compared = compare(panel, series, origin, preds, quantiles, season)
+        scores = {m: compared["scores"][m] for m in ("lstm", *names)}
+        table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
+        mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
+        choice = _choose(panel.n_series, series, mae)
+        won = choice >= 0
+        methods[won] = np.array(("lstm", *names), dtype=object)[choice[won]]
+        # The combined forecast: each window scored by the method its series uses.
+        pick = np.array([("lstm", *names).index(m) for m in methods[series]])
+        table["combined"] = {
+            k: _mean(np.stack([scores[m][k] for m in ("lstm", *names)])[pick, np.arange(len(pick))])
+            for k in ("mae", "rmse", "smape", "mape", "mase")
+        }
+        doc["methods"] = table
+        scale = mase_scales(panel, series, origin, season)
+        for m in names:
+            abs_err[m].append(
+                np.abs(compared["actual"] - compared["baselines"][m]) / scale[:, None]
+            )
+        best = min(names, key=lambda m: _rank(table[m]["mase"]))
+        lstm_mase, best_mase, snaive = (
+            table["lstm"]["mase"],
+            table[best]["mase"],
+            table.get("seasonal_naive", {}).get("mase"),
+        )
+        doc["best_baseline"] = best
+        doc["skill_vs_best_baseline"] = (
+            1 - lstm_mase / best_mase if lstm_mase is not None and best_mase else None
+        )
+        doc["beats_best_baseline"] = bool(
+            doc["skill_vs_best_baseline"] is not None and doc["skill_vs_best_baseline"] > 0
+        )
+        doc["skill_vs_seasonal_naive"] = (
+            1 - lstm_mase / snaive if lstm_mase is not None and snaive else None
+        )
+        doc["beats_seasonal_naive"] = bool(
+            doc["skill_vs_seasonal_naive"] is not None and doc["skill_vs_seasonal_naive"] > 0
+        )
+        per_series = np.bincount(series, minlength=panel.n_series) > 0
+        doc["series_validated"] = int(per_series.sum())
+        doc["series_lstm_beats_best_baseline"] = int((methods[per_series] == "lstm").sum())
+    else:
+        doc.update(best_baseline=None, skill_vs_best_baseline=None, beats_best_baseline=False)
+        doc.update(skill_vs_seasonal_naive=None, beats_seasonal_naive=False)
+        doc.update(series_validated=0, series_lstm_beats_best_baseline=0)
+    if other_series is not None and len(other_series):
+        actual = window_actuals(panel, other_series, other_origin, horizon)
+        base = baseline_forecasts(panel, other_series, other_origin, horizon, season)
+        mae = np.stack([metrics.mae(actual, base[m]) for m in names])
+        choice = _choose(panel.n_series, other_series, mae)
+        won = choice >= 0
+        methods[won] = np.array(names, dtype=object)[choice[won]]
+        scale = mase_scales(panel, other_series, other_origin, season)
+        for m in names:
+            abs_err[m].append(np.abs(actual - base[m]) / scale[:, None])
+        if not doc["methods"]:  # no LSTM judged: the baselines' own table
+            doc["windows"] = int(len(other_series))
+            doc["methods"] = {
+                m: {k: _mean(v) for k, v in score_windows(actual, base[m], scale).items()}
+                for m in names
+            }
+        doc["baseline_only_windows"] = int(len(other_series))
+        doc["baseline_only_series"] = int(len(np.unique(other_series)))
+    widths = {m: _widths(abs_err[m], horizon, quantiles) for m in names}
+    doc["chosen"] = {m: int((methods == m).sum()) for m in METHODS}
+    return Verdict(doc, methods.astype(str), widths)
+
+
+def _rank(x: float | None) -> float:
+    return np.inf if x is None else x
+
+
+def _choose(n_series: int, series: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Per series, the row of `err` (M, V) with the lowest mean over its windows; -1 if none."""
+    totals = np.zeros((err.shape[0], n_series))
+    counts = np.zeros(n_series)
+    ok = np.isfinite(err).all(axis=0)
+    for m in range(err.shape[0]):
+        np.add.at(totals[m], series[ok], err[m, ok])
+    np.add.at(counts, series[ok], 1)
+    choice = np.argmin(totals, axis=0)  # the first on ties
+    return np.where(counts > 0, choice, -1)
+
+
+def _widths(parts: list, horizon: int, quantiles: tuple[float, ...]) -> list[list[float]]:
+    """(H, Q) conformal offsets from scaled absolute errors: for the pair (q, 1 - q), the
+    (1 - 2q)(1 + 1/n) quantile of |error| / scale at each horizon step, below and above
+    the point forecast. Without any window: a random walk's, 1.25 z_q sqrt(h) (the mean
+    absolute change of a normal walk is 0.8 of its standard deviation)."""
+    from statistics import NormalDist
+
+    err = np.concatenate(parts) if parts else np.empty((0, horizon))
+    err = err[np.isfinite(err).all(axis=1)]
+    out = np.zeros((horizon, len(quantiles)))
+    steps = np.arange(1, horizon + 1)
+    for k, q in enumerate(quantiles):
+        if q == 0.5:
+            continue
+        level = abs(1 - 2 * q)
+        if len(err) >= 2:
+            w = np.quantile(err, min(1.0, level * (1 + 1 / len(err))), axis=0)
+        else:
+            w = 1.25 * NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(steps)
+        out[:, k] = -w if q < 0.5 else w
+    return np.round(out, 6).tolist()
+
+
+def holdout_metrics(
+    model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
+) -> tuple[dict, np.ndarray]:
+    """The model's validation errors beside the baselines on the same windows, and per
+    series whether a baseline won there (False where a series has no window)."""
+    verdict = validate_methods(
+        model, panel, model.cfg.horizon, model.cfg.quantiles, season, series, origin
+    )
+    return verdict.doc, verdict.methods != "lstm"
 
 
 def _series_worse(
@@ -176,8 +325,12 @@ def backtest(
     season: int | None = None,
     refit=None,
     callback=None,
+    methods: np.ndarray | None = None,
 ) -> dict:
     """Rolling-origin backtest of `model` against naive, seasonal naive and drift.
+
+    With `methods` (S,), the method each series is forecast by, also scores that
+    combined forecast ("combined"): the LSTM's where a series uses it, else the baseline's.
 
     Without `refit` the given model forecasts from every origin. With `refit` (a function
     panel -> model), a fresh model is trained on each fold's past before forecasting it,
@@ -215,6 +368,13 @@ def backtest(
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
     compared = compare(panel, series, origin, preds, quantiles, season)
+    if methods is not None:
+        point = preds[:, :, quantiles.index(0.5)].copy()
+        for name, line in compared["baselines"].items():
+            rows = methods[series] == name
+            point[rows] = line[rows]
+        scale = mase_scales(panel, series, origin, season)
+        compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
     return {
         "series": series,
         "origin": origin,
@@ -253,7 +413,7 @@ def per_series_table(panel: Panel, result: dict):
 
 def aggregate(frame) -> dict:
     """Mean and median across series of each method's metrics, and the model's skill."""
-    methods = ["lstm", *BASELINES]
+    methods = ["lstm", *BASELINES] + (["combined"] if "combined_mae" in frame else [])
     metrics_ = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     table = {}
     for method in methods:
