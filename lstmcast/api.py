@@ -130,7 +130,9 @@ def _train_locked(
             )
     else:
         need = index.min_context + cfg.horizon + index.val_size
-        source = f"--lookback {cfg.lookback}" if model_cfg.lookback else f"the lookback {cfg.lookback}"
+        source = (
+            f"--lookback {cfg.lookback}" if model_cfg.lookback else f"the lookback {cfg.lookback}"
+        )
         warnings.append(
             f"little data: the longest series has {int(panel.lengths.max())} points, but training "
             f"the LSTM needs {need} (lookback {index.min_context}, half of {source}, + horizon "

@@ -119,7 +119,6 @@ def test_diverging_training_exits_5_and_keeps_the_old_model(tmp_path, trained):
 
 
 def test_training_data_too_short_is_forecast_by_baselines_and_names_the_numbers(tmp_path):
-    import re
 
     data = tmp_path / "short.csv"
     hourly_frame((("A", "2024-01-01", 30), ("B", "2024-01-01", 25))).to_csv(data, index=False)
@@ -144,7 +143,7 @@ def test_too_short_message_adds_up_when_the_lookback_was_derived(tmp_path):
     result = train(data, tmp_path / "m.lstmcast", "--json")
     (message,) = [w for w in json.loads(result.stdout)["warnings"] if w.startswith("little")]
     assert "half of --lookback" not in message
-    m = re.search(r"needs (\d+) \(lookback (\d+) .*\+ horizon (\d+) \+ validation (\d+)\)", message)
+    m = re.search(r"needs (\d+) \(lookback (\d+),.*\+ horizon (\d+) \+ validation (\d+)\)", message)
     assert m, message
     needs, lookback, horizon, val = map(int, m.groups())
     assert lookback + horizon + val == needs, message
