@@ -94,7 +94,7 @@ def _train_locked(
     from lstmcast import distributed
     from lstmcast.evaluate import validate_methods
     from lstmcast.train import fit_model, resolve_model_config
-    from lstmcast.windows import build_index, default_val_size, rolling_windows, verdict_windows
+    from lstmcast.windows import build_index, default_val_size, verdict_windows
 
     started = time.perf_counter()
     init_state = None
@@ -142,11 +142,6 @@ def _train_locked(
     series, origin = (
         verdict_windows(panel, index) if result else (np.empty(0, np.int64), np.empty(0, np.int64))
     )
-    # Series the LSTM cannot be judged on: the baselines compete on origins across the series.
-    others = np.setdiff1d(np.arange(panel.n_series), series)
-    o_series, o_origin = rolling_windows(
-        panel.lengths[others], cfg.horizon, int(panel.lengths.max()), min_history=2
-    )
     verdict = validate_methods(
         result.model if result else None,
         panel,
@@ -155,18 +150,15 @@ def _train_locked(
         cfg.season,
         series,
         origin,
-        others[o_series],
-        o_origin,
     )
     validation = verdict.doc
     if result is not None and result.calibration is not None:
         validation["calibration"] = result.calibration
-    unjudged = panel.n_series - len(np.unique(series)) - len(np.unique(o_series))
-    if unjudged:
+    if validation["series_without_windows"]:
         warnings.append(
-            f"{unjudged} series too short to validate any method (e.g. "
-            f"'{panel.ids[np.setdiff1d(others, others[o_series])[0]]}', "
-            f"{int(panel.lengths.min())} points): forecast by seasonal naive or naive, untested"
+            f"{validation['series_without_windows']} series too short to validate any method "
+            f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
+            "forecast by seasonal naive or naive, untested"
         )
     forecast_by = {m: n for m, n in validation["chosen"].items() if n}
     summary = TrainSummary(

@@ -142,20 +142,21 @@ def validate_methods(
     season: int,
     series: np.ndarray,
     origin: np.ndarray,
-    other_series: np.ndarray | None = None,
-    other_origin: np.ndarray | None = None,
 ) -> Verdict:
     """Score the LSTM and every candidate baseline on the same windows; choose per series.
 
-    `series, origin` are the windows the LSTM is validated on (none when `model` is None);
-    `other_series, other_origin` windows of series the LSTM cannot be validated on, where
-    only the baselines compete. Each series is forecast by the method of lowest mean MAE
-    over its windows (ties: the LSTM, then the simplest); a series without any window by
-    seasonal naive when it holds a whole season, else naive. The overall verdict compares
-    the LSTM's mean MASE with the best baseline's on the LSTM's windows: "beats" only when
-    it is lower than every one of them.
+    `series, origin` are the windows the LSTM is validated on (none when `model` is None).
+    The baselines, which learn nothing, are also scored on rolling origins across the whole
+    of every series (up to VERDICT_WINDOWS each): there they are ranked per series, and their
+    interval offsets measured. A series is forecast by the LSTM when its mean MAE over the
+    series' LSTM windows is below every baseline's on those windows; else by its best
+    baseline across the series; a series too short for any window by seasonal naive when
+    it holds a whole season, else naive. The overall verdict compares the LSTM's mean MASE
+    with the best baseline's on the LSTM's windows: "beats" only when it is lower than
+    every one of them.
     """
     from lstmcast.forecast import forecast_at
+    from lstmcast.windows import rolling_windows
 
     names = candidates(season)
     lengths = panel.lengths
@@ -167,16 +168,29 @@ def validate_methods(
         "interval": [quantiles[0], quantiles[-1]],
         "methods": {},
     }
-    abs_err: dict[str, list] = {m: [] for m in names}  # scaled absolute errors, for the bands
+    # The baselines across each whole series: their ranking and their interval offsets.
+    b_series, b_origin = rolling_windows(lengths, horizon, int(lengths.max()), min_history=2)
+    b_actual = window_actuals(panel, b_series, b_origin, horizon)
+    b_base = baseline_forecasts(panel, b_series, b_origin, horizon, season)
+    b_scale = mase_scales(panel, b_series, b_origin, season)
+    b_choice = _choose(
+        panel.n_series, b_series, np.stack([metrics.mae(b_actual, b_base[m]) for m in names])
+    )
+    ranked = b_choice >= 0
+    methods[ranked] = np.array(names, dtype=object)[b_choice[ranked]]
+    widths = {
+        m: _widths(np.abs(b_actual - b_base[m]) / b_scale[:, None], horizon, quantiles)
+        for m in names
+    }
+    doc["baseline_windows"] = int(len(b_series))
+    doc["series_without_windows"] = int(panel.n_series - ranked.sum())
     if model is not None and len(series):
         preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
         compared = compare(panel, series, origin, preds, quantiles, season)
         scores = {m: compared["scores"][m] for m in ("lstm", *names)}
         table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
         mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
-        choice = _choose(panel.n_series, series, mae)
-        won = choice >= 0
-        methods[won] = np.array(("lstm", *names), dtype=object)[choice[won]]
+        methods[_choose(panel.n_series, series, mae) == 0] = "lstm"
         # The combined forecast: each window scored by the method its series uses.
         pick = np.array([("lstm", *names).index(m) for m in methods[series]])
         table["combined"] = {
@@ -184,11 +198,6 @@ def validate_methods(
             for k in ("mae", "rmse", "smape", "mape", "mase")
         }
         doc["methods"] = table
-        scale = mase_scales(panel, series, origin, season)
-        for m in names:
-            abs_err[m].append(
-                np.abs(compared["actual"] - compared["baselines"][m]) / scale[:, None]
-            )
         best = min(names, key=lambda m: _rank(table[m]["mase"]))
         lstm_mase, best_mase, snaive = (
             table["lstm"]["mase"],
@@ -215,25 +224,12 @@ def validate_methods(
         doc.update(best_baseline=None, skill_vs_best_baseline=None, beats_best_baseline=False)
         doc.update(skill_vs_seasonal_naive=None, beats_seasonal_naive=False)
         doc.update(series_validated=0, series_lstm_beats_best_baseline=0)
-    if other_series is not None and len(other_series):
-        actual = window_actuals(panel, other_series, other_origin, horizon)
-        base = baseline_forecasts(panel, other_series, other_origin, horizon, season)
-        mae = np.stack([metrics.mae(actual, base[m]) for m in names])
-        choice = _choose(panel.n_series, other_series, mae)
-        won = choice >= 0
-        methods[won] = np.array(names, dtype=object)[choice[won]]
-        scale = mase_scales(panel, other_series, other_origin, season)
-        for m in names:
-            abs_err[m].append(np.abs(actual - base[m]) / scale[:, None])
-        if not doc["methods"]:  # no LSTM judged: the baselines' own table
-            doc["windows"] = int(len(other_series))
+        if len(b_series):  # no LSTM judged: the baselines' own table
+            doc["windows"] = int(len(b_series))
             doc["methods"] = {
-                m: {k: _mean(v) for k, v in score_windows(actual, base[m], scale).items()}
+                m: {k: _mean(v) for k, v in score_windows(b_actual, b_base[m], b_scale).items()}
                 for m in names
             }
-        doc["baseline_only_windows"] = int(len(other_series))
-        doc["baseline_only_series"] = int(len(np.unique(other_series)))
-    widths = {m: _widths(abs_err[m], horizon, quantiles) for m in names}
     doc["chosen"] = {m: int((methods == m).sum()) for m in METHODS}
     return Verdict(doc, methods.astype(str), widths)
 
@@ -254,25 +250,30 @@ def _choose(n_series: int, series: np.ndarray, err: np.ndarray) -> np.ndarray:
     return np.where(counts > 0, choice, -1)
 
 
-def _widths(parts: list, horizon: int, quantiles: tuple[float, ...]) -> list[list[float]]:
-    """(H, Q) conformal offsets from scaled absolute errors: for the pair (q, 1 - q), the
-    (1 - 2q)(1 + 1/n) quantile of |error| / scale at each horizon step, below and above
-    the point forecast. Without any window: a random walk's, 1.25 z_q sqrt(h) (the mean
-    absolute change of a normal walk is 0.8 of its standard deviation)."""
+def _widths(err: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> list[list[float]]:
+    """(H, Q) conformal offsets from scaled absolute errors (V, H): for the pair (q, 1 - q),
+    the (1 - 2q)(1 + 1/n) quantile of |error| / scale at each horizon step, below and above
+    the point forecast. With fewer than MIN_STEP_WINDOWS windows one quantile of |error| /
+    sqrt(h), pooled over the steps, grown like a random walk's by sqrt(h); without any
+    window a normal random walk's, 1.25 z sqrt(h) (its mean absolute step is 0.8 sigma)."""
     from statistics import NormalDist
 
-    err = np.concatenate(parts) if parts else np.empty((0, horizon))
+    from lstmcast.train import MIN_STEP_WINDOWS
+
     err = err[np.isfinite(err).all(axis=1)]
     out = np.zeros((horizon, len(quantiles)))
-    steps = np.arange(1, horizon + 1)
+    root = np.sqrt(np.arange(1, horizon + 1))
     for k, q in enumerate(quantiles):
         if q == 0.5:
             continue
         level = abs(1 - 2 * q)
-        if len(err) >= 2:
+        if len(err) >= MIN_STEP_WINDOWS:
             w = np.quantile(err, min(1.0, level * (1 + 1 / len(err))), axis=0)
+        elif len(err):
+            pooled = (err / root).ravel()
+            w = np.quantile(pooled, min(1.0, level * (1 + 1 / len(pooled)))) * root
         else:
-            w = 1.25 * NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(steps)
+            w = 1.25 * NormalDist().inv_cdf(0.5 + level / 2) * root
         out[:, k] = -w if q < 0.5 else w
     return np.round(out, 6).tolist()
 
