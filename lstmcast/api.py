@@ -454,12 +454,12 @@ def _predict_locked(
             hint="check the data, or retrain the model",
         )
     warnings = list(panel.warnings) + guards
-    if horizon > cfg.horizon:
+    methods = _chosen_methods(header, panel, fallback or "auto", model_path, warnings)
+    if horizon > cfg.horizon and (methods == "lstm").any():
         warnings.append(
             f"horizon {horizon} is longer than the trained {cfg.horizon}: steps beyond it are forecast "
             "recursively and their intervals are too narrow"
         )
-    methods = _chosen_methods(header, panel, fallback or "auto", model_path, warnings)
     short = int(((panel.lengths < cfg.lookback) & (methods == "lstm")).sum())
     if short:
         warnings.append(
@@ -470,16 +470,7 @@ def _predict_locked(
     else:  # no series needs the network
         preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
     apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
-    baseline = methods != "lstm"
-    if baseline.any():
-        counts = ", ".join(
-            f"{n} by {m.replace('_', ' ')}"
-            for m, n in zip(*np.unique(methods[baseline], return_counts=True), strict=True)
-        )
-        warnings.append(
-            f"{int(baseline.sum())} of {panel.n_series} series forecast by a baseline that beat "
-            f"the LSTM at validation or had too little data for it ({counts}; column model)"
-        )
+    # Not a warning: the choice is the normal course, named in the model column per row.
     frame = forecast_frame(panel, preds, cfg.quantiles)
     frame["model"] = np.repeat(methods, horizon)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)

@@ -680,8 +680,9 @@ def evaluate(
 ) -> None:
     """Backtest the model on rolling origins against naive, seasonal naive and drift.
 
-    Every method is scored on exactly the same windows. Skill is 1 - MASE(LSTM) / MASE(seasonal
-    naive): above 0 the model beats seasonal naive.
+    Every method is scored on exactly the same windows, and so is the forecast predict makes
+    by default (each series by the method chosen for it at training: "chosen per series").
+    Skill is 1 - MASE(LSTM) / MASE(seasonal naive): above 0 the model beats seasonal naive.
 
     Example: lstmcast evaluate sample_data/stores.csv --model stores.lstmcast --folds 3
     """

@@ -169,7 +169,11 @@ def validate_methods(
         "methods": {},
     }
     # The baselines across each whole series: their ranking and their interval offsets.
-    b_series, b_origin = rolling_windows(lengths, horizon, int(lengths.max()), min_history=2)
+    # Each origin keeps two seasons of history where the series allows (half of what
+    # precedes its last window where not), so the MASE scale of a window is not one noisy
+    # difference.
+    least = np.clip(np.minimum(2 * max(season, 1), (lengths - horizon) // 2), 2, None)
+    b_series, b_origin = rolling_windows(lengths, horizon, int(lengths.max()), least)
     b_actual = window_actuals(panel, b_series, b_origin, horizon)
     b_base = baseline_forecasts(panel, b_series, b_origin, horizon, season)
     b_scale = mase_scales(panel, b_series, b_origin, season)
@@ -178,10 +182,11 @@ def validate_methods(
     )
     ranked = b_choice >= 0
     methods[ranked] = np.array(names, dtype=object)[b_choice[ranked]]
-    widths = {
-        m: _widths(np.abs(b_actual - b_base[m]) / b_scale[:, None], horizon, quantiles)
-        for m in names
-    }
+    with np.errstate(divide="ignore", invalid="ignore"):  # scale 0: a constant history
+        widths = {
+            m: _widths(np.abs(b_actual - b_base[m]) / b_scale[:, None], horizon, quantiles)
+            for m in names
+        }
     doc["baseline_windows"] = int(len(b_series))
     doc["series_without_windows"] = int(panel.n_series - ranked.sum())
     if model is not None and len(series):
@@ -282,7 +287,7 @@ def holdout_metrics(
     model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
 ) -> tuple[dict, np.ndarray]:
     """The model's validation errors beside the baselines on the same windows, and per
-    series whether a baseline won there (False where a series has no window)."""
+    series whether it is forecast by a baseline (see validate_methods)."""
     verdict = validate_methods(
         model, panel, model.cfg.horizon, model.cfg.quantiles, season, series, origin
     )

@@ -76,18 +76,21 @@ def rolling_windows(
     lengths: np.ndarray,
     horizon: int,
     span: int,
-    min_history: int,
+    min_history: int | np.ndarray,
     per_series: int = VERDICT_WINDOWS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rolling origins over the last `span` steps of each series: (series, origin) arrays.
 
     Origins run from n - span to n - horizon (the last window ends at the last value),
     evenly spread, at most `per_series` of them, each with at least `min_history` values
-    before it. A series shorter than min_history + horizon has none.
+    (one number, or one per series) before it. A series shorter than min_history + horizon
+    has none.
     """
     series, origins = [], []
-    for s, n in enumerate(np.asarray(lengths, dtype=np.int64)):
-        first, last = max(int(n) - span, min_history), int(n) - horizon
+    lengths = np.asarray(lengths, dtype=np.int64)
+    least = np.broadcast_to(np.asarray(min_history, dtype=np.int64), lengths.shape)
+    for s, n in enumerate(lengths):
+        first, last = max(int(n) - span, int(least[s])), int(n) - horizon
         if last < first:
             continue
         count = min(per_series, last - first + 1)

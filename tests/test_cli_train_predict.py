@@ -349,7 +349,11 @@ def test_predict_when_the_training_file_is_gone(tmp_path):
 
 def test_longer_horizon_than_trained_warns_on_stderr(tmp_path, trained):
     out = tmp_path / "f.csv"
-    result = invoke("predict", trained.data, "--model", trained.model, "--horizon", "60", "-o", out)
+    # The LSTM rolls out beyond its horizon (the tiny model may lose to a baseline everywhere).
+    result = invoke(
+        "predict", trained.data, "--model", trained.model, "--horizon", "60", "-o", out,
+        "--fallback", "none",
+    )  # fmt: skip
     assert "warning: horizon 60 is longer than the trained 24" in result.stderr
     assert result.stdout == ""
     forecast = read_forecast(out)
@@ -357,7 +361,7 @@ def test_longer_horizon_than_trained_warns_on_stderr(tmp_path, trained):
     assert_starts_after_last(forecast, trained.frame, 60, pd.Timedelta(hours=1))
     assert np.isfinite(forecast["yhat"]).all()
     # the first 24 steps are the direct forecast, the same as a plain predict
-    direct = api.predict(trained.model, trained.data).forecast
+    direct = api.predict(trained.model, trained.data, fallback="none").forecast
     head = forecast.groupby("unique_id").head(24).reset_index(drop=True)
     np.testing.assert_allclose(head["yhat"], direct["yhat"], rtol=1e-6)
 
@@ -549,7 +553,7 @@ def test_fallback_auto_forecasts_the_series_the_lstm_lost_by_the_winning_baselin
     plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
     invoke("predict", data, "--model", model, "-o", plain, "-q", "--fallback", "none")
     result = invoke("predict", data, "--model", model, "-o", marked)
-    assert f"{lost} of 6 series forecast by a baseline" in result.stderr
+    assert "warning" not in result.stderr  # the normal course, not a warning
     plain, marked = read_forecast(plain), read_forecast(marked)
     flags = marked.groupby("unique_id")["model"].agg(["first", "nunique"])
     assert (flags["nunique"] == 1).all()  # one method per series
