@@ -553,7 +553,7 @@ def test_fallback_auto_forecasts_the_series_the_lstm_lost_by_the_winning_baselin
     plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
     invoke("predict", data, "--model", model, "-o", plain, "-q", "--fallback", "none")
     result = invoke("predict", data, "--model", model, "-o", marked)
-    assert "warning" not in result.stderr  # the normal course, not a warning
+    assert "baseline" not in result.stderr  # the normal course, not a warning
     plain, marked = read_forecast(plain), read_forecast(marked)
     flags = marked.groupby("unique_id")["model"].agg(["first", "nunique"])
     assert (flags["nunique"] == 1).all()  # one method per series
