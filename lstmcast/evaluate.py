@@ -146,12 +146,12 @@ def validate_methods(
     """Score the LSTM and every candidate baseline on the same windows; choose per series.
 
     `series, origin` are the windows the LSTM is validated on (none when `model` is None).
-    The baselines, which learn nothing, are also scored on rolling origins across the whole
-    of every series (up to VERDICT_WINDOWS each): there they are ranked per series, and their
-    interval offsets measured. A series is forecast by the LSTM when its mean MAE over the
-    series' LSTM windows is below every baseline's on those windows; else by its best
-    baseline across the series; a series too short for any window by seasonal naive when
-    it holds a whole season, else naive. The overall verdict compares the LSTM's mean MASE
+    A series with such windows is forecast by the method of lowest mean MAE over them (ties:
+    the LSTM, then the simplest). The baselines, which learn nothing, are also scored on
+    rolling origins across the whole of every series (up to VERDICT_WINDOWS each): their
+    interval offsets are measured there, and a series without LSTM windows is forecast by
+    its best baseline there; a series too short for any window by seasonal naive when it
+    holds a whole season, else naive. The overall verdict compares the LSTM's mean MASE
     with the best baseline's on the LSTM's windows: "beats" only when it is lower than
     every one of them.
     """
@@ -195,7 +195,9 @@ def validate_methods(
         scores = {m: compared["scores"][m] for m in ("lstm", *names)}
         table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
         mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
-        methods[_choose(panel.n_series, series, mae) == 0] = "lstm"
+        choice = _choose(panel.n_series, series, mae)
+        judged = choice >= 0
+        methods[judged] = np.array(("lstm", *names), dtype=object)[choice[judged]]
         # The combined forecast: each window scored by the method its series uses.
         pick = np.array([("lstm", *names).index(m) for m in methods[series]])
         table["combined"] = {
