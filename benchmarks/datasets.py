@@ -11,10 +11,11 @@ files are run too. Protocol, the same for each dataset:
 3. Write the rest (observed rows only, long format `unique_id, ds, y`) to a CSV and run the
    real CLI on it in a subprocess with default settings plus `--horizon H`:
    `lstmcast train train.csv --horizon H --model m.lstmcast --json`, then
-   `lstmcast predict --model m.lstmcast train.csv --output forecast.csv`.
+   `lstmcast predict --model m.lstmcast train.csv --output forecast.csv` (each series by
+   the method that won on it at validation) and again with `--fallback none` (the LSTM alone).
 4. Score the forecasts on the observed test steps: MASE (scale: the in-sample mean absolute
    error of seasonal naive, m = the dataset's season), sMAPE (0-200) and the share of actuals
-   inside the 80 % interval, each the mean over series, beside seasonal naive and naive
+   inside the 80 % interval, each the mean over series, beside seasonal naive, naive and drift
    forecast from the same training part (gaps filled by linear interpolation, as lstmcast
    fills them).
 
@@ -139,6 +140,42 @@ def load_sunspots() -> pd.DataFrame:
     return _long(df, "ds", ["SUNACTIVITY"])
 
 
+def load_ohlc() -> pd.DataFrame:
+    # One stock, business days, June-July 2009: a short random walk.
+    return _long(_vega("ohlc"), "date", ["open", "close"])
+
+
+def load_seattle_weekly() -> pd.DataFrame:
+    df = _vega("seattle_weather").set_index("date")[["temp_max", "temp_min", "wind"]]
+    weekly = df.resample("W-SUN").mean().iloc[1:-1].reset_index()  # whole weeks only
+    return _long(weekly, "date", ["temp_max", "temp_min", "wind"])
+
+
+def load_danish() -> pd.DataFrame:
+    df = _statsmodels("danish_data").rename_axis("ds").reset_index()
+    # lpy (log prices) crosses zero, where sMAPE says nothing useful.
+    return _long(df, "ds", ["lrm", "lry", "ibo", "ide"])
+
+
+def load_iowa_electricity() -> pd.DataFrame:
+    df = _vega("iowa_electricity").rename(
+        columns={"year": "ds", "source": "unique_id", "net_generation": "y"}
+    )
+    return df[["unique_id", "ds", "y"]]
+
+
+def load_nile() -> pd.DataFrame:
+    df = _statsmodels("nile")
+    df["ds"] = pd.to_datetime(df["year"].astype(int).astype(str), format="%Y")
+    return _long(df, "ds", ["volume"])
+
+
+def load_stocks_short() -> pd.DataFrame:
+    # Three years of monthly prices per stock: 24 to train, 12 to forecast.
+    df = load_stocks()
+    return df.sort_values("ds").groupby("unique_id").tail(36)
+
+
 def load_stores() -> pd.DataFrame:
     df = pd.read_csv(ROOT / "sample_data" / "stores.csv", dtype={"unique_id": str})
     df["ds"] = pd.to_datetime(df["ds"])
@@ -160,6 +197,12 @@ DATASETS = [
     Dataset("stocks", "vega_datasets stocks", "unstated", "MS", 12, 12, load_stocks),
     Dataset("macrodata", "statsmodels macrodata (FRED)", "public domain", "QS-JAN", 8, 4, load_macrodata),
     Dataset("sunspots", "statsmodels sunspots (yearly)", "public domain", "YS-JAN", 6, 1, load_sunspots),
+    Dataset("stock-ohlc", "vega_datasets ohlc (one stock, business days)", "unstated", "B", 5, 5, load_ohlc),
+    Dataset("seattle-weekly", "vega_datasets seattle-weather, weekly means", NOAA, "W-SUN", 8, 52, load_seattle_weekly),
+    Dataset("danish-quarterly", "statsmodels danish_data", "public domain", "QS-JAN", 4, 4, load_danish),
+    Dataset("iowa-electricity", "vega_datasets iowa-electricity (yearly, EIA)", "public domain (US EIA)", "YS-JAN", 3, 1, load_iowa_electricity),
+    Dataset("nile", "statsmodels nile (yearly flow)", "public domain", "YS-JAN", 10, 1, load_nile),
+    Dataset("stocks-short", "vega_datasets stocks, last 36 months", "unstated", "MS", 12, 12, load_stocks_short),
     Dataset("sample:stores", "sample_data/stores.csv", "this repository", "h", 24, 24, load_stores),
     Dataset("sample:prices", "sample_data/prices.csv", "this repository", "B", 5, 5, load_prices),
 ]  # fmt: skip
@@ -208,8 +251,11 @@ def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return proc
 
 
-def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[dict, dict]:
-    """Train and predict through the CLI; returns (train JSON, forecast frame per series)."""
+def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[dict, dict, dict]:
+    """Train and predict through the CLI: (train JSON, default forecast per series, the LSTM
+    alone per series). The default forecasts each series by the method that won on it at
+    validation; --fallback none forces the LSTM (the same as the default where no LSTM was
+    trained: then there is none to force)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sp.train_rows.to_csv(tmp / "train.csv", index=False)
@@ -224,41 +270,71 @@ def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[d
         summary["wall_seconds"] = time.perf_counter() - started
         run_cli(["predict", "--model", "m.lstmcast", "train.csv", "--output", "f.csv"], tmp)
         fc = pd.read_csv(tmp / "f.csv", dtype={"unique_id": str}, parse_dates=["ds"])
+        alone = fc
+        if summary.get("lstm_trained", True):
+            args = [
+                "predict",
+                "--model",
+                "m.lstmcast",
+                "train.csv",
+                "-o",
+                "a.csv",
+                "--fallback",
+                "none",
+            ]
+            run_cli(args, tmp)
+            alone = pd.read_csv(tmp / "a.csv", dtype={"unique_id": str}, parse_dates=["ds"])
     by_id = {uid: g.set_index("ds") for uid, g in fc.groupby("unique_id", sort=False)}
-    return summary, by_id
+    lstm = {uid: g.set_index("ds") for uid, g in alone.groupby("unique_id", sort=False)}
+    return summary, by_id, lstm
+
+
+BASELINE_NAMES = ("snaive", "naive", "drift")
 
 
 def evaluate(ds: Dataset, time_budget: float | None) -> dict:
     """Run one dataset through the protocol; returns the row of the results table."""
     sp = split(ds.load(), ds.grid, ds.horizon)
-    summary, fc = forecast_lstm(sp, ds.horizon, time_budget)
+    summary, fc, alone = forecast_lstm(sp, ds.horizon, time_budget)
+    trained = summary.get("lstm_trained", True)
     h, m = ds.horizon, ds.season
     scores: dict[str, dict[str, list[float]]] = {
-        k: {"mase": [], "smape": []} for k in ("lstm", "snaive", "naive")
+        k: {"mase": [], "smape": []} for k in ("lstm", "combined", *BASELINE_NAMES)
     }
-    hits, points = 0, 0
+    hits, points, lstm_hits = 0, 0, 0
     for uid in sp.ids:
         if uid not in fc:
             raise RuntimeError(f"{ds.name}: no forecast for series {uid!r}")
-        f = fc[uid].reindex(sp.test_ds[uid])
+        f, a = fc[uid].reindex(sp.test_ds[uid]), alone[uid].reindex(sp.test_ds[uid])
         obs = sp.observed[uid]
         if f["yhat"][obs].isna().any():
             raise RuntimeError(f"{ds.name}: forecast dates of {uid!r} miss the test dates")
         y, x = sp.test[uid][obs], sp.train[uid]
         scale = metrics.mase_scale(x, m)
         preds = {
-            "lstm": f["yhat"].to_numpy(float)[obs],
+            "lstm": a["yhat"].to_numpy(float)[obs] if trained else np.full(len(y), np.nan),
+            "combined": f["yhat"].to_numpy(float)[obs],
             "snaive": metrics.seasonal_naive_forecast(x, h, m)[obs],
             "naive": metrics.naive_forecast(x, h)[obs],
+            "drift": metrics.drift_forecast(x, h)[obs],
         }
         for name, p in preds.items():
             scores[name]["mase"].append(metrics.mase(y, p, scale))
             scores[name]["smape"].append(metrics.smape(y, p))
         lo, hi = f["yhat_lower"].to_numpy(float)[obs], f["yhat_upper"].to_numpy(float)[obs]
         hits += int(((y >= lo) & (y <= hi)).sum())
+        lo, hi = a["yhat_lower"].to_numpy(float)[obs], a["yhat_upper"].to_numpy(float)[obs]
+        lstm_hits += int(((y >= lo) & (y <= hi)).sum())
         points += len(y)
     lstm_mase, sn_mase = np.array(scores["lstm"]["mase"]), np.array(scores["snaive"]["mase"])
     lengths = [len(sp.train[u]) for u in sp.ids]
+    means = {
+        f"{k}_{s}": float(np.nanmean(v[s])) if trained or k != "lstm" else float("nan")
+        for k, v in scores.items()
+        for s in ("mase", "smape")
+    }
+    best = min(BASELINE_NAMES, key=lambda k: means[f"{k}_mase"])
+    validation = summary["validation"]
     return {
         "dataset": ds.name,
         "freq": ds.grid,
@@ -266,18 +342,23 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
         "length": f"{min(lengths)}" if min(lengths) == max(lengths) else f"{min(lengths)}-{max(lengths)}",
         "horizon": h,
         "season": m,
-        **{f"{k}_{s}": float(np.nanmean(v[s])) for k, v in scores.items() for s in ("mase", "smape")},
+        **means,
+        "best_baseline": best,
         "coverage": hits / points,
+        "lstm_coverage": lstm_hits / points if trained else float("nan"),
         "wins": int((lstm_mase < sn_mase).sum()),
         "scored_points": points,
+        "forecast_by": summary.get("forecast_by", {}),
+        "lstm_trained": trained,
         "train_seconds": summary["seconds"],
         "train_wall": summary["wall_seconds"],
         "epochs": summary["epochs"],
         "steps": summary["steps"],
         "stop_reason": summary["stop_reason"],
         "model": summary["model_config"],
-        "val_skill": summary["validation"]["skill_vs_seasonal_naive"],
-        "val_coverage": summary["validation"]["methods"]["lstm"]["coverage"],
+        "val_best_baseline": validation.get("best_baseline"),
+        "val_skill": validation.get("skill_vs_best_baseline"),
+        "val_coverage": validation["methods"].get("lstm", {}).get("coverage"),
         "per_series_mase": {
             uid: {k: v["mase"][i] for k, v in scores.items()} for i, uid in enumerate(sp.ids)
         },
@@ -285,42 +366,66 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
     }  # fmt: skip
 
 
+NAMES = {"snaive": "seasonal naive", "naive": "naive", "drift": "drift"}
+
+
+def _pair(r: dict, k: str) -> str:
+    v = r[f"{k}_mase"]
+    return "-" if not np.isfinite(v) else f"{v:.3f} / {r[f'{k}_smape']:.2f}"
+
+
 def table(rows: list[dict]) -> str:
-    """The main results table, markdown."""
+    """The main results table, markdown: the best baseline on the test, the LSTM alone and
+    the default forecast (each series by the method that won at validation)."""
     head = (
-        "| dataset | freq | series | length | H | LSTM MASE / sMAPE | seasonal naive MASE / sMAPE "
-        "| naive MASE / sMAPE | LSTM beats s-naive (MASE) | 80 % coverage | train s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|"
+        "| dataset | freq | series | length | H | best baseline MASE / sMAPE | LSTM alone MASE / sMAPE "
+        "| default (chosen per series) MASE / sMAPE | default vs best baseline | LSTM alone beats s-naive "
+        "| 80 % coverage (default / LSTM) | forecast by | train s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
-        better = r["lstm_mase"] < r["snaive_mase"]
-        lstm = f"{r['lstm_mase']:.3f} / {r['lstm_smape']:.2f}"
+        best = r["best_baseline"]
+        ratio = r["combined_mase"] / r[f"{best}_mase"] if r[f"{best}_mase"] else float("nan")
+        beats = (
+            "-" if not r["lstm_trained"] else
+            ("yes" if r["lstm_mase"] < r["snaive_mase"] else "**no**") + f" ({r['wins']}/{r['series']})"
+        )  # fmt: skip
+        by = ", ".join(f"{k} {v}" for k, v in r["forecast_by"].items())
+        cover = f"{r['coverage']:.3f}" + (
+            f" / {r['lstm_coverage']:.3f}" if np.isfinite(r["lstm_coverage"]) else ""
+        )
         lines.append(
             f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {r['horizon']} "
-            f"| {'**' + lstm + '**' if better else lstm} "
-            f"| {r['snaive_mase']:.3f} / {r['snaive_smape']:.2f} "
-            f"| {r['naive_mase']:.3f} / {r['naive_smape']:.2f} "
-            f"| {'yes' if better else '**no**'} ({r['wins']}/{r['series']} series) "
-            f"| {r['coverage']:.3f} | {r['train_seconds']:.1f} |"
+            f"| {NAMES[best]} {_pair(r, best)} | {_pair(r, 'lstm')} | {_pair(r, 'combined')} "
+            f"| {'**' if ratio > 1 else ''}{ratio:.3f}{'**' if ratio > 1 else ''} | {beats} "
+            f"| {cover} | {by} | {r['train_seconds']:.1f} |"
         )
     return "\n".join(lines)
+
+
+def pooled_coverage(rows: list[dict]) -> float:
+    """Share of all scored actuals, over every dataset, inside the default's 80 % interval."""
+    hits = sum(r["coverage"] * r["scored_points"] for r in rows)
+    return hits / sum(r["scored_points"] for r in rows)
 
 
 def details(rows: list[dict]) -> str:
     """What the defaults chose and how training ended, for diagnosing a loss."""
     lines = [
         "| dataset | season (tool / metric) | lookback | patch | epochs | steps | stopped by "
-        "| validation skill vs s-naive | validation coverage | train warnings |",
+        "| validation: best baseline, LSTM skill vs it | validation coverage | train warnings |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         mdl = r["model"]
         warn = "; ".join(r["warnings"]) or "-"
+        skill = "-" if r["val_skill"] is None else f"{r['val_skill']:+.3f}"
+        cover = "-" if r["val_coverage"] is None else f"{r['val_coverage']:.3f}"
         lines.append(
             f"| {r['dataset']} | {mdl['season']} / {r['season']} | {mdl['lookback']} | {mdl['patch']} "
-            f"| {r['epochs']} | {r['steps']} | {r['stop_reason']} | {r['val_skill']:+.3f} "
-            f"| {r['val_coverage']:.3f} | {warn} |"
+            f"| {r['epochs']} | {r['steps']} | {r['stop_reason']} | {r['val_best_baseline'] or '-'}, {skill} "
+            f"| {cover} | {warn} |"
         )
     return "\n".join(lines)
 
@@ -371,10 +476,16 @@ def report(rows: list[dict], selected: list[Dataset], command: str, failed: list
         " the CLI trains with default settings plus `--horizon H` on the rest and predicts H steps;"
         " MASE (scale: in-sample seasonal naive MAE, m = the dataset's season) and sMAPE are"
         " means over series; coverage is the share of test actuals inside the 80 % interval."
-        " Bold LSTM figures beat seasonal naive on mean MASE; the series count says on how many"
-        " series they did.",
+        " The best baseline is the best of seasonal naive, naive and drift on the test itself"
+        " (a hindsight choice); the default forecasts each series by the method that won on it"
+        " at validation (`model` column), the LSTM alone is `predict --fallback none`."
+        " 'default vs best baseline' is the MASE ratio, bold above 1 (worse).",
         "",
         table(rows),
+        "",
+        f"Pooled 80 % coverage of the default forecast: {pooled_coverage(rows):.3f}"
+        if rows
+        else "",
         "",
         details(rows),
         "",

@@ -63,11 +63,13 @@ class TrainSummary:
     seconds: float
     device: str
     stop_reason: str
-    best_val_loss: float
+    best_val_loss: float | None  # None when no LSTM was trained
     parameters: int
     model: dict
     validation: dict  # method -> metrics on the same held-out windows
     warnings: list[str]
+    lstm_trained: bool = True  # False: too little data, every series is forecast by a baseline
+    forecast_by: dict = dataclasses.field(default_factory=dict)  # method -> number of series
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -109,10 +111,14 @@ def train(
 def _train_locked(
     data, model_path, spec, model_cfg, train_cfg, callback, warm_start
 ) -> TrainSummary:
-    from lstmcast import distributed
-    from lstmcast.evaluate import holdout_metrics
-    from lstmcast.train import fit_model, resolve_model_config
+    import time
 
+    from lstmcast import distributed
+    from lstmcast.evaluate import validate_methods
+    from lstmcast.train import fit_model, resolve_model_config
+    from lstmcast.windows import build_index, default_val_size, verdict_windows
+
+    started = time.perf_counter()
     init_state = None
     if warm_start:
         old, header = load_model(model_path)
@@ -124,53 +130,84 @@ def _train_locked(
         )
         _check_warm_covariates(asked, spec)
         model_cfg = _warm_config(old.cfg, model_cfg)
-        init_state = old.state_dict()
+        init_state = old.state_dict() if header.get("lstm_trained", True) else None
         panel = _load_for_model(data, spec)
     else:
         panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
-    result = fit_model(
-        panel,
-        cfg,
-        train_cfg,
-        callback,
-        init_state,
-        explicit_lookback=model_cfg.lookback is not None,
-    )
     warnings = list(panel.warnings)
-    short = result.index.too_short()
-    if len(short):
-        warnings.append(
-            f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}'); they are still forecast"
+    val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
+    index = build_index(panel, cfg.lookback, cfg.horizon, val_size)
+    result = None
+    if index.n_train and len(index.val_series):
+        result = fit_model(
+            panel,
+            cfg,
+            train_cfg,
+            callback,
+            init_state,
+            explicit_lookback=model_cfg.lookback is not None,
         )
-    validation, worse = holdout_metrics(
-        result.model, panel, result.index.val_series, result.index.val_origin, cfg.season
+        index = result.index
+        short = index.too_short()
+        if len(short):
+            warnings.append(
+                f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}')"
+            )
+    else:
+        need = index.min_context + cfg.horizon + index.val_size
+        source = (
+            f"--lookback {cfg.lookback}" if model_cfg.lookback else f"the lookback {cfg.lookback}"
+        )
+        warnings.append(
+            f"little data: the longest series has {int(panel.lengths.max())} points, but training "
+            f"the LSTM needs {need} (lookback {index.min_context}, half of {source}, + horizon "
+            f"{cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
+            "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
+        )
+    series, origin = (
+        verdict_windows(panel, index) if result else (np.empty(0, np.int64), np.empty(0, np.int64))
     )
-    if result.calibration is not None:
+    verdict = validate_methods(
+        result.model if result else None,
+        panel,
+        cfg.horizon,
+        cfg.quantiles,
+        cfg.season,
+        series,
+        origin,
+    )
+    validation = verdict.doc
+    if result is not None and result.calibration is not None:
         validation["calibration"] = result.calibration
-    if worse.any():
+    if validation["series_without_windows"]:
         warnings.append(
-            f"{int(worse.sum())} of {panel.n_series} series forecast worse than seasonal naive on validation "
-            f"(e.g. '{panel.ids[np.argmax(worse)]}'); predict --fallback naive uses seasonal naive for them"
+            f"{validation['series_without_windows']} series too short to validate any method "
+            f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
+            "forecast by seasonal naive or naive, untested"
         )
+    forecast_by = {m: n for m, n in validation["chosen"].items() if n}
     summary = TrainSummary(
         model_path=str(model_path),
         data_path=_data_path(data),
         series=panel.n_series,
         rows=int(panel.lengths.sum()),
-        epochs=result.epochs,
-        steps=result.steps,
-        seconds=round(result.seconds, 3),
-        device=result.device,
-        stop_reason=result.stop_reason,
-        best_val_loss=result.best_val_loss,
-        parameters=sum(p.numel() for p in result.model.parameters()),
+        epochs=result.epochs if result else 0,
+        steps=result.steps if result else 0,
+        seconds=round(result.seconds if result else time.perf_counter() - started, 3),
+        device=result.device if result else "none",
+        stop_reason=result.stop_reason if result else "too_little_data",
+        best_val_loss=result.best_val_loss if result else None,
+        parameters=sum(p.numel() for p in result.model.parameters()) if result else 0,
         model=dataclasses.asdict(cfg),
         validation=validation,
         warnings=warnings,
+        lstm_trained=result is not None,
+        forecast_by=forecast_by,
     )
     if distributed.is_main():  # every rank holds the same weights; one writes them
-        _save_model(model_path, result.model, panel, cfg, train_cfg, summary, spec, worse)
+        model = result.model if result else None
+        _save_model(model_path, model, panel, cfg, train_cfg, summary, spec, verdict)
     return summary
 
 
@@ -224,7 +261,7 @@ def _save_model(
     train_cfg: TrainConfig,
     summary: TrainSummary,
     spec: DataSpec,
-    worse: np.ndarray,
+    verdict,
 ) -> None:
     cols = panel.columns
     header = {
@@ -259,15 +296,20 @@ def _save_model(
             for k, v in summary.to_dict().items()
             if k not in ("model", "model_path", "data_path")
         },
+        # The method each series is forecast by, and each baseline's interval offsets
+        # (horizon x quantiles, in units of the series' mean absolute seasonal difference).
+        "lstm_trained": model is not None,
+        "methods": {str(i): str(m) for i, m in zip(panel.ids, verdict.methods, strict=True)},
+        "method_widths": verdict.widths,
     }
-    tensors = {
-        f"weights.{k}": v.detach().cpu().float().numpy() for k, v in model.state_dict().items()
-    }
+    tensors = {}
+    if model is not None:
+        tensors = {
+            f"weights.{k}": v.detach().cpu().float().numpy() for k, v in model.state_dict().items()
+        }
     # Each series' training range, for the level-shift guard of predict.
     tensors["data.min"] = np.minimum.reduceat(panel.values, panel.offsets[:-1])
     tensors["data.max"] = np.maximum.reduceat(panel.values, panel.offsets[:-1])
-    # 1 where the LSTM was worse than seasonal naive on validation: predict --fallback naive.
-    tensors["data.worse_than_seasonal_naive"] = worse.astype(np.int32)
     save_artifact(path, header, tensors)
 
 
@@ -293,10 +335,13 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
             for k, v in tensors.items()
             if k.startswith("weights.")
         }
-        for key, buffer in model.state_dict().items():  # files from before calibration
-            if key.endswith("calibration") and key not in state:
+        for key, buffer in model.state_dict().items():
+            if key.endswith("calibration") and key not in state:  # files from before calibration
                 state[key] = torch.zeros_like(buffer)
-        model.load_state_dict(state)
+            elif key.endswith("calibration") and state[key].shape != buffer.shape:
+                state[key] = state[key].expand_as(buffer).clone()  # one offset for every step
+        if header.get("lstm_trained", True):  # else the data was too short: no weights at all
+            model.load_state_dict(state)
     except (KeyError, TypeError, RuntimeError, AssertionError) as exc:
         raise ModelFileError(
             f"{path}: the model file does not match this lstmcast version's model ({exc})".splitlines()[
@@ -433,14 +478,15 @@ def predict(
     strict: bool = False,
     lock_timeout: float = 300.0,
     output: str | os.PathLike | None = None,
-    fallback: str | None = None,
+    fallback: str = "auto",
     spec: DataSpec = DataSpec(),
 ) -> PredictResult:
     """Forecast every series of `data` (default: the file the model was trained on).
 
-    With `fallback="naive"`, series on which the LSTM was worse than seasonal naive at
-    validation are forecast by seasonal naive (its interval: the LSTM's band moved onto the
-    seasonal-naive line) and flagged in a `fallback` column.
+    With `fallback="auto"` (the default; "naive" is the same) each series is forecast by
+    the method that won on it at validation, the LSTM or a baseline (naive, seasonal naive,
+    drift, with intervals from the baseline's own validation errors); with "none" by the
+    LSTM everywhere. The `model` column names the method of each row.
 
     Refuses a model older than `max_age` (ModelFileError). Warns when the data is stale
     relative to `as_of` (default: now, UTC), its columns differ from training, or a series'
@@ -482,7 +528,7 @@ def check_outputs(outputs: dict, model_path, data=None) -> None:
 def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
-    from lstmcast.forecast import check_horizon, forecast_frame, forecast_panel
+    from lstmcast.forecast import apply_choice, check_horizon, forecast_frame, forecast_panel
     from lstmcast.ops import check_age, drift_warnings
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
@@ -499,45 +545,64 @@ def _predict_locked(
             hint="check the data, or retrain the model",
         )
     warnings = list(panel.warnings) + guards
-    if horizon > cfg.horizon:
+    methods = _chosen_methods(header, panel, fallback or "auto", model_path, warnings)
+    if horizon > cfg.horizon and (methods == "lstm").any():
         warnings.append(_horizon_warning(horizon, cfg.horizon))
-    short = int((panel.lengths < cfg.lookback).sum())
+    short = int(((panel.lengths < cfg.lookback) & (methods == "lstm")).sum())
     if short:
         warnings.append(
             f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
         )
-    preds = forecast_panel(model, panel, horizon)
-    used = None
-    if fallback is not None:
-        if fallback != "naive":
-            raise UsageError(f"--fallback {fallback}: the only fallback is naive (seasonal naive)")
-        used = _fallback_series(header, panel)
-        for i in np.flatnonzero(used):
-            line = metrics.seasonal_naive_forecast(
-                panel.series(i).astype(np.float64), horizon, cfg.season
-            )
-            preds[i] += (line - preds[i, :, cfg.quantiles.index(0.5)])[:, None]
-        if used.any():
-            warnings.append(
-                f"{int(used.sum())} series forecast by seasonal naive (--fallback naive; column fallback)"
-            )
+    if (methods == "lstm").any():
+        preds = forecast_panel(model, panel, horizon)
+    else:  # no series needs the network
+        preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
+    apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
+    # Not a warning: the choice is the normal course, named in the model column per row.
     frame = forecast_frame(panel, preds, cfg.quantiles)
-    if used is not None:
-        frame["fallback"] = np.repeat(used, horizon)
+    frame["model"] = np.repeat(methods, horizon)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
 
 
-def _fallback_series(header: dict, panel: Panel) -> np.ndarray:
-    """Per panel series: did the LSTM lose to seasonal naive on this series at validation?"""
-    flags = header.get("extra_tensors", {}).get("data.worse_than_seasonal_naive")
-    ids = header["data"].get("ids")
-    if flags is None or ids is None:
-        raise ModelFileError(
-            "this model file has no per-series validation record",
-            hint="retrain it to use --fallback",
+FALLBACKS = ("auto", "none", "naive")  # naive: the name of auto before it chose among baselines
+
+
+def _chosen_methods(
+    header: dict, panel: Panel, fallback: str, model_path, warnings: list[str]
+) -> np.ndarray:
+    """Per panel series: the method it is forecast by (lstm, naive, seasonal_naive, drift).
+
+    auto: the model file's choice; series it does not know are forecast by the LSTM, or, in
+    a file without one, by seasonal naive (naive when shorter than a season). none: the LSTM.
+    """
+    if fallback not in FALLBACKS:
+        raise UsageError(
+            f"--fallback {fallback}: expected auto (each series by the method that won at "
+            "validation) or none (the LSTM everywhere)"
         )
-    worse = {sid for sid, flag in zip(ids, flags, strict=True) if flag}
-    return np.array([sid in worse for sid in panel.ids.astype(str)], dtype=bool)
+    trained = header.get("lstm_trained", True)
+    if fallback == "none":
+        if not trained:
+            raise UsageError(
+                f"--fallback none: {model_path} holds no LSTM (its training data was too short)",
+                hint="drop --fallback none, or train on longer series",
+            )
+        return np.full(panel.n_series, "lstm", dtype=object).astype(str)
+    recorded = header.get("methods")
+    if recorded is None:
+        warnings.append(
+            f"{model_path} records no per-series choice of method (an older model file): "
+            "every series forecast by the LSTM; retrain to choose per series"
+        )
+        recorded = {}
+    season = header["model"]["season"]
+    ids = panel.ids.astype(str)
+    default = np.where(
+        trained,
+        "lstm",
+        np.where((season > 1) & (panel.lengths >= season), "seasonal_naive", "naive"),
+    )
+    return np.array([recorded.get(i, d) for i, d in zip(ids, default, strict=True)], dtype=str)
 
 
 @dataclass
@@ -546,12 +611,16 @@ class EvaluateResult:
     summary: dict  # aggregate table, skill, settings
     raw: dict  # per-window forecasts and scores, for plots
     panel: Panel
+    methods: np.ndarray | None = None  # the method predict uses for each series by default
 
     def forecasts(self) -> pd.DataFrame:
-        """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`)."""
+        """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`).
+
+        `yhat` and its band are the LSTM's; `model` names the method predict uses for the
+        series by default, whose column holds that forecast."""
         from lstmcast.evaluate import backtest_frame
 
-        return backtest_frame(self.panel, self.raw)
+        return backtest_frame(self.panel, self.raw, self.methods)
 
 
 def _spec_from_header(header: dict, given: DataSpec = DataSpec(), path="model file") -> DataSpec:
@@ -633,7 +702,13 @@ def evaluate(
         def refit_fn(past: Panel):
             return fit_model(past, cfg, tcfg, train_callback).model
 
-    raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback)
+    if not header.get("lstm_trained", True):
+        raise UsageError(
+            f"{model_path} holds no LSTM (its training data was too short), so there is none to backtest",
+            hint="train on longer series; lstmcast train reports the baselines' validation errors",
+        )
+    methods = _chosen_methods(header, panel, "auto", model_path, [])
+    raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
     per_series = per_series_table(panel, raw)
     summary = aggregate(per_series)
     trained_until = pd.Timestamp(header["data"]["last_timestamp"])
@@ -656,7 +731,7 @@ def evaluate(
             "overlaps_training": overlap,
         }
     )
-    return EvaluateResult(per_series, summary, raw, panel)
+    return EvaluateResult(per_series, summary, raw, panel, methods)
 
 
 def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> bool:

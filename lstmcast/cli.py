@@ -819,8 +819,10 @@ def train(
 ) -> None:
     """Train one global LSTM on every series in DATA.
 
-    Saves it to --model and ends with its validation error beside naive and seasonal
-    naive on the same held-out windows.
+    Saves it to --model and ends with its validation error beside naive, seasonal naive
+    and drift on the same held-out windows, the verdict against the best of them, and how
+    many series each method will forecast. Data too short for the LSTM is forecast by the
+    baselines.
 
     \b
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
@@ -928,13 +930,13 @@ def predict(
         ),
     ] = None,
     fallback: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--fallback",
-            help="naive: seasonal naive where the LSTM lost to it.",
+            help="auto: each series by its winner at validation; none: the LSTM.",
             rich_help_panel="Model",
         ),
-    ] = None,
+    ] = "auto",
     lock_timeout: LockTimeout = 300.0,
     log_file: LogFile = None,
     config: Config = None,
@@ -1111,8 +1113,9 @@ def evaluate(
 ) -> None:
     """Backtest the model against naive, seasonal naive and drift.
 
-    Every method is scored on the same rolling-origin windows. Skill is
-    1 - MASE(LSTM) / MASE(seasonal naive): above 0 the model beats seasonal naive.
+    Every method is scored on the same rolling-origin windows, and so is the forecast
+    predict makes by default (each series by the method chosen for it: "chosen per
+    series"). Skill is 1 - MASE(LSTM) / MASE(seasonal naive).
 
     Series are ranked by skill against their own best baseline; --forecasts writes every window.
 

@@ -49,6 +49,7 @@ class ModelConfig:
     season: int | None = None  # seasonal period in steps; default from the frequency
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
+    gate: bool = True  # with skip: a learned per-window mix of the seasonal and last-value skips
     scaling: str = "auto"  # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
@@ -66,6 +67,7 @@ class ModelConfig:
         d = dict(d)
         d["quantiles"] = tuple(d["quantiles"])
         d.setdefault("scaling", "std")  # the only scaling before there was a choice
+        d.setdefault("gate", False)  # files from before the gate: the seasonal skip alone
         if d.get("periods") is None:
             d["calendar"], d["periods"] = False, (float(d["season"]),)
         d["periods"] = tuple(float(p) for p in d["periods"])

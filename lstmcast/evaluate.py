@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -15,10 +17,14 @@ __all__ = [
     "holdout_metrics",
     "backtest_frame",
     "ranked_by_skill",
+    "validate_methods",
+    "Verdict",
     "BASELINES",
+    "METHODS",
 ]
 
 BASELINES = ("naive", "seasonal_naive", "drift")
+METHODS = ("lstm", *BASELINES)  # the order breaks ties: the LSTM, then the simplest
 
 
 def window_actuals(
@@ -112,40 +118,185 @@ def compare(
     return {"scores": scores, "actual": actual, "baselines": base}
 
 
-def holdout_metrics(
-    model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
-) -> tuple[dict, np.ndarray]:
-    """The model's validation errors beside naive and seasonal naive on the same windows.
+def candidates(season: int) -> tuple[str, ...]:
+    """The baselines a verdict compares with: seasonal naive only when there is a season."""
+    return tuple(m for m in BASELINES if m != "seasonal_naive" or season > 1)
 
-    Means over windows; MASE skips windows whose history is constant (scale 0). `skill` is
-    1 - MASE(model) / MASE(seasonal naive): above 0 the model beats seasonal naive.
-    Also returns, per series of the panel, whether the LSTM's mean validation MASE is worse
-    than seasonal naive's (False where a series has no validation window).
+
+@dataclass
+class Verdict:
+    """The validation verdict and the per-series choice of method.
+
+    doc: the summary's `validation` section; methods: (S,) the method each series is
+    forecast by; widths: per baseline, (H, Q) interval offsets in units of each series'
+    MASE scale (mean absolute seasonal difference), from its validation errors.
+    """
+
+    doc: dict
+    methods: np.ndarray
+    widths: dict[str, list[list[float]]]
+
+
+def validate_methods(
+    model,
+    panel: Panel,
+    horizon: int,
+    quantiles: tuple[float, ...],
+    season: int,
+    series: np.ndarray,
+    origin: np.ndarray,
+) -> Verdict:
+    """Score the LSTM and every candidate baseline on the same windows; choose per series.
+
+    `series, origin` are the windows the LSTM is validated on (none when `model` is None).
+    A series with such windows is forecast by the method of lowest mean MAE over them (ties:
+    the LSTM, then the simplest). The baselines, which learn nothing, are also scored on
+    rolling origins across the whole of every series (up to VERDICT_WINDOWS each): their
+    interval offsets are measured there, and a series without LSTM windows is forecast by
+    its best baseline there; a series too short for any window by seasonal naive when it
+    holds a whole season, else naive. The overall verdict compares the LSTM's mean MASE
+    with the best baseline's on the LSTM's windows: "beats" only when it is lower than
+    every one of them.
     """
     from lstmcast.forecast import forecast_at
+    from lstmcast.windows import rolling_windows
 
-    horizon, quantiles = model.cfg.horizon, model.cfg.quantiles
-    preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
-    scores = compare(panel, series, origin, preds, quantiles, season)["scores"]
-    table = {
-        m: {k: _mean(v) for k, v in scores[m].items()} for m in ("lstm", "naive", "seasonal_naive")
-    }
-    lstm_mase, snaive_mase = table["lstm"]["mase"], table["seasonal_naive"]["mase"]
-    skill = 1 - lstm_mase / snaive_mase if lstm_mase is not None and snaive_mase else None
-    worse = _series_worse(
-        panel.n_series, series, scores["lstm"]["mase"], scores["seasonal_naive"]["mase"]
-    )
+    names = candidates(season)
+    lengths = panel.lengths
+    methods = np.where((season > 1) & (lengths >= season), "seasonal_naive", "naive").astype(object)
     doc = {
-        "windows": len(series),
+        "windows": int(len(series)),
         "horizon": horizon,
         "season": season,
         "interval": [quantiles[0], quantiles[-1]],
-        "methods": table,
-        "skill_vs_seasonal_naive": skill,
-        "beats_seasonal_naive": skill is not None and skill > 0,
-        "series_worse_than_seasonal_naive": int(worse.sum()),
+        "methods": {},
     }
-    return doc, worse
+    # The baselines across each whole series: their ranking and their interval offsets.
+    # Each origin keeps two seasons of history where the series allows (half of what
+    # precedes its last window where not), so the MASE scale of a window is not one noisy
+    # difference.
+    least = np.clip(np.minimum(2 * max(season, 1), (lengths - horizon) // 2), 2, None)
+    b_series, b_origin = rolling_windows(lengths, horizon, int(lengths.max()), least)
+    b_actual = window_actuals(panel, b_series, b_origin, horizon)
+    b_base = baseline_forecasts(panel, b_series, b_origin, horizon, season)
+    b_scale = mase_scales(panel, b_series, b_origin, season)
+    b_choice = _choose(
+        panel.n_series, b_series, np.stack([metrics.mae(b_actual, b_base[m]) for m in names])
+    )
+    ranked = b_choice >= 0
+    methods[ranked] = np.array(names, dtype=object)[b_choice[ranked]]
+    with np.errstate(divide="ignore", invalid="ignore"):  # scale 0: a constant history
+        widths = {
+            m: _widths(np.abs(b_actual - b_base[m]) / b_scale[:, None], horizon, quantiles)
+            for m in names
+        }
+    doc["baseline_windows"] = int(len(b_series))
+    doc["series_without_windows"] = int(panel.n_series - ranked.sum())
+    if model is not None and len(series):
+        preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
+        compared = compare(panel, series, origin, preds, quantiles, season)
+        scores = {m: compared["scores"][m] for m in ("lstm", *names)}
+        table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
+        mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
+        choice = _choose(panel.n_series, series, mae)
+        judged = choice >= 0
+        methods[judged] = np.array(("lstm", *names), dtype=object)[choice[judged]]
+        # The combined forecast: each window scored by the method its series uses.
+        pick = np.array([("lstm", *names).index(m) for m in methods[series]])
+        table["combined"] = {
+            k: _mean(np.stack([scores[m][k] for m in ("lstm", *names)])[pick, np.arange(len(pick))])
+            for k in ("mae", "rmse", "smape", "mape", "mase")
+        }
+        doc["methods"] = table
+        best = min(names, key=lambda m: _rank(table[m]["mase"]))
+        lstm_mase, best_mase, snaive = (
+            table["lstm"]["mase"],
+            table[best]["mase"],
+            table.get("seasonal_naive", {}).get("mase"),
+        )
+        doc["best_baseline"] = best
+        doc["skill_vs_best_baseline"] = (
+            1 - lstm_mase / best_mase if lstm_mase is not None and best_mase else None
+        )
+        doc["beats_best_baseline"] = bool(
+            doc["skill_vs_best_baseline"] is not None and doc["skill_vs_best_baseline"] > 0
+        )
+        doc["skill_vs_seasonal_naive"] = (
+            1 - lstm_mase / snaive if lstm_mase is not None and snaive else None
+        )
+        doc["beats_seasonal_naive"] = bool(
+            doc["skill_vs_seasonal_naive"] is not None and doc["skill_vs_seasonal_naive"] > 0
+        )
+        per_series = np.bincount(series, minlength=panel.n_series) > 0
+        doc["series_validated"] = int(per_series.sum())
+        doc["series_lstm_beats_best_baseline"] = int((methods[per_series] == "lstm").sum())
+    else:
+        doc.update(best_baseline=None, skill_vs_best_baseline=None, beats_best_baseline=False)
+        doc.update(skill_vs_seasonal_naive=None, beats_seasonal_naive=False)
+        doc.update(series_validated=0, series_lstm_beats_best_baseline=0)
+        if len(b_series):  # no LSTM judged: the baselines' own table
+            doc["windows"] = int(len(b_series))
+            doc["methods"] = {
+                m: {k: _mean(v) for k, v in score_windows(b_actual, b_base[m], b_scale).items()}
+                for m in names
+            }
+    doc["chosen"] = {m: int((methods == m).sum()) for m in METHODS}
+    return Verdict(doc, methods.astype(str), widths)
+
+
+def _rank(x: float | None) -> float:
+    return np.inf if x is None else x
+
+
+def _choose(n_series: int, series: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Per series, the row of `err` (M, V) with the lowest mean over its windows; -1 if none."""
+    totals = np.zeros((err.shape[0], n_series))
+    counts = np.zeros(n_series)
+    ok = np.isfinite(err).all(axis=0)
+    for m in range(err.shape[0]):
+        np.add.at(totals[m], series[ok], err[m, ok])
+    np.add.at(counts, series[ok], 1)
+    choice = np.argmin(totals, axis=0)  # the first on ties
+    return np.where(counts > 0, choice, -1)
+
+
+def _widths(err: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> list[list[float]]:
+    """(H, Q) conformal offsets from scaled absolute errors (V, H): for the pair (q, 1 - q),
+    the (1 - 2q)(1 + 1/n) quantile of |error| / scale at each horizon step, below and above
+    the point forecast. With fewer than MIN_STEP_WINDOWS windows one quantile of |error| /
+    sqrt(h), pooled over the steps, grown like a random walk's by sqrt(h); without any
+    window a normal random walk's, 1.25 z sqrt(h) (its mean absolute step is 0.8 sigma)."""
+    from statistics import NormalDist
+
+    from lstmcast.train import MIN_STEP_WINDOWS
+
+    err = err[np.isfinite(err).all(axis=1)]
+    out = np.zeros((horizon, len(quantiles)))
+    root = np.sqrt(np.arange(1, horizon + 1))
+    for k, q in enumerate(quantiles):
+        if q == 0.5:
+            continue
+        level = abs(1 - 2 * q)
+        if len(err) >= MIN_STEP_WINDOWS:
+            w = np.quantile(err, min(1.0, level * (1 + 1 / len(err))), axis=0)
+        elif len(err):
+            pooled = (err / root).ravel()
+            w = np.quantile(pooled, min(1.0, level * (1 + 1 / len(pooled)))) * root
+        else:
+            w = 1.25 * NormalDist().inv_cdf(0.5 + level / 2) * root
+        out[:, k] = -w if q < 0.5 else w
+    return np.round(out, 6).tolist()
+
+
+def holdout_metrics(
+    model, panel: Panel, series: np.ndarray, origin: np.ndarray, season: int
+) -> tuple[dict, np.ndarray]:
+    """The model's validation errors beside the baselines on the same windows, and per
+    series whether it is forecast by a baseline (see validate_methods)."""
+    verdict = validate_methods(
+        model, panel, model.cfg.horizon, model.cfg.quantiles, season, series, origin
+    )
+    return verdict.doc, verdict.methods != "lstm"
 
 
 def _series_worse(
@@ -185,8 +336,12 @@ def backtest(
     season: int | None = None,
     refit=None,
     callback=None,
+    methods: np.ndarray | None = None,
 ) -> dict:
     """Rolling-origin backtest of `model` against naive, seasonal naive and drift.
+
+    With `methods` (S,), the method each series is forecast by, also scores that
+    combined forecast ("combined"): the LSTM's where a series uses it, else the baseline's.
 
     Without `refit` the given model forecasts from every origin. With `refit` (a function
     panel -> model), a fresh model is trained on each fold's past before forecasting it,
@@ -224,6 +379,13 @@ def backtest(
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
     compared = compare(panel, series, origin, preds, quantiles, season)
+    if methods is not None:
+        point = preds[:, :, quantiles.index(0.5)].copy()
+        for name, line in compared["baselines"].items():
+            rows = methods[series] == name
+            point[rows] = line[rows]
+        scale = mase_scales(panel, series, origin, season)
+        compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
     return {
         "series": series,
         "origin": origin,
@@ -334,7 +496,7 @@ def ranked_by_skill(per_series):
 
 def aggregate(frame) -> dict:
     """Mean and median across series of each method's metrics, and the model's skill."""
-    methods = ["lstm", *BASELINES]
+    methods = ["lstm", *BASELINES] + (["combined"] if "combined_mae" in frame else [])
     metrics_ = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     table = {}
     for method in methods:

@@ -18,6 +18,8 @@ __all__ = [
     "forecast_panel",
     "forecast_frame",
     "quantile_columns",
+    "baseline_quantiles",
+    "apply_choice",
 ]
 
 CHUNK = 8192  # series per forward pass: large batches, bounded memory
@@ -107,6 +109,53 @@ def forecast_panel(model: LSTMForecaster, panel: Panel, horizon: int) -> np.ndar
     """Forecast every series from one step after its last observation: (S, horizon, Q)."""
     series = np.arange(panel.n_series, dtype=np.int64)
     return forecast_at(model, panel, series, panel.lengths.astype(np.int64), horizon)
+
+
+def baseline_quantiles(
+    history: np.ndarray,
+    method: str,
+    horizon: int,
+    season: int,
+    widths: np.ndarray,
+) -> np.ndarray:
+    """A baseline's quantile forecast (horizon, Q) from one series' history.
+
+    The point forecast (naive, seasonal naive or drift) plus the method's validation
+    offsets (H, Q), in units of the series' MASE scale; steps beyond H take the last
+    offset grown like a random walk's, by sqrt(h / H).
+    """
+    from lstmcast import metrics
+
+    x = history.astype(np.float64)
+    if method == "naive":
+        point = metrics.naive_forecast(x, horizon)
+    elif method == "seasonal_naive":
+        point = metrics.seasonal_naive_forecast(x, horizon, season)
+    elif method == "drift":
+        point = metrics.drift_forecast(x, horizon)
+    else:
+        raise ValueError(f"unknown baseline {method!r}")
+    trained = len(widths)
+    if horizon > trained:
+        grow = np.sqrt(np.arange(trained + 1, horizon + 1) / trained)[:, None]
+        widths = np.concatenate([widths, widths[-1:] * grow])
+    scale = metrics.mase_scale(x, season) if len(x) > 1 else 0.0
+    scale = scale if np.isfinite(scale) else 0.0
+    return point[:, None] + widths[:horizon] * scale
+
+
+def apply_choice(
+    preds: np.ndarray,
+    panel: Panel,
+    methods: np.ndarray,
+    season: int,
+    widths: dict[str, list[list[float]]],
+) -> None:
+    """Replace, in place, the forecasts (S, H, Q) of series whose method is a baseline."""
+    horizon = preds.shape[1]
+    for i in np.flatnonzero(methods != "lstm"):
+        offsets = np.asarray(widths[methods[i]], dtype=np.float64)
+        preds[i] = baseline_quantiles(panel.series(i), methods[i], horizon, season, offsets)
 
 
 def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:

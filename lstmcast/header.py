@@ -91,6 +91,25 @@ def list_of(inner: Check, lo: int = 0, hi: int = MAX_LIST) -> Check:
     return check
 
 
+def table_of(key: Check, value: Check, hi: int = MAX_LIST) -> Check:
+    """A JSON object whose keys and values pass their checks."""
+
+    def check(v):
+        if not isinstance(v, dict) or len(v) > hi:
+            return f"a table of up to {hi:,} entries"
+        for k, item in v.items():
+            why = key(k) or value(item)
+            if why:
+                return f"a table whose entries are each {why}"
+
+    return check
+
+
+def real(v) -> str | None:
+    """Any float the file holds (NaN marks a score with no window)."""
+    return None if isinstance(v, float) or _is_int(v) else "a number"
+
+
 def timestamp(aware: bool) -> Check:
     def check(v):
         try:
@@ -110,6 +129,7 @@ def quantiles(v) -> str | None:
 
 
 STEPS = integer(1, MAX_STEPS)
+METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 # One checker per ModelConfig field; `required` are those ModelConfig.from_dict cannot default.
 MODEL_FIELDS: dict[str, Check] = {
     "lookback": STEPS,
@@ -127,6 +147,7 @@ MODEL_FIELDS: dict[str, Check] = {
     "ensemble": integer(1, MAX_ENSEMBLE),
     "covariates": optional(list_of(text, 0, 1_024)),
     "past_covariates": optional(list_of(text, 0, 1_024)),
+    "gate": flag,
 }
 MODEL_REQUIRED = ("lookback", "horizon", "hidden_size", "layers", "quantiles", "season", "patch")
 
@@ -154,6 +175,10 @@ TOP_FIELDS: dict[str, Check] = {
     "created_at": timestamp(aware=True),
     "scaling": text,
     "intervals": text,
+    # the method that forecasts each series, and each baseline's (H, Q) interval offsets
+    "lstm_trained": flag,
+    "methods": table_of(text, one_of(*METHODS)),
+    "method_widths": table_of(one_of(*METHODS[1:]), list_of(list_of(real, 1, 99), 1, MAX_STEPS)),
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
 
@@ -259,6 +284,8 @@ def _check_metrics(metrics, path) -> None:
         raise _bad(path, "metrics", "a table of training metrics", metrics)
     if metrics:
         _fields(metrics, METRICS_FIELDS, tuple(METRICS_FIELDS), "metrics.", path)
+        checks = {"lstm_trained": flag, "forecast_by": table_of(one_of(*METHODS), integer(0))}
+        _fields(metrics, checks, (), "metrics.", path)
     validation = metrics.get("validation")
     if not validation:
         return
@@ -271,9 +298,18 @@ def _check_metrics(metrics, path) -> None:
         )
         if not ok:
             raise _bad(path, f"metrics.validation.methods.{method}", "a table of numbers")
+    counts = optional(integer(0))
     checks = {
         "interval": optional(list_of(number(), 2, 2)),
         "skill_vs_seasonal_naive": optional(number()),
+        "best_baseline": optional(one_of(*METHODS[1:])),
+        "skill_vs_best_baseline": optional(real),
+        "beats_best_baseline": optional(flag),
+        "series_validated": counts,
+        "series_lstm_beats_best_baseline": counts,
+        "baseline_windows": counts,
+        "series_without_windows": counts,
+        "chosen": optional(table_of(one_of(*METHODS), integer(0))),
     }
     _fields(validation, checks, (), "metrics.validation.", path)
     calibration = validation.get("calibration")
@@ -301,20 +337,25 @@ def weight_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     one["head.0.bias"] = (hidden,)
     one["head.3.weight"] = (cfg.horizon * n_q, hidden)
     one["head.3.bias"] = (cfg.horizon * n_q,)
-    one["calibration"] = (n_q,)
+    one["calibration"] = (cfg.horizon, n_q)  # (n_q,) in files from before per-step offsets
+    if cfg.skip and cfg.gate:
+        one["gate.weight"] = (cfg.horizon, hidden)
+        one["gate.bias"] = (cfg.horizon,)
     if n_future:
         one["future_step.weight"] = (n_q, n_future * (2 if cfg.skip else 1))
         one["future_step.bias"] = (n_q,)
     if cfg.ensemble == 1:
         return one
     shapes = {f"members.{i}.{k}": s for i in range(cfg.ensemble) for k, s in one.items()}
-    shapes["calibration"] = (n_q,)
+    shapes["calibration"] = (cfg.horizon, n_q)
     return shapes
 
 
 def _check_tensors(header: dict, cfg: ModelConfig, path) -> None:
     table = header["tensors"]
     expected = {f"weights.{k}": s for k, s in weight_shapes(cfg).items()}
+    if header.get("lstm_trained") is False:  # too little data: every series has a baseline
+        expected = {}
     # Files from before calibration lack it; the loader puts zeros there.
     optional_names = {k for k in expected if k.endswith("calibration")}
     for name in expected:
@@ -337,6 +378,8 @@ def _check_tensors(header: dict, cfg: ModelConfig, path) -> None:
                 hint="retrain with lstmcast train, or restore the file from a backup",
             )
         shape = tuple(entry["shape"])
+        if name.endswith("calibration") and shape == want[-1:]:
+            want = shape  # one offset per quantile, as files from before per-step offsets hold
         if entry["dtype"] != dtype or shape != want:
             raise ModelFileError(
                 f"{path}: tensor '{name}' is {entry['dtype']} {list(shape)}, but the recorded "

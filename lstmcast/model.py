@@ -28,6 +28,9 @@ COV_CLIP = 10.0  # a covariate constant over the lookback would otherwise normal
 # effect needs weights near 1, and Adam moves a weight by about lr per step, so at the
 # default lr it would take hundreds of steps to learn that a promotion lifts its hour.
 DIRECT_GAIN = 10.0
+# The skip gate starts at sigmoid(2) = 0.88 on the seasonal cycle: seasonal data keeps the
+# seasonal-naive start that serves it well, and a random walk can learn its way to the last value.
+GATE_INIT = 2.0
 
 
 SCALINGS = ("std", "meanabs", "log")
@@ -57,7 +60,9 @@ class LSTMForecaster(nn.Module):
     its position in each of `cfg.periods` (the seasonal cycle, then calendar cycles such
     as hour of day and day of week). The last hidden state feeds an MLP head that emits
     the whole horizon for every quantile at once. With `skip`, the head predicts the
-    residual over the last seasonal cycle of the lookback (seasonal naive).
+    residual over the last seasonal cycle of the lookback (seasonal naive); with `gate`, over
+    a mix of that cycle and the last value (naive), weighted per window and horizon step by a
+    gate read from the last hidden state, so a random walk can forecast no worse than naive.
 
     Covariates (cfg.covariates, then cfg.past_covariates), each normalised by its own
     lookback mean and std, add their patch to every token. The horizon's values of the
@@ -95,8 +100,15 @@ class LSTMForecaster(nn.Module):
         self.register_buffer("token_ends", ends, persistent=False)
         periods = torch.tensor(self.cycles, dtype=torch.float32)
         self.register_buffer("periods", periods, persistent=False)
-        # Conformal widening of each quantile in normalised units (see calibrate_intervals).
-        self.register_buffer("calibration", torch.zeros(self.n_quantiles))
+        # Conformal widening of each quantile per horizon step, in normalised units
+        # (see calibrate_intervals): bands widen where errors grow with the horizon.
+        self.register_buffer("calibration", torch.zeros(cfg.horizon, self.n_quantiles))
+        if (
+            cfg.skip and cfg.gate
+        ):  # per horizon step: weight of the seasonal over the last-value skip
+            self.gate = nn.Linear(cfg.hidden_size, cfg.horizon)
+            nn.init.zeros_(self.gate.weight)
+            nn.init.constant_(self.gate.bias, GATE_INIT)
         if self.n_future:  # created last: a model without covariates draws the same weights
             # With the skip, step h copies lookback step `source[h]`; the step's term sees the
             # covariates there too, so it can learn the effect of their change.
@@ -151,7 +163,11 @@ class LSTMForecaster(nn.Module):
             out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
             yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
         if cfg.skip:
-            yhat = yhat + self.seasonal_naive(z)[:, :, None]
+            base = self.seasonal_naive(z)  # (B, H)
+            if cfg.gate:
+                g = torch.sigmoid(self.gate(out[:, -1]))  # (B, H)
+                base = g * base + (1 - g) * z[:, -1:]
+            yhat = yhat + base[:, :, None]
         return yhat, loc, scale
 
     def to_normal(self, y: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -198,7 +214,7 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
         self.cfg = members[0].cfg
         self.n_quantiles = members[0].n_quantiles
-        self.register_buffer("calibration", torch.zeros(self.n_quantiles))
+        self.register_buffer("calibration", torch.zeros(self.cfg.horizon, self.n_quantiles))
 
     def forward(
         self, x: torch.Tensor, phase: torch.Tensor, cov=None

@@ -302,6 +302,7 @@ METHOD_NAMES = {
     "naive": "naive",
     "seasonal_naive": "seasonal naive",
     "drift": "drift",
+    "combined": "chosen per series",
 }
 
 
@@ -319,10 +320,43 @@ def validation_table(validation: dict, title: str) -> Table:
                 "intervals calibrated on these windows; cross-fitted coverage "
                 f"{cal['cross_fitted_coverage']:.3f} (calibrated on half, measured on the other)"
             )
-    lines.append(skill_line(validation.get("skill_vs_seasonal_naive")))
+    if "combined" in validation["methods"]:
+        lines.append(
+            "chosen per series: each series scored by the method that won on it here "
+            "(chosen on these same windows, so an optimistic figure)"
+        )
+    if "skill_vs_best_baseline" in validation:
+        lines.append(
+            verdict_line(validation.get("skill_vs_best_baseline"), validation.get("best_baseline"))
+        )
+    else:  # model files from before the verdict against the best baseline
+        lines.append(skill_line(validation.get("skill_vs_seasonal_naive")))
+    validated = validation.get("series_validated")
+    if validated:
+        lines.append(
+            f"the LSTM beats the best baseline on {validation['series_lstm_beats_best_baseline']:,} "
+            f"of {validated:,} series"
+        )
+    if validation.get("chosen"):
+        lines.append("forecast by: " + chosen_text(validation["chosen"]))
     table.caption = "\n".join(line for line in lines if line)
     table.caption_justify = "left"
     return table
+
+
+def chosen_text(chosen: dict) -> str:
+    """'LSTM 3 series, naive 1' from {method: count}."""
+    parts = [f"{METHOD_NAMES.get(m, m)} {n:,}" for m, n in chosen.items() if n]
+    return ", ".join(parts) + " series" if parts else "—"
+
+
+def verdict_line(skill: float | None, best: str | None) -> str:
+    """The verdict under the validation table: does the LSTM beat the best simple baseline?"""
+    if skill is None or best is None:
+        return "no LSTM validated: every series is forecast by a simple baseline"
+    name = METHOD_NAMES.get(best, best)
+    verdict = "the LSTM beats it" if skill > 0 else "[bold red]the LSTM does NOT beat it[/]"
+    return f"skill {skill:+.3f} vs the best baseline, {name} (1 - MASE ratio): {verdict}"
 
 
 def skill_line(skill: float | None) -> str:
@@ -344,7 +378,7 @@ def train_tables(summary: dict) -> list:
             "epochs / steps",
             f"{summary['epochs']} / {summary['steps']:,} ({summary['stop_reason'].replace('_', ' ')})",
         ),
-        ("best validation loss", f"{summary['best_val_loss']:.4f}"),
+        ("best validation loss", fmt(summary["best_val_loss"], 4)),
         ("wall time", f"{summary['seconds']:.1f} s on {summary['device']}"),
         ("parameters", f"{summary['parameters']:,}"),
         (
@@ -353,6 +387,8 @@ def train_tables(summary: dict) -> list:
         ),
         *model_rows(m),
     ]
+    if summary.get("forecast_by"):
+        rows.append(("forecast by", chosen_text(summary["forecast_by"])))
     title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
     return [kv_table("Trained", rows), validation_table(v, title)]
 
@@ -424,6 +460,13 @@ def info_tables(header: dict) -> list:
                 f"{metrics['epochs']} epochs, {metrics['steps']:,} steps, {metrics['seconds']:.1f} s on {metrics['device']}",
             )
         )
+    if header.get("methods") is not None:
+        counts: dict[str, int] = {}
+        for method in header["methods"].values():
+            counts[method] = counts.get(method, 0) + 1
+        rows.append(("forecast by", chosen_text(counts)))
+        if not header.get("lstm_trained", True):
+            rows.append(("LSTM weights", "none: the training data was too short"))
     tables = [kv_table("Model", rows)]
     if metrics.get("validation"):
         tables.append(validation_table(metrics["validation"], "Validation at training time"))
@@ -455,7 +498,8 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
     for how in ("mean",) if single else ("mean", "median"):
         rows = [
             {"method": METHOD_NAMES[m], **summary["methods"][m][how]}
-            for m in ("lstm", "naive", "seasonal_naive", "drift")
+            for m in ("lstm", "naive", "seasonal_naive", "drift", "combined")
+            if m in summary["methods"]
         ]
         if single:
             uid, windows = per_series["unique_id"].iloc[0], summary["windows"]

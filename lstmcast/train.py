@@ -26,7 +26,7 @@ from lstmcast.model import (
     gather_windows,
 )
 from lstmcast.schema import Panel
-from lstmcast.windows import WindowIndex, build_index, default_val_size
+from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
 __all__ = [
     "resolve_model_config",
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
+MIN_STEP_WINDOWS = 20  # windows needed for one conformal offset per horizon step
 SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
 TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
 TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
@@ -387,10 +388,8 @@ def fit_model(
     model = Ensemble([r.model for r in results]) if n > 1 else first.model
     model.eval()
     calibration = None
-    if train_cfg.calibrate:
-        calibration = calibrate_intervals(
-            model, panel, first.index.val_series, first.index.val_origin
-        )
+    if train_cfg.calibrate:  # on the verdict's rolling origins: more windows than early stopping
+        calibration = calibrate_intervals(model, panel, *verdict_windows(panel, first.index))
     return TrainResult(
         model=model,
         index=first.index,
@@ -499,13 +498,16 @@ def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk:
 @torch.no_grad()
 def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndarray) -> dict:
     """Conformal widening of the interval quantiles from held-out windows; sets
-    `model.calibration` (Q,), in normalised units, and returns what it did.
+    `model.calibration` (H, Q), in normalised units, and returns what it did.
 
     For each pair of quantiles (q, 1 - q) the conformity score of a window step is how far
     the actual falls outside the band (negative inside); the band is then widened (or
     narrowed) by the (1 - 2q)(1 + 1/n) empirical quantile of the scores, so that the
     stated share of held-out actuals falls inside (split conformal quantile regression).
-    Scores are in each window's normalised units, so one offset serves every series.
+    Each horizon step gets its own offset when there are at least MIN_STEP_WINDOWS windows,
+    so a band widens where errors grow with the horizon (a random walk's do); with fewer,
+    one offset pooled over the steps. Scores are in each window's normalised units, so one
+    offset serves every series.
 
     Coverage measured on the calibration windows themselves is right by construction, so
     the returned `cross_fitted_coverage` of the outermost band is honest instead: offsets
@@ -532,7 +534,8 @@ def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndar
         preds.append(pred.float().sort(dim=-1).values)
         targets.append(model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
     pred, target = torch.cat(preds), torch.cat(targets)
-    offsets = torch.zeros(len(cfg.quantiles), device=device)
+    per_step = len(pred) >= MIN_STEP_WINDOWS
+    offsets = torch.zeros(cfg.horizon, len(cfg.quantiles), device=device)
     even = torch.arange(len(pred), device=device) % 2 == 0
     for lo, q in enumerate(cfg.quantiles):
         pair = [k for k, p in enumerate(cfg.quantiles) if abs(p - (1 - q)) < 1e-9]
@@ -540,18 +543,28 @@ def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndar
             continue
         hi = pair[0]
         scores = torch.maximum(pred[..., lo] - target, target - pred[..., hi])  # (V, H)
-        widen = _conformal_offset(scores, 1 - 2 * q)
-        offsets[lo], offsets[hi] = -widen, widen
+        widen = _step_offsets(scores, 1 - 2 * q, per_step)  # (H,)
+        offsets[:, lo], offsets[:, hi] = -widen, widen
         if lo == 0:  # the interval forecast_frame reports: yhat_lower .. yhat_upper
             a, b = scores[even], scores[~even]
-            inside = (a <= _conformal_offset(b, 1 - 2 * q)).sum() + (
-                b <= _conformal_offset(a, 1 - 2 * q)
+            inside = (a <= _step_offsets(b, 1 - 2 * q, per_step)).sum() + (
+                b <= _step_offsets(a, 1 - 2 * q, per_step)
             ).sum()
             report["stated_coverage"] = round(1 - 2 * q, 6)
             report["cross_fitted_coverage"] = float(inside) / scores.numel()
     model.calibration.copy_(offsets)
-    report["offsets"] = [round(float(v), 6) for v in offsets.cpu()]
+    # The first and last horizon step's offsets: how much the band widens along the horizon.
+    report["offsets"] = [round(float(v), 6) for v in offsets[0].cpu()]
+    report["offsets_last_step"] = [round(float(v), 6) for v in offsets[-1].cpu()]
+    report["per_step"] = per_step
     return report
+
+
+def _step_offsets(scores: torch.Tensor, level: float, per_step: bool) -> torch.Tensor:
+    """Conformal offset of each horizon step (H,) from scores (V, H); pooled unless per_step."""
+    if not per_step or len(scores) < 2:
+        return _conformal_offset(scores, level).expand(scores.shape[1])
+    return torch.stack([_conformal_offset(scores[:, h], level) for h in range(scores.shape[1])])
 
 
 def _conformal_offset(scores: torch.Tensor, level: float) -> torch.Tensor:

@@ -13,7 +13,16 @@ import numpy as np
 
 from lstmcast.schema import Panel
 
-__all__ = ["WindowIndex", "build_index", "default_val_size"]
+__all__ = [
+    "WindowIndex",
+    "build_index",
+    "default_val_size",
+    "rolling_windows",
+    "verdict_windows",
+    "VERDICT_WINDOWS",
+]
+
+VERDICT_WINDOWS = 20  # rolling origins per series for the verdict and the per-series choice
 
 
 @dataclass(frozen=True)
@@ -47,16 +56,50 @@ class WindowIndex:
 
 
 def default_val_size(panel: Panel, horizon: int) -> int:
-    """Steps held out per series: enough horizons for about 64 validation windows in all.
+    """Steps held out per series: enough horizons for about 64 early-stopping windows in all,
+    and room for VERDICT_WINDOWS rolling origins per series.
 
-    One window per series is plenty for hundreds of series; a single series gets up to four
-    so that early stopping does not hinge on one stretch of noise. Never more than a fifth
-    of the median series.
+    One early-stopping window per series is plenty for hundreds of series; a single series
+    gets up to four so that early stopping does not hinge on one stretch of noise. The
+    verdict needs more: origins one step apart over horizon + 19 steps give 20 windows per
+    series at the cost of 19 training steps. Never more than a fifth of the median series
+    (but always one horizon).
     """
+    cap = 0.2 * np.median(panel.lengths)
     k = min(4, -(-64 // panel.n_series))
-    while k > 1 and k * horizon > 0.2 * np.median(panel.lengths):
+    while k > 1 and k * horizon > cap:
         k -= 1
-    return k * horizon
+    return max(k * horizon, min(horizon + VERDICT_WINDOWS - 1, int(cap)))
+
+
+def rolling_windows(
+    lengths: np.ndarray,
+    horizon: int,
+    span: int,
+    min_history: int | np.ndarray,
+    per_series: int = VERDICT_WINDOWS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling origins over the last `span` steps of each series: (series, origin) arrays.
+
+    Origins run from n - span to n - horizon (the last window ends at the last value),
+    evenly spread, at most `per_series` of them, each with at least `min_history` values
+    (one number, or one per series) before it. A series shorter than min_history + horizon
+    has none.
+    """
+    series, origins = [], []
+    lengths = np.asarray(lengths, dtype=np.int64)
+    least = np.broadcast_to(np.asarray(min_history, dtype=np.int64), lengths.shape)
+    for s, n in enumerate(lengths):
+        first, last = max(int(n) - span, int(least[s])), int(n) - horizon
+        if last < first:
+            continue
+        count = min(per_series, last - first + 1)
+        o = np.unique(np.round(np.linspace(last, first, count)).astype(np.int64))
+        series.append(np.full(len(o), s, dtype=np.int64))
+        origins.append(o)
+    if not series:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(series), np.concatenate(origins)
 
 
 def build_index(
@@ -88,3 +131,9 @@ def build_index(
         val_series=val_series.astype(np.int64),
         val_origin=starts[valid].astype(np.int64),
     )
+
+
+def verdict_windows(panel: Panel, index: WindowIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling origins over each series' held-out steps, where the LSTM is judged and its
+    intervals calibrated: up to VERDICT_WINDOWS per series, each with min_context history."""
+    return rolling_windows(panel.lengths, index.horizon, index.val_size, index.min_context)

@@ -99,8 +99,8 @@ def test_daily_forecast_has_dates(tmp_path):
 def test_tsv_output_is_tab_separated(tmp_path, trained):
     predict(trained, "-o", tmp_path / "f.tsv", "-q")
     lines = (tmp_path / "f.tsv").read_text().splitlines()
-    assert lines[0] == "unique_id\tds\tyhat\tyhat_lower\tyhat_upper"
-    assert all(line.count("\t") == 4 and "," not in line for line in lines)
+    assert lines[0] == "unique_id\tds\tyhat\tyhat_lower\tyhat_upper\tmodel"
+    assert all(line.count("\t") == 5 and "," not in line for line in lines)
 
 
 @pytest.mark.parametrize("name", ["f.xlsx", "f.xls", "forecast", "f.png"])
@@ -130,7 +130,7 @@ def test_format_is_case_insensitive(trained, fmt):
     else:
         sep = "," if fmt.lower() == "csv" else "\t"
         assert out.splitlines()[0] == sep.join(
-            ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
+            ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper", "model"]
         )
 
 
@@ -141,7 +141,14 @@ def test_dash_output_writes_to_stdout(tmp_path, trained, extra, sep):
     assert len(frame) == 72 and list(frame.columns)[:2] == ["unique_id", "ds"]
     assert not (tmp_path / "-").exists() and not (trained.folder / "-").exists()
     doc = json.loads(predict(trained, "-o", "-", "--format", "json").stdout)
-    assert len(doc) == 72 and set(doc[0]) == {"unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"}
+    assert len(doc) == 72 and set(doc[0]) == {
+        "unique_id",
+        "ds",
+        "yhat",
+        "yhat_lower",
+        "yhat_upper",
+        "model",
+    }
 
 
 def test_evaluate_dash_output_writes_the_per_series_table_to_stdout(trained):

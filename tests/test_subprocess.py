@@ -54,7 +54,14 @@ def test_train_then_predict_in_a_real_process(tmp_path, data):
     assert predict.stdout == ""
     assert "wrote 48 rows (2 series × 24 steps) to f.csv" in predict.stderr
     forecast = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
+    assert list(forecast.columns) == [
+        "unique_id",
+        "ds",
+        "yhat",
+        "yhat_lower",
+        "yhat_upper",
+        "model",
+    ]
     assert len(forecast) == 48
     assert sorted(forecast["unique_id"].unique()) == ["north", "south"]
     assert forecast["ds"].min() == pd.Timestamp("2024-03-01") + pd.Timedelta(hours=150)

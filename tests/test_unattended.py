@@ -36,7 +36,7 @@ ENV = {
 # Keeps training going until a signal arrives; the budget only bounds a test that goes wrong.
 LONG = ["--epochs", "100000", "--patience", "100000"]
 ROWS = 3 * 24  # hourly_frame(): three series, trained horizon 24
-FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"]
+FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper", "model"]
 ANSI = re.compile(r"\x1b\[")
 # A colour terminal's settings, but pipes: Rich must notice that no terminal is attached.
 NO_NO_COLOR = {
