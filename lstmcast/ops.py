@@ -249,7 +249,7 @@ def stale_warning(panel, as_of: dt.datetime) -> str | None:
     if not len(lagging):
         return None
     ids = panel.ids.astype(str)
-    named = ", ".join(f"'{ids[i]}' (last {last[i]})" for i in lagging[:STALE_NAMED])
+    named = ", ".join(f"'{ids[i]}' (last {last[i].isoformat()})" for i in lagging[:STALE_NAMED])
     more = f", and {len(lagging) - STALE_NAMED} more" if len(lagging) > STALE_NAMED else ""
     return (
         f"the data is stale: {len(lagging)} of {panel.n_series} series end more than {STALE_STEPS} steps "

@@ -508,7 +508,12 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
             title = f"Backtest, {how} of {summary['series']:,} series"
         table = metrics_table(title + refit, rows, cols)
         if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
-            table.caption = skill_line(summary["skill_vs_seasonal_naive"])
+            lines = [
+                verdict_line(summary.get("skill_vs_best_baseline"), summary.get("best_baseline"))
+            ]
+            if summary.get("best_baseline") != "seasonal_naive":
+                lines.append(skill_line(summary["skill_vs_seasonal_naive"]))
+            table.caption = "\n".join(lines)
             table.caption_justify = "left"
         tables.append(table)
     if summary.get("mape_zero_actuals_skipped"):

@@ -64,3 +64,24 @@ def test_series_without_a_mase_are_left_out_of_the_ranking():
     assert list(ranked_by_skill(table)["unique_id"]) == ["hard"]
     (shown,) = skill_tables(table, show=1)
     assert "1 series without a MASE" in shown.caption
+
+
+def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
+    """A random walk: the LSTM beats seasonal naive but not the last value, so it loses."""
+    from lstmcast.evaluate import aggregate
+
+    mase = {"lstm": [0.9, 0.9], "naive": [0.5, 0.5], "seasonal_naive": [1.0, 1.0],
+            "drift": [0.6, 0.6]}  # fmt: skip
+    scores = {m: {"mae": np.array(v), "mase": np.array(v)} for m, v in mase.items()}
+    panel = SimpleNamespace(ids=np.array(["walk"]))
+    summary = aggregate(per_series_table(panel, {"series": np.array([0, 0]), "scores": scores}))
+    assert summary["beats_seasonal_naive"] and summary["skill_vs_seasonal_naive"] > 0
+    assert summary["best_baseline"] == "naive"
+    assert summary["skill_vs_best_baseline"] == pytest.approx(1 - 0.9 / 0.5)
+    assert summary["beats_best_baseline"] is False
+    summary.update(refit=False, series=1, windows=2, mape_zero_actuals_skipped=0)
+    table = per_series_table(panel, {"series": np.array([0, 0]), "scores": scores})
+    from lstmcast.report import evaluate_tables
+
+    caption = evaluate_tables(summary, table, show=10)[0].caption
+    assert "vs the best baseline, naive" in caption and "does NOT beat it" in caption

@@ -736,7 +736,7 @@ def test_stale_data_warns_or_with_strict_exits_3(trained):
     assert "warning" not in fresh.stderr
     stale = _predict(trained.data, trained.model, "--as-of", "2024-03-01")
     assert "warning: the data is stale: 3 of 3 series" in stale.stderr
-    assert "'C' (last 2024-01-07 19:00:00)" in stale.stderr
+    assert "'C' (last 2024-01-07T19:00:00)" in stale.stderr
     strict = _predict(trained.data, trained.model, "--as-of", "2024-03-01", "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
     assert "stale" in strict.stderr
@@ -750,7 +750,7 @@ def test_one_series_falling_behind_is_stale_even_when_the_others_are_current(tmp
     result = _predict("behind.csv", trained.model, "--as-of", FRESH, "-q", "--log-file", "runs.log")
     assert result.stdout == ""
     [warning] = [w for w in result.stderr.splitlines() if "stale" in w]
-    assert "1 of 3 series" in warning and "'B' (last 2024-01-04 11:00:00)" in warning
+    assert "1 of 3 series" in warning and "'B' (last 2024-01-04T11:00:00)" in warning
     assert "'A'" not in warning and "'C'" not in warning
     [line] = read_log(tmp_path / "runs.log")
     assert (line["command"], line["exit"]) == ("predict", "0")
