@@ -323,8 +323,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     """Rebuild the trained LSTMForecaster from a model file: (model, header)."""
     import torch
 
+    from lstmcast.distributed import resolve_device
     from lstmcast.model import build_model
-    from lstmcast.train import resolve_device
 
     header, tensors = load_artifact(path, check=lambda h: _check_sections(h, path, ("model",)))
     try:

@@ -1,4 +1,5 @@
-"""Data-parallel training under torchrun: the process group, rank helpers and shared decisions.
+"""Where training runs: the device (CPU, cuda:N, mps) and, under torchrun, the process group,
+rank helpers and shared decisions.
 
 `torchrun --nproc-per-node N -m lstmcast train DATA` starts N copies of the command; each
 reads WORLD_SIZE, RANK and LOCAL_RANK from its environment, joins one process group (gloo on
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "resolve_device",
     "launched",
     "active",
     "rank",
@@ -94,6 +96,58 @@ def is_main() -> bool:
     return rank() == 0
 
 
+CUDA_HOWTO = (
+    "install a CUDA build of torch: on Linux PyPI's default index has one (make clean && make); "
+    "for a given CUDA version, make clean && make TORCH_INDEX=https://download.pytorch.org/whl/cuXYZ "
+    "(see https://pytorch.org/get-started/locally); or use --device cpu"
+)
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto: CUDA when present, else CPU; cuda:N picks a GPU. A missing accelerator is a usage error."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    kind, _, index = name.partition(":")
+    if name == "cuda" or (kind == "cuda" and index.isdigit()):
+        _check_cuda(name, int(index) if index else None)
+        return torch.device(name)
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise UsageError(
+            "--device mps: Apple's MPS backend is not available", hint="use --device cpu or auto"
+        )
+    if name not in ("cpu", "mps"):
+        raise UsageError(
+            f"--device {name}: expected auto, cpu, cuda, cuda:N (N = 0, 1, ...) or mps"
+        )
+    return torch.device(name)
+
+
+def _check_cuda(name: str, index: int | None) -> None:
+    import torch
+
+    if torch.version.cuda is None:  # a CPU-only wheel (+cpu) can never see a GPU
+        raise UsageError(
+            f"--device {name}: the installed torch {torch.__version__} is a CPU-only build",
+            hint=CUDA_HOWTO,
+        )
+    if not torch.cuda.is_available():
+        raise UsageError(
+            f"--device {name}: no CUDA device is visible to torch {torch.__version__} (CUDA {torch.version.cuda})",
+            hint="check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES, or use --device cpu",
+        )
+    count = torch.cuda.device_count()
+    if index is not None and index >= count:
+        raise UsageError(
+            f"--device {name}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
+            f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})",
+            hint="pick one of those, or --device cuda for the first",
+        )
+
+
 @contextlib.contextmanager
 def session(device_name: str, lock_timeout: float = 0.0) -> Iterator[None]:
     """Join torchrun's process group for the run and always leave it; a plain run does nothing.
@@ -106,8 +160,6 @@ def session(device_name: str, lock_timeout: float = 0.0) -> Iterator[None]:
         return
     import torch
     import torch.distributed as dist
-
-    from lstmcast.train import resolve_device
 
     device = resolve_device(device_name)
     if device.type == "cuda" and device.index is not None:

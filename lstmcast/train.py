@@ -15,6 +15,7 @@ import torch
 
 from lstmcast import distributed
 from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
 from lstmcast.model import (
@@ -30,7 +31,6 @@ from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict
 
 __all__ = [
     "resolve_model_config",
-    "resolve_device",
     "fit",
     "TrainResult",
     "calibrate_intervals",
@@ -115,54 +115,6 @@ def resolve_model_config(
         covariates=panel.columns.covariates,
         past_covariates=panel.columns.past_covariates,
     )
-
-
-CUDA_HOWTO = (
-    "install a CUDA build of torch: on Linux PyPI's default index has one (make clean && make); "
-    "for a given CUDA version, make clean && make TORCH_INDEX=https://download.pytorch.org/whl/cuXYZ "
-    "(see https://pytorch.org/get-started/locally); or use --device cpu"
-)
-
-
-def resolve_device(name: str) -> torch.device:
-    """auto: CUDA when present, else CPU; cuda:N picks a GPU. A missing accelerator is a usage error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    kind, _, index = name.partition(":")
-    if name == "cuda" or (kind == "cuda" and index.isdigit()):
-        _check_cuda(name, int(index) if index else None)
-        return torch.device(name)
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
-    ):
-        raise UsageError(
-            "--device mps: Apple's MPS backend is not available", hint="use --device cpu or auto"
-        )
-    if name not in ("cpu", "mps"):
-        raise UsageError(
-            f"--device {name}: expected auto, cpu, cuda, cuda:N (N = 0, 1, ...) or mps"
-        )
-    return torch.device(name)
-
-
-def _check_cuda(name: str, index: int | None) -> None:
-    if torch.version.cuda is None:  # a CPU-only wheel (+cpu) can never see a GPU
-        raise UsageError(
-            f"--device {name}: the installed torch {torch.__version__} is a CPU-only build",
-            hint=CUDA_HOWTO,
-        )
-    if not torch.cuda.is_available():
-        raise UsageError(
-            f"--device {name}: no CUDA device is visible to torch {torch.__version__} (CUDA {torch.version.cuda})",
-            hint="check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES, or use --device cpu",
-        )
-    count = torch.cuda.device_count()
-    if index is not None and index >= count:
-        raise UsageError(
-            f"--device {name}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
-            f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})",
-            hint="pick one of those, or --device cuda for the first",
-        )
 
 
 @dataclass

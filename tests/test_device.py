@@ -8,8 +8,8 @@ import pytest
 import torch
 from helpers import TINY, invoke, train_tiny
 
+from lstmcast.distributed import resolve_device
 from lstmcast.errors import UsageError
-from lstmcast.train import resolve_device
 
 
 @pytest.fixture
