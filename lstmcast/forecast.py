@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from lstmcast.covariates import check_future
-from lstmcast.errors import UsageError
+from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.freq import fixed_step_ns, future_dates, steps_left
 from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
 from lstmcast.schema import Panel
@@ -154,6 +154,12 @@ def apply_choice(
     """Replace, in place, the forecasts (S, H, Q) of series whose method is a baseline."""
     horizon = preds.shape[1]
     for i in np.flatnonzero(methods != "lstm"):
+        if methods[i] not in widths:  # only a damaged file lacks them (header.py checks)
+            raise ModelFileError(
+                f"the model file has no interval offsets for {methods[i]}, which forecasts "
+                f"series '{panel.ids[i]}'",
+                hint="retrain with lstmcast train, or restore the file from a backup",
+            )
         offsets = np.asarray(widths[methods[i]], dtype=np.float64)
         preds[i] = baseline_quantiles(panel.series(i), methods[i], horizon, season, offsets)
 

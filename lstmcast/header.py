@@ -247,7 +247,23 @@ def check_model_header(header: dict, path: str | os.PathLike, sections=("model",
     if cfg.lookback % cfg.patch:
         raise _bad(path, "model.patch", f"a divisor of the lookback {cfg.lookback}")
     _check_tensors(header, cfg, path)
+    _check_choice(header, cfg, path)
     return cfg
+
+
+def _check_choice(header: dict, cfg: ModelConfig, path) -> None:
+    """The per-series choice agrees with itself: every baseline it names has its (H, Q)
+    interval offsets, and a file without an LSTM forecasts no series by the LSTM."""
+    methods, widths = header.get("methods") or {}, header.get("method_widths") or {}
+    if header.get("lstm_trained") is False and "lstm" in methods.values():
+        raise _bad(path, "methods", "baselines only (the file holds no LSTM)")
+    shape = (cfg.horizon, len(cfg.quantiles))
+    for name, offsets in widths.items():
+        if (len(offsets), len(offsets[0])) != shape or any(len(r) != shape[1] for r in offsets):
+            raise _bad(path, f"method_widths.{name}", f"{shape[0]} rows of {shape[1]} numbers")
+    missing = sorted(set(methods.values()) - {"lstm"} - set(widths))
+    if missing:
+        raise _bad(path, "method_widths", f"a table with the offsets of {missing[0]}")
 
 
 def _fields(section: dict, checks: dict[str, Check], required, where: str, path) -> None:
