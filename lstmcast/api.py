@@ -511,6 +511,25 @@ def predict(
     return result
 
 
+def _check_finite(preds: np.ndarray, panel: Panel, horizon: int, trained: int, model_path) -> None:
+    """Never write a forecast that is not a number: a long recursive roll-out can diverge."""
+    bad = ~np.isfinite(preds).all(axis=2)  # (N, H)
+    if not bad.any():
+        return
+    series = panel.ids[np.flatnonzero(bad.any(axis=1))[0]]
+    step = int(np.flatnonzero(bad.any(axis=0))[0]) + 1
+    if step > trained:  # beyond the trained horizon: the recursion diverged
+        raise UsageError(
+            f"--horizon {horizon}: the recursive forecast of series '{series}' is no longer a "
+            f"number from step {step} (the model was trained for {trained})",
+            hint=f"pass --horizon {step - 1} or less, or train with a longer --horizon",
+        )
+    raise ModelFileError(
+        f"{model_path}: the model forecasts values that are not numbers for series '{series}'",
+        hint="retrain with lstmcast train",
+    )
+
+
 def check_outputs(outputs: dict, model_path, data=None) -> None:
     """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
 
@@ -558,6 +577,7 @@ def _predict_locked(
     else:  # no series needs the network
         preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
     apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
+    _check_finite(preds, panel, horizon, cfg.horizon, model_path)
     # Not a warning: the choice is the normal course, named in the model column per row.
     frame = forecast_frame(panel, preds, cfg.quantiles)
     frame["model"] = np.repeat(methods, horizon)
@@ -793,6 +813,11 @@ def plot(
     from lstmcast.plot import Forecast, SeriesPlot, history_slice, plot_series, stamp
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
+    if not header.get("lstm_trained", True):
+        raise UsageError(
+            f"{model_path} holds no LSTM (its training data was too short): plot draws the LSTM's forecast",
+            hint="lstmcast predict forecasts these series by their baselines",
+        )
     ids = list(panel.ids.astype(str))
     if series:
         missing = [s for s in series if s not in ids]

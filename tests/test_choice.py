@@ -200,6 +200,9 @@ def test_short_data_is_forecast_by_a_baseline_not_refused(tmp_path):
     none = invoke("predict", data, "--model", model, "--fallback", "none", ok=False)
     assert none.exit_code == 2 and "holds no LSTM" in none.output
     assert invoke("evaluate", data, "--model", model, ok=False).exit_code == 2
+    drawn = invoke("plot", data, "--model", model, "-o", tmp_path / "p.png", ok=False)
+    assert drawn.exit_code == 2 and "holds no LSTM" in drawn.stderr
+    assert not (tmp_path / "p.png").exists()  # no picture of an untrained network
     assert "none: the training data was too short" in invoke("info", model).stdout
 
 
@@ -221,3 +224,27 @@ def test_gate_starts_mostly_seasonal(bias):
     g = torch.sigmoid(torch.tensor(bias))
     expected = g * model.seasonal_naive(z) + (1 - g) * z[:, -1:]
     torch.testing.assert_close(yhat[:, :, 1], expected)
+
+
+def test_a_diverging_recursive_forecast_is_refused_not_written(tmp_path, monkeypatch):
+    """Steps past the trained horizon are rolled out; where they stop being numbers, predict
+    names the step and writes nothing (forecast_panel patched to diverge at step 5)."""
+    import lstmcast.forecast
+
+    data, model = tmp_path / "d.csv", tmp_path / "m.lstmcast"
+    seasonal_frame(1, 120).to_csv(data, index=False)
+    invoke("train", data, "--model", model, *TINY, "--horizon", "4", "-q")
+    real = lstmcast.forecast.forecast_panel
+
+    def diverging(*args, **kwargs):
+        preds = real(*args, **kwargs)
+        preds[:, 4:] = np.nan
+        return preds
+
+    monkeypatch.setattr(lstmcast.forecast, "forecast_panel", diverging)
+    out = tmp_path / "f.csv"
+    args = ("predict", data, "--model", model, "--fallback", "none", "--horizon", "9", "-o", out)
+    result = invoke(*args, ok=False)
+    assert result.exit_code == 2, result.output
+    assert "no longer a number from step 5" in result.stderr and "--horizon 4" in result.stderr
+    assert not out.exists()
