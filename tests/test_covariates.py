@@ -345,3 +345,10 @@ def test_covariates_clash_with_explicit_columns():
         build_covariate_panel(
             promo_frame(n=20, future=0), DataSpec(target="promo", covariates=("promo",))
         )
+
+
+def test_the_target_panel_refuses_covariates_rather_than_dropping_them():
+    spec = DataSpec(covariates=("promo",), past_covariates=("visits",))
+    with pytest.raises(ValueError, match="build_covariate_panel"):
+        build_panel(promo_frame(n=20, future=0), spec)
+    assert build_covariate_panel(promo_frame(n=20, future=0), spec).covariates.shape[1] == 2
