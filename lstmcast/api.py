@@ -21,10 +21,12 @@ from lstmcast.artifact import (
     save_artifact,
 )
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
+from lstmcast.covariates import build_covariate_panel
 from lstmcast.errors import DataError, ModelFileError, UsageError
 from lstmcast.header import check_model_header
 from lstmcast.io import check_paths, check_writable, read_table, write_table
-from lstmcast.schema import Panel, build_panel
+from lstmcast.panel import Panel
+from lstmcast.schema import build_panel
 
 __all__ = [
     "load_panel",
@@ -39,7 +41,14 @@ __all__ = [
 
 def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
     """Read a data file (`-`: standard input) and validate it into a Panel."""
-    return build_panel(_read(path, spec), spec)
+    return _build_panel(_read(path, spec), spec)
+
+
+def _build_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
+    """The target's panel, with the covariate columns added when the spec names any."""
+    if spec.covariates or spec.past_covariates:
+        return build_covariate_panel(df, spec)
+    return build_panel(df, spec)
 
 
 def _read(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:
@@ -419,7 +428,7 @@ def _load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel
     """
     df = _read(data, spec)
     try:
-        return build_panel(df, spec)
+        return _build_panel(df, spec)
     except DataError as exc:
         if getattr(exc, "covariate", None):
             ahead = exc.covariate.lower() in [c.lower() for c in spec.covariates]
@@ -443,7 +452,7 @@ def _load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel
             ) from None
         # Say so plainly when the data simply has another frequency than the model.
         try:
-            other = build_panel(df, dataclasses.replace(spec, freq=None)).freq
+            other = _build_panel(df, dataclasses.replace(spec, freq=None)).freq
         except DataError:
             other = None
         if other and other != spec.freq:

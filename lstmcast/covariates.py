@@ -17,7 +17,8 @@ import pandas as pd
 from lstmcast.config import DataSpec
 from lstmcast.errors import DataError
 from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, season_length
-from lstmcast.schema import Panel, _long_arrays, build_panel, resolve_columns
+from lstmcast.panel import Panel
+from lstmcast.schema import build_panel, long_arrays, parse_numbers, resolve_columns, time_format
 
 __all__ = ["build_covariate_panel", "covariate_table", "check_future", "step_time"]
 
@@ -30,8 +31,13 @@ def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
     filled by the same rule as the target's, and its values after the last target kept as
     the known future.
     """
+    if df.empty:
+        raise DataError("the table has no rows")
     cols = resolve_columns(df, spec)
-    codes, uniques, ts, y = _long_arrays(df, cols, spec)
+    # One format for the whole time column, decided once from all its values (as build_panel).
+    date_format = time_format(df[cols.time_col], cols.time_col, spec)
+    spec = dataclasses.replace(spec, date_format=date_format)
+    codes, uniques, ts, y = long_arrays(df, cols, spec)
     ids = uniques[codes]
     stamp = ts.view("int64")
     observed = ~np.isnan(y)
@@ -58,7 +64,10 @@ def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
     series = pd.Index(panel.ids).get_indexer(uniques)[codes]  # panel series of each row
     position = _grid_positions(panel, series, ts)
     names = cols.covariates + cols.past_covariates
-    raw = np.column_stack([_parse_covariate(df[c], c) for c in names])  # (rows, C)
+    hint = "covariates must be numbers (true/false is read as 1/0); clean the file"
+    raw = np.column_stack(
+        [parse_numbers(df[c], c, "covariate", hint, flags=True) for c in names]
+    )  # (rows, C)
     lengths = panel.lengths
     inside = (position >= 0) & (position < lengths[series])
     covariates = np.full((int(panel.offsets[-1]), len(names)), np.nan)
@@ -82,6 +91,7 @@ def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
         future=future.astype(np.float32),
         warnings=warnings,
         source_columns=tuple(str(c) for c in df.columns),
+        date_format=date_format,
     )
 
 
@@ -115,29 +125,6 @@ def _grid_positions(panel: Panel, series: np.ndarray, ts: np.ndarray) -> np.ndar
             hint="each series may have one row per timestamp; give the covariates in that row",
         )
     return np.where(position >= 0, position, -1)
-
-
-def _parse_covariate(s: pd.Series, col: str) -> np.ndarray:
-    """Numbers as float64 (true/false as 1/0); empty cells NaN; text is an error naming the row."""
-    if pd.api.types.is_bool_dtype(s):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan)
-    if pd.api.types.is_numeric_dtype(s):
-        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        text = s.astype("string").str.strip()
-        flags = text.str.lower().map({"true": "1", "false": "0"}).fillna(text)
-        values = pd.to_numeric(flags, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(values) & text.notna().to_numpy() & (text != "").to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"covariate column '{col}' is not numeric: {text.iloc[row]!r} in data row {row + 1}",
-                hint="covariates must be numbers (true/false is read as 1/0); clean the file",
-            )
-    if np.isinf(values).any():
-        row = int(np.flatnonzero(np.isinf(values))[0])
-        raise DataError(f"covariate column '{col}' has an infinite value in data row {row + 1}")
-    return values
 
 
 def _fill_covariate_gaps(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import metrics
-from lstmcast.schema import Panel
+from lstmcast.panel import Panel
 
 __all__ = [
     "window_actuals",

@@ -10,7 +10,7 @@ from lstmcast.covariates import check_future
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.freq import fixed_step_ns, future_dates, steps_left
 from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
-from lstmcast.schema import Panel
+from lstmcast.panel import Panel
 
 __all__ = [
     "check_horizon",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,9 +18,16 @@ from lstmcast.freq import (
     infer_freq,
     season_length,
 )
-from lstmcast.io import time_text
+from lstmcast.panel import Columns, Panel
 
-__all__ = ["Panel", "Columns", "resolve_columns", "build_panel", "MIN_LENGTH"]
+__all__ = [
+    "resolve_columns",
+    "build_panel",
+    "long_arrays",
+    "parse_numbers",
+    "time_format",
+    "MIN_LENGTH",
+]
 
 TIME_ALIASES = (
     "ds",
@@ -39,136 +45,6 @@ TARGET_ALIASES = ("y", "value", "target", "values")
 PRICE_COLUMNS = {"open", "high", "low", "close", "adj close", "adj_close", "volume"}
 MIN_LENGTH = 3  # fewer points cannot show a step, let alone a pattern
 MOSTLY_MISSING = 0.5  # a series with more than half its grid missing is rejected
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Where the data lives in the table: the layout and the columns that were used."""
-
-    layout: str  # "long" | "single" | "wide"
-    time_col: str
-    targets: tuple[str, ...]  # one column for long/single, several for wide
-    id_col: str | None = None
-    covariates: tuple[str, ...] = ()  # known ahead: given in rows after the last target
-    past_covariates: tuple[str, ...] = ()  # known only up to the last target
-
-
-@dataclass
-class Panel:
-    """Every series on one regular grid: a flat float32 array with per-series offsets.
-
-    Series i is `values[offsets[i]:offsets[i + 1]]`, observed at `first[i]`, `first[i] + 1
-    step`, …, `last[i]` on the `freq` grid. Missing steps have already been filled.
-    """
-
-    ids: np.ndarray  # (S,) str
-    values: np.ndarray  # (N,) float32, all series back to back
-    offsets: np.ndarray  # (S + 1,) int64
-    first: np.ndarray  # (S,) datetime64[ns]
-    last: np.ndarray  # (S,) datetime64[ns]
-    freq: str
-    columns: Columns
-    filled: int = 0
-    warnings: list[str] = field(default_factory=list)
-    source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
-    # (N, C) float32 beside `values`: columns.covariates then columns.past_covariates, gaps
-    # filled. None without covariates (see lstmcast.covariates).
-    covariates: np.ndarray | None = None
-    # (S, F, len(columns.covariates)) float32: known values of the F steps after each
-    # series' last target; NaN where the file gave none.
-    future: np.ndarray | None = None
-    date_format: str | None = None  # the one format the text time column was read with
-
-    @property
-    def n_series(self) -> int:
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
-
-    @property
-    def season(self) -> int:
-        return season_length(self.freq)
-
-    def phases(self, periods: tuple[float, ...]) -> np.ndarray:
-        """Position of each series' first step in each cycle: (S, K) floats in [0, period).
-
-        For hourly data and period 24 that is the hour of day; for daily data and period 7
-        the weekday; for monthly data and period 12 the month (see freq.calendar_periods).
-        """
-        ordinal, _ = grid_ordinals(self.first, self.freq)
-        periods_ = np.maximum(np.asarray(periods, dtype=np.float64), 1.0)
-        return np.mod(ordinal[:, None].astype(np.float64), periods_[None, :])
-
-    def series(self, i: int) -> np.ndarray:
-        return self.values[self.offsets[i] : self.offsets[i + 1]]
-
-    def head(self, lengths: np.ndarray) -> Panel:
-        """A panel with each series cut to its first `lengths[i]` steps (a backtest's past)."""
-        lengths = np.minimum(np.asarray(lengths, dtype=np.int64), self.lengths)
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        idx = np.repeat(self.offsets[:-1] - offsets[:-1], lengths) + np.arange(offsets[-1])
-        step = pd.tseries.frequencies.to_offset(self.freq)
-        last = np.array(
-            [pd.Timestamp(f) + (n - 1) * step for f, n in zip(self.first, lengths, strict=True)],
-            dtype="datetime64[ns]",
-        )
-        covariates = None if self.covariates is None else self.covariates[idx]
-        return dataclasses.replace(
-            self, values=self.values[idx], offsets=offsets, last=last, warnings=list(self.warnings),
-            covariates=covariates, future=None,
-        )  # fmt: skip
-
-    def to_frame(self) -> pd.DataFrame:
-        """The panel as a long `unique_id, ds, y` table on its regular grid."""
-        parts = [
-            pd.DataFrame(
-                {
-                    "unique_id": self.ids[i],
-                    "ds": pd.date_range(self.first[i], periods=n, freq=self.freq),
-                    "y": self.series(i),
-                }
-            )
-            for i, n in enumerate(self.lengths)
-        ]
-        return pd.concat(parts, ignore_index=True)
-
-    def summary(self) -> dict:
-        """What was detected, as plain data for tables and JSON."""
-        lengths = self.lengths
-        # ISO 8601 as in outputs; dates only when every series starts and ends at midnight.
-        ends = np.concatenate([[self.first.min(), self.last.max()], self.first, self.last])
-        first_last = time_text(ends)[:2]
-        return {
-            "layout": self.columns.layout,
-            "columns": {
-                "time": self.columns.time_col,
-                "target": list(self.columns.targets),
-                "id": self.columns.id_col,
-                **_covariate_summary(self.columns),
-            },
-            "frequency": self.freq,
-            "frequency_name": describe_freq(self.freq),
-            "season_length": self.season,
-            "series": self.n_series,
-            "rows": int(lengths.sum()),
-            "length": {
-                "min": int(lengths.min()),
-                "median": float(np.median(lengths)),
-                "max": int(lengths.max()),
-            },
-            "first_timestamp": first_last[0],
-            "last_timestamp": first_last[1],
-            "values_filled": int(self.filled),
-            "warnings": list(self.warnings),
-        }
-
-
-def _covariate_summary(cols: Columns) -> dict:
-    if not (cols.covariates or cols.past_covariates):
-        return {}
-    return {"covariates": list(cols.covariates), "past_covariates": list(cols.past_covariates)}
 
 
 def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
@@ -416,30 +292,45 @@ def _naive_utc(parsed: pd.Series) -> np.ndarray:
     return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
 
 
-def _parse_values(s: pd.Series, col: str) -> np.ndarray:
+def parse_numbers(
+    s: pd.Series,
+    col: str,
+    role: str = "target",
+    hint: str = "use --target to pick another column, or clean the file",
+    flags: bool = False,
+) -> np.ndarray:
+    """A column of numbers: float64 (float32 kept as float32), empty cells NaN.
+
+    `role` names the column in errors ("target column 'y' is not numeric: ..."), `hint` says
+    what to do about text in it. With `flags`, true/false (a boolean column or the words) is
+    read as 1/0; without, a boolean column is an error.
+    """
     if pd.api.types.is_bool_dtype(s):
-        raise DataError(f"target column '{col}' holds true/false values, not numbers")
+        if flags:
+            return s.to_numpy(dtype=np.float64, na_value=np.nan)
+        raise DataError(f"{role} column '{col}' holds true/false values, not numbers")
     if pd.api.types.is_numeric_dtype(s):
         # float32 columns (from a compact read) stay float32: the Panel's precision anyway.
         dtype = np.float32 if s.dtype == np.float32 else np.float64
         values = s.to_numpy(dtype=dtype, na_value=np.nan)
     else:
         text = s.astype("string").str.strip()
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        words = text.str.lower().map({"true": "1", "false": "0"}).fillna(text) if flags else text
+        values = pd.to_numeric(words, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isnan(values) & text.notna().to_numpy() & (text != "").to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"target column '{col}' is not numeric: {text.iloc[row]!r} in data row {row + 1}",
-                hint="use --target to pick another column, or clean the file",
+                f"{role} column '{col}' is not numeric: {text.iloc[row]!r} in data row {row + 1}",
+                hint=hint,
             )
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
-        raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
+        raise DataError(f"{role} column '{col}' has an infinite value in data row {row + 1}")
     return values
 
 
-def _long_arrays(
+def long_arrays(
     df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec(), told: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(series code per row, series ids, timestamp per row, value per row) for any layout.
@@ -449,7 +340,7 @@ def _long_arrays(
     ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format, told)
     if cols.layout == "long":
         codes, ids = _id_codes(df[cols.id_col], cols.id_col)
-        return codes, ids, ts, _parse_values(df[cols.targets[0]], cols.targets[0])
+        return codes, ids, ts, parse_numbers(df[cols.targets[0]], cols.targets[0])
     values = _block_values(df, cols.targets)
     per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
     codes = np.repeat(per_column.astype(np.int32), len(df))
@@ -465,7 +356,7 @@ def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
     """The target columns of a wide table back to back, column after column.
 
     Numeric columns of one dtype are taken as one block (a wide file may have 100,000 of
-    them); anything else goes through the per-column checks of _parse_values.
+    them); anything else goes through the per-column checks of parse_numbers.
     """
     kinds = _kinds(df)
     block = df.loc[:, list(targets)] if len(targets) > 1 else None
@@ -481,7 +372,7 @@ def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
             col, row = targets[k // len(df)], k % len(df)
             raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
         return values
-    return np.concatenate([_parse_values(df[c], c) for c in targets])
+    return np.concatenate([parse_numbers(df[c], c) for c in targets])
 
 
 def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -548,7 +439,11 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     dataset; missing steps inside a series are filled by linear interpolation when the gap
     is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
     off-grid timestamps and series that are mostly missing are errors naming the series.
+    The target only: a table with covariate columns goes through
+    lstmcast.covariates.build_covariate_panel, which builds on this.
     """
+    if spec.covariates or spec.past_covariates:
+        raise ValueError("build_panel takes no covariates: call covariates.build_covariate_panel")
     if df.empty:
         raise DataError("the table has no rows")
     cols = resolve_columns(df, spec)
@@ -557,11 +452,7 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     spec = dataclasses.replace(
         spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
     )
-    if spec.covariates or spec.past_covariates:
-        from lstmcast.covariates import build_covariate_panel
-
-        return dataclasses.replace(build_covariate_panel(df, spec), date_format=spec.date_format)
-    codes, uniques, ts, y = _long_arrays(df, cols, spec, told)
+    codes, uniques, ts, y = long_arrays(df, cols, spec, told)
     warnings: list[str] = []
 
     keep = ~np.isnan(y)

@@ -26,7 +26,7 @@ from lstmcast.model import (
     LSTMForecaster,
     gather_windows,
 )
-from lstmcast.schema import Panel
+from lstmcast.panel import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
 __all__ = [

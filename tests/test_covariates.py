@@ -13,6 +13,7 @@ from helpers import TINY, invoke
 
 from lstmcast import api
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.covariates import build_covariate_panel
 from lstmcast.errors import DataError, UsageError
 from lstmcast.forecast import forecast_at
 from lstmcast.model import LSTMForecaster
@@ -68,7 +69,8 @@ def test_a_known_future_covariate_lowers_the_validation_loss():
     frame = promo_frame(seed=0)
     loss = {}
     for names in ((), ("promo",)):
-        panel = build_panel(frame, DataSpec(covariates=names))
+        build = build_covariate_panel if names else build_panel
+        panel = build(frame, DataSpec(covariates=names))
         cfg = resolve_model_config(
             ModelConfig(lookback=48, horizon=24, hidden_size=16, layers=1), panel
         )
@@ -230,7 +232,9 @@ def test_future_rows_become_the_panel_future_and_gaps_stay_gaps():
     frame = promo_frame(n=40, future=3)
     frame.loc[10, "y"] = np.nan  # a gap inside the history keeps its covariate value
     frame.loc[12, "promo"] = np.nan  # a missing covariate value inside is interpolated
-    panel = build_panel(frame, DataSpec(covariates=("promo",), past_covariates=("visits",)))
+    panel = build_covariate_panel(
+        frame, DataSpec(covariates=("promo",), past_covariates=("visits",))
+    )
     assert list(panel.lengths) == [40, 40, 40]
     assert panel.last[0] == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=39)
     assert panel.covariates.shape == (120, 2) and panel.future.shape == (3, 3, 1)
@@ -265,13 +269,16 @@ def test_a_long_covariate_gap_is_an_error_naming_series_column_and_time():
     frame = promo_frame(n=60, future=0)
     frame.loc[5:40, "promo"] = np.nan
     with pytest.raises(DataError) as exc:
-        build_panel(frame, DataSpec(covariates=("promo",)))
+        build_covariate_panel(frame, DataSpec(covariates=("promo",)))
     assert exc.value.message == (
         "series 'A': covariate 'promo' has a gap of 36 missing steps from 2024-01-01 05:00; "
         "at most 24 are filled"
     )
     assert "--max-gap 36" in exc.value.hint
-    assert build_panel(frame, DataSpec(covariates=("promo",), max_gap=36)).covariates is not None
+    assert (
+        build_covariate_panel(frame, DataSpec(covariates=("promo",), max_gap=36)).covariates
+        is not None
+    )
 
 
 @pytest.mark.parametrize(
@@ -286,7 +293,7 @@ def test_a_long_covariate_gap_is_an_error_naming_series_column_and_time():
 )
 def test_unknown_covariate_columns_name_the_columns(spec, needle):
     with pytest.raises(DataError, match="^" + re.escape(needle)):
-        build_panel(promo_frame(n=20, future=0), spec)
+        build_covariate_panel(promo_frame(n=20, future=0), spec)
 
 
 def test_covariate_errors_in_the_cli(tmp_path):
@@ -335,4 +342,13 @@ def test_inspect_shows_the_covariates(tmp_path):
 
 def test_covariates_clash_with_explicit_columns():
     with pytest.raises(UsageError, match="already the --target"):
-        build_panel(promo_frame(n=20, future=0), DataSpec(target="promo", covariates=("promo",)))
+        build_covariate_panel(
+            promo_frame(n=20, future=0), DataSpec(target="promo", covariates=("promo",))
+        )
+
+
+def test_the_target_panel_refuses_covariates_rather_than_dropping_them():
+    spec = DataSpec(covariates=("promo",), past_covariates=("visits",))
+    with pytest.raises(ValueError, match="build_covariate_panel"):
+        build_panel(promo_frame(n=20, future=0), spec)
+    assert build_covariate_panel(promo_frame(n=20, future=0), spec).covariates.shape[1] == 2

@@ -8,7 +8,8 @@ from lstmcast.config import DataSpec
 from lstmcast.errors import DataError, UsageError
 from lstmcast.freq import future_dates, grid_ordinals, infer_freq, season_length
 from lstmcast.io import read_table
-from lstmcast.schema import MIN_LENGTH, Columns, build_panel, resolve_columns
+from lstmcast.panel import Columns
+from lstmcast.schema import MIN_LENGTH, build_panel, resolve_columns
 
 
 def days(n, start="2024-01-01", freq="D"):
