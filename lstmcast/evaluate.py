@@ -215,15 +215,11 @@ def validate_methods(
             table.get("seasonal_naive", {}).get("mase"),
         )
         doc["best_baseline"] = best
-        doc["skill_vs_best_baseline"] = (
-            1 - lstm_mase / best_mase if lstm_mase is not None and best_mase else None
-        )
+        doc["skill_vs_best_baseline"] = metrics.skill(lstm_mase, best_mase)
         doc["beats_best_baseline"] = bool(
             doc["skill_vs_best_baseline"] is not None and doc["skill_vs_best_baseline"] > 0
         )
-        doc["skill_vs_seasonal_naive"] = (
-            1 - lstm_mase / snaive if lstm_mase is not None and snaive else None
-        )
+        doc["skill_vs_seasonal_naive"] = metrics.skill(lstm_mase, snaive)
         doc["beats_seasonal_naive"] = bool(
             doc["skill_vs_seasonal_naive"] is not None and doc["skill_vs_seasonal_naive"] > 0
         )
@@ -468,8 +464,7 @@ def per_series_table(panel: Panel, result: dict):
         .reindex(frame["unique_id"])
         .to_numpy(),
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["skill"] = 1 - frame["lstm_mase"] / frame["seasonal_naive_mase"]
+    frame["skill"] = metrics.skill(frame["lstm_mase"], frame["seasonal_naive_mase"])
     # The baseline to beat on each series is the one with the lowest MASE there.
     mase = frame[[f"{b}_mase" for b in BASELINES]].to_numpy(dtype=np.float64)
     lowest = np.where(np.isfinite(mase), mase, np.inf)
@@ -477,10 +472,9 @@ def per_series_table(panel: Panel, result: dict):
     best_mase = lowest[np.arange(len(frame)), best]
     known = np.isfinite(best_mase)
     frame["best_baseline"] = np.where(known, np.asarray(BASELINES, dtype=object)[best], None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["skill_vs_best_baseline"] = np.where(
-            known, 1 - frame["lstm_mase"].to_numpy() / best_mase, np.nan
-        )
+    frame["skill_vs_best_baseline"] = np.where(
+        known, metrics.skill(frame["lstm_mase"].to_numpy(), best_mase), np.nan
+    )
     return frame
 
 
@@ -514,11 +508,11 @@ def aggregate(frame) -> dict:
                     )
             table.setdefault(method, {})[how] = row
     lstm, snaive = table["lstm"]["mean"]["mase"], table["seasonal_naive"]["mean"]["mase"]
-    skill = 1 - lstm / snaive if lstm is not None and snaive else None
+    skill = metrics.skill(lstm, snaive)
     # "Beats" means beats the best simple baseline on these windows, not seasonal naive alone.
     scored = {m: table[m]["mean"]["mase"] for m in BASELINES if table[m]["mean"]["mase"]}
     best = min(scored, key=scored.get) if scored else None
-    best_skill = 1 - lstm / scored[best] if lstm is not None and best else None
+    best_skill = metrics.skill(lstm, scored.get(best))
     return {
         "methods": table,
         "best_baseline": best,

@@ -18,6 +18,7 @@ __all__ = [
     "pinball",
     "coverage",
     "interval_width",
+    "skill",
     "naive_forecast",
     "seasonal_naive_forecast",
     "drift_forecast",
@@ -144,6 +145,22 @@ def interval_width(lower: np.ndarray, upper: np.ndarray) -> Score:
     """Mean interval width: mean (upper - lower)."""
     lo, hi = _pair(lower, upper, "lower, upper")
     return _mean(hi - lo)
+
+
+def skill(model_error, baseline_error):
+    """Skill against a baseline: 1 - model_error / baseline_error (lstmcast uses MASE).
+
+    Above 0 the model beats the baseline, 0 ties, below 0 loses. Two numbers give a float,
+    or None where it is undefined: an error is missing (None) or the baseline's is 0.
+    Arrays or columns (one value per series) give one skill per element, with numpy's
+    NaN or -inf where a baseline's error is NaN or 0.
+    """
+    if np.ndim(model_error) or np.ndim(baseline_error):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1 - model_error / baseline_error
+    if model_error is None or not baseline_error:
+        return None
+    return float(1 - model_error / baseline_error)
 
 
 def _history(history: np.ndarray) -> np.ndarray:

@@ -134,6 +134,32 @@ def test_coverage_and_width_2d():
     np.testing.assert_allclose(metrics.interval_width(lo, hi), [1.5, 6.5])  # (2+1)/2, (9+4)/2
 
 
+# --- skill -----------------------------------------------------------------------------
+
+
+def test_skill_of_two_numbers():
+    assert metrics.skill(0.8, 1.0) == pytest.approx(0.2)  # 1 - 0.8 / 1.0: beats the baseline
+    assert metrics.skill(1.5, 1.0) == pytest.approx(-0.5)  # loses
+    assert metrics.skill(1.0, 1.0) == 0.0
+    assert isinstance(metrics.skill(np.float64(0.8), np.float64(1.0)), float)
+
+
+@pytest.mark.parametrize(
+    ("model", "baseline"), [(None, 1.0), (0.8, None), (0.8, 0.0), (None, None)]
+)
+def test_skill_is_none_where_undefined(model, baseline):
+    assert metrics.skill(model, baseline) is None
+
+
+def test_skill_per_series_keeps_numpy_nan_and_inf():
+    model = np.array([0.5, 1.0, 0.0, 1.0])
+    baseline = np.array([1.0, 0.0, 0.0, np.nan])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the division by 0 is expected, not warned about
+        got = metrics.skill(model, baseline)
+    np.testing.assert_array_equal(got, [0.5, -np.inf, np.nan, np.nan])
+
+
 # --- baselines -------------------------------------------------------------------------
 
 
