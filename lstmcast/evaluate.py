@@ -100,9 +100,12 @@ def compare(
     origin: np.ndarray,
     preds: np.ndarray,
     quantiles: tuple[float, ...],
+    median: int,
     season: int,
 ) -> dict:
     """Score quantile forecasts (B, H, Q) and every baseline on the same windows.
+
+    The LSTM's point forecast is the quantile at `median` (ModelConfig.median_index).
 
     Returns {"scores": {method: {metric: (B,)}}, "actual": (B, H), "baselines": {name: (B, H)}}.
     """
@@ -110,9 +113,7 @@ def compare(
     actual = window_actuals(panel, series, origin, horizon)
     scale = mase_scales(panel, series, origin, season)
     base = baseline_forecasts(panel, series, origin, horizon, season)
-    scores = {
-        "lstm": score_windows(actual, preds[:, :, quantiles.index(0.5)], scale, preds, quantiles)
-    }
+    scores = {"lstm": score_windows(actual, preds[:, :, median], scale, preds, quantiles)}
     for name in BASELINES:
         scores[name] = score_windows(actual, base[name], scale)
     return {"scores": scores, "actual": actual, "baselines": base}
@@ -194,7 +195,7 @@ def validate_methods(
     doc["series_without_windows"] = int(panel.n_series - ranked.sum())
     if model is not None and len(series):
         preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
-        compared = compare(panel, series, origin, preds, quantiles, season)
+        compared = compare(panel, series, origin, preds, quantiles, model.cfg.median_index, season)
         scores = {m: compared["scores"][m] for m in ("lstm", *names)}
         table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
         mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
@@ -360,7 +361,7 @@ def backtest(
             f"no series is long enough for {folds} folds of {horizon} steps (step {step})",
             hint="pass fewer --folds, a smaller --horizon or --step",
         )
-    quantiles = model.cfg.quantiles
+    quantiles, median = model.cfg.quantiles, model.cfg.median_index
     preds = np.empty((len(series), horizon, len(quantiles)))
     emit("start", {"total": folds})
     for k in range(folds):
@@ -374,9 +375,9 @@ def backtest(
                 fold_model = refit(panel.head(np.maximum(cut, 1)))
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
-    compared = compare(panel, series, origin, preds, quantiles, season)
+    compared = compare(panel, series, origin, preds, quantiles, median, season)
     if methods is not None:
-        point = preds[:, :, quantiles.index(0.5)].copy()
+        point = preds[:, :, median].copy()
         for name, line in compared["baselines"].items():
             rows = methods[series] == name
             point[rows] = line[rows]
@@ -393,6 +394,7 @@ def backtest(
         "folds": folds,
         "season": season,
         "quantiles": quantiles,
+        "median": median,  # position of the 0.5 quantile in `quantiles`
     }
 
 
