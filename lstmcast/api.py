@@ -850,7 +850,7 @@ def plot(
             f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
         )
     preds = forecast_at(model, panel, np.array(chosen, dtype=np.int64), origin, horizon)
-    q, mid = cfg.quantiles, cfg.quantiles.index(0.5)
+    q, mid = cfg.quantiles, cfg.median_index
     plots = []
     for k, i in enumerate(chosen):
         hist_ds, hist_y = history_slice(panel, i, int(origin[k]), last)
@@ -898,7 +898,7 @@ def backtest_plots(result: EvaluateResult, count: int = 3) -> list:
     worst = list(ranked["unique_id"].head(count))
     best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
     ids = panel.ids.astype(str)
-    horizon, mid = raw["horizon"], raw["quantiles"].index(0.5)
+    horizon, mid = raw["horizon"], raw["median"]
     plots = []
     for uid in worst + best:
         i = int(np.flatnonzero(ids == uid)[0])

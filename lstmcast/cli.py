@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -582,6 +584,42 @@ class Run:
         self.warnings.extend(warnings)
 
 
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_AGE_DAYS = 36_500  # a hundred years: beyond any model's life, well inside timedelta
+
+
+def _parse_age(text: str) -> dt.timedelta:
+    """'90s', '30m', '12h', '7d', '2w' -> timedelta."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text or "")
+    if not m:
+        raise UsageError(
+            f"--max-age {text}: expected a number and a unit, e.g. 90s, 30m, 12h, 7d, 2w"
+        )
+    seconds = float(m.group(1)) * AGE_UNITS[m.group(2)]
+    if not 0 < seconds <= MAX_AGE_DAYS * 86400:
+        raise UsageError(
+            f"--max-age {text}: expected an age above 0 and at most {MAX_AGE_DAYS}d",
+            hint="e.g. --max-age 7d",
+        )
+    return dt.timedelta(seconds=seconds)
+
+
+def _parse_time(text: str) -> dt.datetime:
+    """An ISO 8601 time for --as-of; without a zone it is taken as UTC."""
+    import pandas as pd
+
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        pd.Timestamp(value).as_unit("ns")  # comparable with the data's timestamps: 1677 to 2262
+    except (ValueError, OverflowError):
+        raise UsageError(
+            f"--as-of {text}: expected an ISO 8601 time between 1677-09-22 and 2262-04-11, "
+            "such as 2026-11-28 or 2026-11-28T02:00"
+        ) from None
+    return value
+
+
 def _spec(
     time_col, target, id_col, freq, max_gap, date_format, covariates=None, past=None
 ) -> DataSpec:
@@ -958,7 +996,6 @@ def predict(
         from lstmcast import api
         from lstmcast.errors import UsageError
         from lstmcast.io import output_format, records, write_stream
-        from lstmcast.ops import parse_age, parse_time
         from lstmcast.report import document, err, forecast_table, out, print_json
 
         fmt = fmt.strip().lower()
@@ -971,8 +1008,8 @@ def predict(
             output_format(output)
         result = api.predict(
             model, data, horizon, device, None,
-            max_age=parse_age(max_age) if max_age else None,
-            as_of=parse_time(as_of) if as_of else None,
+            max_age=_parse_age(max_age) if max_age else None,
+            as_of=_parse_time(as_of) if as_of else None,
             strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
             spec=_spec(time_col, target, id_col, freq, max_gap, date_format),
         )  # fmt: skip

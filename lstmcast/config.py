@@ -57,6 +57,14 @@ class ModelConfig:
     covariates: tuple[str, ...] = ()  # future-known columns: lookback tokens and the head
     past_covariates: tuple[str, ...] = ()  # past-only columns: lookback tokens only
 
+    @property
+    def median_index(self) -> int:
+        """Position of the 0.5 quantile, the point forecast, on the model's quantile axis.
+
+        Training always adds 0.5 to the quantiles, so a trained model's config has it.
+        """
+        return self.quantiles.index(0.5)
+
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Rebuild from a model file's header (JSON lists back to tuples).

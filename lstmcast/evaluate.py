@@ -100,9 +100,12 @@ def compare(
     origin: np.ndarray,
     preds: np.ndarray,
     quantiles: tuple[float, ...],
+    median: int,
     season: int,
 ) -> dict:
     """Score quantile forecasts (B, H, Q) and every baseline on the same windows.
+
+    The LSTM's point forecast is the quantile at `median` (ModelConfig.median_index).
 
     Returns {"scores": {method: {metric: (B,)}}, "actual": (B, H), "baselines": {name: (B, H)}}.
     """
@@ -110,9 +113,7 @@ def compare(
     actual = window_actuals(panel, series, origin, horizon)
     scale = mase_scales(panel, series, origin, season)
     base = baseline_forecasts(panel, series, origin, horizon, season)
-    scores = {
-        "lstm": score_windows(actual, preds[:, :, quantiles.index(0.5)], scale, preds, quantiles)
-    }
+    scores = {"lstm": score_windows(actual, preds[:, :, median], scale, preds, quantiles)}
     for name in BASELINES:
         scores[name] = score_windows(actual, base[name], scale)
     return {"scores": scores, "actual": actual, "baselines": base}
@@ -194,7 +195,7 @@ def validate_methods(
     doc["series_without_windows"] = int(panel.n_series - ranked.sum())
     if model is not None and len(series):
         preds = forecast_at(model, panel, series, origin, horizon).astype(np.float64)
-        compared = compare(panel, series, origin, preds, quantiles, season)
+        compared = compare(panel, series, origin, preds, quantiles, model.cfg.median_index, season)
         scores = {m: compared["scores"][m] for m in ("lstm", *names)}
         table = {m: {k: _mean(v) for k, v in scores[m].items()} for m in scores}
         mae = np.stack([scores[m]["mae"] for m in ("lstm", *names)])  # (M, V)
@@ -215,15 +216,11 @@ def validate_methods(
             table.get("seasonal_naive", {}).get("mase"),
         )
         doc["best_baseline"] = best
-        doc["skill_vs_best_baseline"] = (
-            1 - lstm_mase / best_mase if lstm_mase is not None and best_mase else None
-        )
+        doc["skill_vs_best_baseline"] = metrics.skill(lstm_mase, best_mase)
         doc["beats_best_baseline"] = bool(
             doc["skill_vs_best_baseline"] is not None and doc["skill_vs_best_baseline"] > 0
         )
-        doc["skill_vs_seasonal_naive"] = (
-            1 - lstm_mase / snaive if lstm_mase is not None and snaive else None
-        )
+        doc["skill_vs_seasonal_naive"] = metrics.skill(lstm_mase, snaive)
         doc["beats_seasonal_naive"] = bool(
             doc["skill_vs_seasonal_naive"] is not None and doc["skill_vs_seasonal_naive"] > 0
         )
@@ -364,7 +361,7 @@ def backtest(
             f"no series is long enough for {folds} folds of {horizon} steps (step {step})",
             hint="pass fewer --folds, a smaller --horizon or --step",
         )
-    quantiles = model.cfg.quantiles
+    quantiles, median = model.cfg.quantiles, model.cfg.median_index
     preds = np.empty((len(series), horizon, len(quantiles)))
     emit("start", {"total": folds})
     for k in range(folds):
@@ -378,9 +375,9 @@ def backtest(
                 fold_model = refit(panel.head(np.maximum(cut, 1)))
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
-    compared = compare(panel, series, origin, preds, quantiles, season)
+    compared = compare(panel, series, origin, preds, quantiles, median, season)
     if methods is not None:
-        point = preds[:, :, quantiles.index(0.5)].copy()
+        point = preds[:, :, median].copy()
         for name, line in compared["baselines"].items():
             rows = methods[series] == name
             point[rows] = line[rows]
@@ -397,6 +394,7 @@ def backtest(
         "folds": folds,
         "season": season,
         "quantiles": quantiles,
+        "median": median,  # position of the 0.5 quantile in `quantiles`
     }
 
 
@@ -468,8 +466,7 @@ def per_series_table(panel: Panel, result: dict):
         .reindex(frame["unique_id"])
         .to_numpy(),
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["skill"] = 1 - frame["lstm_mase"] / frame["seasonal_naive_mase"]
+    frame["skill"] = metrics.skill(frame["lstm_mase"], frame["seasonal_naive_mase"])
     # The baseline to beat on each series is the one with the lowest MASE there.
     mase = frame[[f"{b}_mase" for b in BASELINES]].to_numpy(dtype=np.float64)
     lowest = np.where(np.isfinite(mase), mase, np.inf)
@@ -477,10 +474,9 @@ def per_series_table(panel: Panel, result: dict):
     best_mase = lowest[np.arange(len(frame)), best]
     known = np.isfinite(best_mase)
     frame["best_baseline"] = np.where(known, np.asarray(BASELINES, dtype=object)[best], None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["skill_vs_best_baseline"] = np.where(
-            known, 1 - frame["lstm_mase"].to_numpy() / best_mase, np.nan
-        )
+    frame["skill_vs_best_baseline"] = np.where(
+        known, metrics.skill(frame["lstm_mase"].to_numpy(), best_mase), np.nan
+    )
     return frame
 
 
@@ -514,11 +510,11 @@ def aggregate(frame) -> dict:
                     )
             table.setdefault(method, {})[how] = row
     lstm, snaive = table["lstm"]["mean"]["mase"], table["seasonal_naive"]["mean"]["mase"]
-    skill = 1 - lstm / snaive if lstm is not None and snaive else None
+    skill = metrics.skill(lstm, snaive)
     # "Beats" means beats the best simple baseline on these windows, not seasonal naive alone.
     scored = {m: table[m]["mean"]["mase"] for m in BASELINES if table[m]["mean"]["mase"]}
     best = min(scored, key=scored.get) if scored else None
-    best_skill = 1 - lstm / scored[best] if lstm is not None and best else None
+    best_skill = metrics.skill(lstm, scored.get(best))
     return {
         "methods": table,
         "best_baseline": best,

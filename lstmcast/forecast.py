@@ -67,7 +67,7 @@ def forecast_at(
     values = torch.from_numpy(panel.values).to(device)
     starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
     phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)
-    mid = cfg.quantiles.index(0.5)
+    mid = cfg.median_index
     covariates = CovariateWindows.of(panel, cfg, device)
     if cfg.covariates:
         check_future(panel, series, origin, horizon)

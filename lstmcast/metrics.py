@@ -18,10 +18,10 @@ __all__ = [
     "pinball",
     "coverage",
     "interval_width",
+    "skill",
     "naive_forecast",
     "seasonal_naive_forecast",
     "drift_forecast",
-    "naive2_forecast",
 ]
 
 # Every metric reduces over the last axis: a 1-D input (one horizon) gives a float, a 2-D
@@ -147,6 +147,22 @@ def interval_width(lower: np.ndarray, upper: np.ndarray) -> Score:
     return _mean(hi - lo)
 
 
+def skill(model_error, baseline_error):
+    """Skill against a baseline: 1 - model_error / baseline_error (lstmcast uses MASE).
+
+    Above 0 the model beats the baseline, 0 ties, below 0 loses. Two numbers give a float,
+    or None where it is undefined: an error is missing (None) or the baseline's is 0.
+    Arrays or columns (one value per series) give one skill per element, with numpy's
+    NaN or -inf where a baseline's error is NaN or 0.
+    """
+    if np.ndim(model_error) or np.ndim(baseline_error):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1 - model_error / baseline_error
+    if model_error is None or not baseline_error:
+        return None
+    return float(1 - model_error / baseline_error)
+
+
 def _history(history: np.ndarray) -> np.ndarray:
     x = np.asarray(history, dtype=np.float64)
     if x.ndim != 1 or len(x) == 0:
@@ -180,50 +196,3 @@ def drift_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
         return naive_forecast(x, horizon)
     slope = (x[-1] - x[0]) / (len(x) - 1)
     return x[-1] + slope * np.arange(1, horizon + 1)
-
-
-def _acf(x: np.ndarray, k: int) -> float:
-    """Autocorrelation at lag k as the M4 code has it: sum (x_t - mean)(x_{t+k} - mean) / sum (x - mean)^2."""
-    d = x - x.mean()
-    return float(np.dot(d[:-k], d[k:]) / np.dot(d, d))
-
-
-def _is_seasonal(x: np.ndarray, m: int) -> bool:
-    """M4's 90 % seasonality test: |acf_m| > 1.645 sqrt((1 + 2 sum_{k=1}^{m-1} acf_k^2) / n)."""
-    if np.all(x == x[0]):
-        return False  # a constant series has no autocorrelation to test
-    acf = np.array([_acf(x, k) for k in range(1, m + 1)])
-    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / len(x))
-    return bool(abs(acf[-1]) > limit)
-
-
-def _seasonal_indices(x: np.ndarray, m: int) -> np.ndarray:
-    """Classical multiplicative decomposition (R's `decompose`): the m seasonal indices.
-
-    Trend: centred moving average of order m (2 x m for even m). Index of each position in
-    the cycle: mean of data / trend there, normalised so the m indices average to 1.
-    """
-    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
-    trend = np.convolve(x, weights, mode="valid")  # (n - len(weights) + 1,), centred on x[half:]
-    half = (len(weights) - 1) // 2
-    ratio = np.full(len(x), np.nan)
-    ratio[half : half + len(trend)] = x[half : half + len(trend)] / trend
-    # Position 0 is the first observation; every position has at least two ratios as n >= 3m.
-    idx = np.array([np.nanmean(ratio[i::m]) for i in range(m)])
-    return idx / idx.mean()
-
-
-def naive2_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """M4's Naive2: naive on the seasonally adjusted series, then reseasonalised.
-
-    f_{n+h} = y_n / s(n) * s(n + h), with s(t) the multiplicative seasonal index of t's place in
-    the cycle, when the series passes the 90 % seasonality test at lag m. Plain naive when it does not,
-    when m <= 1, when n < 3m, or when some value is <= 0 (multiplicative indices need y > 0).
-    """
-    x = _history(history)
-    n, m = len(x), season
-    if m <= 1 or n < 3 * m or np.any(x <= 0) or not _is_seasonal(x, m):
-        return naive_forecast(x, horizon)
-    idx = _seasonal_indices(x, m)
-    level = x[-1] / idx[(n - 1) % m]
-    return level * idx[np.arange(n, n + horizon) % m]

@@ -13,13 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from lstmcast.errors import BusyError, ModelFileError, OutputError, UsageError
+from lstmcast.errors import BusyError, ModelFileError, OutputError
 
 __all__ = [
     "model_lock",
     "append_log",
-    "parse_age",
-    "parse_time",
     "lock_path",
     "check_age",
     "drift_warnings",
@@ -168,42 +166,6 @@ def _logfmt(value) -> str:
     if not text or re.search(r'[\s"=\\\x00-\x1f\x7f-\x9f]', text) or not text.isprintable():
         return json.dumps(text)  # JSON escapes control characters and keeps the line whole
     return text
-
-
-AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-MAX_AGE_DAYS = 36_500  # a hundred years: beyond any model's life, well inside timedelta
-
-
-def parse_age(text: str) -> dt.timedelta:
-    """'90s', '30m', '12h', '7d', '2w' -> timedelta."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text or "")
-    if not m:
-        raise UsageError(
-            f"--max-age {text}: expected a number and a unit, e.g. 90s, 30m, 12h, 7d, 2w"
-        )
-    seconds = float(m.group(1)) * AGE_UNITS[m.group(2)]
-    if not 0 < seconds <= MAX_AGE_DAYS * 86400:
-        raise UsageError(
-            f"--max-age {text}: expected an age above 0 and at most {MAX_AGE_DAYS}d",
-            hint="e.g. --max-age 7d",
-        )
-    return dt.timedelta(seconds=seconds)
-
-
-def parse_time(text: str) -> dt.datetime:
-    """An ISO 8601 time for --as-of; without a zone it is taken as UTC."""
-    import pandas as pd
-
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        pd.Timestamp(value).as_unit("ns")  # comparable with the data's timestamps: 1677 to 2262
-    except (ValueError, OverflowError):
-        raise UsageError(
-            f"--as-of {text}: expected an ISO 8601 time between 1677-09-22 and 2262-04-11, "
-            "such as 2026-11-28 or 2026-11-28T02:00"
-        ) from None
-    return value
 
 
 def check_age(header: dict, path, max_age: dt.timedelta | None, as_of: dt.datetime) -> None:

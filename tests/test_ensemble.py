@@ -37,7 +37,7 @@ def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_mo
     together = forecast_panel(loaded, panel, 24)
     each = np.stack([forecast_panel(m, panel, 24) for m in loaded.members])
     assert not np.allclose(each[0], each[1])  # different seeds, different members
-    mid = loaded.cfg.quantiles.index(0.5)
+    mid = loaded.cfg.median_index
     np.testing.assert_allclose(together[..., mid], np.median(each[..., mid], axis=0), rtol=1e-5)
     # Three members train three times the steps of one.
     single = invoke("train", data, "--model", model.with_name("one.lstmcast"), *TINY, "--json")

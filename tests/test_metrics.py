@@ -134,6 +134,32 @@ def test_coverage_and_width_2d():
     np.testing.assert_allclose(metrics.interval_width(lo, hi), [1.5, 6.5])  # (2+1)/2, (9+4)/2
 
 
+# --- skill -----------------------------------------------------------------------------
+
+
+def test_skill_of_two_numbers():
+    assert metrics.skill(0.8, 1.0) == pytest.approx(0.2)  # 1 - 0.8 / 1.0: beats the baseline
+    assert metrics.skill(1.5, 1.0) == pytest.approx(-0.5)  # loses
+    assert metrics.skill(1.0, 1.0) == 0.0
+    assert isinstance(metrics.skill(np.float64(0.8), np.float64(1.0)), float)
+
+
+@pytest.mark.parametrize(
+    ("model", "baseline"), [(None, 1.0), (0.8, None), (0.8, 0.0), (None, None)]
+)
+def test_skill_is_none_where_undefined(model, baseline):
+    assert metrics.skill(model, baseline) is None
+
+
+def test_skill_per_series_keeps_numpy_nan_and_inf():
+    model = np.array([0.5, 1.0, 0.0, 1.0])
+    baseline = np.array([1.0, 0.0, 0.0, np.nan])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the division by 0 is expected, not warned about
+        got = metrics.skill(model, baseline)
+    np.testing.assert_array_equal(got, [0.5, -np.inf, np.nan, np.nan])
+
+
 # --- baselines -------------------------------------------------------------------------
 
 
@@ -162,41 +188,6 @@ def test_drift():
 def test_empty_history_is_an_error():
     with pytest.raises(ValueError, match="non-empty"):
         metrics.naive_forecast(np.array([]), 3)
-
-
-def test_naive2_on_a_non_seasonal_series_is_naive():
-    x = 50 + np.random.default_rng(0).normal(size=60)  # white noise: no lag-12 autocorrelation
-    assert not metrics._is_seasonal(x, 12)
-    naive = metrics.naive_forecast(x, 8)
-    np.testing.assert_array_equal(metrics.naive2_forecast(x, 8, 12), naive)
-    np.testing.assert_array_equal(metrics.naive2_forecast(x, 8, 1), naive)  # m <= 1
-    np.testing.assert_array_equal(
-        metrics.naive2_forecast(x[:30], 8, 12), np.full(8, x[29])
-    )  # n < 3m
-
-
-def test_naive2_on_a_pure_multiplicative_season_repeats_it():
-    s = np.array([0.5, 1.0, 1.5, 1.0])
-    x = 100 * np.tile(s, 6)  # 24 points, constant level 100
-    # the 2x4 MA of one full cycle is 100 everywhere, so the indices are s exactly,
-    # the adjusted series is 100 and the forecast continues the cycle from position 0
-    np.testing.assert_allclose(metrics.naive2_forecast(x, 6, 4), [50, 100, 150, 100, 50, 100])
-
-
-def test_naive2_follows_the_season_of_a_trending_series():
-    s = np.array([0.5, 1.0, 1.5, 1.0])
-    t = np.arange(26)
-    x = (100 + 2 * t) * s[t % 4]  # ends mid-cycle: the next point is at position 26 % 4 = 2
-    f = metrics.naive2_forecast(x, 4, 4)
-    np.testing.assert_allclose(f / f.mean(), s[np.arange(26, 30) % 4], rtol=0.02)
-    assert f.argmax() == 0  # position 2, the peak of the cycle
-
-
-def test_naive2_is_naive_where_multiplicative_indices_are_undefined():
-    s = np.array([0.0, 1.0, 1.5, 1.0])  # a zero in every cycle
-    x = 100 * np.tile(s, 6)
-    np.testing.assert_array_equal(metrics.naive2_forecast(x, 3, 4), [100, 100, 100])
-    np.testing.assert_array_equal(metrics.naive2_forecast(np.full(24, 3.0), 3, 4), [3, 3, 3])
 
 
 def test_metrics_agree_with_scikit_learn():

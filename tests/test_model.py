@@ -205,6 +205,7 @@ def test_resolve_keeps_an_explicit_lookback_that_some_patch_divides():
 def test_resolve_quantiles_always_include_the_median(given, expected):
     cfg = resolve_model_config(ModelConfig(quantiles=given), panel_of("D", 400))
     assert cfg.quantiles == expected
+    assert cfg.quantiles[cfg.median_index] == 0.5
 
 
 @pytest.mark.parametrize("bad", [(0.1, 1.0), (0.0, 0.5), (-0.1,), (1.5,)])
