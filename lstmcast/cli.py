@@ -305,7 +305,6 @@ def _check_options(ctx: typer.Context) -> None:
     before any work starts (exit 2). Values from a config file pass through the same checks,
     and their message names the file."""
     from lstmcast.config import check_ranges, parse_quantiles
-    from lstmcast.errors import UsageError
     from lstmcast.freq import check_freq
 
     source = ctx.meta.get("lstmcast.config_source")
@@ -684,6 +683,11 @@ Device = Annotated[
         rich_help_panel="Training",
     ),
 ]
+# Forecasting reads a model: the CPU unless told, since loading CUDA costs more than it saves.
+ReadDevice = Annotated[
+    str,
+    typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
+]
 Threads = Annotated[
     int | None,
     typer.Option(
@@ -939,10 +943,7 @@ def predict(
     freq: Freq = None,
     date_format: DateFormat = None,
     max_gap: MaxGap = None,
-    device: Annotated[
-        str,
-        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
-    ] = "cpu",
+    device: ReadDevice = "cpu",
     max_age: Annotated[
         str | None,
         typer.Option(
@@ -994,7 +995,6 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         _check_options(ctx)
         from lstmcast import api
-        from lstmcast.errors import UsageError
         from lstmcast.io import output_format, records, write_stream
         from lstmcast.report import document, err, forecast_table, out, print_json
 
@@ -1137,10 +1137,7 @@ def evaluate(
     id_col: IdCol = None,
     freq: Freq = None,
     date_format: DateFormat = None,
-    device: Annotated[
-        str,
-        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
-    ] = "cpu",
+    device: ReadDevice = "cpu",
     log_file: LogFile = None,
     config: Config = None,
     no_config: NoConfig = False,
@@ -1255,10 +1252,7 @@ def plot(
     id_col: IdCol = None,
     freq: Freq = None,
     date_format: DateFormat = None,
-    device: Annotated[
-        str,
-        typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
-    ] = "cpu",
+    device: ReadDevice = "cpu",
     json_out: Json = False,
     quiet: Quiet = False,
     debug: Debug = False,
