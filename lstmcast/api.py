@@ -20,7 +20,14 @@ from lstmcast.artifact import (
     read_header,
     save_artifact,
 )
-from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
+from lstmcast.config import (
+    ID_ALIASES,
+    DataSpec,
+    ModelConfig,
+    TrainConfig,
+    check_warm_covariates,
+    warm_config,
+)
 from lstmcast.covariates import build_covariate_panel
 from lstmcast.errors import DataError, ModelFileError, UsageError
 from lstmcast.header import check_model_header
@@ -137,8 +144,8 @@ def _train_locked(
             DataSpec(max_gap=spec.max_gap, date_format=spec.date_format),
             model_path,
         )
-        _check_warm_covariates(asked, spec)
-        model_cfg = _warm_config(old.cfg, model_cfg)
+        check_warm_covariates(asked, spec)
+        model_cfg = warm_config(old.cfg, model_cfg)
         init_state = old.state_dict() if header.get("lstm_trained", True) else None
         panel = _load_for_model(data, spec)
     else:
@@ -218,41 +225,6 @@ def _train_locked(
         model = result.model if result else None
         _save_model(model_path, model, panel, cfg, train_cfg, summary, spec, verdict)
     return summary
-
-
-def _check_warm_covariates(asked: DataSpec, model: DataSpec) -> None:
-    """--warm-start reads the model's covariates; naming others is a usage error."""
-    for flag, name in (("--covariates", "covariates"), ("--past-covariates", "past_covariates")):
-        given, kept = getattr(asked, name), getattr(model, name)
-        if given and [c.lower() for c in given] != [c.lower() for c in kept]:
-            raise UsageError(
-                f"--warm-start keeps the model's {name.replace('_', ' ')} ({', '.join(kept) or 'none'}), "
-                f"but {flag} {','.join(given)} was given",
-                hint="drop the option, or train a new model without --warm-start",
-            )
-
-
-def _warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
-    """The existing model's settings; an explicit different shape is a usage error.
-
-    A setting counts as explicit when it differs from ModelConfig's default.
-    """
-    default = ModelConfig()
-    for field in dataclasses.fields(ModelConfig):
-        name = field.name
-        value = getattr(asked, name)
-        if name == "quantiles":
-            value = tuple(sorted(set(value) | {0.5}))
-            if getattr(asked, name) == default.quantiles:
-                continue
-        elif value is None or value == getattr(default, name):
-            continue
-        if value != getattr(old, name):
-            raise UsageError(
-                f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",
-                hint="drop the option, or train a new model without --warm-start",
-            )
-    return old
 
 
 SCALING_TEXT = {

@@ -15,6 +15,8 @@ __all__ = [
     "OPTION_RANGES",
     "check_ranges",
     "parse_quantiles",
+    "check_warm_covariates",
+    "warm_config",
 ]
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # an 80 % interval around the median
@@ -296,3 +298,47 @@ def parse_quantiles(text: str) -> tuple[float, ...]:
             hint,
         )
     return qs
+
+
+# --warm-start continues training an existing model: its schema and shape are kept.
+
+
+def check_warm_covariates(asked: DataSpec, model: DataSpec) -> None:
+    """--warm-start reads the model's covariates; naming others is a usage error."""
+    from lstmcast.errors import UsageError
+
+    for flag, name in (("--covariates", "covariates"), ("--past-covariates", "past_covariates")):
+        given, kept = getattr(asked, name), getattr(model, name)
+        if given and [c.lower() for c in given] != [c.lower() for c in kept]:
+            raise UsageError(
+                f"--warm-start keeps the model's {name.replace('_', ' ')} ({', '.join(kept) or 'none'}), "
+                f"but {flag} {','.join(given)} was given",
+                hint="drop the option, or train a new model without --warm-start",
+            )
+
+
+def warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
+    """The existing model's settings; an explicit different shape is a usage error.
+
+    A setting counts as explicit when it differs from ModelConfig's default.
+    """
+    import dataclasses
+
+    from lstmcast.errors import UsageError
+
+    default = ModelConfig()
+    for field in dataclasses.fields(ModelConfig):
+        name = field.name
+        value = getattr(asked, name)
+        if name == "quantiles":
+            value = tuple(sorted(set(value) | {0.5}))
+            if getattr(asked, name) == default.quantiles:
+                continue
+        elif value is None or value == getattr(default, name):
+            continue
+        if value != getattr(old, name):
+            raise UsageError(
+                f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",
+                hint="drop the option, or train a new model without --warm-start",
+            )
+    return old
