@@ -370,25 +370,6 @@ def predict(
     return result
 
 
-def _check_finite(preds: np.ndarray, panel: Panel, horizon: int, trained: int, model_path) -> None:
-    """Never write a forecast that is not a number: a long recursive roll-out can diverge."""
-    bad = ~np.isfinite(preds).all(axis=2)  # (N, H)
-    if not bad.any():
-        return
-    series = panel.ids[np.flatnonzero(bad.any(axis=1))[0]]
-    step = int(np.flatnonzero(bad.any(axis=0))[0]) + 1
-    if step > trained:  # beyond the trained horizon: the recursion diverged
-        raise UsageError(
-            f"--horizon {horizon}: the recursive forecast of series '{series}' is no longer a "
-            f"number from step {step} (the model was trained for {trained})",
-            hint=f"pass --horizon {step - 1} or less, or train with a longer --horizon",
-        )
-    raise ModelFileError(
-        f"{model_path}: the model forecasts values that are not numbers for series '{series}'",
-        hint="retrain with lstmcast train",
-    )
-
-
 def check_outputs(outputs: dict, model_path, data=None) -> None:
     """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
 
@@ -406,7 +387,7 @@ def check_outputs(outputs: dict, model_path, data=None) -> None:
 def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
-    from lstmcast.forecast import apply_choice, check_horizon, forecast_frame, forecast_panel
+    from lstmcast.forecast import check_horizon, forecast_by_choice, forecast_frame
     from lstmcast.ops import check_age, drift_warnings
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
@@ -423,65 +404,13 @@ def _predict_locked(
             hint="check the data, or retrain the model",
         )
     warnings = list(panel.warnings) + guards
-    methods = _chosen_methods(header, panel, fallback or "auto", model_path, warnings)
-    if horizon > cfg.horizon and (methods == "lstm").any():
-        warnings.append(_horizon_warning(horizon, cfg.horizon))
-    short = int(((panel.lengths < cfg.lookback) & (methods == "lstm")).sum())
-    if short:
-        warnings.append(
-            f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
-        )
-    if (methods == "lstm").any():
-        preds = forecast_panel(model, panel, horizon)
-    else:  # no series needs the network
-        preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
-    apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
-    _check_finite(preds, panel, horizon, cfg.horizon, model_path)
+    preds, methods = forecast_by_choice(
+        model, header, panel, horizon, fallback or "auto", model_path, warnings
+    )
     # Not a warning: the choice is the normal course, named in the model column per row.
     frame = forecast_frame(panel, preds, cfg.quantiles)
     frame["model"] = np.repeat(methods, horizon)
     return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
-
-
-FALLBACKS = ("auto", "none", "naive")  # naive: the name of auto before it chose among baselines
-
-
-def _chosen_methods(
-    header: dict, panel: Panel, fallback: str, model_path, warnings: list[str]
-) -> np.ndarray:
-    """Per panel series: the method it is forecast by (lstm, naive, seasonal_naive, drift).
-
-    auto: the model file's choice; series it does not know are forecast by the LSTM, or, in
-    a file without one, by seasonal naive (naive when shorter than a season). none: the LSTM.
-    """
-    if fallback not in FALLBACKS:
-        raise UsageError(
-            f"--fallback {fallback}: expected auto (each series by the method that won at "
-            "validation) or none (the LSTM everywhere)"
-        )
-    trained = header.get("lstm_trained", True)
-    if fallback == "none":
-        if not trained:
-            raise UsageError(
-                f"--fallback none: {model_path} holds no LSTM (its training data was too short)",
-                hint="drop --fallback none, or train on longer series",
-            )
-        return np.full(panel.n_series, "lstm", dtype=object).astype(str)
-    recorded = header.get("methods")
-    if recorded is None:
-        warnings.append(
-            f"{model_path} records no per-series choice of method (an older model file): "
-            "every series forecast by the LSTM; retrain to choose per series"
-        )
-        recorded = {}
-    season = header["model"]["season"]
-    ids = panel.ids.astype(str)
-    default = np.where(
-        trained,
-        "lstm",
-        np.where((season > 1) & (panel.lengths >= season), "seasonal_naive", "naive"),
-    )
-    return np.array([recorded.get(i, d) for i, d in zip(ids, default, strict=True)], dtype=str)
 
 
 @dataclass
@@ -517,6 +446,7 @@ def evaluate(
 ) -> EvaluateResult:
     """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
     from lstmcast.evaluate import aggregate, backtest, per_series_table
+    from lstmcast.forecast import chosen_methods as _chosen_methods
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
     refit_fn = None
@@ -573,16 +503,6 @@ def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> boo
     return bool(((first[raw["series"]] + raw["origin"]) <= until[0]).any())
 
 
-def _horizon_warning(horizon: int, trained: int) -> str | None:
-    """The warning `predict` and `plot` give for steps beyond the trained horizon."""
-    if horizon <= trained:
-        return None
-    return (
-        f"horizon {horizon} is longer than the trained {trained}: steps beyond it are forecast "
-        "recursively and their intervals are too narrow"
-    )
-
-
 def _target_name(panel: Panel, i: int) -> str:
     """What series i measures: the target column (each column is a series in a wide file)."""
     cols = panel.columns
@@ -616,7 +536,7 @@ def plot(
     Each panel is titled with its series and forecast origin (the last value the forecast
     saw); the y axis carries the target's name.
     """
-    from lstmcast.forecast import check_horizon, forecast_at
+    from lstmcast.forecast import check_horizon, forecast_at, horizon_warning
     from lstmcast.freq import describe_freq, future_dates
     from lstmcast.plot import Forecast, SeriesPlot, history_slice, plot_series, stamp
 
@@ -638,7 +558,7 @@ def plot(
         chosen = list(range(min(6, len(ids))))
     cfg = model.cfg
     horizon = holdout or horizon or cfg.horizon
-    warnings = [w for w in [_horizon_warning(horizon, cfg.horizon)] if w]
+    warnings = [w for w in [horizon_warning(horizon, cfg.horizon)] if w]
     last = last or default_history(horizon, cfg.season)
     n = panel.lengths
     if not holdout:

@@ -213,3 +213,110 @@ def _future_grid(panel: Panel, horizon: int) -> np.ndarray:
             cache[last] = future_dates(pd.Timestamp(last), panel.freq, horizon).to_numpy()
         parts.append(cache[last])
     return np.concatenate(parts)
+
+
+# Per series, the method that won at validation: the LSTM or a baseline (the fallback).
+
+__all__ += ["FALLBACKS", "chosen_methods", "horizon_warning", "forecast_by_choice", "check_finite"]
+
+FALLBACKS = ("auto", "none", "naive")  # naive: the name of auto before it chose among baselines
+
+
+def chosen_methods(
+    header: dict, panel: Panel, fallback: str, model_path, warnings: list[str]
+) -> np.ndarray:
+    """Per panel series: the method it is forecast by (lstm, naive, seasonal_naive, drift).
+
+    auto: the model file's choice; series it does not know are forecast by the LSTM, or, in
+    a file without one, by seasonal naive (naive when shorter than a season). none: the LSTM.
+    """
+    if fallback not in FALLBACKS:
+        raise UsageError(
+            f"--fallback {fallback}: expected auto (each series by the method that won at "
+            "validation) or none (the LSTM everywhere)"
+        )
+    trained = header.get("lstm_trained", True)
+    if fallback == "none":
+        if not trained:
+            raise UsageError(
+                f"--fallback none: {model_path} holds no LSTM (its training data was too short)",
+                hint="drop --fallback none, or train on longer series",
+            )
+        return np.full(panel.n_series, "lstm", dtype=object).astype(str)
+    recorded = header.get("methods")
+    if recorded is None:
+        warnings.append(
+            f"{model_path} records no per-series choice of method (an older model file): "
+            "every series forecast by the LSTM; retrain to choose per series"
+        )
+        recorded = {}
+    season = header["model"]["season"]
+    ids = panel.ids.astype(str)
+    default = np.where(
+        trained,
+        "lstm",
+        np.where((season > 1) & (panel.lengths >= season), "seasonal_naive", "naive"),
+    )
+    return np.array([recorded.get(i, d) for i, d in zip(ids, default, strict=True)], dtype=str)
+
+
+def horizon_warning(horizon: int, trained: int) -> str | None:
+    """The warning `predict` and `plot` give for steps beyond the trained horizon."""
+    if horizon <= trained:
+        return None
+    return (
+        f"horizon {horizon} is longer than the trained {trained}: steps beyond it are forecast "
+        "recursively and their intervals are too narrow"
+    )
+
+
+def forecast_by_choice(
+    model: LSTMForecaster,
+    header: dict,
+    panel: Panel,
+    horizon: int,
+    fallback: str,
+    model_path,
+    warnings: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast every series by its method (see chosen_methods): (preds (S, H, Q), methods (S,)).
+
+    The network runs only when some series needs it. Appends to `warnings` what concerns
+    the series the LSTM forecasts: a horizon beyond the trained one, a history shorter than
+    the lookback.
+    """
+    cfg = model.cfg
+    methods = chosen_methods(header, panel, fallback, model_path, warnings)
+    if horizon > cfg.horizon and (methods == "lstm").any():
+        warnings.append(horizon_warning(horizon, cfg.horizon))
+    short = int(((panel.lengths < cfg.lookback) & (methods == "lstm")).sum())
+    if short:
+        warnings.append(
+            f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
+        )
+    if (methods == "lstm").any():
+        preds = forecast_panel(model, panel, horizon)
+    else:  # no series needs the network
+        preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
+    apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
+    check_finite(preds, panel, horizon, cfg.horizon, model_path)
+    return preds, methods
+
+
+def check_finite(preds: np.ndarray, panel: Panel, horizon: int, trained: int, model_path) -> None:
+    """Never write a forecast that is not a number: a long recursive roll-out can diverge."""
+    bad = ~np.isfinite(preds).all(axis=2)  # (N, H)
+    if not bad.any():
+        return
+    series = panel.ids[np.flatnonzero(bad.any(axis=1))[0]]
+    step = int(np.flatnonzero(bad.any(axis=0))[0]) + 1
+    if step > trained:  # beyond the trained horizon: the recursion diverged
+        raise UsageError(
+            f"--horizon {horizon}: the recursive forecast of series '{series}' is no longer a "
+            f"number from step {step} (the model was trained for {trained})",
+            hint=f"pass --horizon {step - 1} or less, or train with a longer --horizon",
+        )
+    raise ModelFileError(
+        f"{model_path}: the model forecasts values that are not numbers for series '{series}'",
+        hint="retrain with lstmcast train",
+    )
