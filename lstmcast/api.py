@@ -503,17 +503,6 @@ def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> boo
     return bool(((first[raw["series"]] + raw["origin"]) <= until[0]).any())
 
 
-def _target_name(panel: Panel, i: int) -> str:
-    """What series i measures: the target column (each column is a series in a wide file)."""
-    cols = panel.columns
-    return str(panel.ids[i]) if cols.layout == "wide" else cols.targets[0]
-
-
-def default_history(horizon: int, season: int) -> int:
-    """Steps of history a plot shows by default: three horizons or two seasons, the longer."""
-    return max(3 * horizon, 2 * season)
-
-
 @dataclass
 class PlotResult:
     series: list[str]  # the series drawn, in order
@@ -537,8 +526,7 @@ def plot(
     saw); the y axis carries the target's name.
     """
     from lstmcast.forecast import check_horizon, forecast_at, horizon_warning
-    from lstmcast.freq import describe_freq, future_dates
-    from lstmcast.plot import Forecast, SeriesPlot, history_slice, plot_series, stamp
+    from lstmcast.plot import pick_series, plot_forecasts
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
     if not header.get("lstm_trained", True):
@@ -547,19 +535,10 @@ def plot(
             hint="lstmcast predict forecasts these series by their baselines",
         )
     ids = list(panel.ids.astype(str))
-    if series:
-        missing = [s for s in series if s not in ids]
-        if missing:
-            raise DataError(
-                f"--series {missing[0]}: no such series in {data} (e.g. {', '.join(ids[:5])})"
-            )
-        chosen = [ids.index(s) for s in series]
-    else:
-        chosen = list(range(min(6, len(ids))))
+    chosen = pick_series(panel, series, data)
     cfg = model.cfg
     horizon = holdout or horizon or cfg.horizon
     warnings = [w for w in [horizon_warning(horizon, cfg.horizon)] if w]
-    last = last or default_history(horizon, cfg.season)
     n = panel.lengths
     if not holdout:
         check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
@@ -569,106 +548,13 @@ def plot(
             f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
         )
     preds = forecast_at(model, panel, np.array(chosen, dtype=np.int64), origin, horizon)
-    q, mid = cfg.quantiles, cfg.median_index
-    plots = []
-    for k, i in enumerate(chosen):
-        hist_ds, hist_y = history_slice(panel, i, int(origin[k]), last)
-        fc_ds = future_dates(pd.Timestamp(hist_ds[-1]), panel.freq, horizon).to_numpy()
-        actual = panel.series(i)[origin[k] : origin[k] + horizon] if holdout else None
-        fc = Forecast(
-            hist_ds[-1], hist_y[-1], fc_ds, preds[k, :, mid], preds[k, :, 0], preds[k, :, -1]
-        )
-        plots.append(
-            SeriesPlot(
-                f"{ids[i]} — forecast origin {stamp(hist_ds[-1], panel.freq)}",
-                hist_ds, hist_y, [fc],
-                np.r_[hist_ds[-1:], fc_ds] if holdout else None,
-                np.r_[hist_y[-1:], actual] if holdout else None,
-                ylabel=_target_name(panel, i), series=ids[i],
-            )
-        )  # fmt: skip
-    title = f"Forecast{_of_target(plots)}: {horizon} steps ({describe_freq(panel.freq)})" + (
-        f" against the last {holdout} values, held out" if holdout else ""
-    )
-    plot_series(plots, output, panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band")
+    plot_forecasts(panel, chosen, origin, preds, cfg, output, horizon, last, holdout)
     return PlotResult([ids[i] for i in chosen], warnings)
 
 
-def _of_target(plots: list) -> str:
-    """' of y' when every panel shows the same target, for a figure's title."""
-    targets = {p.ylabel for p in plots}
-    return f" of {targets.pop()}" if len(targets) == 1 else ""
-
-
-def backtest_plots(result: EvaluateResult, count: int = 3) -> list:
-    """Panels of the `count` worst and `count` best series by skill against their best
-    baseline, each with every fold it was scored on and the figures of exactly those folds."""
-    from lstmcast.evaluate import ranked_by_skill
-    from lstmcast.freq import future_dates
-    from lstmcast.plot import Forecast, SeriesPlot, history_slice, stamp
-
-    raw, panel, table = result.raw, result.panel, result.per_series
-    ranked = ranked_by_skill(table)
-    if ranked.empty:
-        raise DataError(
-            "no series has a MASE to rank by for --plot (every history is constant)",
-            hint="drop --plot, or plot single series with lstmcast plot --holdout N",
-        )
-    worst = list(ranked["unique_id"].head(count))
-    best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
-    ids = panel.ids.astype(str)
-    horizon, mid = raw["horizon"], raw["median"]
-    plots = []
-    for uid in worst + best:
-        i = int(np.flatnonzero(ids == uid)[0])
-        rows = np.flatnonzero(raw["series"] == i)
-        rows = rows[np.argsort(raw["origin"][rows])]
-        first, end = int(raw["origin"][rows[0]]), int(raw["origin"][rows[-1]]) + horizon
-        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, raw["season"]))
-        # The observed values from the first cutoff to the end of the last window.
-        span_ds, span_y = history_slice(panel, i, end, end - first + 1)
-        forecasts = []
-        for w in rows:
-            o = int(raw["origin"][w])
-            cutoff_ds, cutoff_y = span_ds[o - first], span_y[o - first]
-            fc_ds = future_dates(pd.Timestamp(cutoff_ds), panel.freq, horizon).to_numpy()
-            p = raw["preds"][w]
-            forecasts.append(Forecast(cutoff_ds, cutoff_y, fc_ds, p[:, mid], p[:, 0], p[:, -1]))
-        row = table.loc[table["unique_id"] == uid].iloc[0]
-        base = row["best_baseline"]
-        folds = len(rows)
-        origins = stamp(forecasts[0].cutoff, panel.freq) + (
-            f" … {stamp(forecasts[-1].cutoff, panel.freq)}" if folds > 1 else ""
-        )
-        rank = "" if len(ranked) == 1 else "worst: " if uid in worst else "best: "
-        note = (
-            f"{rank}skill {row['skill_vs_best_baseline']:+.3f} "
-            f"vs {base.replace('_', ' ')}; MASE {row['lstm_mase']:.3f} vs {row[f'{base}_mase']:.3f}"
-            f" (mean of {folds} fold{'s' * (folds > 1)})"
-        )
-        plots.append(
-            SeriesPlot(
-                f"{uid} — forecast origin{'s' * (folds > 1)} {origins}",
-                hist_ds, hist_y, forecasts, span_ds, span_y, note=note,
-                ylabel=_target_name(panel, i), series=uid,
-            )
-        )  # fmt: skip
-    return plots
-
-
 def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int = 3) -> list[str]:
-    """Draw `backtest_plots` to a PNG; returns the series drawn."""
-    from lstmcast.plot import plot_series
+    """Draw the worst and best series of a backtest to a PNG (see plot.backtest_plots);
+    returns the series drawn."""
+    from lstmcast import plot
 
-    raw = result.raw
-    plots = backtest_plots(result, count)
-    title = (
-        f"Backtest{_of_target(plots)}: {raw['folds']} folds of {raw['horizon']} steps"
-        + (", refit per fold" if result.summary["refit"] else "")
-        + ("; worst and best series by skill against the best baseline" if len(plots) > 1 else "")
-    )
-    q = raw["quantiles"]
-    plot_series(
-        plots, output, result.panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band"
-    )
-    return [p.series for p in plots]
+    return plot.plot_backtest(result, output, count)

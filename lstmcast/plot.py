@@ -10,10 +10,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmcast.freq import fixed_step_ns
+from lstmcast.config import ModelConfig
+from lstmcast.errors import DataError
+from lstmcast.freq import describe_freq, fixed_step_ns, future_dates
 from lstmcast.io import atomic_write
+from lstmcast.panel import Panel
 
-__all__ = ["Forecast", "SeriesPlot", "build_figure", "plot_series", "history_slice", "stamp"]
+__all__ = [
+    "Forecast",
+    "SeriesPlot",
+    "build_figure",
+    "plot_series",
+    "history_slice",
+    "stamp",
+    "default_history",
+    "pick_series",
+    "plot_forecasts",
+    "backtest_plots",
+    "plot_backtest",
+]
 
 HOUR_STEPS = (1, 2, 3, 4, 6, 12)  # hours between labelled ticks, the smallest that fits
 MAX_TICKS = 12  # labels that fit under a 6.4-inch panel at font size 8
@@ -165,3 +180,154 @@ def history_slice(panel, i: int, end: int, last: int) -> tuple[np.ndarray, np.nd
     start = max(0, end - last)
     ds = pd.date_range(panel.first[i], periods=end, freq=panel.freq)[start:end].to_numpy()
     return ds, panel.series(i)[start:end]
+
+
+# What `lstmcast plot` and `lstmcast evaluate --plot` draw: panels assembled from forecasts.
+
+
+def default_history(horizon: int, season: int) -> int:
+    """Steps of history a plot shows by default: three horizons or two seasons, the longer."""
+    return max(3 * horizon, 2 * season)
+
+
+def pick_series(panel: Panel, series: list[str] | None, data) -> list[int]:
+    """Positions of the series named by --series (DataError for one not in `data`), or of
+    the first six."""
+    ids = list(panel.ids.astype(str))
+    if series:
+        missing = [s for s in series if s not in ids]
+        if missing:
+            raise DataError(
+                f"--series {missing[0]}: no such series in {data} (e.g. {', '.join(ids[:5])})"
+            )
+        return [ids.index(s) for s in series]
+    return list(range(min(6, len(ids))))
+
+
+def plot_forecasts(
+    panel: Panel,
+    chosen: list[int],
+    origin: np.ndarray,
+    preds: np.ndarray,
+    cfg: ModelConfig,
+    output: str | os.PathLike,
+    horizon: int,
+    last: int | None = None,
+    holdout: int | None = None,
+) -> None:
+    """Draw each chosen series' forecast `preds[k]` (horizon, Q) from `origin[k]` after its
+    `last` steps of history (default: default_history) to a PNG; with `holdout`, the
+    held-out actuals too.
+
+    Each panel is titled with its series and forecast origin (the last value the forecast
+    saw); the y axis carries the target's name.
+    """
+    ids = list(panel.ids.astype(str))
+    last = last or default_history(horizon, cfg.season)
+    q, mid = cfg.quantiles, cfg.median_index
+    plots = []
+    for k, i in enumerate(chosen):
+        hist_ds, hist_y = history_slice(panel, i, int(origin[k]), last)
+        fc_ds = future_dates(pd.Timestamp(hist_ds[-1]), panel.freq, horizon).to_numpy()
+        actual = panel.series(i)[origin[k] : origin[k] + horizon] if holdout else None
+        fc = Forecast(
+            hist_ds[-1], hist_y[-1], fc_ds, preds[k, :, mid], preds[k, :, 0], preds[k, :, -1]
+        )
+        plots.append(
+            SeriesPlot(
+                f"{ids[i]} — forecast origin {stamp(hist_ds[-1], panel.freq)}",
+                hist_ds, hist_y, [fc],
+                np.r_[hist_ds[-1:], fc_ds] if holdout else None,
+                np.r_[hist_y[-1:], actual] if holdout else None,
+                ylabel=_target_name(panel, i), series=ids[i],
+            )
+        )  # fmt: skip
+    title = f"Forecast{_of_target(plots)}: {horizon} steps ({describe_freq(panel.freq)})" + (
+        f" against the last {holdout} values, held out" if holdout else ""
+    )
+    plot_series(plots, output, panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band")
+
+
+def _of_target(plots: list) -> str:
+    """' of y' when every panel shows the same target, for a figure's title."""
+    targets = {p.ylabel for p in plots}
+    return f" of {targets.pop()}" if len(targets) == 1 else ""
+
+
+def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
+    """Panels of the `count` worst and `count` best series by skill against their best
+    baseline, each with every fold it was scored on and the figures of exactly those folds.
+
+    `result` is an api.EvaluateResult: its per-series table, raw windows and panel.
+    """
+    from lstmcast.evaluate import ranked_by_skill
+
+    raw, panel, table = result.raw, result.panel, result.per_series
+    ranked = ranked_by_skill(table)
+    if ranked.empty:
+        raise DataError(
+            "no series has a MASE to rank by for --plot (every history is constant)",
+            hint="drop --plot, or plot single series with lstmcast plot --holdout N",
+        )
+    worst = list(ranked["unique_id"].head(count))
+    best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
+    ids = panel.ids.astype(str)
+    horizon, mid = raw["horizon"], raw["median"]
+    plots = []
+    for uid in worst + best:
+        i = int(np.flatnonzero(ids == uid)[0])
+        rows = np.flatnonzero(raw["series"] == i)
+        rows = rows[np.argsort(raw["origin"][rows])]
+        first, end = int(raw["origin"][rows[0]]), int(raw["origin"][rows[-1]]) + horizon
+        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, raw["season"]))
+        # The observed values from the first cutoff to the end of the last window.
+        span_ds, span_y = history_slice(panel, i, end, end - first + 1)
+        forecasts = []
+        for w in rows:
+            o = int(raw["origin"][w])
+            cutoff_ds, cutoff_y = span_ds[o - first], span_y[o - first]
+            fc_ds = future_dates(pd.Timestamp(cutoff_ds), panel.freq, horizon).to_numpy()
+            p = raw["preds"][w]
+            forecasts.append(Forecast(cutoff_ds, cutoff_y, fc_ds, p[:, mid], p[:, 0], p[:, -1]))
+        row = table.loc[table["unique_id"] == uid].iloc[0]
+        base = row["best_baseline"]
+        folds = len(rows)
+        origins = stamp(forecasts[0].cutoff, panel.freq) + (
+            f" … {stamp(forecasts[-1].cutoff, panel.freq)}" if folds > 1 else ""
+        )
+        rank = "" if len(ranked) == 1 else "worst: " if uid in worst else "best: "
+        note = (
+            f"{rank}skill {row['skill_vs_best_baseline']:+.3f} "
+            f"vs {base.replace('_', ' ')}; MASE {row['lstm_mase']:.3f} vs {row[f'{base}_mase']:.3f}"
+            f" (mean of {folds} fold{'s' * (folds > 1)})"
+        )
+        plots.append(
+            SeriesPlot(
+                f"{uid} — forecast origin{'s' * (folds > 1)} {origins}",
+                hist_ds, hist_y, forecasts, span_ds, span_y, note=note,
+                ylabel=_target_name(panel, i), series=uid,
+            )
+        )  # fmt: skip
+    return plots
+
+
+def plot_backtest(result, output: str | os.PathLike, count: int = 3) -> list[str]:
+    """Draw `backtest_plots` to a PNG; returns the series drawn."""
+    raw = result.raw
+    plots = backtest_plots(result, count)
+    title = (
+        f"Backtest{_of_target(plots)}: {raw['folds']} folds of {raw['horizon']} steps"
+        + (", refit per fold" if result.summary["refit"] else "")
+        + ("; worst and best series by skill against the best baseline" if len(plots) > 1 else "")
+    )
+    q = raw["quantiles"]
+    plot_series(
+        plots, output, result.panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band"
+    )
+    return [p.series for p in plots]
+
+
+def _target_name(panel: Panel, i: int) -> str:
+    """What series i measures: the target column (each column is a series in a wide file)."""
+    cols = panel.columns
+    return str(panel.ids[i]) if cols.layout == "wide" else cols.targets[0]
