@@ -14,19 +14,18 @@ import pandas as pd
 from lstmcast import metrics
 from lstmcast.artifact import check_model_path, check_model_target, read_header
 from lstmcast.config import (
-    ID_ALIASES,
+    ID_ALIASES,  # noqa: F401  (read as api.ID_ALIASES by benchmarks/scale.py)
     DataSpec,
     ModelConfig,
     TrainConfig,
     check_warm_covariates,
     warm_config,
 )
-from lstmcast.covariates import build_covariate_panel
 from lstmcast.errors import DataError, ModelFileError, UsageError
-from lstmcast.io import check_paths, check_writable, read_table, write_table
+from lstmcast.io import check_paths, check_writable, write_table
+from lstmcast.load import as_model_columns, load_for_model, load_panel
 from lstmcast.modelfile import check_sections, load_model, model_info, save_model, spec_from_header
 from lstmcast.panel import Panel
-from lstmcast.schema import build_panel
 
 # benchmarks/scale.py times this version against older ones, which had it here by this name.
 _spec_from_header = spec_from_header
@@ -40,23 +39,6 @@ __all__ = [
     "TrainSummary",
     "PredictResult",
 ]
-
-
-def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
-    """Read a data file (`-`: standard input) and validate it into a Panel."""
-    return _build_panel(_read(path, spec), spec)
-
-
-def _build_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
-    """The target's panel, with the covariate columns added when the spec names any."""
-    if spec.covariates or spec.past_covariates:
-        return build_covariate_panel(df, spec)
-    return build_panel(df, spec)
-
-
-def _read(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:
-    ids = ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
-    return read_table(path, text_columns=ids, compact=True)
 
 
 def _data_path(data) -> str:
@@ -143,7 +125,7 @@ def _train_locked(
         check_warm_covariates(asked, spec)
         model_cfg = warm_config(old.cfg, model_cfg)
         init_state = old.state_dict() if header.get("lstm_trained", True) else None
-        panel = _load_for_model(data, spec)
+        panel = load_for_model(data, spec)
     else:
         panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
@@ -245,75 +227,8 @@ def _model_and_data(
             hint=f"pass the data file: lstmcast {command} DATA",
         )
     spec = spec_from_header(header, given, model_path)
-    panel = _load_for_model(data, spec, given)
-    return model, header, _as_model_columns(panel, header), data
-
-
-def _as_model_columns(panel: Panel, header: dict) -> Panel:
-    """A panel read through renamed columns, with the model's names for them.
-
-    Series of single and wide files are named after their target column, and the guards of
-    predict compare column names with training: both then see the model's names.
-    """
-    meta, cols = header["data"], panel.columns
-    names = {
-        cols.time_col: meta["time_col"],
-        **dict(zip(cols.targets, meta["targets"], strict=False)),
-    }
-    if cols.id_col and meta.get("id_col"):
-        names[cols.id_col] = meta["id_col"]
-    if all(k == v for k, v in names.items()):
-        return panel
-    ids = panel.ids
-    if cols.layout in ("single", "wide"):
-        ids = np.array([names.get(str(i), i) for i in panel.ids], dtype=object)
-    source = tuple(names.get(c, c) for c in panel.source_columns)
-    return dataclasses.replace(panel, ids=ids, source_columns=source)
-
-
-def _load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel:
-    """Load data with a model's columns and frequency; say plainly what the model expects.
-
-    The file is read once (standard input can only be read once), then validated.
-    """
-    df = _read(data, spec)
-    try:
-        return _build_panel(df, spec)
-    except DataError as exc:
-        if getattr(exc, "covariate", None):
-            ahead = exc.covariate.lower() in [c.lower() for c in spec.covariates]
-            raise DataError(
-                f"{data}: the model reads covariate '{exc.covariate}', but the data has no such "
-                f"column (columns: {', '.join(exc.columns)})",
-                hint="add the column"
-                + (
-                    ", with its values for the horizon in rows with an empty target"
-                    if ahead
-                    else ""
-                ),
-            ) from None
-        flag = getattr(exc, "flag", None)
-        if flag in FLAG_FIELDS and getattr(given, FLAG_FIELDS[flag]) is None:
-            what = {"--time-col": "time column", "--target": "target", "--id-col": "id column"}
-            raise DataError(
-                f"{data}: the model reads {what[flag]} '{exc.column}'; this file has columns "
-                f"{', '.join(exc.columns)}",
-                hint=f"pass {flag} COLUMN to name the file's {what[flag]}",
-            ) from None
-        # Say so plainly when the data simply has another frequency than the model.
-        try:
-            other = _build_panel(df, dataclasses.replace(spec, freq=None)).freq
-        except DataError:
-            other = None
-        if other and other != spec.freq:
-            raise DataError(
-                f"{data}: the data's frequency is {other}, but the model was trained on {spec.freq} data",
-                hint="resample the data to the model's frequency, or train a model for this data",
-            ) from None
-        raise
-
-
-FLAG_FIELDS = {"--time-col": "time_col", "--target": "target", "--id-col": "id_col"}
+    panel = load_for_model(data, spec, given)
+    return model, header, as_model_columns(panel, header), data
 
 
 @dataclass
