@@ -108,47 +108,49 @@ def _train_locked(
     import time
 
     from lstmcast import distributed
-    from lstmcast.evaluate import validate_methods
-    from lstmcast.train import fit_model, resolve_model_config
-    from lstmcast.windows import build_index, default_val_size, verdict_windows
+    from lstmcast.train import resolve_model_config
 
     started = time.perf_counter()
     init_state = None
     if warm_start:
-        old, header = load_model(model_path)
-        asked = spec
-        spec = spec_from_header(
-            check_sections(header, model_path),
-            DataSpec(max_gap=spec.max_gap, date_format=spec.date_format),
-            model_path,
-        )
-        check_warm_covariates(asked, spec)
-        model_cfg = warm_config(old.cfg, model_cfg)
-        init_state = old.state_dict() if header.get("lstm_trained", True) else None
+        spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg)
         panel = load_for_model(data, spec)
     else:
         panel = load_panel(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
     warnings = list(panel.warnings)
+    result = _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings)
+    verdict = _validate(result, panel, cfg, warnings)
+    seconds = result.seconds if result else time.perf_counter() - started
+    summary = _summary(data, model_path, panel, cfg, result, verdict.doc, warnings, seconds)
+    if distributed.is_main():  # every rank holds the same weights; one writes them
+        model = result.model if result else None
+        save_model(model_path, model, panel, cfg, train_cfg, summary, spec, verdict)
+    return summary
+
+
+def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
+    """The data schema, settings and weights (None without an LSTM) training continues from."""
+    old, header = load_model(model_path)
+    spec = spec_from_header(
+        check_sections(header, model_path),
+        DataSpec(max_gap=asked.max_gap, date_format=asked.date_format),
+        model_path,
+    )
+    check_warm_covariates(asked, spec)
+    model_cfg = warm_config(old.cfg, model_cfg)
+    init_state = old.state_dict() if header.get("lstm_trained", True) else None
+    return spec, model_cfg, init_state
+
+
+def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings: list):
+    """Train the LSTM (a TrainResult), or None with a warning saying why the data is too short."""
+    from lstmcast.train import fit_model
+    from lstmcast.windows import build_index, default_val_size
+
     val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
     index = build_index(panel, cfg.lookback, cfg.horizon, val_size)
-    result = None
-    if index.n_train and len(index.val_series):
-        result = fit_model(
-            panel,
-            cfg,
-            train_cfg,
-            callback,
-            init_state,
-            explicit_lookback=model_cfg.lookback is not None,
-        )
-        index = result.index
-        short = index.too_short()
-        if len(short):
-            warnings.append(
-                f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}')"
-            )
-    else:
+    if not (index.n_train and len(index.val_series)):
         need = index.min_context + cfg.horizon + index.val_size
         source = (
             f"--lookback {cfg.lookback}" if model_cfg.lookback else f"the lookback {cfg.lookback}"
@@ -159,36 +161,54 @@ def _train_locked(
             f"{cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
             "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
         )
-    series, origin = (
-        verdict_windows(panel, index) if result else (np.empty(0, np.int64), np.empty(0, np.int64))
-    )
-    verdict = validate_methods(
-        result.model if result else None,
+        return None
+    result = fit_model(
         panel,
-        cfg.horizon,
-        cfg.quantiles,
-        cfg.season,
-        series,
-        origin,
+        cfg,
+        train_cfg,
+        callback,
+        init_state,
+        explicit_lookback=model_cfg.lookback is not None,
     )
-    validation = verdict.doc
-    if result is not None and result.calibration is not None:
-        validation["calibration"] = result.calibration
-    if validation["series_without_windows"]:
+    short = result.index.too_short()
+    if len(short):
         warnings.append(
-            f"{validation['series_without_windows']} series too short to validate any method "
+            f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}')"
+        )
+    return result
+
+
+def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
+    """The LSTM (if any) and the baselines scored on the same held-out windows: the verdict
+    that chooses each series' method, with the LSTM's interval calibration."""
+    from lstmcast.evaluate import validate_methods
+    from lstmcast.windows import verdict_windows
+
+    model, series, origin = None, np.empty(0, np.int64), np.empty(0, np.int64)
+    if result is not None:
+        model, (series, origin) = result.model, verdict_windows(panel, result.index)
+    verdict = validate_methods(model, panel, cfg.horizon, cfg.quantiles, cfg.season, series, origin)
+    if result is not None and result.calibration is not None:
+        verdict.doc["calibration"] = result.calibration
+    if verdict.doc["series_without_windows"]:
+        warnings.append(
+            f"{verdict.doc['series_without_windows']} series too short to validate any method "
             f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
             "forecast by seasonal naive or naive, untested"
         )
-    forecast_by = {m: n for m, n in validation["chosen"].items() if n}
-    summary = TrainSummary(
+    return verdict
+
+
+def _summary(data, model_path, panel, cfg, result, validation, warnings, seconds) -> TrainSummary:
+    """What `train` reports, and the model file records as its metrics."""
+    return TrainSummary(
         model_path=str(model_path),
         data_path=_data_path(data),
         series=panel.n_series,
         rows=int(panel.lengths.sum()),
         epochs=result.epochs if result else 0,
         steps=result.steps if result else 0,
-        seconds=round(result.seconds if result else time.perf_counter() - started, 3),
+        seconds=round(seconds, 3),
         device=result.device if result else "none",
         stop_reason=result.stop_reason if result else "too_little_data",
         best_val_loss=result.best_val_loss if result else None,
@@ -197,12 +217,8 @@ def _train_locked(
         validation=validation,
         warnings=warnings,
         lstm_trained=result is not None,
-        forecast_by=forecast_by,
+        forecast_by={m: n for m, n in validation["chosen"].items() if n},
     )
-    if distributed.is_main():  # every rank holds the same weights; one writes them
-        model = result.model if result else None
-        save_model(model_path, model, panel, cfg, train_cfg, summary, spec, verdict)
-    return summary
 
 
 def _model_and_data(
