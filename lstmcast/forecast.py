@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmcast.batches import PanelBatches
 from lstmcast.covariates import check_future
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.freq import fixed_step_ns, future_dates, steps_left
-from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
+from lstmcast.model import LSTMForecaster
 from lstmcast.panel import Panel
 
 __all__ = [
@@ -64,23 +65,17 @@ def forecast_at(
     """
     cfg = model.cfg
     device = next(model.parameters()).device
-    values = torch.from_numpy(panel.values).to(device)
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)
+    batches = PanelBatches(panel, cfg, device)
     mid = cfg.median_index
-    covariates = CovariateWindows.of(panel, cfg, device)
     if cfg.covariates:
         check_future(panel, series, origin, horizon)
     out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
     for i in range(0, len(series), CHUNK):
-        s = torch.from_numpy(series[i : i + CHUNK]).to(device)
-        o = torch.from_numpy(origin[i : i + CHUNK]).to(device)
-        x = gather_windows(values, starts, s, o, cfg.lookback, 0)  # (B, L)
-        phase = model.phase_at(phase0[s], o - cfg.lookback)
+        s, o = batches.upload(series[i : i + CHUNK], origin[i : i + CHUNK])
+        x, phase = batches.lookback(s, o), batches.phase(s, o)  # (B, L), (B, K)
         done, parts = 0, []
         while done < horizon:
-            cov = None if covariates is None else covariates(s, o + done, cfg.lookback, cfg.horizon)
-            pred, loc, scale = model(x, phase, cov)
+            pred, loc, scale = model(x, phase, batches.covariates_at(s, o + done))
             pred = model.from_normal(pred.float().sort(dim=-1).values, loc, scale)  # (B, H, Q)
             # Calibration may narrow a band: quantiles never cross the median nor each other.
             median = pred[:, :, mid : mid + 1]

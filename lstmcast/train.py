@@ -14,18 +14,12 @@ import numpy as np
 import torch
 
 from lstmcast import distributed
+from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.freq import calendar_periods
-from lstmcast.model import (
-    LOSSES,
-    SCALINGS,
-    CovariateWindows,
-    Ensemble,
-    LSTMForecaster,
-    gather_windows,
-)
+from lstmcast.model import LOSSES, SCALINGS, Ensemble, LSTMForecaster
 from lstmcast.panel import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
@@ -172,14 +166,11 @@ def fit(
     torch.manual_seed(train_cfg.seed)
     rng = np.random.default_rng(train_cfg.seed)
     device = resolve_device(train_cfg.device)
-    values = torch.from_numpy(panel.values).to(device)  # the whole panel, once
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)  # (S, K)
     quantiles = torch.tensor(cfg.quantiles, device=device)
     if train_cfg.loss not in LOSSES:
         raise UsageError(f"--loss {train_cfg.loss}: expected one of {', '.join(LOSSES)}")
     loss_fn = LOSSES[train_cfg.loss]
-    covariates = CovariateWindows.of(panel, cfg, device)  # None without covariates
+    batches = PanelBatches(panel, cfg, device)  # the whole panel on the device, once
 
     model = LSTMForecaster(cfg).to(device)
     if device.type == "cpu":
@@ -218,17 +209,12 @@ def fit(
     core = distributed.unwrap(model)  # the LSTMForecaster itself, for its helpers
     index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, train_cfg.seed)
     draw = _sampler(index, rng, train_cfg.batch_size, device, train_cfg.seed)
-    val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
+    val_s, val_o = batches.upload(val_s, val_o)
 
-    def loss_on(series: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
-        window = gather_windows(
-            values, starts, series, origin, cfg.lookback, cfg.horizon
-        )  # (B, L + H)
-        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
-        cov = None if covariates is None else covariates(series, origin, cfg.lookback, cfg.horizon)
+    def loss_on(batch: Batch) -> torch.Tensor:
         with autocast:
-            pred, loc, scale = model(x, core.phase_at(phase0[series], origin - cfg.lookback), cov)
-        target = core.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
+            pred, loc, scale = model(batch.x, batch.phase, batch.cov)
+        target = core.to_normal(batch.y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
         return loss_fn(pred.float(), target, quantiles)
 
     best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
@@ -247,7 +233,7 @@ def fit(
         model.train()
         running, done = torch.zeros((), device=device), 0
         for _ in range(per_epoch):
-            loss = loss_on(*draw())
+            loss = loss_on(batches.gather(*draw()))
             if check_each_step or distributed.active():
                 seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
                 if not torch.isfinite(seen):
@@ -266,7 +252,7 @@ def fit(
         train_loss = running.item() / max(1, done)  # the epoch's one wait for the device
         if not math.isfinite(train_loss):
             raise _diverged(train_loss, f"in epoch {epoch}")
-        val = _validate(model, loss_on, val_s, val_o, train_cfg.batch_size * 4)
+        val = _validate(model, loss_on, batches, val_s, val_o, train_cfg.batch_size * 4)
         record = {
             "epoch": epoch,
             "step": step,
@@ -430,13 +416,20 @@ def _val_subset(index: WindowIndex, rng: np.random.Generator) -> tuple[np.ndarra
 
 
 @torch.no_grad()
-def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk: int) -> float:
+def _validate(
+    model: torch.nn.Module,
+    loss_on: Callable[[Batch], torch.Tensor],
+    batches: PanelBatches,
+    series: torch.Tensor,
+    origin: torch.Tensor,
+    chunk: int,
+) -> float:
+    """Mean loss over the validation windows, `chunk` at a time, across every rank."""
     model.eval()
     total = 0.0
     for i in range(0, len(series), chunk):
-        total += loss_on(series[i : i + chunk], origin[i : i + chunk]).item() * len(
-            series[i : i + chunk]
-        )
+        s, o = series[i : i + chunk], origin[i : i + chunk]
+        total += loss_on(batches.gather(s, o)).item() * len(s)
     total, count = distributed.all_sum(total, len(series))  # each rank validated a shard
     val = total / count
     if not math.isfinite(val):
@@ -471,20 +464,14 @@ def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndar
     report = {"windows": int(len(series)), "offsets": [0.0] * len(cfg.quantiles)}
     if len(series) < 2:
         return report
-    values = torch.from_numpy(panel.values).to(device)
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods or (float(cfg.season),))).float().to(device)
-    s, o = torch.from_numpy(series).to(device), torch.from_numpy(origin).to(device)
-    covariates = CovariateWindows.of(panel, cfg, device)
+    batches = PanelBatches(panel, cfg, device)
+    s, o = batches.upload(series, origin)
     preds, targets = [], []
     for i in range(0, len(s), 4096):
-        si, oi = s[i : i + 4096], o[i : i + 4096]
-        window = gather_windows(values, starts, si, oi, cfg.lookback, cfg.horizon)
-        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
-        cov = None if covariates is None else covariates(si, oi, cfg.lookback, cfg.horizon)
-        pred, loc, scale = model(x, model.phase_at(phase0[si], oi - cfg.lookback), cov)
+        batch = batches.gather(s[i : i + 4096], o[i : i + 4096])
+        pred, loc, scale = model(batch.x, batch.phase, batch.cov)
         preds.append(pred.float().sort(dim=-1).values)
-        targets.append(model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
+        targets.append(model.to_normal(batch.y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
     pred, target = torch.cat(preds), torch.cat(targets)
     per_step = len(pred) >= MIN_STEP_WINDOWS
     offsets = torch.zeros(cfg.horizon, len(cfg.quantiles), device=device)
