@@ -18,10 +18,12 @@ __all__ = [
     "window_stats",
     "LOSSES",
     "SCALINGS",
+    "TARGET_CLIP",
     "cycle_phase",
 ]
 
 LOG_FLOOR = 1e-6  # log scaling needs positive data (checked when the config is resolved)
+TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 COV_CLIP = 10.0  # a covariate constant over the lookback would otherwise normalise to ±1e6
 # The per-step covariate term starts at zero and moves this many times faster: a direct
@@ -106,7 +108,7 @@ class LSTMForecaster(nn.Module):
         periods = torch.tensor(self.cycles, dtype=torch.float32)
         self.register_buffer("periods", periods, persistent=False)
         # Conformal widening of each quantile per horizon step, in normalised units
-        # (see calibrate_intervals): bands widen where errors grow with the horizon.
+        # (see forecast.calibrate_intervals): bands widen where errors grow with the horizon.
         self.register_buffer("calibration", torch.zeros(cfg.horizon, self.n_quantiles))
         if (
             cfg.skip and cfg.gate

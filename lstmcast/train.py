@@ -18,8 +18,9 @@ from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
+from lstmcast.forecast import calibrate_intervals
 from lstmcast.freq import calendar_periods
-from lstmcast.model import LOSSES, SCALINGS, Ensemble, LSTMForecaster
+from lstmcast.model import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
 from lstmcast.panel import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
@@ -27,16 +28,13 @@ __all__ = [
     "resolve_model_config",
     "fit",
     "TrainResult",
-    "calibrate_intervals",
     "fit_model",
     "MAX_VAL_WINDOWS",
 ]
 
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
-MIN_STEP_WINDOWS = 20  # windows needed for one conformal offset per horizon step
 SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
 TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
-TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 Callback = Callable[[str, dict], None]
 
@@ -438,74 +436,3 @@ def _validate(
             hint="lower --lr, or check the data for extreme values",
         )
     return val
-
-
-@torch.no_grad()
-def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndarray) -> dict:
-    """Conformal widening of the interval quantiles from held-out windows; sets
-    `model.calibration` (H, Q), in normalised units, and returns what it did.
-
-    For each pair of quantiles (q, 1 - q) the conformity score of a window step is how far
-    the actual falls outside the band (negative inside); the band is then widened (or
-    narrowed) by the (1 - 2q)(1 + 1/n) empirical quantile of the scores, so that the
-    stated share of held-out actuals falls inside (split conformal quantile regression).
-    Each horizon step gets its own offset when there are at least MIN_STEP_WINDOWS windows,
-    so a band widens where errors grow with the horizon (a random walk's do); with fewer,
-    one offset pooled over the steps. Scores are in each window's normalised units, so one
-    offset serves every series.
-
-    Coverage measured on the calibration windows themselves is right by construction, so
-    the returned `cross_fitted_coverage` of the outermost band is honest instead: offsets
-    from the even windows applied to the odd ones and vice versa.
-    """
-    cfg = model.cfg
-    device = model.calibration.device
-    model.calibration.zero_()
-    report = {"windows": int(len(series)), "offsets": [0.0] * len(cfg.quantiles)}
-    if len(series) < 2:
-        return report
-    batches = PanelBatches(panel, cfg, device)
-    s, o = batches.upload(series, origin)
-    preds, targets = [], []
-    for i in range(0, len(s), 4096):
-        batch = batches.gather(s[i : i + 4096], o[i : i + 4096])
-        pred, loc, scale = model(batch.x, batch.phase, batch.cov)
-        preds.append(pred.float().sort(dim=-1).values)
-        targets.append(model.to_normal(batch.y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
-    pred, target = torch.cat(preds), torch.cat(targets)
-    per_step = len(pred) >= MIN_STEP_WINDOWS
-    offsets = torch.zeros(cfg.horizon, len(cfg.quantiles), device=device)
-    even = torch.arange(len(pred), device=device) % 2 == 0
-    for lo, q in enumerate(cfg.quantiles):
-        pair = [k for k, p in enumerate(cfg.quantiles) if abs(p - (1 - q)) < 1e-9]
-        if q >= 0.5 or not pair:
-            continue
-        hi = pair[0]
-        scores = torch.maximum(pred[..., lo] - target, target - pred[..., hi])  # (V, H)
-        widen = _step_offsets(scores, 1 - 2 * q, per_step)  # (H,)
-        offsets[:, lo], offsets[:, hi] = -widen, widen
-        if lo == 0:  # the interval forecast_frame reports: yhat_lower .. yhat_upper
-            a, b = scores[even], scores[~even]
-            inside = (a <= _step_offsets(b, 1 - 2 * q, per_step)).sum() + (
-                b <= _step_offsets(a, 1 - 2 * q, per_step)
-            ).sum()
-            report["stated_coverage"] = round(1 - 2 * q, 6)
-            report["cross_fitted_coverage"] = float(inside) / scores.numel()
-    model.calibration.copy_(offsets)
-    # The first and last horizon step's offsets: how much the band widens along the horizon.
-    report["offsets"] = [round(float(v), 6) for v in offsets[0].cpu()]
-    report["offsets_last_step"] = [round(float(v), 6) for v in offsets[-1].cpu()]
-    report["per_step"] = per_step
-    return report
-
-
-def _step_offsets(scores: torch.Tensor, level: float, per_step: bool) -> torch.Tensor:
-    """Conformal offset of each horizon step (H,) from scores (V, H); pooled unless per_step."""
-    if not per_step or len(scores) < 2:
-        return _conformal_offset(scores, level).expand(scores.shape[1])
-    return torch.stack([_conformal_offset(scores[:, h], level) for h in range(scores.shape[1])])
-
-
-def _conformal_offset(scores: torch.Tensor, level: float) -> torch.Tensor:
-    flat = scores.flatten().double()
-    return torch.quantile(flat, min(1.0, level * (1 + 1 / len(flat)))).float()
