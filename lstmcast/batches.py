@@ -118,7 +118,8 @@ class PanelBatches:
         return self.covariates(series, origin, self.cfg.lookback, self.cfg.horizon)
 
     def gather(self, series: torch.Tensor, origin: torch.Tensor) -> Batch:
-        """Everything a model reads for these windows, and their actuals."""
+        """Everything a model reads for these windows, and their actuals: each window's
+        horizon must lie within its series (a forecast past the end reads `lookback`)."""
         lookback, horizon = self.cfg.lookback, self.cfg.horizon
         window = gather_windows(self.values, self.starts, series, origin, lookback, horizon)
         return Batch(
