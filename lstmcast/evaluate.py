@@ -265,7 +265,7 @@ def _widths(err: np.ndarray, horizon: int, quantiles: tuple[float, ...]) -> list
     window a normal random walk's, 1.25 z sqrt(h) (its mean absolute step is 0.8 sigma)."""
     from statistics import NormalDist
 
-    from lstmcast.train import MIN_STEP_WINDOWS
+    from lstmcast.forecast import MIN_STEP_WINDOWS
 
     err = err[np.isfinite(err).all(axis=1)]
     out = np.zeros((horizon, len(quantiles)))

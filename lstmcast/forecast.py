@@ -1,4 +1,5 @@
-"""Forecasting with a trained model: direct up to the trained horizon, recursive beyond it."""
+"""Forecasting with a trained model: direct up to the trained horizon, recursive beyond it;
+and the conformal calibration of its intervals."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmcast.batches import PanelBatches
 from lstmcast.covariates import check_future
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.freq import fixed_step_ns, future_dates, steps_left
-from lstmcast.model import CovariateWindows, LSTMForecaster, gather_windows
+from lstmcast.model import TARGET_CLIP, LSTMForecaster
 from lstmcast.panel import Panel
 
 __all__ = [
@@ -20,12 +22,15 @@ __all__ = [
     "quantile_columns",
     "baseline_quantiles",
     "apply_choice",
+    "calibrate_intervals",
+    "MIN_STEP_WINDOWS",
 ]
 
 CHUNK = 8192  # series per forward pass: large batches, bounded memory
 # Values (rows x quantiles) one forecast may hold: 400 MB of float32, and a table of a
 # few GB around it. A bigger forecast is refused before any work, never half-built.
 MAX_FORECAST_VALUES = 100_000_000
+MIN_STEP_WINDOWS = 20  # windows needed for one conformal offset per horizon step
 
 
 def check_horizon(panel: Panel, horizon: int, n_quantiles: int, series: int | None = None) -> None:
@@ -64,23 +69,17 @@ def forecast_at(
     """
     cfg = model.cfg
     device = next(model.parameters()).device
-    values = torch.from_numpy(panel.values).to(device)
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)
+    batches = PanelBatches(panel, cfg, device)
     mid = cfg.median_index
-    covariates = CovariateWindows.of(panel, cfg, device)
     if cfg.covariates:
         check_future(panel, series, origin, horizon)
     out = np.empty((len(series), horizon, len(cfg.quantiles)), dtype=np.float32)
     for i in range(0, len(series), CHUNK):
-        s = torch.from_numpy(series[i : i + CHUNK]).to(device)
-        o = torch.from_numpy(origin[i : i + CHUNK]).to(device)
-        x = gather_windows(values, starts, s, o, cfg.lookback, 0)  # (B, L)
-        phase = model.phase_at(phase0[s], o - cfg.lookback)
+        s, o = batches.upload(series[i : i + CHUNK], origin[i : i + CHUNK])
+        x, phase = batches.lookback(s, o), batches.phase(s, o)  # (B, L), (B, K)
         done, parts = 0, []
         while done < horizon:
-            cov = None if covariates is None else covariates(s, o + done, cfg.lookback, cfg.horizon)
-            pred, loc, scale = model(x, phase, cov)
+            pred, loc, scale = model(x, phase, batches.covariates_at(s, o + done))
             pred = model.from_normal(pred.float().sort(dim=-1).values, loc, scale)  # (B, H, Q)
             # Calibration may narrow a band: quantiles never cross the median nor each other.
             median = pred[:, :, mid : mid + 1]
@@ -109,6 +108,77 @@ def forecast_panel(model: LSTMForecaster, panel: Panel, horizon: int) -> np.ndar
     """Forecast every series from one step after its last observation: (S, horizon, Q)."""
     series = np.arange(panel.n_series, dtype=np.int64)
     return forecast_at(model, panel, series, panel.lengths.astype(np.int64), horizon)
+
+
+@torch.no_grad()
+def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndarray) -> dict:
+    """Conformal widening of the interval quantiles from held-out windows; sets
+    `model.calibration` (H, Q), in normalised units, and returns what it did.
+
+    For each pair of quantiles (q, 1 - q) the conformity score of a window step is how far
+    the actual falls outside the band (negative inside); the band is then widened (or
+    narrowed) by the (1 - 2q)(1 + 1/n) empirical quantile of the scores, so that the
+    stated share of held-out actuals falls inside (split conformal quantile regression).
+    Each horizon step gets its own offset when there are at least MIN_STEP_WINDOWS windows,
+    so a band widens where errors grow with the horizon (a random walk's do); with fewer,
+    one offset pooled over the steps. Scores are in each window's normalised units, so one
+    offset serves every series.
+
+    Coverage measured on the calibration windows themselves is right by construction, so
+    the returned `cross_fitted_coverage` of the outermost band is honest instead: offsets
+    from the even windows applied to the odd ones and vice versa.
+    """
+    cfg = model.cfg
+    device = model.calibration.device
+    model.calibration.zero_()
+    report = {"windows": int(len(series)), "offsets": [0.0] * len(cfg.quantiles)}
+    if len(series) < 2:
+        return report
+    batches = PanelBatches(panel, cfg, device)
+    s, o = batches.upload(series, origin)
+    preds, targets = [], []
+    for i in range(0, len(s), 4096):
+        batch = batches.gather(s[i : i + 4096], o[i : i + 4096])
+        pred, loc, scale = model(batch.x, batch.phase, batch.cov)
+        preds.append(pred.float().sort(dim=-1).values)
+        targets.append(model.to_normal(batch.y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
+    pred, target = torch.cat(preds), torch.cat(targets)
+    per_step = len(pred) >= MIN_STEP_WINDOWS
+    offsets = torch.zeros(cfg.horizon, len(cfg.quantiles), device=device)
+    even = torch.arange(len(pred), device=device) % 2 == 0
+    for lo, q in enumerate(cfg.quantiles):
+        pair = [k for k, p in enumerate(cfg.quantiles) if abs(p - (1 - q)) < 1e-9]
+        if q >= 0.5 or not pair:
+            continue
+        hi = pair[0]
+        scores = torch.maximum(pred[..., lo] - target, target - pred[..., hi])  # (V, H)
+        widen = _step_offsets(scores, 1 - 2 * q, per_step)  # (H,)
+        offsets[:, lo], offsets[:, hi] = -widen, widen
+        if lo == 0:  # the interval forecast_frame reports: yhat_lower .. yhat_upper
+            a, b = scores[even], scores[~even]
+            inside = (a <= _step_offsets(b, 1 - 2 * q, per_step)).sum() + (
+                b <= _step_offsets(a, 1 - 2 * q, per_step)
+            ).sum()
+            report["stated_coverage"] = round(1 - 2 * q, 6)
+            report["cross_fitted_coverage"] = float(inside) / scores.numel()
+    model.calibration.copy_(offsets)
+    # The first and last horizon step's offsets: how much the band widens along the horizon.
+    report["offsets"] = [round(float(v), 6) for v in offsets[0].cpu()]
+    report["offsets_last_step"] = [round(float(v), 6) for v in offsets[-1].cpu()]
+    report["per_step"] = per_step
+    return report
+
+
+def _step_offsets(scores: torch.Tensor, level: float, per_step: bool) -> torch.Tensor:
+    """Conformal offset of each horizon step (H,) from scores (V, H); pooled unless per_step."""
+    if not per_step or len(scores) < 2:
+        return _conformal_offset(scores, level).expand(scores.shape[1])
+    return torch.stack([_conformal_offset(scores[:, h], level) for h in range(scores.shape[1])])
+
+
+def _conformal_offset(scores: torch.Tensor, level: float) -> torch.Tensor:
+    flat = scores.flatten().double()
+    return torch.quantile(flat, min(1.0, level * (1 + 1 / len(flat)))).float()
 
 
 def baseline_quantiles(

@@ -18,10 +18,12 @@ __all__ = [
     "window_stats",
     "LOSSES",
     "SCALINGS",
-    "CovariateWindows",
+    "TARGET_CLIP",
+    "cycle_phase",
 ]
 
 LOG_FLOOR = 1e-6  # log scaling needs positive data (checked when the config is resolved)
+TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 COV_CLIP = 10.0  # a covariate constant over the lookback would otherwise normalise to ±1e6
 # The per-step covariate term starts at zero and moves this many times faster: a direct
@@ -34,6 +36,11 @@ GATE_INIT = 2.0
 
 
 SCALINGS = ("std", "meanabs", "log")
+
+
+def cycle_phase(phase0: torch.Tensor, offset: torch.Tensor, periods: torch.Tensor) -> torch.Tensor:
+    """Cycle positions `offset` steps after `phase0`: (B, K), (B,), (K,) -> (B, K) in [0, period)."""
+    return torch.remainder(phase0 + offset[:, None].to(phase0.dtype), periods)
 
 
 def window_stats(x: torch.Tensor, scaling: str = "std") -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,7 +108,7 @@ class LSTMForecaster(nn.Module):
         periods = torch.tensor(self.cycles, dtype=torch.float32)
         self.register_buffer("periods", periods, persistent=False)
         # Conformal widening of each quantile per horizon step, in normalised units
-        # (see calibrate_intervals): bands widen where errors grow with the horizon.
+        # (see forecast.calibrate_intervals): bands widen where errors grow with the horizon.
         self.register_buffer("calibration", torch.zeros(cfg.horizon, self.n_quantiles))
         if (
             cfg.skip and cfg.gate
@@ -121,13 +128,13 @@ class LSTMForecaster(nn.Module):
 
     def phase_at(self, phase0: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """Cycle positions `offset` steps after `phase0`: (B, K), (B,) -> (B, K) in [0, period)."""
-        return torch.remainder(phase0 + offset[:, None].to(phase0.dtype), self.periods)
+        return cycle_phase(phase0, offset, self.periods)
 
     def forward(
         self, x: torch.Tensor, phase: torch.Tensor, cov: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """x: (B, L) raw lookback; phase: (B, K) position of x[:, 0] in each cycle; cov:
-        (B, L + H, C) raw covariates over lookback and horizon (see CovariateWindows).
+        (B, L + H, C) raw covariates over lookback and horizon (see lstmcast.batches).
 
         Returns the normalised quantile forecast (B, H, Q) and the window's loc and scale
         (B, 1) that map it back: y = yhat * scale + loc.
@@ -266,59 +273,3 @@ def quantile_huber_loss(
 
 
 LOSSES = {"pinball": pinball_loss, "huber": quantile_huber_loss}
-
-
-def gather_windows(
-    values: torch.Tensor,
-    starts: torch.Tensor,
-    series: torch.Tensor,
-    origin: torch.Tensor,
-    lookback: int,
-    horizon: int,
-) -> torch.Tensor:
-    """Gather (B, lookback + horizon) windows from the flat values in one indexing op.
-
-    Window b covers steps origin[b] - lookback .. origin[b] + horizon - 1 of its series;
-    steps before the series' start repeat its first value (edge padding for short series).
-    """
-    rel = (
-        origin[:, None] + torch.arange(-lookback, horizon, device=values.device)[None, :]
-    )  # (B, L + H)
-    return values[starts[series][:, None] + rel.clamp_min(0)]
-
-
-class CovariateWindows:
-    """Covariate windows (B, lookback + horizon, C) gathered by index, like gather_windows.
-
-    The table holds each series' covariate rows followed by its known future rows
-    (covariates.covariate_table); steps before a series' start repeat its first row and
-    steps past its known rows repeat its last.
-    """
-
-    def __init__(self, panel, device: torch.device) -> None:
-        from lstmcast.covariates import covariate_table
-
-        table, starts, counts = covariate_table(panel)
-        self.table = torch.from_numpy(table).to(device)
-        self.starts = torch.from_numpy(starts).to(device)
-        self.last = torch.from_numpy(counts - 1).to(device)
-
-    @classmethod
-    def of(cls, panel, cfg: ModelConfig, device: torch.device) -> CovariateWindows | None:
-        """The panel's covariate windows for a model; None when the model reads none."""
-        names = cfg.covariates + cfg.past_covariates
-        if not names:
-            return None
-        have = panel.columns.covariates + panel.columns.past_covariates
-        same = [n.lower() for n in have] == [n.lower() for n in names]
-        assert panel.covariates is not None and same, (
-            f"the model reads covariates {', '.join(names)}, the panel has {', '.join(have) or 'none'}"
-        )
-        return cls(panel, device)
-
-    def __call__(
-        self, series: torch.Tensor, origin: torch.Tensor, lookback: int, horizon: int
-    ) -> torch.Tensor:
-        rel = origin[:, None] + torch.arange(-lookback, horizon, device=self.table.device)[None, :]
-        rel = torch.minimum(rel.clamp_min(0), self.last[series][:, None])  # (B, L + H)
-        return self.table[self.starts[series][:, None] + rel]

@@ -453,80 +453,21 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
     )
     codes, uniques, ts, y = long_arrays(df, cols, spec, told)
-    warnings: list[str] = []
-
-    keep = ~np.isnan(y)
-    if not keep.all():
-        warnings.append(f"dropped {int((~keep).sum())} rows with an empty target")
-        empty = np.flatnonzero(np.bincount(codes[keep], minlength=len(uniques)) == 0)
-        if len(empty):
-            raise DataError(
-                f"series '{uniques[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
-            )
-        ts, y, codes = ts[keep], y[keep], codes[keep]
-    del keep
-
-    order = _sort_order(codes, ts.view("int64"))
-    if order is not None:
-        codes, ts, y = codes[order], ts[order], y[order]
-        del order
+    codes, ts, y, dropped = _drop_empty_targets(codes, uniques, ts, y, cols)
+    warnings = [f"dropped {dropped} rows with an empty target"] if dropped else []
+    codes, ts, y = _sorted_rows(codes, ts, y)
     counts = np.bincount(codes, minlength=len(uniques))
     starts = np.concatenate([[0], np.cumsum(counts)])
-
-    n_dup, i = _duplicates(codes, ts.view("int64"))
-    if n_dup:
-        raise DataError(
-            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
-            hint="each series may have one row per timestamp; aggregate or remove duplicates first"
-            + (
-                ""
-                if cols.id_col
-                else "; if the file holds several series, name the id column with --id-col"
-            ),
-        )
-    short = np.flatnonzero(counts < MIN_LENGTH)
-    if len(short):
-        raise DataError(
-            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
-            + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
-            hint="remove the short series or collect more data",
-        )
-
+    _check_rows(codes, uniques, ts, counts, cols)
     freq = check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
     if freq is None:
         raise DataError(
             "cannot infer a frequency: the timestamps are not on a regular calendar",
             hint="pass --freq, e.g. --freq D",
         )
-    ordinal, on_grid = grid_ordinals(ts, freq)
-    step = fixed_step_ns(freq)
-    if step:
-        # On its series' grid: a whole number of steps after the series' first timestamp.
-        ns, first_ns = ts.view("int64"), ts.view("int64")[starts[:-1]]
-        for rows in _chunks(len(ns)):
-            on_grid[rows] &= (ns[rows] - first_ns[codes[rows]]) % step == 0
-    if not on_grid.all():
-        i = int(np.flatnonzero(~on_grid)[0])
-        n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
-        raise DataError(
-            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
-            hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
-        )
-    del on_grid
-
-    position = ordinal  # becomes each row's step within its series, in place
-    first_ordinal = ordinal[starts[:-1]]
-    for rows in _chunks(len(position)):
-        position[rows] -= first_ordinal[codes[rows]]
-    lengths = position[starts[1:] - 1] + 1
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    if np.array_equal(lengths, counts):  # no step missing anywhere: the sorted values are it
-        values = y.astype(np.float32)
-    else:
-        values = np.full(int(offsets[-1]), np.nan, dtype=y.dtype)
-        for rows in _chunks(len(position)):
-            values[position[rows] + offsets[codes[rows]]] = y[rows]
-    del position, ordinal, y
+    ordinal = _grid_steps(codes, uniques, ts, starts, freq)
+    values, offsets = _on_grid(ordinal, codes, starts, counts, y)
+    del ordinal, y
 
     season = season_length(freq)
     max_gap = spec.max_gap if spec.max_gap is not None else max(season, 1)
@@ -546,6 +487,103 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
         source_columns=tuple(str(c) for c in df.columns),
         date_format=spec.date_format,
     )
+
+
+def _drop_empty_targets(
+    codes: np.ndarray,
+    uniques: np.ndarray,
+    ts: np.ndarray,
+    y: np.ndarray,
+    cols: Columns,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(codes, ts, y) without the rows whose target is empty, and how many those were; a
+    series left with no row at all is an error."""
+    keep = ~np.isnan(y)
+    if keep.all():
+        return codes, ts, y, 0
+    empty = np.flatnonzero(np.bincount(codes[keep], minlength=len(uniques)) == 0)
+    if len(empty):
+        raise DataError(
+            f"series '{uniques[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
+        )
+    return codes[keep], ts[keep], y[keep], int((~keep).sum())
+
+
+def _sorted_rows(
+    codes: np.ndarray, ts: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, ts, y) ordered by series, then time (stable); as given when already so."""
+    order = _sort_order(codes, ts.view("int64"))
+    if order is None:
+        return codes, ts, y
+    return codes[order], ts[order], y[order]
+
+
+def _check_rows(
+    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, counts: np.ndarray, cols: Columns
+) -> None:
+    """Refuse a repeated timestamp within a series, and a series shorter than MIN_LENGTH."""
+    n_dup, i = _duplicates(codes, ts.view("int64"))
+    if n_dup:
+        raise DataError(
+            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
+            hint="each series may have one row per timestamp; aggregate or remove duplicates first"
+            + (
+                ""
+                if cols.id_col
+                else "; if the file holds several series, name the id column with --id-col"
+            ),
+        )
+    short = np.flatnonzero(counts < MIN_LENGTH)
+    if len(short):
+        raise DataError(
+            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
+            + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
+            hint="remove the short series or collect more data",
+        )
+
+
+def _grid_steps(
+    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, starts: np.ndarray, freq: str
+) -> np.ndarray:
+    """Each sorted row's ordinal on the `freq` grid; a timestamp off its series' grid is an
+    error naming the series."""
+    ordinal, on_grid = grid_ordinals(ts, freq)
+    step = fixed_step_ns(freq)
+    if step:
+        # On its series' grid: a whole number of steps after the series' first timestamp.
+        ns, first_ns = ts.view("int64"), ts.view("int64")[starts[:-1]]
+        for rows in _chunks(len(ns)):
+            on_grid[rows] &= (ns[rows] - first_ns[codes[rows]]) % step == 0
+    if not on_grid.all():
+        i = int(np.flatnonzero(~on_grid)[0])
+        n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
+        raise DataError(
+            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
+            hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
+        )
+    return ordinal
+
+
+def _on_grid(
+    ordinal: np.ndarray, codes: np.ndarray, starts: np.ndarray, counts: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(values, offsets): every series from its first to its last step, NaN at missing steps.
+
+    Turns `ordinal` into each row's step within its series, in place.
+    """
+    position = ordinal
+    first_ordinal = ordinal[starts[:-1]]
+    for rows in _chunks(len(position)):
+        position[rows] -= first_ordinal[codes[rows]]
+    lengths = position[starts[1:] - 1] + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    if np.array_equal(lengths, counts):  # no step missing anywhere: the sorted values are it
+        return y.astype(np.float32), offsets
+    values = np.full(int(offsets[-1]), np.nan, dtype=y.dtype)
+    for rows in _chunks(len(position)):
+        values[position[rows] + offsets[codes[rows]]] = y[rows]
+    return values, offsets
 
 
 def _fill_gaps(

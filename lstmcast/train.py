@@ -14,18 +14,13 @@ import numpy as np
 import torch
 
 from lstmcast import distributed
+from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
+from lstmcast.forecast import calibrate_intervals
 from lstmcast.freq import calendar_periods
-from lstmcast.model import (
-    LOSSES,
-    SCALINGS,
-    CovariateWindows,
-    Ensemble,
-    LSTMForecaster,
-    gather_windows,
-)
+from lstmcast.model import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
 from lstmcast.panel import Panel
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
@@ -33,16 +28,13 @@ __all__ = [
     "resolve_model_config",
     "fit",
     "TrainResult",
-    "calibrate_intervals",
     "fit_model",
     "MAX_VAL_WINDOWS",
 ]
 
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
-MIN_STEP_WINDOWS = 20  # windows needed for one conformal offset per horizon step
 SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
 TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
-TARGET_CLIP = 50.0  # normalised targets beyond ±50 scales are level shifts, not patterns
 
 Callback = Callable[[str, dict], None]
 
@@ -67,43 +59,13 @@ def resolve_model_config(
         )
     lookback = cfg.lookback
     if lookback is None:
-        lookback = max(7 * season, 3 * horizon) if season > 1 else 3 * horizon
-        room = int(np.median(panel.lengths)) - val - horizon
-        lookback = max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
+        lookback = _default_lookback(panel, season, horizon, val)
     patch = cfg.patch
     if patch is None:
-        divisors = (
-            [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
-        )
-        fits = [d for d in divisors if lookback // d >= 16 or d == 1]
-        if cfg.lookback is not None:  # the user's lookback stays exact: only patches that divide it
-            fits = [d for d in fits if lookback % d == 0]
-        patch = max(fits)
+        patch = _default_patch(season, lookback, exact=cfg.lookback is not None)
     lookback = int(math.ceil(lookback / patch) * patch)  # whole tokens
-    if not all(0 < q < 1 for q in cfg.quantiles):
-        raise UsageError(
-            f"--quantiles {','.join(map(str, cfg.quantiles))}: each must be between 0 and 1"
-        )
-    quantiles = tuple(sorted(set(cfg.quantiles) | {0.5}))  # the median is always the point forecast
-    scaling = cfg.scaling
-    if scaling == "auto":  # log where it is defined: level-relative errors for positive data
-        scaling = "log" if len(panel.values) and float(panel.values.min()) > 0 else "std"
-    cfg = dataclasses.replace(cfg, scaling=scaling)
-    if cfg.scaling not in SCALINGS:
-        raise UsageError(f"--scaling {cfg.scaling}: expected auto or one of {', '.join(SCALINGS)}")
-    if cfg.scaling == "log" and len(panel.values) and float(panel.values.min()) <= 0:
-        raise UsageError(
-            "--scaling log needs positive data, but the smallest value is "
-            f"{float(panel.values.min()):g}",
-            hint="use --scaling auto (the default), std or meanabs",
-        )
-    periods = cfg.periods
-    if periods is None:
-        periods = (float(max(season, 1)),)
-        if cfg.calendar:
-            for _, p in calendar_periods(panel.freq):
-                if all(abs(p - q) > 1e-6 for q in periods):
-                    periods += (float(p),)
+    quantiles = _quantiles(cfg.quantiles)
+    scaling = _scaling(cfg.scaling, panel)
     return dataclasses.replace(
         cfg,
         season=season,
@@ -111,10 +73,63 @@ def resolve_model_config(
         lookback=lookback,
         patch=patch,
         quantiles=quantiles,
-        periods=periods,
+        scaling=scaling,
+        periods=_periods(cfg, season, panel.freq),
         covariates=panel.columns.covariates,
         past_covariates=panel.columns.past_covariates,
     )
+
+
+def _default_lookback(panel: Panel, season: int, horizon: int, val: int) -> int:
+    """Seven cycles or three horizons, shortened so the median series still yields windows."""
+    lookback = max(7 * season, 3 * horizon) if season > 1 else 3 * horizon
+    room = int(np.median(panel.lengths)) - val - horizon
+    return max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
+
+
+def _default_patch(season: int, lookback: int, exact: bool) -> int:
+    """The largest divisor of the season that leaves at least 16 tokens; with an `exact`
+    (the user's) lookback, only one that divides it."""
+    divisors = [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
+    fits = [d for d in divisors if lookback // d >= 16 or d == 1]
+    if exact:
+        fits = [d for d in fits if lookback % d == 0]
+    return max(fits)
+
+
+def _quantiles(quantiles: tuple[float, ...]) -> tuple[float, ...]:
+    if not all(0 < q < 1 for q in quantiles):
+        raise UsageError(
+            f"--quantiles {','.join(map(str, quantiles))}: each must be between 0 and 1"
+        )
+    return tuple(sorted(set(quantiles) | {0.5}))  # the median is always the point forecast
+
+
+def _scaling(scaling: str, panel: Panel) -> str:
+    """auto: log where it is defined (level-relative errors for positive data), else std."""
+    smallest = float(panel.values.min()) if len(panel.values) else None
+    if scaling == "auto":
+        scaling = "log" if smallest is not None and smallest > 0 else "std"
+    if scaling not in SCALINGS:
+        raise UsageError(f"--scaling {scaling}: expected auto or one of {', '.join(SCALINGS)}")
+    if scaling == "log" and smallest is not None and smallest <= 0:
+        raise UsageError(
+            f"--scaling log needs positive data, but the smallest value is {smallest:g}",
+            hint="use --scaling auto (the default), std or meanabs",
+        )
+    return scaling
+
+
+def _periods(cfg: ModelConfig, season: int, freq: str) -> tuple[float, ...]:
+    """The user's cycles, else the season and (with cfg.calendar) the frequency's calendar cycles."""
+    if cfg.periods is not None:
+        return cfg.periods
+    periods = (float(max(season, 1)),)
+    if cfg.calendar:
+        for _, p in calendar_periods(freq):
+            if all(abs(p - q) > 1e-6 for q in periods):
+                periods += (float(p),)
+    return periods
 
 
 @dataclass
@@ -147,10 +162,88 @@ def fit(
     """
     emit = callback or (lambda event, info: None)
     started = time.perf_counter()
-    cfg = model_cfg
-    index = build_index(
-        panel, cfg.lookback, cfg.horizon, train_cfg.val_size or default_val_size(panel, cfg.horizon)
+    cfg, tc = model_cfg, train_cfg
+    index = _training_index(panel, cfg, tc, explicit_lookback)
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    device = resolve_device(tc.device)
+    loss_fn = _loss_function(tc, cfg, device)
+    batches = PanelBatches(panel, cfg, device)  # the whole panel on the device, once
+    model = _new_model(cfg, tc, device, init_state)
+    opt = _optimiser(model, tc, device)
+    per_epoch, total = _steps(index, tc)
+    sched = _lr_schedule(opt, total)
+    autocast = _autocast(device)
+    check_each_step = device.type == "cpu"  # an accelerator is checked once per epoch instead
+    val_s, val_o = _val_subset(index, rng)
+    # Under torchrun: a DDP model, this rank's share of the windows and its own random stream.
+    full_index, model = index, distributed.wrap(model)
+    core = distributed.unwrap(model)  # the LSTMForecaster itself, for its helpers
+    index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, tc.seed)
+    draw = _sampler(index, rng, tc.batch_size, device, tc.seed)
+    val_s, val_o = batches.upload(val_s, val_o)
+
+    def loss_on(batch: Batch) -> torch.Tensor:
+        with autocast:
+            pred, loc, scale = model(batch.x, batch.phase, batch.cov)
+        target = core.to_normal(batch.y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
+        return loss_fn(pred.float(), target)
+
+    best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
+    history, stop = [], None
+    plan = {"total_steps": total, "steps_per_epoch": per_epoch, "epochs": tc.epochs}
+    emit("start", {**plan, "device": str(device)})
+    while stop is None and epoch < tc.epochs:
+        epoch += 1
+        model.train()
+        running, done = torch.zeros((), device=device), 0
+        for _ in range(per_epoch):  # batch -> forward -> loss -> backward -> clip -> step
+            loss = loss_on(batches.gather(*draw()))
+            if check_each_step or distributed.active():
+                seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
+                if not torch.isfinite(seen):
+                    raise _diverged(seen.item(), f"at step {step + 1}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            opt.step()
+            sched.step()
+            step += 1
+            running += loss.detach()
+            done += 1
+            emit("step", {"step": step, "epoch": epoch, "loss": loss.detach()})
+            if step >= total or _over_budget(tc, started):
+                break
+        train_loss = running.item() / max(1, done)  # the epoch's one wait for the device
+        if not math.isfinite(train_loss):
+            raise _diverged(train_loss, f"in epoch {epoch}")
+        val = _validate(model, loss_on, batches, val_s, val_o, tc.batch_size * 4)
+        train_loss = distributed.average(train_loss)
+        record = {"epoch": epoch, "step": step, "train_loss": train_loss, "val_loss": val}
+        history.append(record)
+        if val < best - 1e-6:  # keep the best weights
+            best, best_state, bad_epochs = val, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad_epochs += 1
+        emit("epoch", {**record, "best_val_loss": best})
+        stop = _stop_reason(tc, step, bad_epochs, started)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model = distributed.unwrap(model)
+    model.eval()
+    seconds = time.perf_counter() - started
+    where = distributed.describe(device)
+    return TrainResult(
+        model, full_index, best, epoch, step, seconds, where, stop or "epochs", history
     )
+
+
+def _training_index(
+    panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig, explicit_lookback: bool
+) -> WindowIndex:
+    """The panel's windows, refused (DataError) when none trains or none validates."""
+    val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
+    index = build_index(panel, cfg.lookback, cfg.horizon, val_size)
     if index.n_train == 0:
         source = (
             f"--lookback {cfg.lookback}"
@@ -168,134 +261,87 @@ def fit(
             "no series is long enough for a validation window",
             hint="pass a smaller --lookback or --val-size",
         )
+    return index
 
-    torch.manual_seed(train_cfg.seed)
-    rng = np.random.default_rng(train_cfg.seed)
-    device = resolve_device(train_cfg.device)
-    values = torch.from_numpy(panel.values).to(device)  # the whole panel, once
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods)).float().to(device)  # (S, K)
+
+def _loss_function(
+    train_cfg: TrainConfig, cfg: ModelConfig, device: torch.device
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """--loss over the model's quantiles: (pred (B, H, Q), target (B, H)) -> a scalar."""
     quantiles = torch.tensor(cfg.quantiles, device=device)
     if train_cfg.loss not in LOSSES:
         raise UsageError(f"--loss {train_cfg.loss}: expected one of {', '.join(LOSSES)}")
     loss_fn = LOSSES[train_cfg.loss]
-    covariates = CovariateWindows.of(panel, cfg, device)  # None without covariates
+    return lambda pred, target: loss_fn(pred, target, quantiles)
 
+
+def _new_model(
+    cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    device: torch.device,
+    init_state: dict[str, torch.Tensor] | None,
+) -> LSTMForecaster:
+    """A fresh LSTMForecaster on `device` (from init_state when given); on CPU, torch's
+    threads set for its size."""
     model = LSTMForecaster(cfg).to(device)
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads(model, train_cfg))
     if init_state is not None:
         model.load_state_dict(init_state)
-    opt = torch.optim.AdamW(
+    return model
+
+
+def _optimiser(
+    model: torch.nn.Module, train_cfg: TrainConfig, device: torch.device
+) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(
         model.parameters(),
         lr=train_cfg.lr,
         weight_decay=train_cfg.weight_decay,
         fused=True if device.type == "cuda" else None,  # CUDA: one kernel for all parameters
     )
+
+
+def _steps(index: WindowIndex, train_cfg: TrainConfig) -> tuple[int, int]:
+    """(steps per epoch, total steps): an epoch is min(windows_per_epoch, all training
+    windows) windows; the total is capped by max_steps."""
     per_epoch = max(
         1, math.ceil(min(train_cfg.windows_per_epoch, index.n_train) / train_cfg.batch_size)
     )
     total = per_epoch * train_cfg.epochs
     if train_cfg.max_steps:
         total = min(total, train_cfg.max_steps)
+    return per_epoch, total
+
+
+def _lr_schedule(opt: torch.optim.Optimizer, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup over the first 5% of steps, then cosine decay to a tenth of --lr."""
     warmup = max(1, total // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
+    return torch.optim.lr_scheduler.LambdaLR(
         opt,
         lambda s: (
             min(1.0, (s + 1) / warmup)
             * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
         ),
     )
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.type == "cuda"
-        else contextlib.nullcontext()
-    )
-    check_each_step = device.type == "cpu"  # an accelerator is checked once per epoch instead
-    val_s, val_o = _val_subset(index, rng)
-    # Under torchrun: a DDP model, this rank's share of the windows and its own random stream.
-    full_index, model = index, distributed.wrap(model)
-    core = distributed.unwrap(model)  # the LSTMForecaster itself, for its helpers
-    index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, train_cfg.seed)
-    draw = _sampler(index, rng, train_cfg.batch_size, device, train_cfg.seed)
-    val_s, val_o = torch.from_numpy(val_s).to(device), torch.from_numpy(val_o).to(device)
 
-    def loss_on(series: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
-        window = gather_windows(
-            values, starts, series, origin, cfg.lookback, cfg.horizon
-        )  # (B, L + H)
-        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
-        cov = None if covariates is None else covariates(series, origin, cfg.lookback, cfg.horizon)
-        with autocast:
-            pred, loc, scale = model(x, core.phase_at(phase0[series], origin - cfg.lookback), cov)
-        target = core.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP)
-        return loss_fn(pred.float(), target, quantiles)
 
-    best, best_state, bad_epochs, step, epoch = math.inf, None, 0, 0, 0
-    history, stop = [], "epochs"
-    emit(
-        "start",
-        {
-            "total_steps": total,
-            "steps_per_epoch": per_epoch,
-            "epochs": train_cfg.epochs,
-            "device": str(device),
-        },
-    )
-    while epoch < train_cfg.epochs:
-        epoch += 1
-        model.train()
-        running, done = torch.zeros((), device=device), 0
-        for _ in range(per_epoch):
-            loss = loss_on(*draw())
-            if check_each_step or distributed.active():
-                seen = distributed.mean(loss.detach())  # every rank's loss: one verdict for all
-                if not torch.isfinite(seen):
-                    raise _diverged(seen.item(), f"at step {step + 1}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
-            opt.step()
-            sched.step()
-            step += 1
-            running += loss.detach()
-            done += 1
-            emit("step", {"step": step, "epoch": epoch, "loss": loss.detach()})
-            if step >= total or _over_budget(train_cfg, started):
-                break
-        train_loss = running.item() / max(1, done)  # the epoch's one wait for the device
-        if not math.isfinite(train_loss):
-            raise _diverged(train_loss, f"in epoch {epoch}")
-        val = _validate(model, loss_on, val_s, val_o, train_cfg.batch_size * 4)
-        record = {
-            "epoch": epoch,
-            "step": step,
-            "train_loss": distributed.average(train_loss),
-            "val_loss": val,
-        }
-        history.append(record)
-        if val < best - 1e-6:
-            best, best_state, bad_epochs = val, copy.deepcopy(model.state_dict()), 0
-        else:
-            bad_epochs += 1
-        emit("epoch", {**record, "best_val_loss": best})
-        if train_cfg.max_steps and step >= train_cfg.max_steps:
-            stop = "max_steps"
-            break
-        if _over_budget(train_cfg, started):
-            stop = "time_budget"
-            break
-        if bad_epochs >= train_cfg.patience:
-            stop = "early_stopping"
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model = distributed.unwrap(model)
-    model.eval()
-    seconds = time.perf_counter() - started
-    return TrainResult(
-        model, full_index, best, epoch, step, seconds, distributed.describe(device), stop, history
-    )
+def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bfloat16 matrix products on CUDA; full precision elsewhere."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _stop_reason(train_cfg: TrainConfig, step: int, bad_epochs: int, started: float) -> str | None:
+    """Why training stops after this epoch, or None to go on (the epoch count is the loop's)."""
+    if train_cfg.max_steps and step >= train_cfg.max_steps:
+        return "max_steps"
+    if _over_budget(train_cfg, started):
+        return "time_budget"
+    if bad_epochs >= train_cfg.patience:
+        return "early_stopping"
+    return None
 
 
 def fit_model(
@@ -430,13 +476,20 @@ def _val_subset(index: WindowIndex, rng: np.random.Generator) -> tuple[np.ndarra
 
 
 @torch.no_grad()
-def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk: int) -> float:
+def _validate(
+    model: torch.nn.Module,
+    loss_on: Callable[[Batch], torch.Tensor],
+    batches: PanelBatches,
+    series: torch.Tensor,
+    origin: torch.Tensor,
+    chunk: int,
+) -> float:
+    """Mean loss over the validation windows, `chunk` at a time, across every rank."""
     model.eval()
     total = 0.0
     for i in range(0, len(series), chunk):
-        total += loss_on(series[i : i + chunk], origin[i : i + chunk]).item() * len(
-            series[i : i + chunk]
-        )
+        s, o = series[i : i + chunk], origin[i : i + chunk]
+        total += loss_on(batches.gather(s, o)).item() * len(s)
     total, count = distributed.all_sum(total, len(series))  # each rank validated a shard
     val = total / count
     if not math.isfinite(val):
@@ -445,80 +498,3 @@ def _validate(model, loss_on, series: torch.Tensor, origin: torch.Tensor, chunk:
             hint="lower --lr, or check the data for extreme values",
         )
     return val
-
-
-@torch.no_grad()
-def calibrate_intervals(model, panel: Panel, series: np.ndarray, origin: np.ndarray) -> dict:
-    """Conformal widening of the interval quantiles from held-out windows; sets
-    `model.calibration` (H, Q), in normalised units, and returns what it did.
-
-    For each pair of quantiles (q, 1 - q) the conformity score of a window step is how far
-    the actual falls outside the band (negative inside); the band is then widened (or
-    narrowed) by the (1 - 2q)(1 + 1/n) empirical quantile of the scores, so that the
-    stated share of held-out actuals falls inside (split conformal quantile regression).
-    Each horizon step gets its own offset when there are at least MIN_STEP_WINDOWS windows,
-    so a band widens where errors grow with the horizon (a random walk's do); with fewer,
-    one offset pooled over the steps. Scores are in each window's normalised units, so one
-    offset serves every series.
-
-    Coverage measured on the calibration windows themselves is right by construction, so
-    the returned `cross_fitted_coverage` of the outermost band is honest instead: offsets
-    from the even windows applied to the odd ones and vice versa.
-    """
-    cfg = model.cfg
-    device = model.calibration.device
-    model.calibration.zero_()
-    report = {"windows": int(len(series)), "offsets": [0.0] * len(cfg.quantiles)}
-    if len(series) < 2:
-        return report
-    values = torch.from_numpy(panel.values).to(device)
-    starts = torch.from_numpy(panel.offsets[:-1].copy()).to(device)
-    phase0 = torch.from_numpy(panel.phases(cfg.periods or (float(cfg.season),))).float().to(device)
-    s, o = torch.from_numpy(series).to(device), torch.from_numpy(origin).to(device)
-    covariates = CovariateWindows.of(panel, cfg, device)
-    preds, targets = [], []
-    for i in range(0, len(s), 4096):
-        si, oi = s[i : i + 4096], o[i : i + 4096]
-        window = gather_windows(values, starts, si, oi, cfg.lookback, cfg.horizon)
-        x, y = window[:, : cfg.lookback], window[:, cfg.lookback :]
-        cov = None if covariates is None else covariates(si, oi, cfg.lookback, cfg.horizon)
-        pred, loc, scale = model(x, model.phase_at(phase0[si], oi - cfg.lookback), cov)
-        preds.append(pred.float().sort(dim=-1).values)
-        targets.append(model.to_normal(y, loc, scale).clamp(-TARGET_CLIP, TARGET_CLIP))
-    pred, target = torch.cat(preds), torch.cat(targets)
-    per_step = len(pred) >= MIN_STEP_WINDOWS
-    offsets = torch.zeros(cfg.horizon, len(cfg.quantiles), device=device)
-    even = torch.arange(len(pred), device=device) % 2 == 0
-    for lo, q in enumerate(cfg.quantiles):
-        pair = [k for k, p in enumerate(cfg.quantiles) if abs(p - (1 - q)) < 1e-9]
-        if q >= 0.5 or not pair:
-            continue
-        hi = pair[0]
-        scores = torch.maximum(pred[..., lo] - target, target - pred[..., hi])  # (V, H)
-        widen = _step_offsets(scores, 1 - 2 * q, per_step)  # (H,)
-        offsets[:, lo], offsets[:, hi] = -widen, widen
-        if lo == 0:  # the interval forecast_frame reports: yhat_lower .. yhat_upper
-            a, b = scores[even], scores[~even]
-            inside = (a <= _step_offsets(b, 1 - 2 * q, per_step)).sum() + (
-                b <= _step_offsets(a, 1 - 2 * q, per_step)
-            ).sum()
-            report["stated_coverage"] = round(1 - 2 * q, 6)
-            report["cross_fitted_coverage"] = float(inside) / scores.numel()
-    model.calibration.copy_(offsets)
-    # The first and last horizon step's offsets: how much the band widens along the horizon.
-    report["offsets"] = [round(float(v), 6) for v in offsets[0].cpu()]
-    report["offsets_last_step"] = [round(float(v), 6) for v in offsets[-1].cpu()]
-    report["per_step"] = per_step
-    return report
-
-
-def _step_offsets(scores: torch.Tensor, level: float, per_step: bool) -> torch.Tensor:
-    """Conformal offset of each horizon step (H,) from scores (V, H); pooled unless per_step."""
-    if not per_step or len(scores) < 2:
-        return _conformal_offset(scores, level).expand(scores.shape[1])
-    return torch.stack([_conformal_offset(scores[:, h], level) for h in range(scores.shape[1])])
-
-
-def _conformal_offset(scores: torch.Tensor, level: float) -> torch.Tensor:
-    flat = scores.flatten().double()
-    return torch.quantile(flat, min(1.0, level * (1 + 1 / len(flat)))).float()

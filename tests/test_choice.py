@@ -11,10 +11,10 @@ from helpers import TINY, invoke
 from lstmcast import api
 from lstmcast.config import ModelConfig
 from lstmcast.evaluate import validate_methods
-from lstmcast.forecast import baseline_quantiles
+from lstmcast.forecast import baseline_quantiles, calibrate_intervals
 from lstmcast.model import LSTMForecaster
 from lstmcast.schema import build_panel
-from lstmcast.train import calibrate_intervals, resolve_model_config
+from lstmcast.train import resolve_model_config
 from lstmcast.windows import rolling_windows
 
 

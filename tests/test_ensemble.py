@@ -13,10 +13,10 @@ from lstmcast import api
 from lstmcast.artifact import load_artifact, save_artifact
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.evaluate import holdout_metrics
-from lstmcast.forecast import forecast_panel
+from lstmcast.forecast import calibrate_intervals, forecast_panel
 from lstmcast.model import Ensemble
 from lstmcast.schema import build_panel
-from lstmcast.train import calibrate_intervals, fit, fit_model, resolve_model_config
+from lstmcast.train import fit, fit_model, resolve_model_config
 
 
 @pytest.fixture(scope="module")

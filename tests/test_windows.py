@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmcast.model import gather_windows
+from lstmcast.batches import gather_windows
 from lstmcast.schema import build_panel
 from lstmcast.windows import build_index
 
