@@ -23,6 +23,7 @@ from lstmcast.artifact import (
 from lstmcast.config import ID_ALIASES, DataSpec, ModelConfig, TrainConfig
 from lstmcast.covariates import build_covariate_panel
 from lstmcast.errors import DataError, ModelFileError, UsageError
+from lstmcast.evaluate import BacktestResult
 from lstmcast.header import check_model_header
 from lstmcast.io import check_paths, check_writable, read_table, write_table
 from lstmcast.panel import Panel
@@ -636,11 +637,17 @@ def _chosen_methods(
 
 @dataclass
 class EvaluateResult:
-    per_series: pd.DataFrame
-    summary: dict  # aggregate table, skill, settings
-    raw: dict  # per-window forecasts and scores, for plots
+    per_series: pd.DataFrame  # one row per series: each method's mean metrics and skill
+    summary: dict  # aggregate table, skill, settings: the body of `evaluate --json`
+    backtest: BacktestResult  # every window's forecasts and scores, for plots
     panel: Panel
     methods: np.ndarray | None = None  # the method predict uses for each series by default
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def series(self) -> int:
+        """Number of series backtested."""
+        return self.summary["series"]
 
     def forecasts(self) -> pd.DataFrame:
         """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`).
@@ -649,7 +656,7 @@ class EvaluateResult:
         series by default, whose column holds that forecast."""
         from lstmcast.evaluate import backtest_frame
 
-        return backtest_frame(self.panel, self.raw, self.methods)
+        return backtest_frame(self.panel, self.backtest, self.methods)
 
 
 def _spec_from_header(header: dict, given: DataSpec = DataSpec(), path="model file") -> DataSpec:
@@ -715,8 +722,53 @@ def evaluate(
     callback=None,
     train_callback=None,
     spec: DataSpec = DataSpec(),
+    output: str | os.PathLike | None = None,
+    forecasts: str | os.PathLike | None = None,
+    plot: str | os.PathLike | None = None,
+    scored=None,
 ) -> EvaluateResult:
-    """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
+    """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold).
+
+    Writes what it is asked for: the per-series table to `output`, every backtest window
+    to `forecasts` (both .csv, .tsv, .parquet or .json) and the worst and best series to
+    the PNG `plot`. Each is refused before the backtest runs when it would overwrite the
+    data, the model or another output, or cannot be written. `scored(result)`, when given,
+    is called once the backtest is scored and before anything is written, so a caller can
+    report its warnings even when writing fails.
+    """
+    outputs = {"--output": output, "--forecasts": forecasts, "--plot": plot}
+    _check_evaluate_outputs(outputs, model_path, data)
+    result = _backtest_model(
+        model_path, data, folds, horizon, step, season, refit, device, callback,
+        train_callback, spec,
+    )  # fmt: skip
+    if scored is not None:
+        scored(result)
+    if output is not None:
+        write_table(result.per_series, output)
+    if forecasts is not None:
+        write_table(result.forecasts(), forecasts)
+    if plot is not None:
+        plot_backtest(result, plot)
+    return result
+
+
+def _check_evaluate_outputs(outputs: dict, model_path, data) -> None:
+    """Refuse outputs that collide or cannot be written, and unknown table types, up front."""
+    from lstmcast.io import output_format
+
+    check_outputs(outputs, model_path, data)
+    for flag in ("--output", "--forecasts"):
+        if outputs[flag] is not None:
+            output_format(outputs[flag], flag)
+    for path in outputs.values():
+        if path is not None:
+            check_writable(path)
+
+
+def _backtest_model(
+    model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
+) -> EvaluateResult:
     from lstmcast.evaluate import aggregate, backtest, per_series_table
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
@@ -737,22 +789,22 @@ def evaluate(
             hint="train on longer series; lstmcast train reports the baselines' validation errors",
         )
     methods = _chosen_methods(header, panel, "auto", model_path, [])
-    raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
-    per_series = per_series_table(panel, raw)
+    result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
+    per_series = per_series_table(panel, result)
     summary = aggregate(per_series)
     trained_until = pd.Timestamp(header["data"]["last_timestamp"])
-    overlap = not refit and _origins_before(panel, raw, trained_until)
+    overlap = not refit and _origins_before(panel, result, trained_until)
     summary.update(
         {
             "data": str(data),
             "folds": folds,
-            "horizon": raw["horizon"],
-            "step": raw["step"],
-            "season": raw["season"],
+            "horizon": result.horizon,
+            "step": result.step,
+            "season": result.season,
             "refit": refit,
             "series": int(per_series.shape[0]),
-            "windows": int(len(raw["series"])),
-            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(raw["actual"]))),
+            "windows": int(len(result.series)),
+            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(result.actual))),
             "folds_per_series": {
                 "min": int(per_series["folds"].min()),
                 "max": int(per_series["folds"].max()),
@@ -760,10 +812,19 @@ def evaluate(
             "overlaps_training": overlap,
         }
     )
-    return EvaluateResult(per_series, summary, raw, panel, methods)
+    warnings = list(panel.warnings)
+    if overlap:
+        warnings.append(OVERLAP_WARNING)
+    return EvaluateResult(per_series, summary, result, panel, methods, warnings)
 
 
-def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> bool:
+OVERLAP_WARNING = (
+    "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+    "use --refit, or evaluate on data newer than the training file"
+)
+
+
+def _origins_before(panel: Panel, result: BacktestResult, trained_until: pd.Timestamp) -> bool:
     """True when some backtest window starts inside the data the model was trained on."""
     from lstmcast.freq import grid_ordinals
 
@@ -771,7 +832,7 @@ def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> boo
     until, _ = grid_ordinals(
         np.array([trained_until.to_datetime64()], dtype="datetime64[ns]"), panel.freq
     )
-    return bool(((first[raw["series"]] + raw["origin"]) <= until[0]).any())
+    return bool(((first[result.series] + result.origin) <= until[0]).any())
 
 
 def _horizon_warning(horizon: int, trained: int) -> str | None:
@@ -888,7 +949,7 @@ def backtest_plots(result: EvaluateResult, count: int = 3) -> list:
     from lstmcast.freq import future_dates
     from lstmcast.plot import Forecast, SeriesPlot, history_slice, stamp
 
-    raw, panel, table = result.raw, result.panel, result.per_series
+    bt, panel, table = result.backtest, result.panel, result.per_series
     ranked = ranked_by_skill(table)
     if ranked.empty:
         raise DataError(
@@ -898,22 +959,22 @@ def backtest_plots(result: EvaluateResult, count: int = 3) -> list:
     worst = list(ranked["unique_id"].head(count))
     best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
     ids = panel.ids.astype(str)
-    horizon, mid = raw["horizon"], raw["median"]
+    horizon, mid = bt.horizon, bt.median
     plots = []
     for uid in worst + best:
         i = int(np.flatnonzero(ids == uid)[0])
-        rows = np.flatnonzero(raw["series"] == i)
-        rows = rows[np.argsort(raw["origin"][rows])]
-        first, end = int(raw["origin"][rows[0]]), int(raw["origin"][rows[-1]]) + horizon
-        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, raw["season"]))
+        rows = np.flatnonzero(bt.series == i)
+        rows = rows[np.argsort(bt.origin[rows])]
+        first, end = int(bt.origin[rows[0]]), int(bt.origin[rows[-1]]) + horizon
+        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, bt.season))
         # The observed values from the first cutoff to the end of the last window.
         span_ds, span_y = history_slice(panel, i, end, end - first + 1)
         forecasts = []
         for w in rows:
-            o = int(raw["origin"][w])
+            o = int(bt.origin[w])
             cutoff_ds, cutoff_y = span_ds[o - first], span_y[o - first]
             fc_ds = future_dates(pd.Timestamp(cutoff_ds), panel.freq, horizon).to_numpy()
-            p = raw["preds"][w]
+            p = bt.preds[w]
             forecasts.append(Forecast(cutoff_ds, cutoff_y, fc_ds, p[:, mid], p[:, 0], p[:, -1]))
         row = table.loc[table["unique_id"] == uid].iloc[0]
         base = row["best_baseline"]
@@ -941,14 +1002,14 @@ def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int 
     """Draw `backtest_plots` to a PNG; returns the series drawn."""
     from lstmcast.plot import plot_series
 
-    raw = result.raw
+    bt = result.backtest
     plots = backtest_plots(result, count)
     title = (
-        f"Backtest{_of_target(plots)}: {raw['folds']} folds of {raw['horizon']} steps"
+        f"Backtest{_of_target(plots)}: {bt.folds} folds of {bt.horizon} steps"
         + (", refit per fold" if result.summary["refit"] else "")
         + ("; worst and best series by skill against the best baseline" if len(plots) > 1 else "")
     )
-    q = raw["quantiles"]
+    q = bt.quantiles
     plot_series(
         plots, output, result.panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band"
     )

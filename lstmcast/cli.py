@@ -324,55 +324,36 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import check_writable, output_format, records, write_stream, write_table
-        from lstmcast.report import FoldProgress, document, evaluate_tables, out, print_json
+        from lstmcast.io import write_stream
+        from lstmcast.report import (
+            FoldProgress,
+            evaluate_document,
+            evaluate_tables,
+            out,
+            print_json,
+        )
 
         to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
         if to_stdout:
             output = None
-        api.check_outputs(
-            {"--output": output, "--forecasts": forecasts, "--plot": plot_file}, model, data
-        )
-        for flag, path in (("--output", output), ("--forecasts", forecasts)):
-            if path is not None:  # an unknown type is refused before the backtest runs
-                output_format(path, flag)
-        for path in (output, forecasts, plot_file):
-            if path is not None:
-                check_writable(path)
+
+        def scored(result) -> None:  # before any file is written, so a failed write logs them
+            run.series, run.output = result.series, output
+            run.warn(result.warnings)
+
         with FoldProgress(enabled=not (quiet or json_out)) as progress:
-            spec = data_spec(time_col, target, id_col, freq, None, date_format)
             result = api.evaluate(
-                model, data, folds, horizon, step, season, refit, device, progress, spec=spec
-            )
-        run.series, run.output = result.summary["series"], output
-        run.warn(_evaluate_warnings(result))
-        if output is not None:
-            write_table(result.per_series, output)
-        if forecasts is not None:
-            write_table(result.forecasts(), forecasts)
-        if plot_file is not None:
-            api.plot_backtest(result, plot_file)
+                model, data, folds, horizon, step, season, refit, device, progress,
+                spec=data_spec(time_col, target, id_col, freq, None, date_format),
+                output=output, forecasts=forecasts, plot=plot_file, scored=scored,
+            )  # fmt: skip
         if to_stdout and not json_out:
             write_stream(result.per_series, sys.stdout, "csv")
         elif json_out:
-            paths = {"model": str(model), "output": str(output) if output else None}
-            paths["plot"] = str(plot_file) if plot_file else None
-            paths["forecasts"] = str(forecasts) if forecasts else None
-            body = {**result.summary, **paths, "warnings": run.warnings}
-            print_json(document("evaluate", {**body, "per_series": records(result.per_series)}))
+            print_json(evaluate_document(result, model, output, plot_file, forecasts))
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
-
-
-def _evaluate_warnings(result) -> list[str]:
-    warnings = list(result.panel.warnings)
-    if result.summary["overlaps_training"]:
-        warnings.append(
-            "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
-            "use --refit, or evaluate on data newer than the training file"
-        )
-    return warnings
 
 
 @app.command(cls=PlainCommand)

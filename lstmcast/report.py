@@ -487,6 +487,18 @@ class FoldProgress(_LiveProgress):
             self.progress.update(self.task, completed=info["fold"])
 
 
+def evaluate_document(result, model, output, plot, forecasts) -> dict:
+    """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
+    not asked for), its warnings and the per-series table."""
+    from lstmcast.io import records
+
+    paths = {"model": str(model), "output": str(output) if output else None}
+    paths["plot"] = str(plot) if plot else None
+    paths["forecasts"] = str(forecasts) if forecasts else None
+    body = {**result.summary, **paths, "warnings": result.warnings}
+    return document("evaluate", {**body, "per_series": records(result.per_series)})
+
+
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
     """The backtest's tables: mean and median across series (one table for a single
     series), then the series ranked by skill against their best baseline."""
