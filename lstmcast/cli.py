@@ -28,7 +28,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     cls=PlainGroup,
-    rich_markup_mode=None,  # the plain help of _PlainHelp: Rich is imported only to print tables
+    rich_markup_mode=None,  # cli_support's plain help: Rich is imported only to print tables
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
@@ -219,8 +219,8 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import output_format, records, write_stream
-        from lstmcast.report import document, err, forecast_table, out, print_json
+        from lstmcast.io import output_format, write_stream
+        from lstmcast.report import err, forecast_table, out, predict_document, print_json
 
         fmt = fmt.strip().lower()
         if fmt not in ("table", "csv", "tsv", "json"):
@@ -240,12 +240,7 @@ def predict(
         run.series, run.output = result.series, output
         run.warn(result.warnings)
         if json_out:
-            body = {
-                "data": result.data_path, "model": str(model), "output": str(output) if output else None,
-                "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
-                "forecast": None if output else records(result.forecast),
-            }  # fmt: skip
-            print_json(document("predict", body))
+            print_json(predict_document(result, model, output))
         elif output is not None:
             if not quiet:
                 err.print(
@@ -387,7 +382,7 @@ def plot(
         check_options(ctx)
         from lstmcast import api
         from lstmcast.io import check_writable
-        from lstmcast.report import document, err, print_json
+        from lstmcast.report import err, plot_document, print_json
 
         api.check_outputs({"--output": output}, model, data)
         check_writable(output)
@@ -396,9 +391,7 @@ def plot(
         drawn = result.series
         run.warn(result.warnings)
         if json_out:
-            body = {"data": str(data) if data else None, "model": str(model)}
-            body.update(output=str(output), series=len(drawn), series_ids=drawn)
-            print_json(document("plot", {**body, "warnings": result.warnings}))
+            print_json(plot_document(result, data, model, output))
         elif not quiet:
             err.print(
                 f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",

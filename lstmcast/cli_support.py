@@ -1,5 +1,6 @@
 """The CLI's plumbing: plain --help, usage errors, the config file, and the one place where
-errors become a message and an exit code. Typer lives here and in cli.py, never in the core."""
+errors become a message and an exit code. Like the rest of the CLI layer it imports Typer;
+the core never does."""
 
 from __future__ import annotations
 
@@ -467,6 +468,7 @@ def parse_time(text: str) -> dt.datetime:
 def data_spec(
     time_col, target, id_col, freq, max_gap, date_format, covariates=None, past=None
 ) -> DataSpec:
+    """The data options of a command as the core's DataSpec."""
     return DataSpec(
         time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap,
         date_format=date_format, covariates=split_names(covariates), past_covariates=split_names(past),
@@ -474,4 +476,5 @@ def data_spec(
 
 
 def split_names(text: str | None) -> tuple[str, ...]:
+    """'a, b,' -> ('a', 'b'): a comma-separated option's names."""
     return tuple(n.strip() for n in (text or "").split(",") if n.strip())
