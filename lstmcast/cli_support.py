@@ -334,6 +334,7 @@ def check_options(ctx: typer.Context) -> None:
 
 
 def show_version(value: bool) -> None:
+    """-V, --version: print the version and stop, before any other option is read."""
     if value:
         typer.echo(f"lstmcast {__version__}")
         raise typer.Exit()
