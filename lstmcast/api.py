@@ -22,6 +22,7 @@ from lstmcast.config import (
     warm_config,
 )
 from lstmcast.errors import DataError, ModelFileError, UsageError
+from lstmcast.evaluate import BacktestResult
 from lstmcast.io import check_paths, check_writable, write_table
 from lstmcast.load import as_model_columns, load_for_model, load_panel
 from lstmcast.modelfile import check_sections, load_model, model_info, save_model, spec_from_header
@@ -346,11 +347,17 @@ def _predict_locked(
 
 @dataclass
 class EvaluateResult:
-    per_series: pd.DataFrame
-    summary: dict  # aggregate table, skill, settings
-    raw: dict  # per-window forecasts and scores, for plots
+    per_series: pd.DataFrame  # one row per series: each method's mean metrics and skill
+    summary: dict  # aggregate table, skill, settings: the body of `evaluate --json`
+    backtest: BacktestResult  # every window's forecasts and scores, for plots
     panel: Panel
     methods: np.ndarray | None = None  # the method predict uses for each series by default
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def series(self) -> int:
+        """Number of series backtested."""
+        return self.summary["series"]
 
     def forecasts(self) -> pd.DataFrame:
         """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`).
@@ -359,7 +366,7 @@ class EvaluateResult:
         series by default, whose column holds that forecast."""
         from lstmcast.evaluate import backtest_frame
 
-        return backtest_frame(self.panel, self.raw, self.methods)
+        return backtest_frame(self.panel, self.backtest, self.methods)
 
 
 def evaluate(
@@ -374,8 +381,53 @@ def evaluate(
     callback=None,
     train_callback=None,
     spec: DataSpec = DataSpec(),
+    output: str | os.PathLike | None = None,
+    forecasts: str | os.PathLike | None = None,
+    plot: str | os.PathLike | None = None,
+    scored=None,
 ) -> EvaluateResult:
-    """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold)."""
+    """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold).
+
+    Writes what it is asked for: the per-series table to `output`, every backtest window
+    to `forecasts` (both .csv, .tsv, .parquet or .json) and the worst and best series to
+    the PNG `plot`. Each is refused before the backtest runs when it would overwrite the
+    data, the model or another output, or cannot be written. `scored(result)`, when given,
+    is called once the backtest is scored and before anything is written, so a caller can
+    report its warnings even when writing fails.
+    """
+    outputs = {"--output": output, "--forecasts": forecasts, "--plot": plot}
+    _check_evaluate_outputs(outputs, model_path, data)
+    result = _backtest_model(
+        model_path, data, folds, horizon, step, season, refit, device, callback,
+        train_callback, spec,
+    )  # fmt: skip
+    if scored is not None:
+        scored(result)
+    if output is not None:
+        write_table(result.per_series, output)
+    if forecasts is not None:
+        write_table(result.forecasts(), forecasts)
+    if plot is not None:
+        plot_backtest(result, plot)
+    return result
+
+
+def _check_evaluate_outputs(outputs: dict, model_path, data) -> None:
+    """Refuse outputs that collide or cannot be written, and unknown table types, up front."""
+    from lstmcast.io import output_format
+
+    check_outputs(outputs, model_path, data)
+    for flag in ("--output", "--forecasts"):
+        if outputs[flag] is not None:
+            output_format(outputs[flag], flag)
+    for path in outputs.values():
+        if path is not None:
+            check_writable(path)
+
+
+def _backtest_model(
+    model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
+) -> EvaluateResult:
     from lstmcast.evaluate import aggregate, backtest, per_series_table
     from lstmcast.forecast import chosen_methods as _chosen_methods
 
@@ -397,22 +449,22 @@ def evaluate(
             hint="train on longer series; lstmcast train reports the baselines' validation errors",
         )
     methods = _chosen_methods(header, panel, "auto", model_path, [])
-    raw = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
-    per_series = per_series_table(panel, raw)
+    result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
+    per_series = per_series_table(panel, result)
     summary = aggregate(per_series)
     trained_until = pd.Timestamp(header["data"]["last_timestamp"])
-    overlap = not refit and _origins_before(panel, raw, trained_until)
+    overlap = not refit and _origins_before(panel, result, trained_until)
     summary.update(
         {
             "data": str(data),
             "folds": folds,
-            "horizon": raw["horizon"],
-            "step": raw["step"],
-            "season": raw["season"],
+            "horizon": result.horizon,
+            "step": result.step,
+            "season": result.season,
             "refit": refit,
             "series": int(per_series.shape[0]),
-            "windows": int(len(raw["series"])),
-            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(raw["actual"]))),
+            "windows": int(len(result.series)),
+            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(result.actual))),
             "folds_per_series": {
                 "min": int(per_series["folds"].min()),
                 "max": int(per_series["folds"].max()),
@@ -420,10 +472,19 @@ def evaluate(
             "overlaps_training": overlap,
         }
     )
-    return EvaluateResult(per_series, summary, raw, panel, methods)
+    warnings = list(panel.warnings)
+    if overlap:
+        warnings.append(OVERLAP_WARNING)
+    return EvaluateResult(per_series, summary, result, panel, methods, warnings)
 
 
-def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> bool:
+OVERLAP_WARNING = (
+    "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+    "use --refit, or evaluate on data newer than the training file"
+)
+
+
+def _origins_before(panel: Panel, result: BacktestResult, trained_until: pd.Timestamp) -> bool:
     """True when some backtest window starts inside the data the model was trained on."""
     from lstmcast.freq import grid_ordinals
 
@@ -431,7 +492,7 @@ def _origins_before(panel: Panel, raw: dict, trained_until: pd.Timestamp) -> boo
     until, _ = grid_ordinals(
         np.array([trained_until.to_datetime64()], dtype="datetime64[ns]"), panel.freq
     )
-    return bool(((first[raw["series"]] + raw["origin"]) <= until[0]).any())
+    return bool(((first[result.series] + result.origin) <= until[0]).any())
 
 
 @dataclass

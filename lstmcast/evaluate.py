@@ -15,6 +15,8 @@ __all__ = [
     "baseline_forecasts",
     "score_windows",
     "holdout_metrics",
+    "backtest",
+    "BacktestResult",
     "backtest_frame",
     "ranked_by_skill",
     "validate_methods",
@@ -209,21 +211,7 @@ def validate_methods(
             for k in ("mae", "rmse", "smape", "mape", "mase")
         }
         doc["methods"] = table
-        best = min(names, key=lambda m: _rank(table[m]["mase"]))
-        lstm_mase, best_mase, snaive = (
-            table["lstm"]["mase"],
-            table[best]["mase"],
-            table.get("seasonal_naive", {}).get("mase"),
-        )
-        doc["best_baseline"] = best
-        doc["skill_vs_best_baseline"] = metrics.skill(lstm_mase, best_mase)
-        doc["beats_best_baseline"] = bool(
-            doc["skill_vs_best_baseline"] is not None and doc["skill_vs_best_baseline"] > 0
-        )
-        doc["skill_vs_seasonal_naive"] = metrics.skill(lstm_mase, snaive)
-        doc["beats_seasonal_naive"] = bool(
-            doc["skill_vs_seasonal_naive"] is not None and doc["skill_vs_seasonal_naive"] > 0
-        )
+        doc.update(_verdict(table, names))
         per_series = np.bincount(series, minlength=panel.n_series) > 0
         doc["series_validated"] = int(per_series.sum())
         doc["series_lstm_beats_best_baseline"] = int((methods[per_series] == "lstm").sum())
@@ -239,6 +227,25 @@ def validate_methods(
             }
     doc["chosen"] = {m: int((methods == m).sum()) for m in METHODS}
     return Verdict(doc, methods.astype(str), widths)
+
+
+def _verdict(table: dict, names: tuple[str, ...]) -> dict:
+    """The LSTM's skill against the best of the baselines `names` by mean MASE in `table`
+    (method -> metric -> mean), and against seasonal naive; "beats" when above 0."""
+    best = min(names, key=lambda m: _rank(table[m]["mase"]))
+    lstm_mase, best_mase, snaive = (
+        table["lstm"]["mase"],
+        table[best]["mase"],
+        table.get("seasonal_naive", {}).get("mase"),
+    )
+    skill_best, skill_snaive = metrics.skill(lstm_mase, best_mase), metrics.skill(lstm_mase, snaive)
+    return {
+        "best_baseline": best,
+        "skill_vs_best_baseline": skill_best,
+        "beats_best_baseline": bool(skill_best is not None and skill_best > 0),
+        "skill_vs_seasonal_naive": skill_snaive,
+        "beats_seasonal_naive": bool(skill_snaive is not None and skill_snaive > 0),
+    }
 
 
 def _rank(x: float | None) -> float:
@@ -324,6 +331,30 @@ def backtest_origins(
     return series[ok], origin[ok], np.broadcast_to(fold[None, :], origin.shape)[ok]
 
 
+@dataclass
+class BacktestResult:
+    """Every backtest window (B of them) with its forecasts and scores.
+
+    Window b is series `series[b]` forecast from grid position `origin[b]` (the first step
+    it forecasts) in fold `fold[b]`. `scores` holds, per method (`lstm`, each baseline and,
+    with a per-series choice, `combined`), each metric per window (B,).
+    """
+
+    series: np.ndarray  # (B,) index of the window's series in the panel
+    origin: np.ndarray  # (B,) position of the window's first step in its series
+    fold: np.ndarray  # (B,) 0 .. folds - 1
+    scores: dict[str, dict[str, np.ndarray]]  # method -> metric -> (B,)
+    actual: np.ndarray  # (B, H) the observed values
+    baselines: dict[str, np.ndarray]  # baseline -> (B, H) its forecasts
+    preds: np.ndarray  # (B, H, Q) the LSTM's quantile forecasts
+    horizon: int
+    step: int  # steps between the origins of consecutive folds
+    folds: int
+    season: int  # the season of MASE and seasonal naive
+    quantiles: tuple[float, ...]
+    median: int  # position of the 0.5 quantile in `quantiles`
+
+
 def backtest(
     model,
     panel: Panel,
@@ -334,7 +365,7 @@ def backtest(
     refit=None,
     callback=None,
     methods: np.ndarray | None = None,
-) -> dict:
+) -> BacktestResult:
     """Rolling-origin backtest of `model` against naive, seasonal naive and drift.
 
     With `methods` (S,), the method each series is forecast by, also scores that
@@ -343,7 +374,7 @@ def backtest(
     Without `refit` the given model forecasts from every origin. With `refit` (a function
     panel -> model), a fresh model is trained on each fold's past before forecasting it,
     so no fold ever sees its own future.
-    Returns per-window scores, per-series means and the aggregate table.
+    Returns every window's forecasts and scores.
     """
     from lstmcast.forecast import forecast_at
 
@@ -383,19 +414,10 @@ def backtest(
             point[rows] = line[rows]
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
-    return {
-        "series": series,
-        "origin": origin,
-        "fold": fold,
-        **compared,
-        "preds": preds,
-        "horizon": horizon,
-        "step": step,
-        "folds": folds,
-        "season": season,
-        "quantiles": quantiles,
-        "median": median,  # position of the 0.5 quantile in `quantiles`
-    }
+    return BacktestResult(
+        series, origin, fold, compared["scores"], compared["actual"], compared["baselines"],
+        preds, horizon, step, folds, season, quantiles, median,
+    )  # fmt: skip
 
 
 def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -417,7 +439,7 @@ def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.
     return out
 
 
-def backtest_frame(panel: Panel, result: dict, methods: np.ndarray | None = None):
+def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | None = None):
     """Every backtest window in long format, one row per (series, cutoff, step).
 
     Columns: `unique_id, ds, cutoff, y`, the model's `yhat, yhat_lower, yhat_upper` (and
@@ -428,40 +450,40 @@ def backtest_frame(panel: Panel, result: dict, methods: np.ndarray | None = None
     """
     from lstmcast.forecast import quantile_columns
 
-    series, origin = result["series"], result["origin"]
-    horizon, quantiles = result["horizon"], result["quantiles"]
+    series, origin = result.series, result.origin
+    horizon, quantiles = result.horizon, result.quantiles
     steps = origin[:, None] + np.arange(-1, horizon)[None, :]  # (B, 1 + H): cutoff, then window
     times = window_times(panel, series, steps)
     frame = {
         "unique_id": np.repeat(panel.ids[series].astype(str), horizon),
         "ds": times[:, 1:].reshape(-1),
         "cutoff": np.repeat(times[:, 0], horizon),
-        "y": result["actual"].reshape(-1).astype(np.float32),  # exactly the data's values
+        "y": result.actual.reshape(-1).astype(np.float32),  # exactly the data's values
     }
     names = quantile_columns(quantiles)
-    by_name = {names[q]: result["preds"][:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
+    by_name = {names[q]: result.preds[:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
     extra = [names[q] for q in quantiles if names[q].startswith("yhat_q")]
     for name in ("yhat", "yhat_lower", "yhat_upper", *extra):
         frame[name] = by_name.get(name, by_name["yhat"]).astype(np.float32)
     for name in BASELINES:
-        frame[name] = result["baselines"][name].reshape(-1).astype(np.float32)
+        frame[name] = result.baselines[name].reshape(-1).astype(np.float32)
     # The method that forecast each series: the one place a per-series choice enters.
     used = np.full(panel.n_series, "lstm", dtype=object) if methods is None else methods
     frame["model"] = np.repeat(np.asarray(used, dtype=object)[series], horizon)
     return pd.DataFrame(frame)
 
 
-def per_series_table(panel: Panel, result: dict):
+def per_series_table(panel: Panel, result: BacktestResult):
     """One row per series: mean over its folds of each method's metrics, plus skill."""
-    rows = {"unique_id": panel.ids[result["series"]].astype(str)}
-    for method, scores in result["scores"].items():
+    rows = {"unique_id": panel.ids[result.series].astype(str)}
+    for method, scores in result.scores.items():
         for metric, values in scores.items():
             rows[f"{method}_{metric}"] = values
     frame = pd.DataFrame(rows).groupby("unique_id", sort=False).mean().reset_index()
     frame.insert(
         1,
         "folds",
-        pd.Series(panel.ids[result["series"]].astype(str))
+        pd.Series(panel.ids[result.series].astype(str))
         .value_counts(sort=False)
         .reindex(frame["unique_id"])
         .to_numpy(),

@@ -258,11 +258,11 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
     """Panels of the `count` worst and `count` best series by skill against their best
     baseline, each with every fold it was scored on and the figures of exactly those folds.
 
-    `result` is an api.EvaluateResult: its per-series table, raw windows and panel.
+    `result` is an api.EvaluateResult: its per-series table, backtest windows and panel.
     """
     from lstmcast.evaluate import ranked_by_skill
 
-    raw, panel, table = result.raw, result.panel, result.per_series
+    bt, panel, table = result.backtest, result.panel, result.per_series
     ranked = ranked_by_skill(table)
     if ranked.empty:
         raise DataError(
@@ -272,22 +272,22 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
     worst = list(ranked["unique_id"].head(count))
     best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
     ids = panel.ids.astype(str)
-    horizon, mid = raw["horizon"], raw["median"]
+    horizon, mid = bt.horizon, bt.median
     plots = []
     for uid in worst + best:
         i = int(np.flatnonzero(ids == uid)[0])
-        rows = np.flatnonzero(raw["series"] == i)
-        rows = rows[np.argsort(raw["origin"][rows])]
-        first, end = int(raw["origin"][rows[0]]), int(raw["origin"][rows[-1]]) + horizon
-        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, raw["season"]))
+        rows = np.flatnonzero(bt.series == i)
+        rows = rows[np.argsort(bt.origin[rows])]
+        first, end = int(bt.origin[rows[0]]), int(bt.origin[rows[-1]]) + horizon
+        hist_ds, hist_y = history_slice(panel, i, first, default_history(horizon, bt.season))
         # The observed values from the first cutoff to the end of the last window.
         span_ds, span_y = history_slice(panel, i, end, end - first + 1)
         forecasts = []
         for w in rows:
-            o = int(raw["origin"][w])
+            o = int(bt.origin[w])
             cutoff_ds, cutoff_y = span_ds[o - first], span_y[o - first]
             fc_ds = future_dates(pd.Timestamp(cutoff_ds), panel.freq, horizon).to_numpy()
-            p = raw["preds"][w]
+            p = bt.preds[w]
             forecasts.append(Forecast(cutoff_ds, cutoff_y, fc_ds, p[:, mid], p[:, 0], p[:, -1]))
         row = table.loc[table["unique_id"] == uid].iloc[0]
         base = row["best_baseline"]
@@ -313,14 +313,14 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
 
 def plot_backtest(result, output: str | os.PathLike, count: int = 3) -> list[str]:
     """Draw `backtest_plots` to a PNG; returns the series drawn."""
-    raw = result.raw
+    bt = result.backtest
     plots = backtest_plots(result, count)
     title = (
-        f"Backtest{_of_target(plots)}: {raw['folds']} folds of {raw['horizon']} steps"
+        f"Backtest{_of_target(plots)}: {bt.folds} folds of {bt.horizon} steps"
         + (", refit per fold" if result.summary["refit"] else "")
         + ("; worst and best series by skill against the best baseline" if len(plots) > 1 else "")
     )
-    q = raw["quantiles"]
+    q = bt.quantiles
     plot_series(
         plots, output, result.panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band"
     )

@@ -137,6 +137,26 @@ def info_document(header: dict) -> dict:
     )
 
 
+def predict_document(result, model, output) -> dict:
+    """The `predict --json` document: the forecast itself only when it went to no file."""
+    from lstmcast.io import records
+
+    body = {
+        "data": result.data_path, "model": str(model), "output": str(output) if output else None,
+        "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+        "forecast": None if output else records(result.forecast),
+    }  # fmt: skip
+    return document("predict", body)
+
+
+def plot_document(result, data, model, output) -> dict:
+    """The `plot --json` document: the series drawn, as a count and by id."""
+    drawn = result.series
+    body = {"data": str(data) if data else None, "model": str(model)}
+    body.update(output=str(output), series=len(drawn), series_ids=drawn)
+    return document("plot", {**body, "warnings": result.warnings})
+
+
 def print_error(
     kind: str,
     code: int,
@@ -485,6 +505,18 @@ class FoldProgress(_LiveProgress):
             self.task = self.progress.add_task("folds", total=info["total"], status="folds")
         elif event == "fold":
             self.progress.update(self.task, completed=info["fold"])
+
+
+def evaluate_document(result, model, output, plot, forecasts) -> dict:
+    """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
+    not asked for), its warnings and the per-series table."""
+    from lstmcast.io import records
+
+    paths = {"model": str(model), "output": str(output) if output else None}
+    paths["plot"] = str(plot) if plot else None
+    paths["forecasts"] = str(forecasts) if forecasts else None
+    body = {**result.summary, **paths, "warnings": result.warnings}
+    return document("evaluate", {**body, "per_series": records(result.per_series)})
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:

@@ -5,8 +5,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lstmcast.evaluate import per_series_table, ranked_by_skill
+from lstmcast.evaluate import BacktestResult, per_series_table, ranked_by_skill
 from lstmcast.report import skill_tables
+
+
+def scored_windows(series: list[int], scores: dict) -> BacktestResult:
+    """A backtest of one-step windows of which only the series and the scores matter."""
+    n = len(series)
+    zeros = np.zeros((n, 1))
+    return BacktestResult(
+        np.array(series), np.zeros(n, dtype=int), np.zeros(n, dtype=int), scores, zeros,
+        {}, zeros[:, :, None], horizon=1, step=1, folds=1, season=1, quantiles=(0.5,), median=0,
+    )  # fmt: skip
 
 
 def crafted_backtest():
@@ -23,7 +33,7 @@ def crafted_backtest():
         for m, v in mase.items()
     }
     panel = SimpleNamespace(ids=np.array(["easy", "hard"]))
-    return panel, {"series": np.array([0, 0, 1, 1]), "scores": scores}
+    return panel, scored_windows([0, 0, 1, 1], scores)
 
 
 def test_skill_is_against_each_series_best_baseline():
@@ -56,7 +66,7 @@ def test_few_series_are_ranked_in_one_table():
 
 def test_series_without_a_mase_are_left_out_of_the_ranking():
     panel, result = crafted_backtest()
-    for method in result["scores"].values():
+    for method in result.scores.values():
         method["mase"] = method["mase"].copy()
         method["mase"][:2] = np.nan  # 'easy' had a constant history
     table = per_series_table(panel, result)
@@ -74,13 +84,13 @@ def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
             "drift": [0.6, 0.6]}  # fmt: skip
     scores = {m: {"mae": np.array(v), "mase": np.array(v)} for m, v in mase.items()}
     panel = SimpleNamespace(ids=np.array(["walk"]))
-    summary = aggregate(per_series_table(panel, {"series": np.array([0, 0]), "scores": scores}))
+    summary = aggregate(per_series_table(panel, scored_windows([0, 0], scores)))
     assert summary["beats_seasonal_naive"] and summary["skill_vs_seasonal_naive"] > 0
     assert summary["best_baseline"] == "naive"
     assert summary["skill_vs_best_baseline"] == pytest.approx(1 - 0.9 / 0.5)
     assert summary["beats_best_baseline"] is False
     summary.update(refit=False, series=1, windows=2, mape_zero_actuals_skipped=0)
-    table = per_series_table(panel, {"series": np.array([0, 0]), "scores": scores})
+    table = per_series_table(panel, scored_windows([0, 0], scores))
     from lstmcast.report import evaluate_tables
 
     caption = evaluate_tables(summary, table, show=10)[0].caption
