@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmcast import metrics
-from lstmcast.artifact import check_model_path, check_model_target, read_header
+from lstmcast.artifact import check_model_path, check_model_target
 from lstmcast.config import (
     ID_ALIASES,  # noqa: F401  (read as api.ID_ALIASES by benchmarks/scale.py)
     DataSpec,
@@ -21,11 +20,19 @@ from lstmcast.config import (
     check_warm_covariates,
     warm_config,
 )
-from lstmcast.errors import DataError, ModelFileError, UsageError
+from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
 from lstmcast.io import check_paths, check_writable, write_table
 from lstmcast.load import as_model_columns, load_for_model, load_panel
-from lstmcast.modelfile import check_sections, load_model, model_info, save_model, spec_from_header
+from lstmcast.modelfile import (
+    check_evaluate_outputs,
+    check_outputs,
+    check_sections,
+    load_model,
+    model_info,
+    save_model,
+    spec_from_header,
+)
 from lstmcast.panel import Panel
 
 # benchmarks/scale.py times this version against older ones, which had it here by this name.
@@ -302,20 +309,6 @@ def predict(
     return result
 
 
-def check_outputs(outputs: dict, model_path, data=None) -> None:
-    """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
-
-    Without `data`, the data file is the one recorded in the model, read from its header.
-    """
-    if data is None:
-        try:
-            data = read_header(model_path)[0]["data"]["path"]
-        except (ModelFileError, KeyError, TypeError):
-            data = None  # loading the model says what is wrong with it
-        data = data if isinstance(data, str) else None
-    check_paths(outputs, {"DATA": data, "--model": model_path})
-
-
 def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
@@ -396,7 +389,7 @@ def evaluate(
     report its warnings even when writing fails.
     """
     outputs = {"--output": output, "--forecasts": forecasts, "--plot": plot}
-    _check_evaluate_outputs(outputs, model_path, data)
+    check_evaluate_outputs(outputs, model_path, data)
     result = _backtest_model(
         model_path, data, folds, horizon, step, season, refit, device, callback,
         train_callback, spec,
@@ -412,23 +405,10 @@ def evaluate(
     return result
 
 
-def _check_evaluate_outputs(outputs: dict, model_path, data) -> None:
-    """Refuse outputs that collide or cannot be written, and unknown table types, up front."""
-    from lstmcast.io import output_format
-
-    check_outputs(outputs, model_path, data)
-    for flag in ("--output", "--forecasts"):
-        if outputs[flag] is not None:
-            output_format(outputs[flag], flag)
-    for path in outputs.values():
-        if path is not None:
-            check_writable(path)
-
-
 def _backtest_model(
     model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
 ) -> EvaluateResult:
-    from lstmcast.evaluate import aggregate, backtest, per_series_table
+    from lstmcast.evaluate import OVERLAP_WARNING, backtest, backtest_summary, per_series_table
     from lstmcast.forecast import chosen_methods as _chosen_methods
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
@@ -451,48 +431,12 @@ def _backtest_model(
     methods = _chosen_methods(header, panel, "auto", model_path, [])
     result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
     per_series = per_series_table(panel, result)
-    summary = aggregate(per_series)
-    trained_until = pd.Timestamp(header["data"]["last_timestamp"])
-    overlap = not refit and _origins_before(panel, result, trained_until)
-    summary.update(
-        {
-            "data": str(data),
-            "folds": folds,
-            "horizon": result.horizon,
-            "step": result.step,
-            "season": result.season,
-            "refit": refit,
-            "series": int(per_series.shape[0]),
-            "windows": int(len(result.series)),
-            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(result.actual))),
-            "folds_per_series": {
-                "min": int(per_series["folds"].min()),
-                "max": int(per_series["folds"].max()),
-            },
-            "overlaps_training": overlap,
-        }
-    )
+    trained_until = None if refit else pd.Timestamp(header["data"]["last_timestamp"])
+    summary = backtest_summary(per_series, result, panel, str(data), folds, trained_until)
     warnings = list(panel.warnings)
-    if overlap:
+    if summary["overlaps_training"]:
         warnings.append(OVERLAP_WARNING)
     return EvaluateResult(per_series, summary, result, panel, methods, warnings)
-
-
-OVERLAP_WARNING = (
-    "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
-    "use --refit, or evaluate on data newer than the training file"
-)
-
-
-def _origins_before(panel: Panel, result: BacktestResult, trained_until: pd.Timestamp) -> bool:
-    """True when some backtest window starts inside the data the model was trained on."""
-    from lstmcast.freq import grid_ordinals
-
-    first, _ = grid_ordinals(panel.first, panel.freq)
-    until, _ = grid_ordinals(
-        np.array([trained_until.to_datetime64()], dtype="datetime64[ns]"), panel.freq
-    )
-    return bool(((first[result.series] + result.origin) <= until[0]).any())
 
 
 @dataclass

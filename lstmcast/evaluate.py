@@ -18,6 +18,7 @@ __all__ = [
     "backtest",
     "BacktestResult",
     "backtest_frame",
+    "backtest_summary",
     "ranked_by_skill",
     "validate_methods",
     "Verdict",
@@ -545,3 +546,56 @@ def aggregate(frame) -> dict:
         "skill_vs_seasonal_naive": skill,
         "beats_seasonal_naive": skill is not None and skill > 0,
     }
+
+
+OVERLAP_WARNING = (
+    "these windows lie inside the model's training data, so the LSTM's scores are optimistic; "
+    "use --refit, or evaluate on data newer than the training file"
+)
+
+
+def backtest_summary(
+    per_series: pd.DataFrame,
+    result: BacktestResult,
+    panel: Panel,
+    data: str,
+    folds: int,
+    trained_until: pd.Timestamp | None,
+) -> dict:
+    """The body of `evaluate --json`: the aggregate table and the backtest's settings.
+
+    `trained_until`: the last time the model was trained on, None when it was refit per fold
+    (then no window can overlap its training data).
+    """
+    summary = aggregate(per_series)
+    summary.update(
+        {
+            "data": data,
+            "folds": folds,
+            "horizon": result.horizon,
+            "step": result.step,
+            "season": result.season,
+            "refit": trained_until is None,
+            "series": int(per_series.shape[0]),
+            "windows": int(len(result.series)),
+            "mape_zero_actuals_skipped": int(np.sum(metrics.count_zero_actuals(result.actual))),
+            "folds_per_series": {
+                "min": int(per_series["folds"].min()),
+                "max": int(per_series["folds"].max()),
+            },
+            "overlaps_training": trained_until is not None
+            and _origins_before(panel, result, trained_until),
+        }
+    )
+    return summary
+
+
+def _origins_before(panel: Panel, result: BacktestResult, trained_until: pd.Timestamp) -> bool:
+    """True when some backtest window starts inside the data the model was trained on."""
+    from lstmcast.freq import grid_ordinals
+
+    first, _ = grid_ordinals(panel.first, panel.freq)
+    until, _ = grid_ordinals(
+        np.array([trained_until.to_datetime64()], dtype="datetime64[ns]"), panel.freq
+    )
+    return bool(((first[result.series] + result.origin) <= until[0]).any())

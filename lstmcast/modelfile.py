@@ -20,6 +20,7 @@ from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_a
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.header import check_model_header
+from lstmcast.io import check_paths, check_writable
 from lstmcast.panel import Panel
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "load_model",
     "model_info",
     "spec_from_header",
+    "check_outputs",
+    "check_evaluate_outputs",
 ]
 
 SCALING_TEXT = {
@@ -201,3 +204,30 @@ def _same_freq(asked: str, trained: str) -> bool:
             f"--freq {asked}: not a pandas frequency",
             hint="examples: h, 15min, D, B, W-SUN, MS, ME, QS, YS",
         ) from None
+
+
+def check_outputs(outputs: dict, model_path, data=None) -> None:
+    """Refuse (exit 2) outputs that would overwrite the data, the model or each other.
+
+    Without `data`, the data file is the one recorded in the model, read from its header.
+    """
+    if data is None:
+        try:
+            data = read_header(model_path)[0]["data"]["path"]
+        except (ModelFileError, KeyError, TypeError):
+            data = None  # loading the model says what is wrong with it
+        data = data if isinstance(data, str) else None
+    check_paths(outputs, {"DATA": data, "--model": model_path})
+
+
+def check_evaluate_outputs(outputs: dict, model_path, data) -> None:
+    """Refuse outputs that collide or cannot be written, and unknown table types, up front."""
+    from lstmcast.io import output_format
+
+    check_outputs(outputs, model_path, data)
+    for flag in ("--output", "--forecasts"):
+        if outputs[flag] is not None:
+            output_format(outputs[flag], flag)
+    for path in outputs.values():
+        if path is not None:
+            check_writable(path)
