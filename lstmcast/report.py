@@ -342,7 +342,7 @@ def validation_table(validation: dict, title: str) -> Table:
             )
     if "combined" in validation["methods"]:
         lines.append(
-            "chosen per series: each series scored by the method that won on it here "
+            "chosen per series: each series scored by the method chosen for it here "
             "(chosen on these same windows, so an optimistic figure)"
         )
     if "skill_vs_best_baseline" in validation:

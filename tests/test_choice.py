@@ -248,3 +248,24 @@ def test_a_diverging_recursive_forecast_is_refused_not_written(tmp_path, monkeyp
     assert result.exit_code == 2, result.output
     assert "no longer a number from step 5" in result.stderr and "--horizon 4" in result.stderr
     assert not out.exists()
+
+
+def test_a_series_leaves_the_pooled_winner_only_for_a_clear_win():
+    from lstmcast.evaluate import SWITCH_MARGIN, _choose
+
+    # Rows: methods 0 and 1. Over all windows method 0 is far better (scaled errors), so it
+    # is the pooled winner. Series 0: method 1 wins by 10 % (< the margin): stays with 0.
+    # Series 1: method 1 wins by 40 %: switches. Series 2: method 0 wins: stays. Series 3
+    # has no window.
+    series = np.array([0, 0, 1, 1, 2, 2])
+    err = np.array([[10.0, 10.0, 10.0, 10.0, 1.0, 1.0], [9.0, 9.0, 5.0, 5.0, 5.0, 5.0]])
+    scaled = np.array([[1.0, 1.0, 1.0, 1.0, 0.1, 0.1], [0.9, 0.9, 0.5, 0.5, 5.0, 5.0]])
+    assert 0.1 < SWITCH_MARGIN < 0.5
+    assert list(_choose(4, series, err, scaled)) == [0, 1, 0, -1]
+    # With one series the pooled winner is that series' winner, however narrow the win.
+    one = np.zeros(2, dtype=np.int64)
+    assert list(_choose(1, one, err[:, 2:4] * [[1], [0.99]], scaled[:, 2:4] * [[1], [0.99]])) == [1]
+    # Non-finite windows (a constant history: MASE scale 0) are left out of both means.
+    scaled_nan = scaled.copy()
+    scaled_nan[:, 0] = np.nan
+    assert list(_choose(4, series, err, scaled_nan)) == [0, 1, 0, -1]
