@@ -24,6 +24,11 @@ __all__ = [
     "apply_choice",
     "calibrate_intervals",
     "MIN_STEP_WINDOWS",
+    "FALLBACKS",
+    "chosen_methods",
+    "horizon_warning",
+    "forecast_by_choice",
+    "check_finite",
 ]
 
 CHUNK = 8192  # series per forward pass: large batches, bounded memory
@@ -287,7 +292,6 @@ def _future_grid(panel: Panel, horizon: int) -> np.ndarray:
 
 # Per series, the method that won at validation: the LSTM or a baseline (the fallback).
 
-__all__ += ["FALLBACKS", "chosen_methods", "horizon_warning", "forecast_by_choice", "check_finite"]
 
 FALLBACKS = ("auto", "none", "naive")  # naive: the name of auto before it chose among baselines
 

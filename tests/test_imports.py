@@ -1,6 +1,7 @@
 """The package's modules import one another without a circle, function-level imports included."""
 
 import ast
+import re
 from pathlib import Path
 
 import lstmcast
@@ -37,3 +38,29 @@ def test_no_module_imports_itself_back_through_others():
         visit(module, [module])
     assert {"panel", "schema", "covariates"} <= graph.keys()
     assert "covariates" not in graph["schema"] and "schema" not in graph["panel"]
+
+
+def layers() -> dict[str, int]:
+    """module -> layer number, from the table in ARCHITECTURE.md."""
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text()
+    rows = re.findall(r"^\| (\d) [^|]*\| `(\w+)` \|", text, flags=re.MULTILINE)
+    return {module: int(layer) for layer, module in rows}
+
+
+def test_architecture_lists_every_module_once():
+    table = layers()
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert set(table) == modules, (set(table) ^ modules, "update ARCHITECTURE.md")
+
+
+def test_imports_point_down_the_layers():
+    table = layers()
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    upward = [
+        f"{p.stem} (layer {table[p.stem]}) imports {dep} (layer {table[dep]})"
+        for p in PACKAGE.glob("*.py")
+        if p.stem in table
+        for dep in sorted(imports_of(p, modules))
+        if table[dep] > table[p.stem]
+    ]
+    assert not upward, upward
