@@ -6,16 +6,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import hourly_frame, invoke, train_tiny
+from helpers import hourly_frame, invoke
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("evaluate"), "--quiet")
 
 
 def assert_png(path):

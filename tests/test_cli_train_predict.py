@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,19 +18,6 @@ FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper", "mode
 
 def train(data, model, *extra, ok=True):
     return invoke("train", data, "--model", model, *TINY, *extra, ok=ok)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One model trained on hourly data, shared read-only by the tests of this module."""
-    folder = tmp_path_factory.mktemp("trained")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = hourly_frame()
-    frame.to_csv(data, index=False)
-    result = train(data, model, "--json")
-    return SimpleNamespace(
-        folder=folder, data=data, model=model, frame=frame, summary=json.loads(result.stdout)
-    )
 
 
 def read_forecast(path) -> pd.DataFrame:

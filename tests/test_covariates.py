@@ -3,7 +3,6 @@
 import io
 import json
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -48,14 +47,9 @@ def promo_frame(seed: int = 0, n: int = N, future: int = FUTURE) -> pd.DataFrame
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A model trained with --covariates promo on promo_frame(), shared read-only."""
-    folder = tmp_path_factory.mktemp("cov")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = promo_frame()
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, *LEARN, "--covariates", "promo", "-q")
-    return SimpleNamespace(folder=folder, data=data, model=model, frame=frame)
+def trained(trained_model):
+    """In this module: a model trained with --covariates promo on promo_frame(), read-only."""
+    return trained_model("promo", promo_frame, (*LEARN, "--covariates", "promo"))
 
 
 def predict_csv(data, model, *extra, ok=True):

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import train_tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -55,11 +54,6 @@ def test_weight_shapes_are_those_the_model_builds(extra):
 
 
 # --- a real model, then damaged copies of it ---------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("trained"))
 
 
 def split(path: Path) -> tuple[dict, bytes]:

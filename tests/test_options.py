@@ -9,19 +9,13 @@ from io import StringIO
 import pandas as pd
 import pytest
 import torch
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstmcast.config import OPTION_RANGES
 
 DOCUMENTED = {0, 2, 3, 4, 73}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny model on three hourly series, shared read-only by this module."""
-    return train_tiny(tmp_path_factory.mktemp("options"))
 
 
 def assert_one_line_error(result, code: int, *names: str) -> None:

@@ -8,16 +8,11 @@ from io import StringIO
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 
 from lstmcast.io import number_text, time_text
 
 ISO_HOUR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("outputs"))
 
 
 def predict(trained, *extra, ok=True):
@@ -163,17 +158,18 @@ def test_evaluate_dash_output_writes_the_per_series_table_to_stdout(trained):
 HOSTILE_IDS = ["[/]", "[bold]x", "x\x1b[2Jy", ":cat:"]
 
 
+def hostile_frame() -> pd.DataFrame:
+    spec = tuple((uid, "2024-01-01", 100) for uid in HOSTILE_IDS)
+    return hourly_frame(spec).rename(columns={"y": "[red]sales"})
+
+
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(trained_model):
     """A model trained on series whose ids are markup, an escape sequence and an emoji code,
     from a file whose name is markup, with a target column named like markup."""
-    folder = tmp_path_factory.mktemp("hostile")
-    spec = tuple((uid, "2024-01-01", 100) for uid in HOSTILE_IDS)
-    frame = hourly_frame(spec).rename(columns={"y": "[red]sales"})
-    data, model = folder / "[bold]data.csv", folder / "m.lstmcast"
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, "--target", "[red]sales", "-q")
-    return data, model
+    options = ("--target", "[red]sales")
+    run = trained_model("hostile", hostile_frame, options, "[bold]data.csv")
+    return run.data, run.model
 
 
 def test_hostile_ids_print_literally_in_the_forecast_table(hostile):

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import TINY, train_tiny
+from helpers import TINY
 from typer.testing import CliRunner
 
 from lstmcast.cli import app
@@ -15,11 +15,6 @@ from lstmcast.io import same_file
 runner = CliRunner()
 BIN = Path(sys.executable).parent / "lstmcast"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "200"}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture

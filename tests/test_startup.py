@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 import typer.main
-from helpers import invoke, train_tiny
+from helpers import invoke
 
 from lstmcast import __version__
 from lstmcast.cli import app
@@ -42,9 +42,9 @@ def imported_by(args, cwd) -> set[str]:
     return set(result.stdout.strip().splitlines()[-1].split())
 
 
-def test_predict_imports_only_what_it_uses(tmp_path):
-    run = train_tiny(tmp_path)
-    modules = imported_by(["predict", "--model", run.model, run.data, "-o", "f.csv"], tmp_path)
+def test_predict_imports_only_what_it_uses(tmp_path, trained):
+    args = ["predict", "--model", trained.model, trained.data, "-o", "f.csv"]
+    modules = imported_by(args, tmp_path)
     assert (tmp_path / "f.csv").exists()
     assert "torch" in modules  # the probe saw a real forecast
     assert not modules & {"sklearn", "scipy", "matplotlib"}, sorted(modules)

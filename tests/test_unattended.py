@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import typer.main
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import api
 from lstmcast.cli import app
@@ -143,12 +143,6 @@ def info(model) -> dict:
 def in_tmp_path(tmp_path, monkeypatch):
     """In-process runs see tmp_path as the working directory (and so its lstmcast.toml)."""
     monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One tiny model on hourly data, read-only for the tests (copy it to change it)."""
-    return train_tiny(tmp_path_factory.mktemp("trained"), "-q", "--no-config")
 
 
 @pytest.fixture
