@@ -45,6 +45,7 @@ def forecast(result) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(result.stdout), parse_dates=["ds"])
 
 
+@pytest.mark.slow
 def test_renamed_columns_are_mapped_onto_the_model_by_the_options(close_model, tmp_path):
     _, data, model = close_model
     renamed = tmp_path / "price2.csv"
@@ -59,6 +60,7 @@ def test_renamed_columns_are_mapped_onto_the_model_by_the_options(close_model, t
     assert set(forecast(mapped)["unique_id"]) == {"Close"}
 
 
+@pytest.mark.slow
 def test_a_missing_model_column_says_what_the_model_reads(close_model, runner, tmp_path):
     _, _, model = close_model
     renamed = tmp_path / "price3.csv"
@@ -75,6 +77,7 @@ def test_a_missing_model_column_says_what_the_model_reads(close_model, runner, t
     assert result.exit_code == 3 and "--target Prize: no such column" in result.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_and_plot_map_columns_too(close_model, tmp_path):
     _, _, model = close_model
     renamed = tmp_path / "price4.csv"
@@ -97,6 +100,7 @@ def test_inspect_reads_standard_input(runner, close_model):
     assert json.loads(result.stdout)["rows"] == 80
 
 
+@pytest.mark.slow
 def test_predict_from_standard_input_never_falls_back_to_the_training_file(close_model):
     folder, data, model = close_model
     # The training file is gone: predict - must read the pipe, and only the pipe.
@@ -118,6 +122,7 @@ def test_predict_from_standard_input_never_falls_back_to_the_training_file(close
         os.replace(moved, data)
 
 
+@pytest.mark.slow
 def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path):
     model = tmp_path / "m.lstmcast"
     args = ["train", "-", "--model", str(model), *TINY, "--horizon", "3", "--lookback", "14"]
@@ -129,6 +134,7 @@ def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path)
     assert "trained on standard input" in result.stderr and "lstmcast predict DATA" in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_freq_must_be_the_models(close_model, runner):
     _, data, model = close_model
     result = runner.invoke(app, ["predict", str(data), "--model", str(model), "--freq", "h"])
@@ -137,6 +143,7 @@ def test_predict_freq_must_be_the_models(close_model, runner):
     assert same.stdout == invoke("predict", data, "--model", model, "--format", "csv").stdout
 
 
+@pytest.mark.slow
 def test_a_file_in_another_date_form_needs_date_format(close_model, runner, tmp_path):
     _, data, model = close_model
     dotted = tmp_path / "dotted.csv"

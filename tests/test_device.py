@@ -69,6 +69,7 @@ def test_malformed_device_is_a_usage_error_listing_the_forms(name):
         resolve_device(name)
 
 
+@pytest.mark.slow
 def test_cli_reports_the_cpu_only_build_in_one_line_with_exit_2(trained, gpus):
     gpus(0, cuda=None)
     result = invoke("predict", "--model", trained.model, "--device", "cuda:1", ok=False)

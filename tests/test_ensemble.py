@@ -42,6 +42,7 @@ def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_mo
     assert summary["steps"] == 3 * trained.summary["steps"]
 
 
+@pytest.mark.slow
 def test_ensemble_is_reproducible_and_predicts_through_the_cli(ensemble_model, tmp_path):
     data, model, _ = ensemble_model
     again = tmp_path / "again.lstmcast"
@@ -68,6 +69,7 @@ def many_series_panel(n=30, seed=1):
     return build_panel(pd.concat(parts, ignore_index=True))
 
 
+@pytest.mark.slow
 def test_calibration_makes_validation_coverage_match_the_stated_level():
     torch.set_num_threads(1)
     panel = many_series_panel()
@@ -117,6 +119,7 @@ def test_model_files_without_calibration_load_with_none(ensemble_model, tmp_path
     assert torch.count_nonzero(loaded.calibration) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scaling", ["meanabs", "log"])
 def test_scaling_variants_train_and_forecast(tmp_path, scaling):
     data, model = tmp_path / "d.csv", tmp_path / "m.lstmcast"
@@ -143,6 +146,7 @@ def test_log_scaling_refuses_non_positive_data(tmp_path):
     assert not (tmp_path / "m.lstmcast").exists()
 
 
+@pytest.mark.slow
 def test_unknown_scaling_and_loss_are_usage_errors(tmp_path):
     data = tmp_path / "d.csv"
     hourly_frame().to_csv(data, index=False)

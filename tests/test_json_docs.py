@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from helpers import invoke
 
+# One run of every command, a plot among them, for the documents.
+pytestmark = pytest.mark.slow
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"
 
 
