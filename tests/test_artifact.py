@@ -252,6 +252,7 @@ def test_the_evil_pickle_really_is_evil(tmp_path):
     assert marker.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
 def test_pickle_is_never_loaded(tmp_path, protocol):
     marker = tmp_path / "pwned"
@@ -263,6 +264,7 @@ def test_pickle_is_never_loaded(tmp_path, protocol):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_pickle_protocol_0_is_never_loaded(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.lstmcast"
@@ -271,6 +273,7 @@ def test_pickle_protocol_0_is_never_loaded(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_torch_save_zip_is_refused(tmp_path):
     path = tmp_path / "model.pt"
     torch.save({"weights": torch.zeros(3)}, path)

@@ -117,6 +117,7 @@ def weekday_effect_frame(n_series=4, days=70) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+@pytest.mark.slow
 def test_day_of_week_feature_lets_the_model_learn_a_weekend_effect():
     torch.set_num_threads(1)
     panel = panel_of(weekday_effect_frame(), "h")

@@ -91,6 +91,7 @@ def test_verdict_compares_with_the_best_baseline_not_seasonal_naive_alone():
     assert verdict.doc["baseline_windows"] == 20  # its bands: origins across the series
 
 
+@pytest.mark.slow
 def test_verdict_on_a_seasonal_series_the_lstm_wins(tmp_path):
     # A weekly profile on a trend: seasonal naive is the best baseline but lags a week of
     # trend behind; the LSTM learns both.
@@ -108,6 +109,7 @@ def test_verdict_on_a_seasonal_series_the_lstm_wins(tmp_path):
     assert "the LSTM beats it" in invoke("info", model).stdout
 
 
+@pytest.mark.slow
 def test_choice_is_recorded_in_the_model_file_and_applied_by_predict(tmp_path):
     frame = pd.concat([walk_frame(n_series=2, n=240, freq="h"), seasonal_frame(2, 240)])
     frame["ds"] = (
@@ -157,6 +159,7 @@ def test_choice_is_recorded_in_the_model_file_and_applied_by_predict(tmp_path):
     assert invoke("predict", data, "--model", model, "--fallback", "mean", ok=False).exit_code == 2
 
 
+@pytest.mark.slow
 def test_baseline_band_widens_with_the_horizon_on_a_random_walk(tmp_path):
     data, model = tmp_path / "walk.csv", tmp_path / "m.lstmcast"
     walk_frame(n_series=3, n=300).to_csv(data, index=False)
@@ -176,6 +179,7 @@ def test_lstm_calibration_widens_along_the_horizon_on_random_walks():
     assert last > 1.5 * first > 0, report
 
 
+@pytest.mark.slow
 def test_short_data_is_forecast_by_a_baseline_not_refused(tmp_path):
     rng = np.random.default_rng(0)
     ds = pd.date_range("2022-01-01", periods=24, freq="MS")
@@ -206,6 +210,7 @@ def test_short_data_is_forecast_by_a_baseline_not_refused(tmp_path):
     assert "none: the training data was too short" in invoke("info", model).stdout
 
 
+@pytest.mark.slow
 def test_a_file_without_usable_series_is_still_an_error(tmp_path):
     data = tmp_path / "one.csv"
     pd.DataFrame({"ds": ["2024-01-01"], "y": [1.0]}).to_csv(data, index=False)
@@ -226,6 +231,7 @@ def test_gate_starts_mostly_seasonal(bias):
     torch.testing.assert_close(yhat[:, :, 1], expected)
 
 
+@pytest.mark.slow
 def test_a_diverging_recursive_forecast_is_refused_not_written(tmp_path, monkeypatch):
     """Steps past the trained horizon are rolled out; where they stop being numbers, predict
     names the step and writes nothing (forecast_panel patched to diverge at step 5)."""

@@ -6,16 +6,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import hourly_frame, invoke, train_tiny
+from helpers import hourly_frame, invoke
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("evaluate"), "--quiet")
 
 
 def assert_png(path):
@@ -31,6 +26,7 @@ def assert_png(path):
 # --- evaluate ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_json_schema(trained):
     result = invoke("evaluate", trained.data, "--model", trained.model, "--folds", "2", "--json")
     doc = json.loads(result.stdout)
@@ -59,6 +55,7 @@ def test_evaluate_json_schema(trained):
     assert all(r["folds"] == 2 for r in doc["per_series"])
 
 
+@pytest.mark.slow
 def test_evaluate_baseline_scores_match_a_hand_computation(tmp_path, trained):
     out = tmp_path / "metrics.csv"
     invoke("evaluate", trained.data, "--model", trained.model, "--folds", "2", "-o", out, "-q")
@@ -79,6 +76,7 @@ def test_evaluate_baseline_scores_match_a_hand_computation(tmp_path, trained):
         assert row["seasonal_naive_mase"] == pytest.approx(np.mean(snaive_mase), rel=1e-6), uid
 
 
+@pytest.mark.slow
 def test_evaluate_output_per_series_table(tmp_path, trained):
     out = tmp_path / "metrics.csv"
     result = invoke("evaluate", trained.data, "--model", trained.model, "--folds", "2", "-o", out)
@@ -97,6 +95,7 @@ def test_evaluate_output_per_series_table(tmp_path, trained):
     assert "optimistic" in result.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_shows_worst_and_best_by_skill(trained):
     args = ("evaluate", trained.data, "--model", trained.model, "--folds", "2")
     per_series = json.loads(invoke(*args, "--json").stdout)["per_series"]
@@ -122,6 +121,7 @@ def test_evaluate_shows_worst_and_best_by_skill(trained):
     assert "Worst" not in out
 
 
+@pytest.mark.slow
 def test_evaluate_one_series_gives_one_table(tmp_path, trained):
     data = tmp_path / "one.csv"
     trained.frame[trained.frame["unique_id"] == "B"].to_csv(data, index=False)
@@ -131,6 +131,7 @@ def test_evaluate_one_series_gives_one_table(tmp_path, trained):
     assert "median" not in out and "by skill" not in out
 
 
+@pytest.mark.slow
 def test_evaluate_refit_on_tiny_data(tmp_path, trained, backtest_files):
     path = tmp_path / "cv.csv"
     result = invoke(
@@ -164,6 +165,7 @@ def test_evaluate_defaults_to_the_training_file(trained):
     assert doc["windows"] == 3
 
 
+@pytest.mark.slow
 def test_evaluate_folds_that_do_not_fit_are_dropped_per_series(trained):
     doc = json.loads(
         invoke("evaluate", trained.data, "--model", trained.model, "--folds", "10", "--json").stdout
@@ -202,6 +204,7 @@ def test_evaluate_missing_model_is_exit_4(tmp_path, trained):
     assert result.exit_code == 4
 
 
+@pytest.mark.slow
 def test_evaluate_plot_writes_a_png(tmp_path, trained):
     png = tmp_path / "backtest.png"
     invoke("evaluate", trained.data, "--model", trained.model, "--folds", "2", "--plot", png, "-q")
@@ -211,6 +214,7 @@ def test_evaluate_plot_writes_a_png(tmp_path, trained):
 # --- plot -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png(tmp_path, trained):
     png = tmp_path / "x.png"
     result = invoke("plot", trained.data, "--model", trained.model, "--output", png)
@@ -220,6 +224,7 @@ def test_plot_writes_a_png(tmp_path, trained):
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_plot_chosen_series_with_holdout(tmp_path, trained):
     png = tmp_path / "x.png"
     result = invoke(
@@ -240,6 +245,7 @@ def test_plot_chosen_series_with_holdout(tmp_path, trained):
     assert "(2 series: C, A)" in result.stderr
 
 
+@pytest.mark.slow
 def test_plot_quiet(tmp_path, trained):
     png = tmp_path / "x.png"
     result = invoke("plot", "-m", trained.model, "-o", png, "--quiet")
@@ -330,6 +336,7 @@ def test_evaluate_forecasts_give_the_per_series_errors(backtest_files):
     np.testing.assert_allclose(coverage.loc[table.index], table["lstm_coverage"])
 
 
+@pytest.mark.slow
 def test_evaluate_forecasts_equal_predict_from_each_cutoff(tmp_path, trained, backtest_files):
     cv = backtest_files.cv
     data = trained.frame.assign(ds=pd.to_datetime(trained.frame["ds"]))
@@ -350,6 +357,7 @@ def test_evaluate_forecasts_equal_predict_from_each_cutoff(tmp_path, trained, ba
             np.testing.assert_allclose(rows[col], fc.loc[rows.index, col], rtol=1e-5, err_msg=col)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["parquet", "json"])
 def test_evaluate_forecasts_by_extension(tmp_path, trained, backtest_files, ext):
     path = tmp_path / f"cv.{ext}"
@@ -393,6 +401,7 @@ def drawn(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
     from lstmcast.plot import build_figure
 
@@ -416,6 +425,7 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
     assert fig.get_suptitle() == call.title
 
 
+@pytest.mark.slow
 def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained):
     png, fc = tmp_path / "x.png", tmp_path / "fc.csv"
     args = ("-m", trained.model, "--horizon", "48")
@@ -429,6 +439,7 @@ def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained
     assert json.loads(result.stdout)["warnings"] == [warning[0].removeprefix("warning: ")]
 
 
+@pytest.mark.slow
 def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, drawn, backtest_files):
     invoke(
         "evaluate",

@@ -64,6 +64,7 @@ def test_inspect_prices(runner):
     assert doc["rows"] == doc["length"]["max"]
 
 
+@pytest.mark.slow
 def test_inspect_prices_table(runner):
     result = runner.invoke(app, ["inspect", str(sample("prices.csv"))])
     assert result.exit_code == 0, result.output
@@ -78,6 +79,7 @@ def test_inspect_ohlcv_is_ambiguous(runner):
     assert_data_error(result, "Open", "High", "Low", "Close", "Volume", "--target")
 
 
+@pytest.mark.slow
 def test_inspect_ohlcv_with_target(runner):
     doc = inspect_json(runner, sample("prices_ohlcv.csv"), "--target", "Close")
     assert doc["columns"]["target"] == ["Close"]
@@ -90,6 +92,7 @@ def test_inspect_ohlcv_with_several_targets_is_wide(runner):
     assert doc["series"] == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["stores.csv", "stores.parquet"])
 def test_inspect_stores(runner, name):
     doc = inspect_json(runner, sample(name))
@@ -101,6 +104,7 @@ def test_inspect_stores(runner, name):
     assert doc["data"] == str(SAMPLES / name)
 
 
+@pytest.mark.slow
 def test_csv_and_parquet_stores_agree(runner):
     a = inspect_json(runner, sample("stores.csv"))
     b = inspect_json(runner, sample("stores.parquet"))
@@ -121,6 +125,7 @@ def daily(n=10, **cols):
     return pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"), **cols})
 
 
+@pytest.mark.slow
 def test_inspect_json_is_one_document(runner, write_csv):
     path = write_csv(daily(10, y=np.arange(10.0)))
     result = runner.invoke(app, ["inspect", str(path), "--json"])
@@ -154,6 +159,7 @@ def test_overrides_reach_build_panel(runner, write_csv):
     assert doc["warnings"] == ["filled 8 missing step(s) by linear interpolation"]
 
 
+@pytest.mark.slow
 def test_json_error_document(runner, write_csv):
     path = write_csv(daily(5, y=["1", "2", "oops", "4", "5"]))
     result = runner.invoke(app, ["inspect", str(path), "--json"])
@@ -197,6 +203,7 @@ def bad_files():
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content, args, fragments",
     [case[1:] for case in bad_files()],
@@ -233,6 +240,7 @@ def test_folder_exits_3(runner, tmp_path):
     assert_data_error(runner.invoke(app, ["inspect", str(tmp_path)]), "is a folder")
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(runner, write_csv):
     path = write_csv(daily(5, y=1.0))
     result = runner.invoke(app, ["inspect", str(path), "--freq", "fortnightly"])
@@ -285,6 +293,7 @@ def env():
     return {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
 
 
+@pytest.mark.slow
 def test_help_does_not_import_torch():
     proc = subprocess.run(
         [sys.executable, "-c", HELP_WITHOUT_TORCH],
@@ -303,6 +312,7 @@ def entry_point() -> str:
     return found
 
 
+@pytest.mark.slow
 def test_installed_entry_point(tmp_path):
     path = tmp_path / "visits.csv"
     hours = pd.date_range("2024-05-01", periods=48, freq="h")

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,19 +18,6 @@ FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper", "mode
 
 def train(data, model, *extra, ok=True):
     return invoke("train", data, "--model", model, *TINY, *extra, ok=ok)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One model trained on hourly data, shared read-only by the tests of this module."""
-    folder = tmp_path_factory.mktemp("trained")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = hourly_frame()
-    frame.to_csv(data, index=False)
-    result = train(data, model, "--json")
-    return SimpleNamespace(
-        folder=folder, data=data, model=model, frame=frame, summary=json.loads(result.stdout)
-    )
 
 
 def read_forecast(path) -> pd.DataFrame:
@@ -77,6 +63,7 @@ def test_train_summary_json(trained):
     assert trained.model.read_bytes()[:8] == b"LSTMCAST"
 
 
+@pytest.mark.slow
 def test_train_table_output(tmp_path, trained):
     result = train(trained.data, tmp_path / "m.lstmcast")
     for row in ("LSTM", "naive", "seasonal naive", "lookback / horizon"):
@@ -84,6 +71,7 @@ def test_train_table_output(tmp_path, trained):
     assert "error" not in result.stderr
 
 
+@pytest.mark.slow
 def test_train_quiet_prints_only_warnings(tmp_path, trained):
     result = train(trained.data, tmp_path / "m.lstmcast", "--quiet")
     assert result.stdout == ""
@@ -93,6 +81,7 @@ def test_train_quiet_prints_only_warnings(tmp_path, trained):
     assert (tmp_path / "m.lstmcast").exists()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_forecasts(tmp_path, trained):
     outputs = []
     for name in ("one", "two"):
@@ -151,6 +140,7 @@ def test_too_short_message_adds_up_when_the_lookback_was_derived(tmp_path):
     assert lookback + horizon + val == needs, message
 
 
+@pytest.mark.slow
 def test_some_series_too_short_to_train_are_still_forecast(tmp_path):
     data = tmp_path / "data.csv"
     spec = (("A", "2024-01-01", 160), ("B", "2024-01-01", 150), ("tiny", "2024-01-05", 20))
@@ -219,6 +209,7 @@ def test_train_missing_data_file_is_exit_3(tmp_path):
 # --- predict ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
 def test_predict_writes_each_format(tmp_path, trained, suffix):
     out = tmp_path / f"forecast{suffix}"
@@ -238,6 +229,7 @@ def test_predict_writes_each_format(tmp_path, trained, suffix):
     assert means["A"] < means["B"] < means["C"]
 
 
+@pytest.mark.slow
 def test_predict_formats_agree(tmp_path, trained):
     frames = []
     for suffix in (".csv", ".parquet", ".json"):
@@ -249,6 +241,7 @@ def test_predict_formats_agree(tmp_path, trained):
         assert list(other["ds"]) == list(frames[0]["ds"])
 
 
+@pytest.mark.slow
 def test_business_day_forecasts_skip_weekends(tmp_path):
     rng = np.random.default_rng(1)
     ds = pd.bdate_range(end="2024-06-26", periods=150)  # ends on a Wednesday
@@ -281,6 +274,7 @@ def test_load_model_twice_gives_identical_predictions(trained):
     pd.testing.assert_frame_equal(p1.forecast, p2.forecast)
 
 
+@pytest.mark.slow
 def test_saved_model_predicts_like_the_trained_one(trained, tmp_path):
     # fit in memory, save with api.train's writer, reload: identical forecasts
     from lstmcast.config import ModelConfig, TrainConfig
@@ -320,6 +314,7 @@ def test_info_table(trained):
     assert "hidden 8" in result.stdout
 
 
+@pytest.mark.slow
 def test_predict_defaults_to_the_grown_training_file(tmp_path, monkeypatch):
     data, model, out = tmp_path / "data.csv", tmp_path / "m.lstmcast", tmp_path / "f.csv"
     grown = hourly_frame(tuple((uid, start, n + 5) for uid, start, n in SPEC))
@@ -339,6 +334,7 @@ def test_predict_defaults_to_the_grown_training_file(tmp_path, monkeypatch):
     assert_starts_after_last(forecast, grown, 24, pd.Timedelta(hours=1))
 
 
+@pytest.mark.slow
 def test_predict_when_the_training_file_is_gone(tmp_path):
     data, model = tmp_path / "data.csv", tmp_path / "m.lstmcast"
     hourly_frame().to_csv(data, index=False)
@@ -350,6 +346,7 @@ def test_predict_when_the_training_file_is_gone(tmp_path):
     assert "lstmcast predict DATA" in result.stderr
 
 
+@pytest.mark.slow
 def test_longer_horizon_than_trained_warns_on_stderr(tmp_path, trained):
     out = tmp_path / "f.csv"
     # The LSTM rolls out beyond its horizon (the tiny model may lose to a baseline everywhere).
@@ -390,6 +387,7 @@ def test_series_not_seen_in_training_is_forecast(tmp_path, trained):
     assert new["yhat"].between(15, 25).all()  # NEW's level is 20 (second series of the frame)
 
 
+@pytest.mark.slow
 def test_predict_quiet_prints_nothing_on_fresh_data(tmp_path, trained):
     fresh = ("--as-of", "2024-01-08")  # the data ends 2024-01-07 19:00
     result = invoke(
@@ -406,6 +404,7 @@ def test_predict_quiet_prints_nothing_on_fresh_data(tmp_path, trained):
     assert result.stderr.startswith("warning: the data is stale")
 
 
+@pytest.mark.slow
 def test_predict_json_is_one_document(trained):
     result = invoke("predict", trained.data, "--model", trained.model, "--json")
     doc = json.loads(result.stdout)
@@ -438,6 +437,7 @@ def test_predict_to_stdout(trained, fmt):
     assert len(frame) == 72
 
 
+@pytest.mark.slow
 def test_predict_table(trained):
     result = invoke("predict", trained.data, "--model", trained.model)
     assert "yhat" in result.stdout
@@ -540,6 +540,7 @@ def test_unknown_output_extension_is_refused_before_writing(tmp_path, trained):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_fallback_auto_forecasts_the_series_the_lstm_lost_by_the_winning_baseline(tmp_path):
     # Random walks: a two-epoch LSTM loses to a baseline on some of them at validation.
     rng = np.random.default_rng(3)

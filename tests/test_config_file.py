@@ -58,6 +58,7 @@ def test_a_value_of_the_wrong_type_is_exit_2_naming_the_key(tmp_path, data, line
     assert not (tmp_path / "m.lstmcast").exists()
 
 
+@pytest.mark.slow
 def test_values_of_the_right_type_are_used(tmp_path, data):
     config = tmp_path / "lstmcast.toml"
     config.write_text(
@@ -75,6 +76,7 @@ def test_values_of_the_right_type_are_used(tmp_path, data):
     assert info["model_config"]["calendar"] is False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["folder", "fifo", "/dev/zero", "big"])
 def test_a_config_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path, data, name):
     path = {"folder": tmp_path, "fifo": tmp_path / "fifo", "/dev/zero": Path("/dev/zero"),
@@ -96,6 +98,7 @@ def test_a_config_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path, 
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.slow
 def test_a_config_error_with_json_is_one_json_document(tmp_path, data):
     proc = subprocess.run(
         [str(BIN), "train", str(data), "--config", "/dev/zero", "--json"],
@@ -106,6 +109,7 @@ def test_a_config_error_with_json_is_one_json_document(tmp_path, data):
     assert error["code"] == 2 and "/dev/zero" in error["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content",
     [

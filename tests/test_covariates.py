@@ -3,7 +3,6 @@
 import io
 import json
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -48,14 +47,9 @@ def promo_frame(seed: int = 0, n: int = N, future: int = FUTURE) -> pd.DataFrame
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A model trained with --covariates promo on promo_frame(), shared read-only."""
-    folder = tmp_path_factory.mktemp("cov")
-    data, model = folder / "data.csv", folder / "model.lstmcast"
-    frame = promo_frame()
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, *LEARN, "--covariates", "promo", "-q")
-    return SimpleNamespace(folder=folder, data=data, model=model, frame=frame)
+def trained(trained_model):
+    """In this module: a model trained with --covariates promo on promo_frame(), read-only."""
+    return trained_model("promo", promo_frame, (*LEARN, "--covariates", "promo"))
 
 
 def predict_csv(data, model, *extra, ok=True):
@@ -65,6 +59,7 @@ def predict_csv(data, model, *extra, ok=True):
 # --- the model learns from a covariate ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_known_future_covariate_lowers_the_validation_loss():
     frame = promo_frame(seed=0)
     loss = {}
@@ -80,6 +75,7 @@ def test_a_known_future_covariate_lowers_the_validation_loss():
     assert loss[("promo",)] < 0.5 * loss[()], loss
 
 
+@pytest.mark.slow
 def test_predict_reads_the_future_rows_and_forecasts_the_promotions(trained):
     result = predict_csv(trained.data, trained.model)
     forecast = pd.read_csv(io.StringIO(result.stdout), parse_dates=["ds"])
@@ -95,6 +91,7 @@ def test_predict_reads_the_future_rows_and_forecasts_the_promotions(trained):
     assert "dropped" not in result.stderr  # future rows are not dropped rows
 
 
+@pytest.mark.slow
 def test_a_horizon_beyond_the_trained_one_needs_its_covariates_too(trained, tmp_path):
     result = predict_csv(trained.data, trained.model, "--horizon", str(FUTURE))
     assert len(pd.read_csv(io.StringIO(result.stdout))) == 3 * FUTURE
@@ -107,6 +104,7 @@ def test_a_horizon_beyond_the_trained_one_needs_its_covariates_too(trained, tmp_
     ) in result.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_future_value_is_exit_3_and_keeps_the_old_forecast(trained, tmp_path):
     frame = trained.frame.copy()
     row = frame.index[(frame["unique_id"] == "B") & frame["y"].isna()][5]
@@ -129,6 +127,7 @@ def test_a_missing_future_value_is_exit_3_and_keeps_the_old_forecast(trained, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.csv", "gap.csv"]
 
 
+@pytest.mark.slow
 def test_a_missing_covariate_column_in_predict_is_exit_3(trained, tmp_path):
     trained.frame.drop(columns="promo").to_csv(tmp_path / "plain.csv", index=False)
     result = predict_csv(tmp_path / "plain.csv", trained.model, ok=False)
@@ -137,6 +136,7 @@ def test_a_missing_covariate_column_in_predict_is_exit_3(trained, tmp_path):
     assert "columns: unique_id, ds, y, visits" in result.stderr
 
 
+@pytest.mark.slow
 def test_backtests_use_the_known_covariates_of_each_horizon(trained):
     model, _ = api.load_model(trained.model)
     panel = api.load_panel(trained.data, DataSpec(covariates=("promo",)))
@@ -155,6 +155,7 @@ def test_backtests_use_the_known_covariates_of_each_horizon(trained):
 # --- past covariates, config file, model file ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_past_covariates_from_the_config_need_no_future_rows(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     frame = promo_frame(seed=1)
@@ -176,6 +177,7 @@ def test_past_covariates_from_the_config_need_no_future_rows(tmp_path, monkeypat
     assert predict_csv("with_future.csv", "past.lstmcast").stdout == result.stdout
 
 
+@pytest.mark.slow
 def test_the_model_file_keeps_the_covariate_names(trained):
     header = api.model_info(trained.model)
     assert header["model"]["covariates"] == ["promo"]
@@ -296,6 +298,7 @@ def test_unknown_covariate_columns_name_the_columns(spec, needle):
         build_covariate_panel(promo_frame(n=20, future=0), spec)
 
 
+@pytest.mark.slow
 def test_covariate_errors_in_the_cli(tmp_path):
     frame = promo_frame(n=40, future=0)
     frame.to_csv(tmp_path / "long.csv", index=False)
@@ -323,6 +326,7 @@ def test_covariate_errors_in_the_cli(tmp_path):
     assert result.exit_code == 2, result.output
 
 
+@pytest.mark.slow
 def test_inspect_shows_the_covariates(tmp_path):
     promo_frame(n=40, future=5).to_csv(tmp_path / "data.csv", index=False)
     args = (

@@ -35,22 +35,20 @@ def prices(n=80, seed=0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def close_model(tmp_path_factory):
-    """A tiny model trained on a `Date, Close` file."""
-    folder = tmp_path_factory.mktemp("close")
-    data, model = folder / "prices.csv", folder / "model.lstmcast"
-    prices().to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, "--horizon", "3", "--lookback", "14")
-    return folder, data, model
+def close_model(trained_model):
+    """A tiny model trained on a `Date, Close` file: (its folder, data, model), read-only."""
+    run = trained_model("close", prices, ("--horizon", "3", "--lookback", "14"), "prices.csv")
+    return run.folder, run.data, run.model
 
 
 def forecast(result) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(result.stdout), parse_dates=["ds"])
 
 
-def test_renamed_columns_are_mapped_onto_the_model_by_the_options(close_model):
-    folder, data, model = close_model
-    renamed = folder / "price2.csv"
+@pytest.mark.slow
+def test_renamed_columns_are_mapped_onto_the_model_by_the_options(close_model, tmp_path):
+    _, data, model = close_model
+    renamed = tmp_path / "price2.csv"
     prices().rename(columns={"Date": "When", "Close": "Price"}).to_csv(renamed, index=False)
     same = forecast(invoke("predict", data, "--model", model, "--format", "csv"))
     mapped = invoke(
@@ -62,11 +60,12 @@ def test_renamed_columns_are_mapped_onto_the_model_by_the_options(close_model):
     assert set(forecast(mapped)["unique_id"]) == {"Close"}
 
 
-def test_a_missing_model_column_says_what_the_model_reads(close_model, runner):
-    folder, _, model = close_model
-    renamed = folder / "price3.csv"
+@pytest.mark.slow
+def test_a_missing_model_column_says_what_the_model_reads(close_model, runner, tmp_path):
+    _, _, model = close_model
+    renamed = tmp_path / "price3.csv"
     prices().rename(columns={"Close": "Price"}).to_csv(renamed, index=False)
-    for command in (["predict"], ["evaluate"], ["plot", "-o", str(folder / "p.png")]):
+    for command in (["predict"], ["evaluate"], ["plot", "-o", str(tmp_path / "p.png")]):
         result = runner.invoke(app, [*command, str(renamed), "--model", str(model)])
         assert result.exit_code == 3, result.output
         assert "the model reads target 'Close'; this file has columns Date, Price" in result.stderr
@@ -78,9 +77,10 @@ def test_a_missing_model_column_says_what_the_model_reads(close_model, runner):
     assert result.exit_code == 3 and "--target Prize: no such column" in result.stderr
 
 
-def test_evaluate_and_plot_map_columns_too(close_model):
-    folder, _, model = close_model
-    renamed = folder / "price4.csv"
+@pytest.mark.slow
+def test_evaluate_and_plot_map_columns_too(close_model, tmp_path):
+    _, _, model = close_model
+    renamed = tmp_path / "price4.csv"
     prices().rename(columns={"Close": "Price"}).to_csv(renamed, index=False)
     doc = json.loads(
         invoke(
@@ -88,7 +88,7 @@ def test_evaluate_and_plot_map_columns_too(close_model):
         ).stdout
     )
     assert doc["series"] == 1
-    png = folder / "p4.png"
+    png = tmp_path / "p4.png"
     invoke("plot", renamed, "--model", model, "--target", "Price", "-o", png)
     assert png.read_bytes()[:4] == b"\x89PNG"
 
@@ -100,6 +100,7 @@ def test_inspect_reads_standard_input(runner, close_model):
     assert json.loads(result.stdout)["rows"] == 80
 
 
+@pytest.mark.slow
 def test_predict_from_standard_input_never_falls_back_to_the_training_file(close_model):
     folder, data, model = close_model
     # The training file is gone: predict - must read the pipe, and only the pipe.
@@ -121,6 +122,7 @@ def test_predict_from_standard_input_never_falls_back_to_the_training_file(close
         os.replace(moved, data)
 
 
+@pytest.mark.slow
 def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path):
     model = tmp_path / "m.lstmcast"
     args = ["train", "-", "--model", str(model), *TINY, "--horizon", "3", "--lookback", "14"]
@@ -132,6 +134,7 @@ def test_a_model_trained_from_standard_input_asks_for_the_data(runner, tmp_path)
     assert "trained on standard input" in result.stderr and "lstmcast predict DATA" in result.stderr
 
 
+@pytest.mark.slow
 def test_predict_freq_must_be_the_models(close_model, runner):
     _, data, model = close_model
     result = runner.invoke(app, ["predict", str(data), "--model", str(model), "--freq", "h"])
@@ -140,9 +143,10 @@ def test_predict_freq_must_be_the_models(close_model, runner):
     assert same.stdout == invoke("predict", data, "--model", model, "--format", "csv").stdout
 
 
-def test_a_file_in_another_date_form_needs_date_format(close_model, runner):
-    folder, data, model = close_model
-    dotted = folder / "dotted.csv"
+@pytest.mark.slow
+def test_a_file_in_another_date_form_needs_date_format(close_model, runner, tmp_path):
+    _, data, model = close_model
+    dotted = tmp_path / "dotted.csv"
     frame = prices()
     frame["Date"] = pd.to_datetime(frame["Date"]).dt.strftime("%d.%m.%Y")
     frame.to_csv(dotted, index=False)

@@ -83,6 +83,7 @@ def test_ambiguous_dates_take_the_reading_on_a_regular_grid(write_csv):
     assert summary["first_timestamp"] == "2022-02-01"
 
 
+@pytest.mark.slow
 def test_ambiguous_dates_regular_both_ways_are_refused(runner, write_csv):
     # The 1st of each month, day first, is also the 1st to 12th of January, month first.
     months = "Date,Close\n" + "".join(f"01/{m:02d}/2022,{m}\n" for m in range(1, 13))
@@ -96,6 +97,7 @@ def test_ambiguous_dates_regular_both_ways_are_refused(runner, write_csv):
     assert inspect_json(path, "--date-format", "%m/%d/%Y")["frequency"] == "D"
 
 
+@pytest.mark.slow
 def test_a_column_mixing_formats_names_the_first_misfit_row(runner, write_csv):
     lines = dated("%d/%m/%Y").splitlines()
     lines[21] = "2022-01-21,20"  # data row 21, file line 22
@@ -106,6 +108,7 @@ def test_a_column_mixing_formats_names_the_first_misfit_row(runner, write_csv):
     assert_data_error(result, "mixes date formats", "data row 21", "file line 22", "'2022-01-21'")
 
 
+@pytest.mark.slow
 def test_day_first_and_month_first_values_in_one_column_are_an_error(write_csv, runner):
     text = "Date,Close\n13/01/2022,1\n14/01/2022,2\n01/15/2022,3\n"
     from lstmcast.cli import app
@@ -114,6 +117,7 @@ def test_day_first_and_month_first_values_in_one_column_are_an_error(write_csv, 
     assert_data_error(result, "data row 3", "'01/15/2022'", "%d/%m/%Y")
 
 
+@pytest.mark.slow
 def test_date_format_overrides_the_inference(write_csv):
     # ISO-looking text read with an explicit, unusual format: year-day-month.
     text = dated("%Y-%d-%m", n=10)
@@ -175,6 +179,7 @@ def test_a_large_column_is_still_parsed_chunk_by_chunk(monkeypatch):
 # ------------------------------------------------------------- recorded in the model, reused
 
 
+@pytest.mark.slow
 def test_the_date_format_is_recorded_in_the_model_and_reused(tmp_path, write_csv):
     # Trained on day-first dates (settled by the 13th); the nightly file holds only days
     # 1-12, ambiguous on their own, and would be refused without the model's format.
@@ -206,6 +211,7 @@ FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d
            "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S"]  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     fmt=st.sampled_from(FORMATS),
@@ -230,6 +236,7 @@ def test_regular_dates_written_in_a_format_are_read_back_exactly(fmt, start, n, 
     assert pd.Timestamp(parsed.last[0]) == days[-1]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     fmt=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y"]),

@@ -69,10 +69,10 @@ def test_malformed_device_is_a_usage_error_listing_the_forms(name):
         resolve_device(name)
 
 
-def test_cli_reports_the_cpu_only_build_in_one_line_with_exit_2(tmp_path, gpus):
-    run = train_tiny(tmp_path, "-q", "--no-config")
+@pytest.mark.slow
+def test_cli_reports_the_cpu_only_build_in_one_line_with_exit_2(trained, gpus):
     gpus(0, cuda=None)
-    result = invoke("predict", "--model", run.model, "--device", "cuda:1", ok=False)
+    result = invoke("predict", "--model", trained.model, "--device", "cuda:1", ok=False)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: --device cuda:1: the installed torch")
     assert "hint: install a CUDA build" in result.stderr

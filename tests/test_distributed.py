@@ -49,6 +49,7 @@ def exit_codes(stderr: str) -> list[int]:
     return [int(c) for c in re.findall(r"^\s*exitcode\s*:\s*(-?\d+)", stderr, re.M)]
 
 
+@pytest.mark.slow
 def test_two_processes_train_one_model_that_predict_uses(tmp_path):
     result = torchrun(tmp_path, "--log-file", "run.log")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -71,6 +72,7 @@ def test_two_processes_train_one_model_that_predict_uses(tmp_path):
     assert len((tmp_path / "f.csv").read_text().splitlines()) == 1 + 3 * 24
 
 
+@pytest.mark.slow
 def test_a_bad_loss_on_one_rank_stops_every_rank_with_the_same_error(tmp_path):
     # Values near float32's limit in the last series: only rank 1's block of windows holds
     # them, so only its loss is NaN; rank 0 must stop at the same step, with the same error.
@@ -88,6 +90,7 @@ def test_a_bad_loss_on_one_rank_stops_every_rank_with_the_same_error(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.lstmcast.lock", "tiny.csv"]
 
 
+@pytest.mark.slow
 def test_a_busy_model_stops_every_rank_while_rank_0_alone_locks(tmp_path):
     hourly_frame().to_csv(tmp_path / "tiny.csv", index=False)
     with model_lock(tmp_path / "m.lstmcast", "predict", 0):

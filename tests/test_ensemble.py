@@ -20,15 +20,13 @@ from lstmcast.train import fit, fit_model, resolve_model_config
 
 
 @pytest.fixture(scope="module")
-def ensemble_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ensemble")
-    data, model = folder / "data.csv", folder / "m.lstmcast"
-    hourly_frame().to_csv(data, index=False)
-    result = invoke("train", data, "--model", model, *TINY, "--ensemble", "3", "--json")
-    return data, model, json.loads(result.stdout)
+def ensemble_model(trained_model):
+    """Three TINY members on hourly_frame(): the shared `trained` model's recipe, three times."""
+    run = trained_model("ensemble", options=("--ensemble", "3"))
+    return run.data, run.model, run.summary
 
 
-def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_model):
+def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_model, trained):
     data, model, summary = ensemble_model
     assert summary["model_config"]["ensemble"] == 3
     loaded, header = api.load_model(model)
@@ -39,11 +37,12 @@ def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_mo
     assert not np.allclose(each[0], each[1])  # different seeds, different members
     mid = loaded.cfg.median_index
     np.testing.assert_allclose(together[..., mid], np.median(each[..., mid], axis=0), rtol=1e-5)
-    # Three members train three times the steps of one.
-    single = invoke("train", data, "--model", model.with_name("one.lstmcast"), *TINY, "--json")
-    assert summary["steps"] == 3 * json.loads(single.stdout)["steps"]
+    # Three members train three times the steps of one (the shared model: one member).
+    assert trained.summary["model_config"]["ensemble"] == 1
+    assert summary["steps"] == 3 * trained.summary["steps"]
 
 
+@pytest.mark.slow
 def test_ensemble_is_reproducible_and_predicts_through_the_cli(ensemble_model, tmp_path):
     data, model, _ = ensemble_model
     again = tmp_path / "again.lstmcast"
@@ -70,6 +69,7 @@ def many_series_panel(n=30, seed=1):
     return build_panel(pd.concat(parts, ignore_index=True))
 
 
+@pytest.mark.slow
 def test_calibration_makes_validation_coverage_match_the_stated_level():
     torch.set_num_threads(1)
     panel = many_series_panel()
@@ -119,6 +119,7 @@ def test_model_files_without_calibration_load_with_none(ensemble_model, tmp_path
     assert torch.count_nonzero(loaded.calibration) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scaling", ["meanabs", "log"])
 def test_scaling_variants_train_and_forecast(tmp_path, scaling):
     data, model = tmp_path / "d.csv", tmp_path / "m.lstmcast"
@@ -145,6 +146,7 @@ def test_log_scaling_refuses_non_positive_data(tmp_path):
     assert not (tmp_path / "m.lstmcast").exists()
 
 
+@pytest.mark.slow
 def test_unknown_scaling_and_loss_are_usage_errors(tmp_path):
     data = tmp_path / "d.csv"
     hourly_frame().to_csv(data, index=False)

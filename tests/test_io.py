@@ -395,6 +395,7 @@ def test_repeated_column_names_are_named(write_csv):
         read_table(write_csv("ds,a,b,a,c,b\n2024-01-01,1,2,3,4,5\n"))
 
 
+@pytest.mark.slow
 def test_a_header_wider_than_the_limit_is_refused_before_parsing(write_csv):
     from lstmcast.io import MAX_COLUMNS
 

@@ -5,7 +5,10 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import TINY, invoke, train_tiny
+from helpers import invoke
+
+# One run of every command, a plot among them, for the documents.
+pytestmark = pytest.mark.slow
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"
 
@@ -24,12 +27,10 @@ def documented() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory) -> dict[str, dict]:
+def docs(trained, tmp_path_factory) -> dict[str, dict]:
     """The real --json document of every command on tiny data, and of a failure."""
-    run = train_tiny(tmp_path_factory.mktemp("json"), "-q", "--no-config")
-    data, model, folder = run.data, run.model, run.folder
+    data, model, folder = trained.data, trained.model, tmp_path_factory.mktemp("json")
     common = ("--model", model, "--no-config")
-    train = invoke("train", data, "--model", folder / "t.lstmcast", *TINY, "--no-config", "--json")
     argv = {
         "inspect": ("inspect", data),
         "predict": ("predict", data, *common, "--as-of", "2024-01-08"),
@@ -38,7 +39,7 @@ def docs(tmp_path_factory) -> dict[str, dict]:
         "info": ("info", model),
     }
     docs = {name: json.loads(invoke(*args, "--json").stdout) for name, args in argv.items()}
-    docs["train"] = json.loads(train.stdout)
+    docs["train"] = trained.summary  # the shared model's own `train --json`
     # a failure is a document too, with the same two leading keys
     missing = invoke("predict", "--model", folder / "nope.lstmcast", "--json", ok=False)
     docs["Errors"] = json.loads(missing.stdout)

@@ -190,6 +190,7 @@ def test_empty_history_is_an_error():
         metrics.naive_forecast(np.array([]), 3)
 
 
+@pytest.mark.slow
 def test_metrics_agree_with_scikit_learn():
     # scikit-learn is the reference implementation of the metrics it has; lstmcast keeps
     # numpy versions (per-row results, no SciPy import on every run) and checks them here.

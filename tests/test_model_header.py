@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import train_tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -55,11 +54,6 @@ def test_weight_shapes_are_those_the_model_builds(extra):
 
 
 # --- a real model, then damaged copies of it ---------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("trained"))
 
 
 def split(path: Path) -> tuple[dict, bytes]:
@@ -111,6 +105,7 @@ def refused_everywhere(model: Path, data: Path, old: Path, why: str | None = Non
         assert after == {k: v for k, v in before.items() if k != "m.lstmcast.lock"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "where, value, why",
     [
@@ -200,6 +195,7 @@ def test_a_huge_hidden_size_is_refused_before_torch_builds_anything(work, monkey
     refused_everywhere(model, data, old, "corrupt tensor table")
 
 
+@pytest.mark.slow
 def test_a_huge_hidden_size_stays_within_a_small_memory_bound(work):
     # The same file in a real process whose address space is capped at 1.5 GB above what
     # it has at the start: allocating the claimed model would fail with MemoryError (exit 1).
@@ -224,6 +220,7 @@ def test_a_huge_hidden_size_stays_within_a_small_memory_bound(work):
     assert snapshot(model.parent).items() >= before.items()
 
 
+@pytest.mark.slow
 def test_a_fifo_as_the_model_is_refused_at_once(work, tmp_path):
     model, data, old = work
     fifo = tmp_path / "fifo.lstmcast"
@@ -326,6 +323,7 @@ PROPERTY = settings(
 )
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(data=st.data())
 def test_any_field_replaced_by_any_value_is_a_clean_outcome(trained, work, data):
@@ -349,6 +347,7 @@ def test_any_field_replaced_by_any_value_is_a_clean_outcome(trained, work, data)
     old.write_bytes(old_bytes)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(data=st.data())
 def test_any_cut_or_flipped_byte_is_exit_4(work, data):
@@ -373,6 +372,7 @@ def test_any_cut_or_flipped_byte_is_exit_4(work, data):
     old.write_bytes(old_bytes)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(shape=st.lists(st.integers(-3, 2**40), max_size=4), offset=st.integers(-(2**65), 2**65))
 def test_any_tensor_range_is_checked_against_the_file(work, shape, offset):

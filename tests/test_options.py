@@ -9,19 +9,13 @@ from io import StringIO
 import pandas as pd
 import pytest
 import torch
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstmcast.config import OPTION_RANGES
 
 DOCUMENTED = {0, 2, 3, 4, 73}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny model on three hourly series, shared read-only by this module."""
-    return train_tiny(tmp_path_factory.mktemp("options"))
 
 
 def assert_one_line_error(result, code: int, *names: str) -> None:
@@ -99,6 +93,7 @@ OUT_OF_RANGE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "option", "value", "words"), OUT_OF_RANGE)
 def test_out_of_range_option_exits_2_naming_option_and_range(
     tmp_path, command, option, value, words
@@ -119,6 +114,7 @@ def test_every_ranged_option_is_tested_above():
     assert set(OPTION_RANGES) <= tested
 
 
+@pytest.mark.slow
 def test_config_value_out_of_range_names_the_file(tmp_path):
     data = tmp_path / "data.csv"
     hourly_frame().to_csv(data, index=False)
@@ -158,6 +154,7 @@ def test_config_value_out_of_range_names_the_file(tmp_path):
     assert_one_line_error(result, 2, "[train] horizon = 0", "settings.toml")
 
 
+@pytest.mark.slow
 def test_huge_season_returns_at_once_in_a_real_process(tmp_path):
     hourly_frame().to_csv(tmp_path / "data.csv", index=False)
     started = time.monotonic()
@@ -171,6 +168,7 @@ def test_huge_season_returns_at_once_in_a_real_process(tmp_path):
     assert not (tmp_path / "model.lstmcast").exists()
 
 
+@pytest.mark.slow
 def test_horizon_beyond_memory_bound_is_refused_before_forecasting(tmp_path, trained):
     # 400 short series x 100,000 steps x 3 quantiles = 120 M values, over the 100 M bound
     many = pd.concat(
@@ -188,6 +186,7 @@ def test_horizon_beyond_memory_bound_is_refused_before_forecasting(tmp_path, tra
     assert out.read_text() == "old forecast\n"
 
 
+@pytest.mark.slow
 def test_horizon_past_2262_is_refused_and_timestamps_never_wrap(tmp_path):
     # hourly data ending 2262-04-07 16:00; pandas' last timestamp is 2262-04-11 23:47
     late = hourly_frame((("A", "2262-04-01", 160), ("B", "2262-04-01", 150)))
@@ -250,6 +249,7 @@ def _hostile_predict(tmp_path, trained, option, value):
         assert out.read_bytes() == old
 
 
+@pytest.mark.slow
 @settings(max_examples=25, **CHEAP)
 @given(
     option=st.sampled_from(["--horizon", "--lock-timeout", "--max-gap"]),
@@ -259,6 +259,7 @@ def test_random_numeric_predict_options(tmp_path, trained, option, value):
     _hostile_predict(tmp_path, trained, option, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, **CHEAP)
 @given(
     option=st.sampled_from(["--max-age", "--as-of", "--format", "--freq", "--fallback"]),
@@ -270,6 +271,7 @@ def test_random_text_predict_options(tmp_path, trained, option, value):
     _hostile_predict(tmp_path, trained, option, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, **CHEAP)
 @given(
     option=st.sampled_from(
@@ -297,6 +299,7 @@ def test_random_train_options_fail_cleanly_or_train(tmp_path, trained, option, v
         assert model.read_bytes() == before[model]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, **CHEAP)
 @given(
     option=st.sampled_from(["--max-gap", "--freq", "--target", "--time-col", "--id-col"]),

@@ -8,16 +8,11 @@ from io import StringIO
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 
 from lstmcast.io import number_text, time_text
 
 ISO_HOUR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("outputs"))
 
 
 def predict(trained, *extra, ok=True):
@@ -56,6 +51,7 @@ def test_time_text_one_rule():
     ]
 
 
+@pytest.mark.slow
 def test_csv_numbers_read_back_to_the_float32_forecast(tmp_path, trained):
     predict(trained, "-o", tmp_path / "f.parquet", "-q")
     predict(trained, "-o", tmp_path / "f.csv", "-q")
@@ -70,6 +66,7 @@ def test_csv_numbers_read_back_to_the_float32_forecast(tmp_path, trained):
         assert list(text[col]) == list(number_text(typed[col].to_numpy()))
 
 
+@pytest.mark.slow
 def test_one_timestamp_style_in_csv_json_and_table(tmp_path, trained):
     csv = pd.read_csv(StringIO(predict(trained, "--format", "csv").stdout), dtype=str)
     doc = json.loads(predict(trained, "--json").stdout)
@@ -81,6 +78,7 @@ def test_one_timestamp_style_in_csv_json_and_table(tmp_path, trained):
     assert [r["ds"] for r in json.loads((tmp_path / "f.json").read_text())] == list(csv["ds"])
 
 
+@pytest.mark.slow
 def test_daily_forecast_has_dates(tmp_path):
     days = pd.DataFrame(
         {"ds": pd.date_range("2024-01-01", periods=120, freq="D"), "y": np.sin(np.arange(120.0))}
@@ -134,6 +132,7 @@ def test_format_is_case_insensitive(trained, fmt):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("extra", "sep"), [((), ","), (("--format", "tsv"), "\t")])
 def test_dash_output_writes_to_stdout(tmp_path, trained, extra, sep):
     result = predict(trained, "-o", "-", *extra)
@@ -163,17 +162,18 @@ def test_evaluate_dash_output_writes_the_per_series_table_to_stdout(trained):
 HOSTILE_IDS = ["[/]", "[bold]x", "x\x1b[2Jy", ":cat:"]
 
 
+def hostile_frame() -> pd.DataFrame:
+    spec = tuple((uid, "2024-01-01", 100) for uid in HOSTILE_IDS)
+    return hourly_frame(spec).rename(columns={"y": "[red]sales"})
+
+
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(trained_model):
     """A model trained on series whose ids are markup, an escape sequence and an emoji code,
     from a file whose name is markup, with a target column named like markup."""
-    folder = tmp_path_factory.mktemp("hostile")
-    spec = tuple((uid, "2024-01-01", 100) for uid in HOSTILE_IDS)
-    frame = hourly_frame(spec).rename(columns={"y": "[red]sales"})
-    data, model = folder / "[bold]data.csv", folder / "m.lstmcast"
-    frame.to_csv(data, index=False)
-    invoke("train", data, "--model", model, *TINY, "--target", "[red]sales", "-q")
-    return data, model
+    options = ("--target", "[red]sales")
+    run = trained_model("hostile", hostile_frame, options, "[bold]data.csv")
+    return run.data, run.model
 
 
 def test_hostile_ids_print_literally_in_the_forecast_table(hostile):
@@ -192,6 +192,7 @@ def test_hostile_names_print_literally_in_inspect_and_info(hostile):
     assert "[red]sales" in result.stdout and "[bold]data.csv" in result.stdout
 
 
+@pytest.mark.slow
 def test_hostile_text_in_errors_and_warnings_is_escaped(tmp_path, hostile):
     data, model = hostile
     result = invoke("inspect", data, "--target", "[/]\x1b[2J", ok=False)
@@ -226,6 +227,7 @@ def test_escape_in_an_output_path_reaches_neither_terminal_nor_log(tmp_path, tra
     assert "\x1b" not in line and 'output="' in line and "\\u001b[2J.csv" in line
 
 
+@pytest.mark.slow
 def test_a_reader_closing_stdout_early_is_exit_73_not_a_crash(trained):
     import subprocess
     import sys

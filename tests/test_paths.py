@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import TINY, train_tiny
+from helpers import TINY
 from typer.testing import CliRunner
 
 from lstmcast.cli import app
@@ -15,11 +15,6 @@ from lstmcast.io import same_file
 runner = CliRunner()
 BIN = Path(sys.executable).parent / "lstmcast"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "200"}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_tiny(tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture
@@ -73,6 +68,7 @@ def test_train_refuses_to_replace_a_file_that_is_not_a_model(write_csv, tmp_path
     )
 
 
+@pytest.mark.slow
 def test_train_refuses_a_fifo_as_the_model(write_csv, tmp_path):
     data = write_csv("ds,y\n2024-01-01,1\n2024-01-02,2\n")
     os.mkfifo(tmp_path / "fifo")
@@ -84,6 +80,7 @@ def test_train_refuses_a_fifo_as_the_model(write_csv, tmp_path):
     assert "is a FIFO" in proc.stderr
 
 
+@pytest.mark.slow
 def test_train_may_replace_an_existing_model(work):
     data, model = work
     result = runner.invoke(app, ["train", str(data), "--model", str(model), *TINY, "-q"])
@@ -126,6 +123,7 @@ def test_predict_refuses_the_model_as_output(work):
         refused(["predict", data, "--model", model, "-o", out], data.parent, 2, "--model", str(out))
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_outputs_over_inputs_or_each_other(work):
     data, model = work
     folder = data.parent
@@ -175,6 +173,7 @@ def test_a_lock_path_that_is_not_a_lock_file_is_exit_73(work, kind):
     refused(["train", data, "--model", model, *TINY], data.parent, 73, str(lock))
 
 
+@pytest.mark.slow
 def test_a_fifo_at_the_lock_path_is_exit_73_at_once(work):
     data, model = work
     lock = model.with_name(model.name + ".lock")

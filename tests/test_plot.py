@@ -17,6 +17,7 @@ def one_panel(freq: str, history: int, horizon: int) -> SeriesPlot:
     return SeriesPlot("s", ds[:history], y[:history], [fc], ylabel="sales")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("freq", "history", "labels"),
     [

@@ -447,6 +447,7 @@ def test_duplicate_timestamps_name_the_series():
     assert "--id-col" not in info.value.hint
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5])
 def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
     # build_panel scans long tables a chunk at a time; with tiny chunks every boundary case

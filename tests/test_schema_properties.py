@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lstmcast.config import DataSpec
 from lstmcast.io import read_table
 from lstmcast.schema import ID_ALIASES, PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES, build_panel
+
+# Property tests: many random tables each.
+pytestmark = pytest.mark.slow
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

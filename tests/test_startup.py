@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 import typer.main
-from helpers import invoke, train_tiny
+from helpers import invoke
 
 from lstmcast import __version__
 from lstmcast.cli import app
@@ -42,9 +42,10 @@ def imported_by(args, cwd) -> set[str]:
     return set(result.stdout.strip().splitlines()[-1].split())
 
 
-def test_predict_imports_only_what_it_uses(tmp_path):
-    run = train_tiny(tmp_path)
-    modules = imported_by(["predict", "--model", run.model, run.data, "-o", "f.csv"], tmp_path)
+@pytest.mark.slow
+def test_predict_imports_only_what_it_uses(tmp_path, trained):
+    args = ["predict", "--model", trained.model, trained.data, "-o", "f.csv"]
+    modules = imported_by(args, tmp_path)
     assert (tmp_path / "f.csv").exists()
     assert "torch" in modules  # the probe saw a real forecast
     assert not modules & {"sklearn", "scipy", "matplotlib"}, sorted(modules)
@@ -142,6 +143,7 @@ def test_usage_errors_are_one_error_line_and_a_hint_with_exit_2(args, needle):
         assert hint.startswith("  hint: see 'lstmcast") and hint.endswith("--help'"), hint
 
 
+@pytest.mark.slow
 def test_shell_completion_installs_and_completes(tmp_path):
     env = {**ENV, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
     entry = [sys.executable, "-m", "lstmcast"]
@@ -165,6 +167,7 @@ def test_shell_completion_installs_and_completes(tmp_path):
     assert words.stdout.split() == ["--as-of"], words
 
 
+@pytest.mark.slow
 def test_help_imports_neither_torch_nor_pandas_nor_rich(tmp_path):
     for args in (["--help"], ["train", "--help"], ["-V"]):
         modules = imported_by(args, tmp_path)

@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 from helpers import TINY
 
+# Every test here starts the installed command in a process of its own.
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent / ("lstmcast.exe" if os.name == "nt" else "lstmcast")
 # One torch thread: tiny models are fastest that way, and a busy CI box makes more crawl.
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "120"}

@@ -87,6 +87,7 @@ def test_threads_by_model_size_unless_given():
     assert cpu_threads(tiny, TrainConfig(threads=3)) == 3
 
 
+@pytest.mark.slow
 def test_threads_option_sets_torch_threads():
     panel = ragged_panel()
     before = torch.get_num_threads()

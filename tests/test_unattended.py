@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import typer.main
-from helpers import TINY, hourly_frame, invoke, train_tiny
+from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import api
 from lstmcast.cli import app
@@ -145,12 +145,6 @@ def in_tmp_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One tiny model on hourly data, read-only for the tests (copy it to change it)."""
-    return train_tiny(tmp_path_factory.mktemp("trained"), "-q", "--no-config")
-
-
 @pytest.fixture
 def local(tmp_path, trained) -> SimpleNamespace:
     """A private copy of the trained model and its data in tmp_path."""
@@ -178,6 +172,7 @@ output = "fc.csv"
 """
 
 
+@pytest.mark.slow
 def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path, trained):
     shutil.copy(trained.data, tmp_path / "data.csv")
     (tmp_path / "lstmcast.toml").write_text(CONFIG)
@@ -205,6 +200,7 @@ def test_config_in_working_directory_supplies_train_and_predict_options(tmp_path
     assert (header["model_config"]["layers"], header["train_config"]["batch_size"]) == (1, 32)
 
 
+@pytest.mark.slow
 def test_no_config_ignores_the_file(tmp_path, trained):
     (tmp_path / "lstmcast.toml").write_text('[predict]\noutput = "fc.csv"\nhorizon = 3\n')
     result = invoke("predict", trained.data, "--model", trained.model, "--no-config")
@@ -224,6 +220,7 @@ def test_explicit_config_file_is_used_instead_of_the_local_one(tmp_path, trained
     assert forecast_ok(tmp_path / "other.csv", rows=3 * 6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "command", "needle"),
     [
@@ -334,6 +331,7 @@ def _flag_args(p, name: str, value) -> list[str]:
     return [p.opts[0], str(value)] if p.param_type_name == "option" else [str(value)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
 def test_flags_beat_the_config_file_which_beats_the_defaults_for_every_key(tmp_path, command):
     values = _option_values(command)
@@ -378,6 +376,7 @@ def _options(command: str) -> tuple[set[str], set[str]]:
     return {p.name for p in params}, {o for p in params for o in p.opts}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SAMPLE_CONFIG.exists(), reason="sample_data/lstmcast.toml not written yet")
 def test_sample_config_parses_and_has_only_known_keys(tmp_path, trained):
     tables = read_config(SAMPLE_CONFIG)
@@ -398,6 +397,7 @@ def test_sample_config_parses_and_has_only_known_keys(tmp_path, trained):
 # --- 2. output contract ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_and_log_file_gets_one_line_per_run(tmp_path, trained, procs):
     shutil.copy(trained.data, tmp_path / "data.csv")
     log = tmp_path / "runs.log"
@@ -445,6 +445,7 @@ def test_quiet_prints_nothing_and_log_file_gets_one_line_per_run(tmp_path, train
     assert by_run["predict", "73"]["error"].startswith("cannot write no/f.csv")
 
 
+@pytest.mark.slow
 def test_piped_output_has_no_escape_codes_even_without_no_color(tmp_path, trained, procs):
     # (train's tables and progress: test_config_in_working_directory_...)
     runs = [
@@ -502,6 +503,7 @@ def test_json_error_is_one_document_with_the_exit_code(trained, args, code, kind
     assert error["message"] and "hint" in error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -526,6 +528,7 @@ def test_json_error_for_errors_found_while_parsing_options(tmp_path, trained, ar
 KILL_AFTER = (0.2, 0.5, 1.0, 2.0)
 
 
+@pytest.mark.slow
 def test_sigkill_never_leaves_a_torn_forecast_or_model(tmp_path, local, procs):
     # A predict and a longer train, each SIGKILLed after a while: the file they replace is
     # the previous one, byte for byte, or the complete new one. The temp file is named
@@ -573,6 +576,7 @@ app(sys.argv[1:], prog_name="lstmcast")
 """
 
 
+@pytest.mark.slow
 def test_sigkill_between_write_and_rename_keeps_the_old_file(tmp_path, local):
     out = tmp_path / "f.csv"
     out.write_bytes(b"old,forecast\n1,2\n")
@@ -607,6 +611,7 @@ def test_sigkill_between_write_and_rename_keeps_the_old_file(tmp_path, local):
 # --- 4. locks ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_second_run_on_a_locked_model_exits_75_or_waits(tmp_path, local, procs):
     holder = procs(
         "train", "data.csv", "--model", "m.lstmcast", *TINY, *LONG, "--time-budget", "8", "-q",
@@ -651,6 +656,7 @@ def _weights(path) -> dict:
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow
 def test_warm_start_continues_from_the_existing_model(tmp_path, local):
     old_header, old_weights = api.model_info(local.model), _weights(local.model)
     # no --hidden-size or --layers: the model file's settings are used
@@ -721,6 +727,7 @@ def _predict(data, model, *extra, ok=True):
     return invoke("predict", data, "--model", model, "-o", "f.csv", *extra, ok=ok)
 
 
+@pytest.mark.slow
 def test_max_age_refuses_an_old_model(trained):
     created = dt.datetime.fromisoformat(api.model_info(trained.model)["created_at"])
     old = (created + dt.timedelta(days=8)).isoformat()
@@ -731,6 +738,7 @@ def test_max_age_refuses_an_old_model(trained):
     _predict(trained.data, trained.model, "--max-age", "7d", "--as-of", recent)
 
 
+@pytest.mark.slow
 def test_stale_data_warns_or_with_strict_exits_3(trained):
     fresh = _predict(trained.data, trained.model, "--as-of", FRESH, "--strict")
     assert "warning" not in fresh.stderr
@@ -855,6 +863,7 @@ def test_data_at_another_frequency_names_both(tmp_path, trained):
 # --- 7. interrupts ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigint_and_sigterm_stop_training_and_keep_the_old_model(tmp_path, local, procs):
     runs = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -884,6 +893,7 @@ def test_sigint_and_sigterm_stop_training_and_keep_the_old_model(tmp_path, local
 # --- 8. reproducibility -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["f.csv", "f.parquet"])
 def test_predict_twice_gives_identical_files(tmp_path, trained, name):
     invoke("predict", trained.data, "--model", trained.model, "-o", "first_" + name, "-q")
@@ -892,6 +902,7 @@ def test_predict_twice_gives_identical_files(tmp_path, trained, name):
     assert first.read_bytes() == second.read_bytes()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_forecasts_across_processes(tmp_path, trained):
     # Another process with another hash seed: no set or dict order may leak into training.
     args = ("train", trained.data, *TINY, "--seed", "7", "-q", "--model")

@@ -101,6 +101,7 @@ def test_sample_draws_only_valid_origins_and_is_reproducible():
     assert not np.array_equal(s1, s3)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     lengths=st.lists(st.integers(3, 60), min_size=1, max_size=5),
