@@ -22,7 +22,7 @@ from lstmcast.config import (
 )
 from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
-from lstmcast.io import check_paths, check_writable, write_table
+from lstmcast.io import check_paths, check_writable, output_format, write_table
 from lstmcast.load import as_model_columns, load_for_model, load_panel
 from lstmcast.modelfile import (
     check_evaluate_outputs,
@@ -30,6 +30,7 @@ from lstmcast.modelfile import (
     check_sections,
     load_model,
     model_info,
+    recorded_path,
     save_model,
     spec_from_header,
 )
@@ -47,11 +48,6 @@ __all__ = [
     "TrainSummary",
     "PredictResult",
 ]
-
-
-def _data_path(data) -> str:
-    """The data file as recorded in a model: absolute, or `-` for standard input."""
-    return "-" if str(data) == "-" else str(Path(data).resolve())
 
 
 @dataclass
@@ -211,7 +207,7 @@ def _summary(data, model_path, panel, cfg, result, validation, warnings, seconds
     """What `train` reports, and the model file records as its metrics."""
     return TrainSummary(
         model_path=str(model_path),
-        data_path=_data_path(data),
+        data_path=recorded_path(data),
         series=panel.n_series,
         rows=int(panel.lengths.sum()),
         epochs=result.epochs if result else 0,
@@ -294,9 +290,11 @@ def predict(
     """
     from lstmcast.ops import model_lock
 
+    if output is not None:  # the data or the model as --output: say so before anything else
+        check_outputs({"--output": output}, model_path, data)
+        output_format(output)
     check_model_path(model_path)  # a FIFO or folder is refused before the lock is taken
     if output is not None:
-        check_outputs({"--output": output}, model_path, data)
         check_writable(output)
     with model_lock(model_path, "predict", lock_timeout):
         if max_gap is not None:
@@ -464,6 +462,8 @@ def plot(
     from lstmcast.forecast import check_horizon, forecast_at, horizon_warning
     from lstmcast.plot import pick_series, plot_forecasts
 
+    check_outputs({"--output": output}, model_path, data)
+    check_writable(output)
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
     if not header.get("lstm_trained", True):
         raise UsageError(

@@ -219,7 +219,7 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import output_format, write_stream
+        from lstmcast.io import write_stream
         from lstmcast.report import err, forecast_table, out, predict_document, print_json
 
         fmt = fmt.strip().lower()
@@ -227,9 +227,6 @@ def predict(
             raise UsageError(f"--format {fmt}: expected table, csv, tsv or json")
         if output is not None and str(output) == "-":  # standard output, csv unless told
             output, fmt = None, "csv" if fmt == "table" else fmt
-        elif output is not None:
-            api.check_outputs({"--output": output}, model, data)  # the data or model: say so
-            output_format(output)
         result = api.predict(
             model, data, horizon, device, None,
             max_age=parse_age(max_age) if max_age else None,
@@ -381,11 +378,8 @@ def plot(
     with errors_handled(json_out, debug, command="plot") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.io import check_writable
         from lstmcast.report import err, plot_document, print_json
 
-        api.check_outputs({"--output": output}, model, data)
-        check_writable(output)
         spec = data_spec(time_col, target, id_col, freq, None, date_format)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)
         drawn = result.series

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ __all__ = [
     "spec_from_header",
     "check_outputs",
     "check_evaluate_outputs",
+    "recorded_path",
 ]
 
 SCALING_TEXT = {
@@ -231,3 +233,8 @@ def check_evaluate_outputs(outputs: dict, model_path, data) -> None:
     for path in outputs.values():
         if path is not None:
             check_writable(path)
+
+
+def recorded_path(data) -> str:
+    """The data file as a model records it: absolute, or `-` for standard input."""
+    return "-" if str(data) == "-" else str(Path(data).resolve())
