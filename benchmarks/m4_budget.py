@@ -116,8 +116,8 @@ def main() -> int:
             + shlex.join(sys.argv[1:])
             + "` (one `benchmarks/m4_hourly.py --time-budget B --json` run per budget, in turn).",
             "",
-            "Default settings, horizon 48, seed "
-            f"{args.seed}; OWA against the published Naive2 (18.383 / 2.395). Training seconds"
+            f"Default settings (trained horizon {first.get('trained_horizon') or 48}, forecast"
+            f" 48 steps, each series by the method `predict` uses), seed {args.seed}; OWA against the published Naive2 (18.383 / 2.395). Training seconds"
             " are the trainer's own; wall covers training and the 48-step forecast. Baseline"
             f" check against the published figures: {'passed' if checks else 'FAILED'}.",
             "",
