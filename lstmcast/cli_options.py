@@ -17,13 +17,12 @@ from lstmcast.cli_support import config_option, show_version
 __all__ = [
     "DataArg", "ModelDataArg", "TimeCol", "Target", "IdCol", "Freq", "DateFormat", "MaxGap",
     "Covariates", "PastCovariates", "Json", "Quiet", "Debug", "Config", "NoConfig", "LogFile",
-    "LockTimeout", "ModelPath", "Device", "ReadDevice", "Threads",
-    "Version", "TrainHorizon", "Lookback", "Season", "HiddenSize", "Layers", "Dropout",
-    "Quantiles", "Scaling", "Calendar", "Ensemble", "Epochs", "MaxSteps", "TimeBudget",
-    "WindowsPerEpoch", "BatchSize", "LearningRate", "Loss", "Calibrate", "Patience", "ValSize",
-    "Seed", "WarmStart",
-    "Horizon", "ForecastOutput", "Format", "MaxAge", "Strict", "AsOf", "Fallback", "ModelArg",
-    "Folds", "FoldHorizon", "Step", "MaseSeason", "Refit", "Show", "TableOutput", "Forecasts",
+    "LockTimeout", "ModelPath", "Device", "ReadDevice", "Threads", "Version", "TrainHorizon",
+    "Lookback", "Season", "HiddenSize", "Layers", "Dropout", "Quantiles", "Scaling", "Calendar",
+    "Ensemble", "Epochs", "MaxSteps", "TimeBudget", "WindowsPerEpoch", "BatchSize",
+    "LearningRate", "Loss", "Calibrate", "Patience", "ValSize", "Seed", "WarmStart", "Horizon",
+    "ForecastOutput", "Format", "MaxAge", "Strict", "AsOf", "Fallback", "ModelArg", "Folds",
+    "FoldHorizon", "Step", "MaseSeason", "Refit", "Show", "TableOutput", "Forecasts",
     "PlotFile", "PngOutput", "SeriesIds", "Last", "Holdout",
 ]  # fmt: skip
 
@@ -195,7 +194,6 @@ Threads = Annotated[
     ),
 ]
 
-
 # The version option of `lstmcast` itself.
 Version = Annotated[
     bool,
@@ -203,7 +201,6 @@ Version = Annotated[
         "--version", "-V", callback=show_version, is_eager=True, help="Show the version and exit."
     ),
 ]
-
 
 # train: the model and its training.
 TrainHorizon = Annotated[
@@ -343,7 +340,6 @@ WarmStart = Annotated[
     ),
 ]
 
-
 # predict
 Horizon = Annotated[
     int | None,
@@ -402,7 +398,6 @@ Fallback = Annotated[
     ),
 ]
 
-
 # info
 ModelArg = Annotated[
     Path,
@@ -410,7 +405,6 @@ ModelArg = Annotated[
         metavar="MODEL", help="Model file.", show_default=False, rich_help_panel="Model"
     ),
 ]
-
 
 # evaluate: the backtest and what it writes.
 Folds = Annotated[
@@ -472,7 +466,6 @@ PlotFile = Annotated[
         rich_help_panel="Output",
     ),
 ]
-
 
 # plot
 PngOutput = Annotated[
