@@ -229,10 +229,8 @@ def fit(
         stop = _stop_reason(tc, step, bad_epochs, started)
     if best_state is not None:
         model.load_state_dict(best_state)
-    model = distributed.unwrap(model)
-    model.eval()
-    seconds = time.perf_counter() - started
-    where = distributed.describe(device)
+    model = distributed.unwrap(model).eval()
+    seconds, where = time.perf_counter() - started, distributed.describe(device)
     return TrainResult(
         model, full_index, best, epoch, step, seconds, where, stop or "epochs", history
     )
