@@ -152,7 +152,8 @@ def train(
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
         from lstmcast.documents import print_json, train_document
-        from lstmcast.report import TrainProgress, out, train_tables
+        from lstmcast.progress import TrainProgress
+        from lstmcast.report import out, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
@@ -322,7 +323,8 @@ def evaluate(
         from lstmcast import api
         from lstmcast.documents import evaluate_document, print_json
         from lstmcast.io import write_stream
-        from lstmcast.report import FoldProgress, evaluate_tables, out
+        from lstmcast.progress import FoldProgress
+        from lstmcast.report import evaluate_tables, out
 
         to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
         if to_stdout:
