@@ -74,7 +74,8 @@ def inspect(
     with errors_handled(json_out, debug, command="inspect"):
         check_options(ctx)
         from lstmcast.api import load_panel
-        from lstmcast.report import document, inspect_table, out, print_json
+        from lstmcast.documents import document, print_json
+        from lstmcast.report import inspect_table, out
 
         spec = data_spec(
             time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
@@ -150,7 +151,9 @@ def train(
         check_options(ctx)
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
-        from lstmcast.report import TrainProgress, out, print_json, train_document, train_tables
+        from lstmcast.documents import print_json, train_document
+        from lstmcast.progress import TrainProgress
+        from lstmcast.report import out, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
@@ -219,8 +222,9 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         check_options(ctx)
         from lstmcast import api
+        from lstmcast.documents import predict_document, print_json
         from lstmcast.io import write_stream
-        from lstmcast.report import err, forecast_table, out, predict_document, print_json
+        from lstmcast.report import err, forecast_table, out
 
         fmt = fmt.strip().lower()
         if fmt not in ("table", "csv", "tsv", "json"):
@@ -265,7 +269,8 @@ def info(
     """
     with errors_handled(json_out, debug, command="info"):
         from lstmcast import api
-        from lstmcast.report import info_document, info_tables, out, print_json
+        from lstmcast.documents import info_document, print_json
+        from lstmcast.report import info_tables, out
 
         header = api.model_info(model)
         if json_out:
@@ -316,14 +321,10 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
         from lstmcast import api
+        from lstmcast.documents import evaluate_document, print_json
         from lstmcast.io import write_stream
-        from lstmcast.report import (
-            FoldProgress,
-            evaluate_document,
-            evaluate_tables,
-            out,
-            print_json,
-        )
+        from lstmcast.progress import FoldProgress
+        from lstmcast.report import evaluate_tables, out
 
         to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
         if to_stdout:
@@ -378,7 +379,8 @@ def plot(
     with errors_handled(json_out, debug, command="plot") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.report import err, plot_document, print_json
+        from lstmcast.documents import plot_document, print_json
+        from lstmcast.report import err
 
         spec = data_spec(time_col, target, id_col, freq, None, date_format)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)

@@ -1,12 +1,13 @@
-"""Rendering: Rich tables, progress and JSON. Core modules return data; this module shows it."""
+"""Rendering: Rich tables and error lines. Core modules return data; this module shows it."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 from typing import TYPE_CHECKING, Any
+
+from lstmcast.documents import document, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,10 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "out",
     "err",
-    "print_json",
     "print_error",
-    "document",
-    "SCHEMA_VERSION",
     "inspect_table",
     "kv_table",
     "metrics_table",
@@ -82,79 +80,6 @@ class _LazyConsole:
 
 out = _LazyConsole(stderr=False)
 err = _LazyConsole(stderr=True)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None  # JSON has no NaN or inf
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item"):  # numpy scalars
-        return _jsonable(obj.item())
-    return obj
-
-
-def print_json(doc: Any) -> None:
-    """Exactly one JSON document on stdout."""
-    sys.stdout.write(json.dumps(_jsonable(doc), indent=2, default=str) + "\n")
-    sys.stdout.flush()
-
-
-SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or removed
-
-
-def document(command: str | None, body: dict) -> dict:
-    """A --json document: which command wrote it and in which schema (docs/json.md), then its
-    keys. Every command names the same things alike: `data`, `model`, `output` for paths,
-    `series` for a count of series, `warnings` for the warning texts."""
-    return {"command": command, "schema_version": SCHEMA_VERSION, **body}
-
-
-def train_document(summary: dict) -> dict:
-    s = dict(summary)
-    paths = {"data": s.pop("data_path"), "model": s.pop("model_path")}
-    model_config = s.pop("model")
-    return document("train", {**paths, **s, "model_config": model_config})
-
-
-def info_document(header: dict) -> dict:
-    h = dict(header)
-    file, data, model, train = h.pop("file"), h.pop("data"), h.pop("model"), h.pop("train", None)
-    return document(
-        "info",
-        {
-            "model": file["path"],
-            "bytes": file["bytes"],
-            "data": data.get("path"),
-            "series": data.get("series"),
-            **h,
-            "train_config": train,
-            "model_config": model,
-            "data_schema": data,
-        },
-    )
-
-
-def predict_document(result, model, output) -> dict:
-    """The `predict --json` document: the forecast itself only when it went to no file."""
-    from lstmcast.io import records
-
-    body = {
-        "data": result.data_path, "model": str(model), "output": str(output) if output else None,
-        "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
-        "forecast": None if output else records(result.forecast),
-    }  # fmt: skip
-    return document("predict", body)
-
-
-def plot_document(result, data, model, output) -> dict:
-    """The `plot --json` document: the series drawn, as a count and by id."""
-    drawn = result.series
-    body = {"data": str(data) if data else None, "model": str(model)}
-    body.update(output=str(output), series=len(drawn), series_ids=drawn)
-    return document("plot", {**body, "warnings": result.warnings})
 
 
 def print_error(
@@ -246,74 +171,6 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     for row in rows:
         table.add_row(_cell(row["method"]), *(fmt(row.get(c)) for c in columns))
     return table
-
-
-class _LiveProgress:
-    """A Rich progress bar on stderr, only when stderr is a terminal and colour is allowed."""
-
-    label = ""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.live = enabled and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-        self.progress = None
-        self.task = None
-
-    def columns(self) -> list:
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-
-        return [
-            TextColumn(f"[bold]{self.label}[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-        ]
-
-    def __enter__(self):
-        if self.live:
-            from rich.progress import Progress
-
-            self.progress = Progress(*self.columns(), console=err.get(), transient=True)
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-
-
-class TrainProgress(_LiveProgress):
-    """Training callback: a progress bar on a terminal, one line per epoch otherwise."""
-
-    label = "training"
-
-    def columns(self) -> list:
-        from rich.progress import TextColumn, TimeRemainingColumn
-
-        return [*super().columns(), TextColumn("eta"), TimeRemainingColumn()]
-
-    def __call__(self, event: str, info: dict) -> None:
-        if not self.enabled:
-            return
-        if event == "start" and self.progress is not None:
-            name = (
-                "train"
-                if info.get("members", 1) == 1
-                else f"model {info['member']}/{info['members']}"
-            )
-            self.task = self.progress.add_task(
-                name, total=info["total_steps"], status=f"device {info['device']}"
-            )
-        elif event == "step" and self.progress is not None and info["step"] % 5 == 0:
-            self.progress.update(self.task, completed=info["step"])
-        elif event == "epoch":
-            status = f"epoch {info['epoch']}  train {info['train_loss']:.4f}  val {info['val_loss']:.4f}  best {info['best_val_loss']:.4f}"
-            if self.progress is not None:
-                self.progress.update(self.task, completed=info["step"], status=status)
-            else:
-                sys.stderr.write(status + "\n")
-                sys.stderr.flush()
 
 
 METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
@@ -491,32 +348,6 @@ def info_tables(header: dict) -> list:
     if metrics.get("validation"):
         tables.append(validation_table(metrics["validation"], "Validation at training time"))
     return tables
-
-
-class FoldProgress(_LiveProgress):
-    """Backtest callback: a progress bar over folds on a terminal, silent otherwise."""
-
-    label = "backtest"
-
-    def __call__(self, event: str, info: dict) -> None:
-        if self.progress is None:
-            return
-        if event == "start":
-            self.task = self.progress.add_task("folds", total=info["total"], status="folds")
-        elif event == "fold":
-            self.progress.update(self.task, completed=info["fold"])
-
-
-def evaluate_document(result, model, output, plot, forecasts) -> dict:
-    """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
-    not asked for), its warnings and the per-series table."""
-    from lstmcast.io import records
-
-    paths = {"model": str(model), "output": str(output) if output else None}
-    paths["plot"] = str(plot) if plot else None
-    paths["forecasts"] = str(forecasts) if forecasts else None
-    body = {**result.summary, **paths, "warnings": result.warnings}
-    return document("evaluate", {**body, "per_series": records(result.per_series)})
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:

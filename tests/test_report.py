@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from lstmcast import api, report
+from lstmcast import api, documents, report
 
 
 def text_of(*renderables) -> str:
@@ -322,33 +322,7 @@ def test_print_error_as_json_is_also_one_document_on_stdout(capsys):
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {
         "command": "predict",
-        "schema_version": report.SCHEMA_VERSION,
+        "schema_version": documents.SCHEMA_VERSION,
         "error": {"code": 3, "kind": "data", "message": "bad", "hint": None},
     }
     assert captured.err == "error: bad\n"
-
-
-def test_print_json_writes_null_for_nan_and_plain_numbers_for_numpy(capsys):
-    report.print_json({"a": float("nan"), "b": np.float32(1.5), "c": (1, np.int64(2)), 3: [np.inf]})
-    assert json.loads(capsys.readouterr().out) == {"a": None, "b": 1.5, "c": [1, 2], "3": [None]}
-
-
-def test_train_and_info_documents_rename_the_paths_and_configs():
-    doc = report.train_document(
-        {"data_path": "d.csv", "model_path": "m.lstmcast", "model": {"hidden_size": 8}, "steps": 4}
-    )
-    assert list(doc) == ["command", "schema_version", "data", "model", "steps", "model_config"]
-    assert (doc["command"], doc["data"], doc["model"]) == ("train", "d.csv", "m.lstmcast")
-    assert doc["model_config"] == {"hidden_size": 8}
-    info = report.info_document(
-        {
-            "file": {"path": "m.lstmcast", "bytes": 10},
-            "data": {"path": "d.csv", "series": 2},
-            "model": {"hidden_size": 8},
-            "created_at": "now",
-        }
-    )
-    assert info["command"] == "info" and info["model"] == "m.lstmcast" and info["bytes"] == 10
-    assert info["data"] == "d.csv" and info["series"] == 2 and info["created_at"] == "now"
-    assert info["train_config"] is None and info["model_config"] == {"hidden_size": 8}
-    assert info["data_schema"] == {"path": "d.csv", "series": 2}

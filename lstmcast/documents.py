@@ -1,0 +1,104 @@
+"""The --json documents of every command, with their schema version, and the one printer."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "document",
+    "train_document",
+    "info_document",
+    "predict_document",
+    "plot_document",
+    "evaluate_document",
+    "print_json",
+]
+
+
+SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or removed
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # JSON has no NaN or inf
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):  # numpy scalars
+        return _jsonable(obj.item())
+    return obj
+
+
+def print_json(doc: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(_jsonable(doc), indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def document(command: str | None, body: dict) -> dict:
+    """A --json document: which command wrote it and in which schema (docs/json.md), then its
+    keys. Every command names the same things alike: `data`, `model`, `output` for paths,
+    `series` for a count of series, `warnings` for the warning texts."""
+    return {"command": command, "schema_version": SCHEMA_VERSION, **body}
+
+
+def train_document(summary: dict) -> dict:
+    s = dict(summary)
+    paths = {"data": s.pop("data_path"), "model": s.pop("model_path")}
+    model_config = s.pop("model")
+    return document("train", {**paths, **s, "model_config": model_config})
+
+
+def info_document(header: dict) -> dict:
+    h = dict(header)
+    file, data, model, train = h.pop("file"), h.pop("data"), h.pop("model"), h.pop("train", None)
+    return document(
+        "info",
+        {
+            "model": file["path"],
+            "bytes": file["bytes"],
+            "data": data.get("path"),
+            "series": data.get("series"),
+            **h,
+            "train_config": train,
+            "model_config": model,
+            "data_schema": data,
+        },
+    )
+
+
+def predict_document(result, model, output) -> dict:
+    """The `predict --json` document: the forecast itself only when it went to no file."""
+    from lstmcast.io import records
+
+    body = {
+        "data": result.data_path, "model": str(model), "output": str(output) if output else None,
+        "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+        "forecast": None if output else records(result.forecast),
+    }  # fmt: skip
+    return document("predict", body)
+
+
+def plot_document(result, data, model, output) -> dict:
+    """The `plot --json` document: the series drawn, as a count and by id."""
+    drawn = result.series
+    body = {"data": str(data) if data else None, "model": str(model)}
+    body.update(output=str(output), series=len(drawn), series_ids=drawn)
+    return document("plot", {**body, "warnings": result.warnings})
+
+
+def evaluate_document(result, model, output, plot, forecasts) -> dict:
+    """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
+    not asked for), its warnings and the per-series table."""
+    from lstmcast.io import records
+
+    paths = {"model": str(model), "output": str(output) if output else None}
+    paths["plot"] = str(plot) if plot else None
+    paths["forecasts"] = str(forecasts) if forecasts else None
+    body = {**result.summary, **paths, "warnings": result.warnings}
+    return document("evaluate", {**body, "per_series": records(result.per_series)})
