@@ -7,7 +7,7 @@ For each cut C, the last C hours of every training series are dropped, the 48 ho
 the cut become a pseudo-test, and the rest trains lstmcast with its default settings
 (`lstmcast.api.train`, seed 0: about 10 minutes each on 2 cores). On the model's own
 validation windows it records each series' mean MAE by method (LSTM, naive, seasonal naive,
-drift); then it scores each margin of the choice rule (evaluate._choose: the pooled winner,
+drift); then it scores each margin of the choice rule (verdict._choose: the pooled winner,
 left only for a method whose error on the series is that much lower) on the pseudo-test with
 the M4 definitions. OWA divides by the published Naive2 test figures, so it compares rules
 within a column, not periods. With --test it also trains on the whole training set and
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from m4_hourly import DEFAULT_DIR, HORIZON, SEASON, owa
 
-from lstmcast import api, evaluate, metrics
+from lstmcast import api, evaluate, metrics, verdict
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.forecast import forecast_at
 from lstmcast.windows import build_index, default_val_size, verdict_windows
@@ -85,8 +85,8 @@ def rule_scores(e: dict, margins: list[float]) -> dict[str, float]:
 
     out = {"lstm everywhere": score(np.zeros(e["n"], dtype=int))}
     for margin in margins:
-        evaluate.SWITCH_MARGIN = margin
-        choice = evaluate._choose(e["n"], e["series"], e["mae"], e["scaled"])
+        verdict.SWITCH_MARGIN = margin
+        choice = verdict._choose(e["n"], e["series"], e["mae"], e["scaled"])
         out[f"margin {margin:g}"] = score(np.where(choice >= 0, choice, 0))
     out["oracle (lowest test MASE per series)"] = score(np.argmin(e["mase"], axis=0))
     return out

@@ -185,7 +185,7 @@ def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warn
 def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
     """The LSTM (if any) and the baselines scored on the same held-out windows: the verdict
     that chooses each series' method, with the LSTM's interval calibration."""
-    from lstmcast.evaluate import validate_methods
+    from lstmcast.verdict import validate_methods
     from lstmcast.windows import verdict_windows
 
     model, series, origin = None, np.empty(0, np.int64), np.empty(0, np.int64)

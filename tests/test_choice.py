@@ -10,11 +10,11 @@ from helpers import TINY, invoke
 
 from lstmcast import api
 from lstmcast.config import ModelConfig
-from lstmcast.evaluate import validate_methods
 from lstmcast.forecast import baseline_quantiles, calibrate_intervals
 from lstmcast.model import LSTMForecaster
 from lstmcast.schema import build_panel
 from lstmcast.train import resolve_model_config
+from lstmcast.verdict import validate_methods
 from lstmcast.windows import rolling_windows
 
 
@@ -257,7 +257,7 @@ def test_a_diverging_recursive_forecast_is_refused_not_written(tmp_path, monkeyp
 
 
 def test_a_series_leaves_the_pooled_winner_only_for_a_clear_win():
-    from lstmcast.evaluate import SWITCH_MARGIN, _choose
+    from lstmcast.verdict import SWITCH_MARGIN, _choose
 
     # Rows: methods 0 and 1. Over all windows method 0 is far better (scaled errors), so it
     # is the pooled winner. Series 0: method 1 wins by 10 % (< the margin): stays with 0.

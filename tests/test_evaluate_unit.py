@@ -1,5 +1,5 @@
-"""lstmcast.evaluate's building blocks on arrays small enough to check by hand, and the
-per-series choice of method on series crafted so that one baseline must win."""
+"""lstmcast.evaluate's building blocks on arrays small enough to check by hand, and
+lstmcast.verdict's per-series choice of method on series crafted so that one baseline must win."""
 
 import math
 from statistics import NormalDist
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import api, evaluate, schema
+from lstmcast.verdict import SWITCH_MARGIN, _choose, _widths, validate_methods
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -91,7 +92,7 @@ def test_compare_scores_the_model_and_every_baseline_on_the_same_windows(lines):
 
 
 def test_choose_keeps_the_pooled_winner_unless_a_series_own_win_is_big():
-    m = evaluate.SWITCH_MARGIN
+    m = SWITCH_MARGIN
     series = np.array([0, 0, 1, 1, 2, 2])
     big, small = 1 - m - 0.1, 1 - m + 0.1  # a series' own MAE, as a share of the pooled one's
     err = np.array(
@@ -103,14 +104,14 @@ def test_choose_keeps_the_pooled_winner_unless_a_series_own_win_is_big():
     scaled = np.array([[1.0] * 6, [2.0] * 6])  # row 0 has the lower mean MASE over all windows
     # 0 leaves row 0 for a big win; 1 keeps it despite a small one; 2 ties (1 against 1);
     # 3 has no window at all
-    assert evaluate._choose(4, series, err, scaled).tolist() == [1, 0, 0, -1]
+    assert _choose(4, series, err, scaled).tolist() == [1, 0, 0, -1]
     # with row 1 the pooled winner, every series with windows keeps it: row 0 never wins big
-    assert evaluate._choose(4, series, err, scaled[::-1]).tolist() == [1, 1, 1, -1]
+    assert _choose(4, series, err, scaled[::-1]).tolist() == [1, 1, 1, -1]
 
 
 def test_widths_without_windows_are_a_normal_random_walk():
     z = NormalDist().inv_cdf(0.9)
-    out = np.array(evaluate._widths(np.empty((0, 3)), 3, QUANTILES))
+    out = np.array(_widths(np.empty((0, 3)), 3, QUANTILES))
     expected = 1.25 * z * np.sqrt([1, 2, 3])
     np.testing.assert_allclose(out[:, 2], expected, atol=1e-6)
     np.testing.assert_allclose(out[:, 0], -expected, atol=1e-6)
@@ -119,7 +120,7 @@ def test_widths_without_windows_are_a_normal_random_walk():
 
 def test_widths_from_few_windows_pool_the_steps_and_grow_by_sqrt_h():
     # errors / sqrt(h) pooled: 1, sqrt 2, 3, 2 sqrt 2; at level 0.8 (1 + 1/4) = 1: the largest
-    out = np.array(evaluate._widths(np.array([[1.0, 2.0], [3.0, 4.0]]), 2, QUANTILES))
+    out = np.array(_widths(np.array([[1.0, 2.0], [3.0, 4.0]]), 2, QUANTILES))
     np.testing.assert_allclose(out[:, 2], [3, 3 * math.sqrt(2)], atol=1e-6)
     np.testing.assert_allclose(out[:, 0], -out[:, 2])
 
@@ -127,7 +128,7 @@ def test_widths_from_few_windows_pool_the_steps_and_grow_by_sqrt_h():
 def test_widths_from_enough_windows_are_one_quantile_per_step():
     err = np.column_stack([np.arange(1.0, 21.0), 2 * np.arange(1.0, 21.0)])  # 20 windows
     err = np.vstack([err, [np.nan, 1.0]])  # a window with a NaN is left out
-    out = np.array(evaluate._widths(err, 2, QUANTILES))
+    out = np.array(_widths(err, 2, QUANTILES))
     # level 0.8 (1 + 1/20) = 0.84 of 1..20: position 15.96 between 16 and 17
     np.testing.assert_allclose(out[:, 2], [16.96, 33.92], atol=1e-6)
     np.testing.assert_allclose(out[:, 0], [-16.96, -33.92], atol=1e-6)
@@ -162,7 +163,7 @@ def chosen(*names: str) -> tuple[dict[str, str], dict]:
     its verdict's document."""
     c = curves()
     panel = schema.build_panel(long_frame({n: c[n] for n in names}))
-    verdict = evaluate.validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+    verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     return dict(zip(panel.ids, verdict.methods, strict=True)), verdict.doc
 
 
@@ -183,7 +184,7 @@ def test_a_series_leaves_the_pooled_winner_only_for_a_big_win():
 
 def test_the_verdict_without_an_lstm_is_the_baselines_own_table():
     panel = schema.build_panel(long_frame(curves()))
-    verdict = evaluate.validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+    verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     doc = verdict.doc
     assert sum(doc["chosen"].values()) == 3 and doc["chosen"]["lstm"] == 0
     assert doc["best_baseline"] is None and doc["beats_best_baseline"] is False
@@ -199,16 +200,14 @@ def test_the_verdict_without_an_lstm_is_the_baselines_own_table():
 
 def test_naive_offsets_on_a_random_walk_widen_with_the_horizon():
     panel = schema.build_panel(long_frame({"walk": curves()["walk"]}))
-    naive = np.array(
-        evaluate.validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE).widths["naive"]
-    )
+    naive = np.array(validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE).widths["naive"])
     assert naive[-1, 2] > 2 * naive[0, 2]  # a walk's spread grows like sqrt(h)
     np.testing.assert_allclose(naive[:, 0], -naive[:, 2])  # symmetric pairs of quantiles
 
 
 def test_without_a_season_seasonal_naive_is_no_candidate():
     panel = schema.build_panel(walk_and_cycle())
-    verdict = evaluate.validate_methods(None, panel, 24, QUANTILES, 1, NONE, NONE)
+    verdict = validate_methods(None, panel, 24, QUANTILES, 1, NONE, NONE)
     assert set(verdict.widths) == {"naive", "drift"}
     assert "seasonal_naive" not in verdict.methods
     assert verdict.doc["chosen"]["seasonal_naive"] == 0
@@ -218,7 +217,7 @@ def test_a_series_too_short_for_any_window_is_seasonal_naive_when_it_holds_a_sea
     frame = walk_and_cycle()
     short = long_frame({"short": np.arange(25.0), "tiny": np.arange(10.0)})
     panel = schema.build_panel(pd.concat([frame, short]))
-    verdict = evaluate.validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+    verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     chosen = dict(zip(panel.ids, verdict.methods, strict=True))
     assert chosen["short"] == "seasonal_naive" and chosen["tiny"] == "naive"
     assert verdict.doc["series_without_windows"] == 2
@@ -232,9 +231,7 @@ def test_with_the_lstm_a_series_leaves_the_pooled_winner_only_for_a_big_win(trai
     h, season = model.cfg.horizon, model.cfg.season
     series = np.repeat(np.arange(panel.n_series), 2)
     origin = np.stack([panel.lengths - h, panel.lengths - 2 * h], axis=1).reshape(-1)
-    verdict = evaluate.validate_methods(
-        model, panel, h, model.cfg.quantiles, season, series, origin
-    )
+    verdict = validate_methods(model, panel, h, model.cfg.quantiles, season, series, origin)
     doc = verdict.doc
     assert doc["windows"] == 6 and doc["series_validated"] == 3
     assert set(doc["methods"]) == {"lstm", *evaluate.BASELINES, "combined"}
@@ -249,7 +246,7 @@ def test_with_the_lstm_a_series_leaves_the_pooled_winner_only_for_a_big_win(trai
     for s in range(panel.n_series):
         mine = {m: scores[m]["mae"][series == s].sum() for m in names}
         own = min(names, key=mine.get)
-        big = mine[own] < (1 - evaluate.SWITCH_MARGIN) * mine[pooled]
+        big = mine[own] < (1 - SWITCH_MARGIN) * mine[pooled]
         assert verdict.methods[s] == (own if big else pooled), (s, pooled, mine)
     # no series is forecast by a method worse there than the pooled winner
     assert doc["methods"]["combined"]["mae"] <= doc["methods"][pooled]["mae"] + 1e-9
