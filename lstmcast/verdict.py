@@ -258,15 +258,3 @@ def holdout_metrics(
         model, panel, model.cfg.horizon, model.cfg.quantiles, season, series, origin
     )
     return verdict.doc, verdict.methods != "lstm"
-
-
-def _series_worse(
-    n_series: int, series: np.ndarray, model: np.ndarray, baseline: np.ndarray
-) -> np.ndarray:
-    """Per series: is the mean model MASE over its windows above the baseline's?"""
-    ok = np.isfinite(model) & np.isfinite(baseline)
-    totals = np.zeros((2, n_series))
-    counts = np.bincount(series[ok], minlength=n_series)
-    np.add.at(totals[0], series[ok], model[ok])
-    np.add.at(totals[1], series[ok], baseline[ok])
-    return (counts > 0) & (totals[0] > totals[1])
