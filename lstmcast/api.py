@@ -22,7 +22,8 @@ from lstmcast.config import (
 )
 from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
-from lstmcast.io import check_paths, check_writable, output_format, write_table
+from lstmcast.files import check_paths, check_writable
+from lstmcast.io import output_format, write_table
 from lstmcast.load import as_model_columns, load_for_model, load_panel
 from lstmcast.modelfile import (
     check_evaluate_outputs,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmcast.errors import ModelFileError, UsageError
-from lstmcast.io import atomic_write
+from lstmcast.files import atomic_write
 
 __all__ = [
     "FORMAT_VERSION",

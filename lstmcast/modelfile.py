@@ -20,8 +20,8 @@ from lstmcast import __version__
 from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import ModelFileError, UsageError
+from lstmcast.files import check_paths, check_writable
 from lstmcast.header import check_model_header
-from lstmcast.io import check_paths, check_writable
 from lstmcast.panel import Panel
 
 __all__ = [

@@ -12,8 +12,8 @@ import pandas as pd
 
 from lstmcast.config import ModelConfig
 from lstmcast.errors import DataError
+from lstmcast.files import atomic_write
 from lstmcast.freq import describe_freq, fixed_step_ns, future_dates
-from lstmcast.io import atomic_write
 from lstmcast.panel import Panel
 
 __all__ = [

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from lstmcast.errors import DataError, LstmcastError, OutputError
-from lstmcast.io import atomic_write, read_table, table_format, write_table
+from lstmcast.files import atomic_write
+from lstmcast.io import read_table, table_format, write_table
 from lstmcast.schema import build_panel
 
 

@@ -10,7 +10,7 @@ from helpers import TINY
 from typer.testing import CliRunner
 
 from lstmcast.cli import app
-from lstmcast.io import same_file
+from lstmcast.files import same_file
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent / "lstmcast"
