@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmcast.columns import resolve_columns
 from lstmcast.config import DataSpec
 from lstmcast.errors import DataError, UsageError
 from lstmcast.freq import future_dates, grid_ordinals, infer_freq, season_length
 from lstmcast.io import read_table
 from lstmcast.panel import Columns
-from lstmcast.schema import MIN_LENGTH, build_panel, resolve_columns
+from lstmcast.schema import MIN_LENGTH, build_panel
 
 
 def days(n, start="2024-01-01", freq="D"):

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lstmcast.config import DataSpec
+from lstmcast.columns import PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES
+from lstmcast.config import ID_ALIASES, DataSpec
 from lstmcast.io import read_table
-from lstmcast.schema import ID_ALIASES, PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES, build_panel
+from lstmcast.schema import build_panel
 
 # Property tests: many random tables each.
 pytestmark = pytest.mark.slow
