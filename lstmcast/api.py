@@ -128,6 +128,8 @@ def _train_locked(
     verdict = _validate(result, panel, cfg, warnings)
     seconds = result.seconds if result else time.perf_counter() - started
     summary = _summary(data, model_path, panel, cfg, result, verdict.doc, warnings, seconds)
+    if callback is not None:  # the last point where a caller may stop the run unharmed
+        callback("save", {"path": str(model_path)})
     if distributed.is_main():  # every rank holds the same weights; one writes them
         model = result.model if result else None
         save_model(model_path, model, panel, cfg, train_cfg, summary, spec, verdict)

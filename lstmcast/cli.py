@@ -152,6 +152,7 @@ def train(
         from lstmcast import api
         from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
         from lstmcast.documents import print_json, train_document
+        from lstmcast.ops import DeferredSignals
         from lstmcast.progress import TrainProgress
         from lstmcast.report import out, train_tables
 
@@ -169,9 +170,14 @@ def train(
         spec = data_spec(
             time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
         )
-        with TrainProgress(enabled=not (quiet or json_out)) as progress:
+        with DeferredSignals() as signals, TrainProgress(not (quiet or json_out)) as progress:
+
+            def callback(event: str, info: dict) -> None:
+                signals.check()  # a signal is acted on here, never inside torch
+                progress(event, info)
+
             summary = api.train(
-                data, model, spec, model_cfg, train_cfg, progress, warm_start, lock_timeout
+                data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout
             )
         run.series, run.output = summary.series, model
         if distributed.is_main():  # every rank finds the same warnings

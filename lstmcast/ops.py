@@ -1,4 +1,5 @@
-"""Unattended operation: a lock per model file, the run log, age limits and drift guards."""
+"""Unattended operation: a lock per model file, the run log, age limits, drift guards and
+signals deferred while torch trains."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import errno
 import json
 import os
 import re
+import signal
 import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from lstmcast.errors import BusyError, ModelFileError, OutputError
+from lstmcast.errors import BusyError, Interrupted, ModelFileError, OutputError
 
 __all__ = [
     "model_lock",
@@ -22,6 +24,7 @@ __all__ = [
     "check_age",
     "drift_warnings",
     "stale_warning",
+    "DeferredSignals",
 ]
 
 POLL = 0.2  # seconds between attempts to take a held lock
@@ -258,3 +261,54 @@ def drift_warnings(header: dict, panel, as_of: dt.datetime) -> list[str]:
                 f"series '{sid}' moved far outside its training range: last value {last:g}, trained on {a:g} to {b:g}{more}"
             )
     return warnings
+
+
+class DeferredSignals:
+    """SIGINT and SIGTERM noted, not raised, while torch trains; `check()` raises them.
+
+    A KeyboardInterrupt raised by a signal handler while torch is inside a call from C++
+    back into Python aborts the whole process (std::terminate: exit -6, no cleanup, the
+    temp file left behind). So during training the handlers only note the signal, and the
+    training callback calls `check()` at each step and epoch and before the model file is
+    written, where raising is safe. A signal noted after the last check is raised when the
+    block ends; by then the model file was written, and the message says so.
+    """
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> DeferredSignals:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        self.signum = self.signum or signum
+
+    def _restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.previous = {}
+
+    def check(self, written: bool = False) -> None:
+        """Raise the noted signal as the CLI reports it: KeyboardInterrupt for SIGINT,
+        Interrupted for SIGTERM."""
+        if not self.signum:
+            return
+        self._restore()
+        if written:
+            hint = "the model file was written before the signal was handled"
+            raise Interrupted("interrupted" if self.signum == signal.SIGINT else "terminated",
+                              hint, signum=self.signum)  # fmt: skip
+        if self.signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Interrupted("terminated", "nothing was written", signum=self.signum)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.check(written=True)
+        self._restore()

@@ -973,3 +973,36 @@ def test_model_in_a_read_only_folder_exits_73(tmp_path, trained):
         assert "lock" in result.stderr
     finally:
         ro.chmod(0o755)
+
+
+def test_signals_during_training_are_raised_only_where_it_is_safe():
+    # While torch trains, SIGINT and SIGTERM are noted and raised at the callback's check;
+    # raised inside torch they could abort the process (exit -6, temp file left behind).
+    import os
+
+    from lstmcast.errors import Interrupted
+    from lstmcast.ops import DeferredSignals
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted) as caught:
+        with DeferredSignals() as signals:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler has run: nothing raised yet
+            assert signals.signum == signal.SIGTERM
+            signals.check()
+    assert caught.value.exit_code == 143 and caught.value.hint == "nothing was written"
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers are put back
+    with pytest.raises(KeyboardInterrupt):
+        with DeferredSignals() as signals:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            signals.check()
+    # A signal after the last check (the model file was written meanwhile) is raised at the
+    # end of the block, saying so.
+    with pytest.raises(Interrupted) as caught:
+        with DeferredSignals():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert caught.value.exit_code == 130 and "written" in caught.value.hint
+    with DeferredSignals() as signals:  # no signal: nothing happens
+        signals.check()
