@@ -329,6 +329,7 @@ def evaluate(
         from lstmcast import api
         from lstmcast.documents import evaluate_document, print_json
         from lstmcast.io import write_stream
+        from lstmcast.ops import DeferredSignals
         from lstmcast.progress import FoldProgress
         from lstmcast.report import evaluate_tables, out
 
@@ -336,13 +337,20 @@ def evaluate(
         if to_stdout:
             output = None
 
-        def scored(result) -> None:  # before any file is written, so a failed write logs them
-            run.series, run.output = result.series, output
-            run.warn(result.warnings)
+        with DeferredSignals() as signals, FoldProgress(not (quiet or json_out)) as progress:
 
-        with FoldProgress(enabled=not (quiet or json_out)) as progress:
+            def on_fold(event: str, info: dict) -> None:
+                signals.check()  # a signal is acted on here, never inside torch (--refit trains)
+                progress(event, info)
+
+            def scored(result) -> None:  # before any file is written, so a failed write logs them
+                run.series, run.output = result.series, output
+                run.warn(result.warnings)
+                signals.check()
+
             result = api.evaluate(
-                model, data, folds, horizon, step, season, refit, device, progress,
+                model, data, folds, horizon, step, season, refit, device, on_fold,
+                lambda event, info: signals.check(),
                 spec=data_spec(time_col, target, id_col, freq, None, date_format),
                 output=output, forecasts=forecasts, plot=plot_file, scored=scored,
             )  # fmt: skip

@@ -271,7 +271,7 @@ class DeferredSignals:
     temp file left behind). So during training the handlers only note the signal, and the
     training callback calls `check()` at each step and epoch and before the model file is
     written, where raising is safe. A signal noted after the last check is raised when the
-    block ends; by then the model file was written, and the message says so.
+    block ends; by then the output was written, and the message says so.
     """
 
     def __init__(self) -> None:
@@ -301,7 +301,7 @@ class DeferredSignals:
             return
         self._restore()
         if written:
-            hint = "the model file was written before the signal was handled"
+            hint = "the command had written its output when the signal was handled"
             raise Interrupted("interrupted" if self.signum == signal.SIGINT else "terminated",
                               hint, signum=self.signum)  # fmt: skip
         if self.signum == signal.SIGINT:

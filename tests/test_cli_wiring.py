@@ -132,6 +132,7 @@ def test_evaluate_makes_one_call_that_also_writes_its_files(monkeypatch):
         "--plot", "p.png", "--freq", "h", "--no-config", "--json",
     )  # fmt: skip
     assert calls.pop("callback") is not None and callable(calls.pop("scored"))
+    assert callable(calls.pop("train_callback"))  # --refit trains: signals are checked there
     assert calls == {
         "model_path": Path("m.lstmcast"),
         "data": Path("data.csv"),
