@@ -268,23 +268,27 @@ class DeferredSignals:
 
     A KeyboardInterrupt raised by a signal handler while torch is inside a call from C++
     back into Python aborts the whole process (std::terminate: exit -6, no cleanup, the
-    temp file left behind). So during training the handlers only note the signal, and the
-    training callback calls `check()` at each step and epoch and before the model file is
-    written, where raising is safe. A signal noted after the last check is raised when the
-    block ends; by then the output was written, and the message says so.
+    temp file left behind). The training callback calls `check()` at each step and epoch
+    and before the model file is written, where raising is safe; the first call arms the
+    deferral, so waiting for a busy lock or reading the data still stops at once. A signal
+    noted after the last check is raised when the block ends; by then the output was
+    written, and the message says so.
     """
 
     def __init__(self) -> None:
-        self.signum = 0
+        self.signum, self.armed = 0, False
         self.previous: dict[int, object] = {}
 
     def __enter__(self) -> DeferredSignals:
+        return self
+
+    def _arm(self) -> None:
         import threading
 
+        self.armed = True
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.previous[sig] = signal.signal(sig, self._note)
-        return self
 
     def _note(self, signum, frame) -> None:
         self.signum = self.signum or signum
@@ -296,7 +300,9 @@ class DeferredSignals:
 
     def check(self, written: bool = False) -> None:
         """Raise the noted signal as the CLI reports it: KeyboardInterrupt for SIGINT,
-        Interrupted for SIGTERM."""
+        Interrupted for SIGTERM. The first call starts noting signals instead of raising."""
+        if not self.armed:
+            self._arm()
         if not self.signum:
             return
         self._restore()

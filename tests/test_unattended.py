@@ -986,6 +986,8 @@ def test_signals_during_training_are_raised_only_where_it_is_safe():
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(Interrupted) as caught:
         with DeferredSignals() as signals:
+            assert signal.getsignal(signal.SIGTERM) is before  # not armed until the first check
+            signals.check()
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.05)  # the handler has run: nothing raised yet
             assert signals.signum == signal.SIGTERM
@@ -994,13 +996,15 @@ def test_signals_during_training_are_raised_only_where_it_is_safe():
     assert signal.getsignal(signal.SIGTERM) is before  # the handlers are put back
     with pytest.raises(KeyboardInterrupt):
         with DeferredSignals() as signals:
+            signals.check()
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
             signals.check()
     # A signal after the last check (the model file was written meanwhile) is raised at the
     # end of the block, saying so.
     with pytest.raises(Interrupted) as caught:
-        with DeferredSignals():
+        with DeferredSignals() as signals:
+            signals.check()
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
     assert caught.value.exit_code == 130 and "written" in caught.value.hint
