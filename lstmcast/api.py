@@ -459,25 +459,25 @@ def plot(
 ) -> PlotResult:
     """Plot history and forecast (and, with `holdout`, the held-out actuals) of some series.
 
-    Each panel is titled with its series and forecast origin (the last value the forecast
+    Each series is forecast as `predict` forecasts it, by the method the model file chose
+    for it (the LSTM or a baseline), named in its panel's title. Each panel is titled with
+    its series and forecast origin (the last value the forecast
     saw); the y axis carries the target's name.
     """
-    from lstmcast.forecast import check_horizon, forecast_at, horizon_warning
+    from lstmcast.forecast import check_horizon, chosen_methods, forecast_by_method, horizon_warning
     from lstmcast.plot import pick_series, plot_forecasts
 
     check_outputs({"--output": output}, model_path, data)
     check_writable(output)
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
-    if not header.get("lstm_trained", True):
-        raise UsageError(
-            f"{model_path} holds no LSTM (its training data was too short): plot draws the LSTM's forecast",
-            hint="lstmcast predict forecasts these series by their baselines",
-        )
     ids = list(panel.ids.astype(str))
     chosen = pick_series(panel, series, data)
     cfg = model.cfg
     horizon = holdout or horizon or cfg.horizon
-    warnings = [w for w in [horizon_warning(horizon, cfg.horizon)] if w]
+    warnings: list[str] = []
+    methods = chosen_methods(header, panel, "auto", model_path, warnings)[chosen]
+    if (methods == "lstm").any() and horizon_warning(horizon, cfg.horizon):
+        warnings.append(horizon_warning(horizon, cfg.horizon))
     n = panel.lengths
     if not holdout:
         check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
@@ -486,8 +486,9 @@ def plot(
         raise DataError(
             f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
         )
-    preds = forecast_at(model, panel, np.array(chosen, dtype=np.int64), origin, horizon)
-    plot_forecasts(panel, chosen, origin, preds, cfg, output, horizon, last, holdout)
+    picked = np.array(chosen, dtype=np.int64)
+    preds = forecast_by_method(model, header, panel, picked, origin, horizon, methods)
+    plot_forecasts(panel, chosen, origin, preds, cfg, output, horizon, last, holdout, methods)
     return PlotResult([ids[i] for i in chosen], warnings)
 
 

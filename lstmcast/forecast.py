@@ -28,6 +28,7 @@ __all__ = [
     "chosen_methods",
     "horizon_warning",
     "forecast_by_choice",
+    "forecast_by_method",
     "check_finite",
 ]
 
@@ -225,18 +226,28 @@ def apply_choice(
     methods: np.ndarray,
     season: int,
     widths: dict[str, list[list[float]]],
+    series: np.ndarray | None = None,
+    origin: np.ndarray | None = None,
 ) -> None:
-    """Replace, in place, the forecasts (S, H, Q) of series whose method is a baseline."""
+    """Replace, in place, the forecasts (B, H, Q) of windows whose method is a baseline.
+
+    Window k is series `series[k]` forecast from `origin[k]` (default: every series from
+    its end), by `methods[k]` from the history before the origin.
+    """
+    series = np.arange(panel.n_series) if series is None else series
+    origin = panel.lengths[series] if origin is None else origin
     horizon = preds.shape[1]
-    for i in np.flatnonzero(methods != "lstm"):
-        if methods[i] not in widths:  # only a damaged file lacks them (header.py checks)
+    for k in np.flatnonzero(methods != "lstm"):
+        method, i = methods[k], int(series[k])
+        if method not in widths:  # only a damaged file lacks them (header.py checks)
             raise ModelFileError(
-                f"the model file has no interval offsets for {methods[i]}, which forecasts "
+                f"the model file has no interval offsets for {method}, which forecasts "
                 f"series '{panel.ids[i]}'",
                 hint="retrain with lstmcast train, or restore the file from a backup",
             )
-        offsets = np.asarray(widths[methods[i]], dtype=np.float64)
-        preds[i] = baseline_quantiles(panel.series(i), methods[i], horizon, season, offsets)
+        offsets = np.asarray(widths[method], dtype=np.float64)
+        history = panel.series(i)[: int(origin[k])]
+        preds[k] = baseline_quantiles(history, method, horizon, season, offsets)
 
 
 def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:
@@ -368,13 +379,32 @@ def forecast_by_choice(
         warnings.append(
             f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
         )
-    if (methods == "lstm").any():
-        preds = forecast_panel(model, panel, horizon)
-    else:  # no series needs the network
-        preds = np.zeros((panel.n_series, horizon, len(cfg.quantiles)), dtype=np.float32)
-    apply_choice(preds, panel, methods, cfg.season, header.get("method_widths") or {})
+    series = np.arange(panel.n_series, dtype=np.int64)
+    preds = forecast_by_method(
+        model, header, panel, series, panel.lengths.astype(np.int64), horizon, methods
+    )
     check_finite(preds, panel, horizon, cfg.horizon, model_path)
     return preds, methods
+
+
+def forecast_by_method(
+    model: LSTMForecaster,
+    header: dict,
+    panel: Panel,
+    series: np.ndarray,
+    origin: np.ndarray,
+    horizon: int,
+    methods: np.ndarray,
+) -> np.ndarray:
+    """forecast_at, each window by its series' method: (B, horizon, Q). The network runs
+    only for the windows the LSTM forecasts."""
+    lstm = methods == "lstm"
+    preds = np.zeros((len(series), horizon, len(model.cfg.quantiles)), dtype=np.float32)
+    if lstm.any():
+        preds[lstm] = forecast_at(model, panel, series[lstm], origin[lstm], horizon)
+    widths = header.get("method_widths") or {}
+    apply_choice(preds, panel, methods, model.cfg.season, widths, series, origin)
+    return preds
 
 
 def check_finite(preds: np.ndarray, panel: Panel, horizon: int, trained: int, model_path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmcast.config import ModelConfig
+from lstmcast.config import METHOD_NAMES, ModelConfig
 from lstmcast.errors import DataError
 from lstmcast.files import atomic_write
 from lstmcast.freq import describe_freq, fixed_step_ns, future_dates
@@ -214,13 +214,15 @@ def plot_forecasts(
     horizon: int,
     last: int | None = None,
     holdout: int | None = None,
+    methods: np.ndarray | None = None,
 ) -> None:
     """Draw each chosen series' forecast `preds[k]` (horizon, Q) from `origin[k]` after its
     `last` steps of history (default: default_history) to a PNG; with `holdout`, the
     held-out actuals too.
 
-    Each panel is titled with its series and forecast origin (the last value the forecast
-    saw); the y axis carries the target's name.
+    Each panel is titled with its series, the method that forecast it (`methods[k]`, the
+    LSTM where not given) and its forecast origin (the last value the forecast saw); the
+    y axis carries the target's name.
     """
     ids = list(panel.ids.astype(str))
     last = last or default_history(horizon, cfg.season)
@@ -235,7 +237,8 @@ def plot_forecasts(
         )
         plots.append(
             SeriesPlot(
-                f"{ids[i]} — forecast origin {stamp(hist_ds[-1], panel.freq)}",
+                f"{ids[i]} — {METHOD_NAMES[methods[k] if methods is not None else 'lstm']}"
+                f", forecast origin {stamp(hist_ds[-1], panel.freq)}",
                 hist_ds, hist_y, [fc],
                 np.r_[hist_ds[-1:], fc_ds] if holdout else None,
                 np.r_[hist_y[-1:], actual] if holdout else None,

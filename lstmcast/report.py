@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from lstmcast.config import METHOD_NAMES
 from lstmcast.documents import document, print_json
 
 if TYPE_CHECKING:
@@ -174,13 +175,6 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
 
 
 METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
-METHOD_NAMES = {
-    "lstm": "LSTM",
-    "naive": "naive",
-    "seasonal_naive": "seasonal naive",
-    "drift": "drift",
-    "combined": "chosen per series",
-}
 
 
 def validation_table(validation: dict, title: str) -> Table:

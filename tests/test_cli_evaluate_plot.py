@@ -409,9 +409,11 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
     (call,) = drawn
     assert call.title == "Forecast of y: 24 steps (hourly) against the last 24 values, held out"
     ends = pd.to_datetime(trained.frame.groupby("unique_id")["ds"].max())
+    methods = json.loads(invoke("info", trained.model, "--json").stdout)["methods"]
+    names = {"lstm": "LSTM", "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift"}
     for p, uid in zip(call.plots, "ABC", strict=True):
         origin = ends[uid] - pd.Timedelta("24h")
-        assert p.title == f"{uid} — forecast origin {origin:%Y-%m-%d %H:%M}"
+        assert p.title == f"{uid} — {names[methods[uid]]}, forecast origin {origin:%Y-%m-%d %H:%M}"
         assert p.forecasts[0].cutoff == origin == p.hist_ds[-1]
         assert len(p.hist_ds) == 72  # three horizons (two seasons are 48)
         assert p.ylabel == "y"
@@ -473,3 +475,20 @@ def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, draw
         assert f"MASE {row['lstm_mase']:.3f} vs {row[f'{best}_mase']:.3f}" in p.note
         assert "(mean of 2 folds)" in p.note
         assert p.actual_ds[0] == p.forecasts[0].cutoff and p.actual_ds[-1] == rows["ds"].max()
+
+
+@pytest.mark.slow
+def test_plot_draws_each_series_as_predict_forecasts_it(tmp_path, trained, drawn):
+    """By the LSTM or by the baseline the model file chose for it: the same median and band."""
+    fc = tmp_path / "fc.csv"
+    invoke("predict", trained.data, "-m", trained.model, "-o", fc)
+    written = pd.read_csv(fc)
+    invoke("plot", trained.data, "-m", trained.model, "-o", tmp_path / "x.png")
+    (call,) = drawn
+    assert [p.series for p in call.plots] == ["A", "B", "C"]
+    for p in call.plots:
+        rows, f = written[written["unique_id"] == p.series], p.forecasts[0]
+        np.testing.assert_allclose(f.yhat, rows["yhat"], rtol=1e-5)
+        np.testing.assert_allclose(f.lower, rows["yhat_lower"], rtol=1e-5)
+        np.testing.assert_allclose(f.upper, rows["yhat_upper"], rtol=1e-5)
+    assert set(written["model"]) != {"lstm"}  # a baseline forecasts some series here
