@@ -385,7 +385,9 @@ def plot(
 ) -> None:
     """Draw history, forecast and interval of some series to a PNG.
 
-    Each panel is titled with its series and forecast origin; the y axis names the target.
+    Each series is drawn as predict forecasts it (the LSTM or the baseline chosen for it);
+    each panel is titled with its series, that method and its forecast origin; the y axis
+    names the target.
 
     \b
     Example: lstmcast plot sample_data/stores.csv -m stores.lstmcast --holdout 24 -o stores.png
