@@ -44,10 +44,15 @@ __all__ = [
     "load_panel",
     "train",
     "predict",
+    "evaluate",
+    "plot",
+    "plot_backtest",
     "load_model",
     "model_info",
     "TrainSummary",
     "PredictResult",
+    "EvaluateResult",
+    "PlotResult",
 ]
 
 
