@@ -103,6 +103,7 @@ def train(
     scaling: opt.Scaling = "auto",
     calendar: opt.Calendar = True,
     ensemble: opt.Ensemble = 1,
+    skip_cycles: opt.SkipCycles = 7,
     epochs: opt.Epochs = 30,
     max_steps: opt.MaxSteps = None,
     time_budget: opt.TimeBudget = None,
@@ -159,7 +160,7 @@ def train(
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
             dropout=dropout, quantiles=parse_quantiles(quantiles), scaling=scaling, calendar=calendar,
-            ensemble=ensemble,
+            ensemble=ensemble, skip_cycles=skip_cycles,
         )  # fmt: skip
         train_cfg = TrainConfig(
             epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,

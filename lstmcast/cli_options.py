@@ -19,7 +19,7 @@ __all__ = [
     "Covariates", "PastCovariates", "Json", "Quiet", "Debug", "Config", "NoConfig", "LogFile",
     "LockTimeout", "ModelPath", "Device", "ReadDevice", "Threads", "Version", "TrainHorizon",
     "Lookback", "Season", "HiddenSize", "Layers", "Dropout", "Quantiles", "Scaling", "Calendar",
-    "Ensemble", "Epochs", "MaxSteps", "TimeBudget", "WindowsPerEpoch", "BatchSize",
+    "Ensemble", "SkipCycles", "Epochs", "MaxSteps", "TimeBudget", "WindowsPerEpoch", "BatchSize",
     "LearningRate", "Loss", "Calibrate", "Patience", "ValSize", "Seed", "WarmStart", "Horizon",
     "ForecastOutput", "Format", "MaxAge", "Strict", "AsOf", "Fallback", "ModelArg", "Folds",
     "FoldHorizon", "Step", "MaseSeason", "Refit", "Show", "TableOutput", "Forecasts",
@@ -251,6 +251,13 @@ Calendar = Annotated[
     bool,
     typer.Option(
         help="Feed the calendar cycles of the frequency.",
+        rich_help_panel="Model",
+    ),
+]
+SkipCycles = Annotated[
+    int,
+    typer.Option(
+        help="Past seasonal cycles the skip mixes per window (1: the last).",
         rich_help_panel="Model",
     ),
 ]

@@ -52,6 +52,7 @@ class ModelConfig:
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
     gate: bool = True  # with skip: a learned per-window mix of the seasonal and last-value skips
+    skip_cycles: int = 7  # with skip: seasonal cycles of the lookback the skip mixes, per window
     scaling: str = "auto"  # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
@@ -67,6 +68,13 @@ class ModelConfig:
         """
         return self.quantiles.index(0.5)
 
+    @property
+    def mixed_cycles(self) -> int:
+        """Seasonal cycles the skip mixes: skip_cycles, as many as the lookback holds."""
+        if not (self.skip and self.season and self.season > 1 and self.lookback):
+            return 1
+        return max(1, min(self.skip_cycles, self.lookback // self.season))
+
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Rebuild from a model file's header (JSON lists back to tuples).
@@ -78,6 +86,7 @@ class ModelConfig:
         d["quantiles"] = tuple(d["quantiles"])
         d.setdefault("scaling", "std")  # the only scaling before there was a choice
         d.setdefault("gate", False)  # files from before the gate: the seasonal skip alone
+        d.setdefault("skip_cycles", 1)  # files from before: the last cycle alone
         if d.get("periods") is None:
             d["calendar"], d["periods"] = False, (float(d["season"]),)
         d["periods"] = tuple(float(p) for p in d["periods"])
@@ -225,6 +234,7 @@ OPTION_RANGES: dict[str, Range] = {
     "layers": Range(1, 8, "2"),
     "dropout": Range(0, 0.9, "0.1", whole=False),
     "ensemble": Range(1, 100, "5"),
+    "skip_cycles": Range(1, 1_000, "7"),
     "epochs": Range(1, 100_000, "30"),
     "max_steps": Range(1, 1_000_000_000, "1000"),
     "time_budget": Range(0, 31_536_000, "600", whole=False, above=True),  # up to a year

@@ -148,6 +148,7 @@ MODEL_FIELDS: dict[str, Check] = {
     "covariates": optional(list_of(text, 0, 1_024)),
     "past_covariates": optional(list_of(text, 0, 1_024)),
     "gate": flag,
+    "skip_cycles": integer(1, 1_000),
 }
 MODEL_REQUIRED = ("lookback", "horizon", "hidden_size", "layers", "quantiles", "season", "patch")
 
@@ -357,6 +358,10 @@ def weight_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     if cfg.skip and cfg.gate:
         one["gate.weight"] = (cfg.horizon, hidden)
         one["gate.bias"] = (cfg.horizon,)
+    mixed = cfg.mixed_cycles
+    if mixed > 1:
+        one["cycle_mix.weight"] = (cfg.horizon * mixed, hidden)
+        one["cycle_mix.bias"] = (cfg.horizon * mixed,)
     if n_future:
         one["future_step.weight"] = (n_q, n_future * (2 if cfg.skip else 1))
         one["future_step.bias"] = (n_q,)

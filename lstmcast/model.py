@@ -33,6 +33,9 @@ DIRECT_GAIN = 10.0
 # The skip gate starts at sigmoid(2) = 0.88 on the seasonal cycle: seasonal data keeps the
 # seasonal-naive start that serves it well, and a random walk can learn its way to the last value.
 GATE_INIT = 2.0
+# With skip_cycles > 1 the skip starts as softmax([1, 0, ...]) over the last cycles: the
+# latest leads, the older ones average out some noise; each window learns its own mix.
+CYCLE_INIT = 1.0
 
 
 SCALINGS = ("std", "meanabs", "log")
@@ -67,9 +70,12 @@ class LSTMForecaster(nn.Module):
     its position in each of `cfg.periods` (the seasonal cycle, then calendar cycles such
     as hour of day and day of week). The last hidden state feeds an MLP head that emits
     the whole horizon for every quantile at once. With `skip`, the head predicts the
-    residual over the last seasonal cycle of the lookback (seasonal naive); with `gate`, over
-    a mix of that cycle and the last value (naive), weighted per window and horizon step by a
-    gate read from the last hidden state, so a random walk can forecast no worse than naive.
+    residual over the last seasonal cycle of the lookback (seasonal naive), or with
+    `skip_cycles` > 1 over a mix of the lookback's last cycles, weighted per window and
+    horizon step by a softmax read from the last hidden state (a noisy series can average
+    its past weeks, a changing one lean on the latest); with `gate`, over a mix of that and
+    the last value (naive), weighted the same way, so a random walk can forecast no worse
+    than naive.
 
     Covariates (cfg.covariates, then cfg.past_covariates), each normalised by its own
     lookback mean and std, add their patch to every token. The horizon's values of the
@@ -116,6 +122,12 @@ class LSTMForecaster(nn.Module):
             self.gate = nn.Linear(cfg.hidden_size, cfg.horizon)
             nn.init.zeros_(self.gate.weight)
             nn.init.constant_(self.gate.bias, GATE_INIT)
+        if cfg.mixed_cycles > 1:  # per window and step: weights of the lookback's last cycles
+            self.cycle_mix = nn.Linear(cfg.hidden_size, cfg.horizon * cfg.mixed_cycles)
+            nn.init.zeros_(self.cycle_mix.weight)
+            bias = torch.zeros(cfg.horizon, cfg.mixed_cycles)
+            bias[:, 0] = CYCLE_INIT  # the last cycle first, as the plain seasonal skip
+            self.cycle_mix.bias.data.copy_(bias.flatten())
         if self.n_future:  # created last: a model without covariates draws the same weights
             # With the skip, step h copies lookback step `source[h]`; the step's term sees the
             # covariates there too, so it can learn the effect of their change.
@@ -170,7 +182,11 @@ class LSTMForecaster(nn.Module):
             out, _ = self.lstm(torch.cat([tokens, calendar], dim=-1))  # (B, T, hidden)
             yhat = self.head(out[:, -1]).view(B, cfg.horizon, self.n_quantiles)  # (B, H, Q)
         if cfg.skip:
-            base = self.seasonal_naive(z)  # (B, H)
+            if cfg.mixed_cycles > 1:  # (B, H): a mix of the last cycles, per window and step
+                mix = self.cycle_mix(out[:, -1]).view(B, cfg.horizon, -1).softmax(dim=-1)
+                base = (self.past_cycles(z) * mix).sum(dim=-1)
+            else:
+                base = self.seasonal_naive(z)  # (B, H)
             if cfg.gate:
                 g = torch.sigmoid(self.gate(out[:, -1]))  # (B, H)
                 base = g * base + (1 - g) * z[:, -1:]
@@ -199,6 +215,14 @@ class LSTMForecaster(nn.Module):
         if season <= 1 or season > lookback:
             return torch.full_like(h, lookback - 1)
         return lookback - season + h % season
+
+    def past_cycles(self, z: torch.Tensor) -> torch.Tensor:
+        """The lookback's last `mixed_cycles` seasonal cycles, each repeated over the horizon,
+        the latest first: (B, L) -> (B, H, K)."""
+        season, horizon, L = self.cfg.season, self.cfg.horizon, z.shape[1]
+        h = torch.arange(horizon, device=z.device) % season
+        starts = L - season * torch.arange(1, self.cfg.mixed_cycles + 1, device=z.device)
+        return z[:, starts[None, :] + h[:, None]]  # (B, H, K)
 
     def seasonal_naive(self, z: torch.Tensor) -> torch.Tensor:
         """The last seasonal cycle of the lookback repeated over the horizon: (B, L) -> (B, H)."""

@@ -268,6 +268,16 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
     """What the model sees and how it forecasts, for the train summary and `info`."""
     periods = m.get("periods") or [m["season"]]
     rows = [("cycles seen", ", ".join(f"{p:g}" for p in periods) + " steps (sin/cos)")]
+    if m.get("skip", True):
+        season, lookback = m["season"], m["lookback"]
+        cycles = min(m.get("skip_cycles", 1), lookback // season) if season > 1 else 0
+        seasonal = (
+            f"the last {cycles} seasonal cycles, mixed per window"
+            if cycles > 1
+            else ("the last seasonal cycle" if cycles else "")
+        )
+        last = "the last value" if m.get("gate", False) or not cycles else ""
+        rows.append(("skip", " and ".join(p for p in (seasonal, last) if p)))
     if m.get("ensemble", 1) > 1:
         rows.append(("ensemble", f"{m['ensemble']} members, median of their forecasts"))
     return rows

@@ -1,5 +1,6 @@
 """The honest verdict, the per-series choice of method, and short data, on tiny real runs."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -51,7 +52,9 @@ def seasonal_frame(n_series=4, n=300, seed=0, slope=0.0, noise=1.5) -> pd.DataFr
 def mixing_model(panel, gate_bias: float) -> LSTMForecaster:
     """A model whose median is exactly sigmoid(bias) seasonal naive + the rest naive (in
     normalised units; std scaling keeps that a mix in data units): head weights zero."""
-    cfg = resolve_model_config(ModelConfig(hidden_size=4, layers=1, scaling="std"), panel)
+    cfg = resolve_model_config(
+        ModelConfig(hidden_size=4, layers=1, scaling="std", skip_cycles=1), panel
+    )
     torch.manual_seed(0)
     model = LSTMForecaster(cfg)
     with torch.no_grad():
@@ -274,3 +277,31 @@ def test_a_series_leaves_the_pooled_winner_only_for_a_clear_win():
     scaled_nan = scaled.copy()
     scaled_nan[:, 0] = np.nan
     assert list(_choose(4, series, err, scaled_nan)) == [0, 1, 0, -1]
+
+
+def test_the_skip_mixes_the_last_cycles_by_learned_weights():
+    """skip_cycles=3: the seasonal part of the skip is softmax(cycle_mix) over the last three
+    cycles of the lookback, the latest first; it starts leaning on the latest."""
+    from lstmcast.model import CYCLE_INIT
+
+    panel = build_panel(seasonal_frame(1, 120))
+    cfg = resolve_model_config(
+        ModelConfig(hidden_size=4, layers=1, scaling="std", skip_cycles=3, gate=False), panel
+    )
+    assert cfg.mixed_cycles == 3 and cfg.lookback >= 3 * cfg.season
+    torch.manual_seed(0)
+    model = LSTMForecaster(cfg).eval()
+    with torch.no_grad():
+        for p in model.head.parameters():
+            p.zero_()
+    x = torch.from_numpy(panel.values[None, -cfg.lookback :].astype(np.float32))
+    yhat, loc, scale = model(x, torch.zeros(1, len(cfg.periods)))
+    z = ((x - loc) / scale)[0]
+    w = torch.softmax(torch.tensor([CYCLE_INIT, 0.0, 0.0]), 0)
+    L, s = cfg.lookback, cfg.season
+    h = torch.arange(cfg.horizon) % s
+    expected = sum(w[k] * z[L - (k + 1) * s + h] for k in range(3))
+    torch.testing.assert_close(yhat[0, :, cfg.median_index], expected)
+    assert w[0] > w[1]
+    one = dataclasses.replace(cfg, skip_cycles=1)
+    assert one.mixed_cycles == 1 and not hasattr(LSTMForecaster(one), "cycle_mix")

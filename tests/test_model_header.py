@@ -44,6 +44,8 @@ def test_every_config_field_has_a_checker():
         {"covariates": ("price", "promo"), "past_covariates": ("temp",)},
         {"covariates": ("price",), "skip": False, "ensemble": 2},
         {"past_covariates": ("temp",), "quantiles": (0.05, 0.5, 0.95, 0.99)},
+        {"skip_cycles": 2},
+        {"skip_cycles": 9, "ensemble": 2},  # as many as the lookback holds: 2
     ],
 )
 def test_weight_shapes_are_those_the_model_builds(extra):

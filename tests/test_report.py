@@ -219,11 +219,32 @@ def test_train_tables_of_a_real_training_summary(trained):
 
 
 def test_model_rows_name_an_ensemble():
-    rows = report.model_rows({"season": 24, "periods": [24.0, 168.0], "ensemble": 3})
-    assert rows == [
+    m = {"season": 24, "lookback": 168, "periods": [24.0, 168.0], "ensemble": 3, "skip": False}
+    assert report.model_rows(m) == [
         ("cycles seen", "24, 168 steps (sin/cos)"),
         ("ensemble", "3 members, median of their forecasts"),
     ]
+
+
+@pytest.mark.parametrize(
+    "skip, expected",
+    [
+        (
+            {"skip_cycles": 7, "gate": True},
+            "the last 7 seasonal cycles, mixed per window and the last value",
+        ),
+        (
+            {"skip_cycles": 30, "gate": True},
+            "the last 7 seasonal cycles, mixed per window and the last value",
+        ),
+        ({"skip_cycles": 1, "gate": True}, "the last seasonal cycle and the last value"),
+        ({"skip_cycles": 7, "gate": False}, "the last 7 seasonal cycles, mixed per window"),
+        ({"skip_cycles": 7, "gate": True, "season": 1}, "the last value"),
+    ],
+)
+def test_model_rows_name_the_skip(skip, expected):
+    m = {"season": 24, "lookback": 168, "periods": [24.0], **skip}
+    assert ("skip", expected) in report.model_rows(m)
 
 
 def test_forecast_table_shows_the_first_rows_and_says_how_many_there_are():
