@@ -103,7 +103,7 @@ def train(
     scaling: opt.Scaling = "auto",
     calendar: opt.Calendar = True,
     ensemble: opt.Ensemble = 1,
-    skip_cycles: opt.SkipCycles = 7,
+    skip_cycles: opt.SkipCycles = 14,
     epochs: opt.Epochs = 30,
     max_steps: opt.MaxSteps = None,
     time_budget: opt.TimeBudget = None,

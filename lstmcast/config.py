@@ -52,7 +52,7 @@ class ModelConfig:
     patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
     gate: bool = True  # with skip: a learned per-window mix of the seasonal and last-value skips
-    skip_cycles: int = 7  # with skip: seasonal cycles of the lookback the skip mixes, per window
+    skip_cycles: int = 14  # with skip: seasonal cycles of the lookback the skip mixes, per window
     scaling: str = "auto"  # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
     calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
     periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar

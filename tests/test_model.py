@@ -147,7 +147,8 @@ def panel_of(freq: str, n: int, series: int = 1):
 @pytest.mark.parametrize(
     ("freq", "n", "season", "horizon", "lookback"),
     [
-        ("h", 1000, 24, 24, 168),  # seven days of hours
+        ("h", 1000, 24, 24, 336),  # two weeks of hours: sub-daily data take 14 cycles
+        ("30min", 2000, 48, 48, 672),  # two weeks of half hours
         ("D", 400, 7, 7, 49),  # seven weeks of days
         ("MS", 300, 12, 12, 84),  # seven years of months
     ],
@@ -165,14 +166,16 @@ def test_resolve_defaults_from_the_frequency(freq, n, season, horizon, lookback)
 
 def test_resolve_hourly_patch_leaves_at_least_16_tokens():
     cfg = resolve_model_config(ModelConfig(), panel_of("h", 1000))
-    assert cfg.patch == 8  # largest divisor of 24 with 168 // patch >= 16
+    assert cfg.patch == 12  # largest divisor of 24 with 336 // patch >= 16
     assert cfg.lookback // cfg.patch >= 16
+    assert cfg.mixed_cycles == 14  # the skip mixes every day of the two weeks
 
 
 def test_resolve_short_series_shrinks_the_lookback_to_whole_patches():
     cfg = resolve_model_config(ModelConfig(), panel_of("h", 160, series=3))
     assert cfg.horizon == 24
     assert 24 <= cfg.lookback < 168
+    assert cfg.mixed_cycles == cfg.lookback // 24  # as many cycles as the lookback holds
     assert cfg.lookback % cfg.patch == 0
 
 
