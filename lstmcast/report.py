@@ -264,20 +264,24 @@ def train_tables(summary: dict) -> list:
     return [kv_table("Trained", rows), validation_table(v, title)]
 
 
+def skip_text(m: dict) -> str:
+    """What the forecast is a residual over: the past cycles and the last value it mixes."""
+    season, lookback = m["season"], m["lookback"]
+    cycles = min(m.get("skip_cycles", 1), lookback // season) if season > 1 else 0
+    if not cycles:
+        return "the last value"
+    seasonal = f"the last {cycles} seasonal cycles" if cycles > 1 else "the last seasonal cycle"
+    if m.get("gate", False):
+        return f"mix of {seasonal} and the last value, per window"
+    return f"mix of {seasonal}, per window" if cycles > 1 else seasonal
+
+
 def model_rows(m: dict) -> list[tuple[str, str]]:
     """What the model sees and how it forecasts, for the train summary and `info`."""
     periods = m.get("periods") or [m["season"]]
     rows = [("cycles seen", ", ".join(f"{p:g}" for p in periods) + " steps (sin/cos)")]
     if m.get("skip", True):
-        season, lookback = m["season"], m["lookback"]
-        cycles = min(m.get("skip_cycles", 1), lookback // season) if season > 1 else 0
-        seasonal = (
-            f"the last {cycles} seasonal cycles, mixed per window"
-            if cycles > 1
-            else ("the last seasonal cycle" if cycles else "")
-        )
-        last = "the last value" if m.get("gate", False) or not cycles else ""
-        rows.append(("skip", " and ".join(p for p in (seasonal, last) if p)))
+        rows.append(("skip", skip_text(m)))
     if m.get("ensemble", 1) > 1:
         rows.append(("ensemble", f"{m['ensemble']} members, median of their forecasts"))
     return rows

@@ -230,15 +230,19 @@ def test_model_rows_name_an_ensemble():
     "skip, expected",
     [
         (
-            {"skip_cycles": 7, "gate": True},
-            "the last 7 seasonal cycles, mixed per window and the last value",
+            {"skip_cycles": 14, "gate": True},
+            "mix of the last 7 seasonal cycles and the last value, per window",
         ),
         (
-            {"skip_cycles": 30, "gate": True},
-            "the last 7 seasonal cycles, mixed per window and the last value",
+            {"skip_cycles": 3, "gate": True},
+            "mix of the last 3 seasonal cycles and the last value, per window",
         ),
-        ({"skip_cycles": 1, "gate": True}, "the last seasonal cycle and the last value"),
-        ({"skip_cycles": 7, "gate": False}, "the last 7 seasonal cycles, mixed per window"),
+        (
+            {"skip_cycles": 1, "gate": True},
+            "mix of the last seasonal cycle and the last value, per window",
+        ),
+        ({"skip_cycles": 7, "gate": False}, "mix of the last 7 seasonal cycles, per window"),
+        ({"skip_cycles": 1, "gate": False}, "the last seasonal cycle"),
         ({"skip_cycles": 7, "gate": True, "season": 1}, "the last value"),
     ],
 )
