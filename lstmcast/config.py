@@ -234,7 +234,7 @@ OPTION_RANGES: dict[str, Range] = {
     "layers": Range(1, 8, "2"),
     "dropout": Range(0, 0.9, "0.1", whole=False),
     "ensemble": Range(1, 100, "5"),
-    "skip_cycles": Range(1, 1_000, "7"),
+    "skip_cycles": Range(1, 1_000, "14"),
     "epochs": Range(1, 100_000, "30"),
     "max_steps": Range(1, 1_000_000_000, "1000"),
     "time_budget": Range(0, 31_536_000, "600", whole=False, above=True),  # up to a year

@@ -42,7 +42,7 @@ OUT_OF_RANGE = [
     ("train", "--dropout", "-0.1", "from 0 to 0.9"),
     ("train", "--dropout", "nan", "from 0 to 0.9"),
     ("train", "--ensemble", "0", "from 1 to 100"),
-    ("train", "--skip-cycles", "0", "from 1 to 1000"),
+    ("train", "--skip-cycles", "0", "from 1 to 1,000"),
     ("train", "--epochs", "0", "from 1 to"),
     ("train", "--max-steps", "-5", "from 1 to"),
     ("train", "--time-budget", "0", "above 0"),
