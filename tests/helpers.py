@@ -16,6 +16,12 @@ TINY = [
     "--batch-size", "32", "--device", "cpu",
 ]  # fmt: skip
 
+# A small model that learns trend and weekly profile of trending_weekly_frame() in seconds.
+WEEKLY_LSTM = (
+    "--hidden-size", "16", "--layers", "1", "--epochs", "8", "--windows-per-epoch", "1024",
+    "--batch-size", "64", "--device", "cpu",
+)  # fmt: skip
+
 SPEC = (("A", "2024-01-01 00:00", 160), ("B", "2024-01-01 05:00", 150), ("C", "2024-01-02", 140))
 
 
@@ -50,3 +56,40 @@ def train_tiny(folder, *extra):
     frame.to_csv(data, index=False)
     result = invoke("train", data, "--model", model, *TINY, *extra)
     return SimpleNamespace(folder=folder, data=data, model=model, frame=frame, result=result)
+
+
+def walk_frame(n_series=1, n=300, freq="D", seed=0) -> pd.DataFrame:
+    """Gaussian random walks around 100: the last value is the best forecast."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2023-01-01", periods=n, freq=freq)
+    return pd.concat(
+        pd.DataFrame({"unique_id": f"w{k}", "ds": ds, "y": 100 + np.cumsum(rng.normal(0, 1, n))})
+        for k in range(n_series)
+    )
+
+
+def seasonal_frame(n_series=4, n=300, seed=0, slope=0.0, noise=1.5) -> pd.DataFrame:
+    """Daily series with a strong weekly profile, noise, and optionally a trend."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2023-01-01", periods=n, freq="D")
+    profile = np.array([0, 4, 6, 5, 3, -8, -10])
+    return pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": f"s{k}",
+                "ds": ds,
+                "y": 50
+                + 10 * k
+                + slope * (k + 1) * np.arange(n)
+                + profile[ds.day_of_week]
+                + rng.normal(0, noise, n),
+            }
+        )
+        for k in range(n_series)
+    )
+
+
+def trending_weekly_frame() -> pd.DataFrame:
+    """Four daily series with a weekly profile on a trend: seasonal naive is the best
+    baseline but lags a week of trend behind, and WEEKLY_LSTM learns both."""
+    return seasonal_frame(slope=0.3, noise=0.5)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TINY, invoke
+from helpers import TINY, WEEKLY_LSTM, invoke, seasonal_frame, trending_weekly_frame, walk_frame
 
 from lstmcast import api
 from lstmcast.config import ModelConfig
@@ -17,36 +17,6 @@ from lstmcast.schema import build_panel
 from lstmcast.train import resolve_model_config
 from lstmcast.verdict import validate_methods
 from lstmcast.windows import rolling_windows
-
-
-def walk_frame(n_series=1, n=300, freq="D", seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    ds = pd.date_range("2023-01-01", periods=n, freq=freq)
-    return pd.concat(
-        pd.DataFrame({"unique_id": f"w{k}", "ds": ds, "y": 100 + np.cumsum(rng.normal(0, 1, n))})
-        for k in range(n_series)
-    )
-
-
-def seasonal_frame(n_series=4, n=300, seed=0, slope=0.0, noise=1.5) -> pd.DataFrame:
-    """Daily series with a strong weekly profile, noise, and optionally a trend."""
-    rng = np.random.default_rng(seed)
-    ds = pd.date_range("2023-01-01", periods=n, freq="D")
-    profile = np.array([0, 4, 6, 5, 3, -8, -10])
-    return pd.concat(
-        pd.DataFrame(
-            {
-                "unique_id": f"s{k}",
-                "ds": ds,
-                "y": 50
-                + 10 * k
-                + slope * (k + 1) * np.arange(n)
-                + profile[ds.day_of_week]
-                + rng.normal(0, noise, n),
-            }
-        )
-        for k in range(n_series)
-    )
 
 
 def mixing_model(panel, gate_bias: float) -> LSTMForecaster:
@@ -95,21 +65,16 @@ def test_verdict_compares_with_the_best_baseline_not_seasonal_naive_alone():
 
 
 @pytest.mark.slow
-def test_verdict_on_a_seasonal_series_the_lstm_wins(tmp_path):
+def test_verdict_on_a_seasonal_series_the_lstm_wins(trained_model):
     # A weekly profile on a trend: seasonal naive is the best baseline but lags a week of
     # trend behind; the LSTM learns both.
-    data, model = tmp_path / "seasonal.csv", tmp_path / "m.lstmcast"
-    seasonal_frame(slope=0.3, noise=0.5).to_csv(data, index=False)
-    result = invoke(
-        "train", data, "--model", model, "--hidden-size", "16", "--layers", "1", "--epochs", "8",
-        "--windows-per-epoch", "1024", "--batch-size", "64", "--device", "cpu", "--json",
-    )  # fmt: skip
-    v = json.loads(result.stdout)["validation"]
+    trained = trained_model("weekly-lstm", trending_weekly_frame, WEEKLY_LSTM)
+    v = trained.summary["validation"]
     assert v["best_baseline"] == "seasonal_naive", v
     assert v["methods"]["lstm"]["mase"] < v["methods"]["seasonal_naive"]["mase"], v
     assert v["beats_best_baseline"] is True and v["skill_vs_best_baseline"] > 0
     assert v["windows"] == 4 * 20  # rolling origins, not one window per series
-    assert "the LSTM beats it" in invoke("info", model).stdout
+    assert "the LSTM beats it" in invoke("info", trained.model).stdout
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import hourly_frame, invoke
+from helpers import WEEKLY_LSTM, hourly_frame, invoke, trending_weekly_frame
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 METHODS = ("lstm", "naive", "seasonal_naive", "drift")
@@ -428,17 +428,27 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
 
 
 @pytest.mark.slow
-def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained):
-    png, fc = tmp_path / "x.png", tmp_path / "fc.csv"
-    args = ("-m", trained.model, "--horizon", "48")
-    result = invoke("plot", trained.data, *args, "-o", png, "-s", "A", "--json")
-    predicted = invoke("predict", trained.data, *args, "-o", fc, "--fallback", "none")  # the LSTM
+def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained_model, trained):
+    """The roll-out warning is about the LSTM's steps: plot gives it for a series the LSTM
+    forecasts, word for word as predict does, and not where a baseline forecasts."""
+    weekly = trained_model("weekly-lstm", trending_weekly_frame, WEEKLY_LSTM)
+    fc = tmp_path / "fc.csv"
+    args = ("-m", weekly.model, "--horizon", "30")
+    predicted = invoke("predict", weekly.data, *args, "-o", fc)
+    assert set(pd.read_csv(fc)["model"]) == {"lstm"}
+    result = invoke("plot", weekly.data, *args, "-o", tmp_path / "x.png", "-s", "s1", "--json")
     warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warning == [
         line for line in predicted.stderr.splitlines() if "longer than the trained" in line
     ]
-    assert "horizon 48 is longer than the trained 24" in warning[0]
+    assert "horizon 30 is longer than the trained 7" in warning[0]
     assert json.loads(result.stdout)["warnings"] == [warning[0].removeprefix("warning: ")]
+    # The tiny hourly model hands every series to a baseline: nothing is rolled out.
+    args = ("-m", trained.model, "--horizon", "48")
+    predicted = invoke("predict", trained.data, *args, "-o", tmp_path / "fc2.csv")
+    assert "lstm" not in set(pd.read_csv(tmp_path / "fc2.csv")["model"])
+    quiet = invoke("plot", trained.data, *args, "-o", tmp_path / "y.png", "-s", "A")
+    assert "longer than the trained" not in quiet.stderr + predicted.stderr
 
 
 @pytest.mark.slow
