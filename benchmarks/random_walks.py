@@ -5,8 +5,9 @@ Usage: python benchmarks/random_walks.py [--series N] [--length N] [--seed N] [-
 Writes a panel of Gaussian random walks (daily, so the tool assumes a weekly season that is
 not there), trains through `lstmcast.api.train` with default settings, and prints the
 validation table: the LSTM alone, naive, seasonal naive, drift and the per-series choice on
-the same rolling origins, with the 80 % coverage of the LSTM's band and how much it widens
-from the first to the last horizon step. `--set gate=false` trains the seasonal skip alone.
+the same rolling origins, with the 80 % coverage of the LSTM's band and how much the
+forecast's band widens from the first to the last horizon step. `--set gate=false` trains
+the seasonal skip alone.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def walks(n_series: int, length: int, seed: int) -> pd.DataFrame:
     )
 
 
+def band_widths(result) -> pd.Series:
+    """Mean width of the forecast band at each horizon step, over series."""
+    fc = result.forecast
+    step = fc.groupby("unique_id").cumcount() + 1
+    return (fc["yhat_upper"] - fc["yhat_lower"]).groupby(step).mean()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=20)
@@ -53,6 +61,10 @@ def main() -> int:
         data = Path(tmp) / "walks.csv"
         walks(args.series, args.length, args.seed).to_csv(data, index=False)
         s = api.train(data, Path(tmp) / "m.lstmcast", model_cfg=model_cfg, train_cfg=train_cfg)
+        widths = {
+            fallback: band_widths(api.predict(Path(tmp) / "m.lstmcast", fallback=fallback))
+            for fallback in ("auto", "none")
+        }
     v = s.validation
     print(
         f"{args.series} random walks of {args.length} daily points, horizon {v['horizon']}, "
@@ -72,6 +84,13 @@ def main() -> int:
             f"step {v['horizon']} {cal['offsets_last_step'][-1]:.3f}"
         )
     print(f"  forecast by: {s.forecast_by}")
+    for fallback, label in (("auto", "default forecast"), ("none", "LSTM alone")):
+        w = widths[fallback]
+        print(
+            f"  80 % band width, {label}: step 1 {w.iloc[0]:.2f}, step {len(w)} "
+            f"{w.iloc[-1]:.2f} (x{w.iloc[-1] / w.iloc[0]:.2f}; a random walk's spread grows "
+            f"x{np.sqrt(len(w)):.2f})"
+        )
     return 0
 
 
