@@ -178,7 +178,11 @@ METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
 
 
 def validation_table(validation: dict, title: str) -> Table:
-    rows = [{"method": METHOD_NAMES.get(k, k), **v} for k, v in validation["methods"].items()]
+    # In METHOD_NAMES' order, whatever order the dict has: a model file's header stores
+    # its keys sorted, and info should list them as train did.
+    order = {name: k for k, name in enumerate(METHOD_NAMES)}
+    methods = sorted(validation["methods"].items(), key=lambda kv: order.get(kv[0], len(order)))
+    rows = [{"method": METHOD_NAMES.get(k, k), **v} for k, v in methods]
     has_cov = any(r.get("coverage") is not None for r in rows)
     table = metrics_table(title, rows, METRIC_COLUMNS + (["coverage"] if has_cov else []))
     lines = []

@@ -279,6 +279,8 @@ def test_info_tables_of_a_real_model_file(trained):
     assert values["LSTM"].startswith("hidden 8, layers 1,")
     assert values["forecast by"].endswith("series")
     assert validation.title == "Validation at training time"
+    # the header stores its keys sorted; the rows come in train's order all the same
+    assert cells(validation, 0) == ["LSTM", "naive", "seasonal naive", "drift", "chosen per series"]
 
 
 def backtest_summary(series: int, **extra) -> dict:
