@@ -169,8 +169,8 @@ def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warn
         )
         warnings.append(
             f"little data: the longest series has {int(panel.lengths.max())} points, but training "
-            f"the LSTM needs {need} (lookback {index.min_context}, half of {source}, + horizon "
-            f"{cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
+            f"the LSTM needs {need} (context {index.min_context}: half of {source}, at least 1; "
+            f"+ horizon {cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
             "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
         )
         return None

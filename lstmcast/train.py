@@ -258,7 +258,7 @@ def _training_index(
         )
         raise DataError(
             f"no series is long enough to train: the longest has {int(panel.lengths.max())} points, but "
-            f"lookback {index.min_context} (half of {source}) + horizon {cfg.horizon} + validation "
+            f"context {index.min_context} (half of {source}, at least 1) + horizon {cfg.horizon} + validation "
             f"{index.val_size} needs {index.min_context + cfg.horizon + index.val_size}",
             hint="pass a smaller --lookback, --horizon or --val-size, or collect more data",
         )

@@ -134,10 +134,12 @@ def test_too_short_message_adds_up_when_the_lookback_was_derived(tmp_path):
     result = train(data, tmp_path / "m.lstmcast", "--json")
     (message,) = [w for w in json.loads(result.stdout)["warnings"] if w.startswith("little")]
     assert "half of --lookback" not in message
-    m = re.search(r"needs (\d+) \(lookback (\d+),.*\+ horizon (\d+) \+ validation (\d+)\)", message)
+    m = re.search(
+        r"needs (\d+) \(context (\d+):.*; \+ horizon (\d+) \+ validation (\d+)\)", message
+    )
     assert m, message
-    needs, lookback, horizon, val = map(int, m.groups())
-    assert lookback + horizon + val == needs, message
+    needs, context, horizon, val = map(int, m.groups())
+    assert context + horizon + val == needs, message
 
 
 @pytest.mark.slow
