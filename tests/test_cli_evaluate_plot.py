@@ -173,6 +173,20 @@ def test_evaluate_folds_that_do_not_fit_are_dropped_per_series(trained):
     # origins n - 24 - k * 24 need 25 points of history: A (160) and B (150) fit 5, C (140) 4
     assert [r["folds"] for r in doc["per_series"]] == [5, 5, 4]
     assert doc["windows"] == 14
+    assert "3 series scored on fewer than 10 folds (e.g. 'A')" in doc["warnings"]
+
+
+def test_evaluate_names_a_series_too_short_to_score(tmp_path, trained):
+    # A series the backtest cannot score is not dropped without a word.
+    data = tmp_path / "with-short.csv"
+    short = hourly_frame((("SHORT", "2024-01-05 00:00", 20),), seed=4)
+    pd.concat([trained.frame, short], ignore_index=True).to_csv(data, index=False)
+    result = invoke("evaluate", data, "--model", trained.model, "--folds", "2", "--json")
+    doc = json.loads(result.stdout)
+    assert [r["unique_id"] for r in doc["per_series"]] == ["A", "B", "C"]
+    warning = "1 series too short to backtest, left out of the scores (e.g. 'SHORT')"
+    assert warning in doc["warnings"]
+    assert f"warning: {warning}" in result.stderr
 
 
 def test_evaluate_with_no_fold_that_fits_is_exit_3(trained):
