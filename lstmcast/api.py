@@ -414,7 +414,13 @@ def evaluate(
 def _backtest_model(
     model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
 ) -> EvaluateResult:
-    from lstmcast.evaluate import OVERLAP_WARNING, backtest, backtest_summary, per_series_table
+    from lstmcast.evaluate import (
+        OVERLAP_WARNING,
+        backtest,
+        backtest_summary,
+        per_series_table,
+        unscored_warning,
+    )
     from lstmcast.forecast import chosen_methods as _chosen_methods
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
@@ -442,27 +448,10 @@ def _backtest_model(
     warnings = list(panel.warnings)
     if summary["overlaps_training"]:
         warnings.append(OVERLAP_WARNING)
-    left_out = _unscored_warning(panel, result.series, folds)
+    left_out = unscored_warning(panel, result)
     if left_out:
         warnings.append(left_out)
     return EvaluateResult(per_series, summary, result, panel, methods, warnings)
-
-
-def _unscored_warning(panel: Panel, scored: np.ndarray, folds: int) -> str | None:
-    """Say which series the backtest could not score in every fold, or at all."""
-    counts = np.bincount(scored, minlength=len(panel.ids))
-    none, fewer = np.flatnonzero(counts == 0), np.flatnonzero((counts > 0) & (counts < folds))
-    parts = []
-    if len(none):
-        parts.append(
-            f"{len(none)} series too short to backtest, left out of the scores "
-            f"(e.g. '{panel.ids[none[0]]}')"
-        )
-    if len(fewer):
-        parts.append(
-            f"{len(fewer)} series scored on fewer than {folds} folds (e.g. '{panel.ids[fewer[0]]}')"
-        )
-    return "; ".join(parts) or None
 
 
 @dataclass

@@ -218,6 +218,25 @@ def backtest(
     )  # fmt: skip
 
 
+def unscored_warning(panel: Panel, result: BacktestResult) -> str | None:
+    """Name the series the backtest scored in fewer than every fold, or in none."""
+    counts = np.bincount(result.series, minlength=len(panel.ids))
+    none = np.flatnonzero(counts == 0)
+    fewer = np.flatnonzero((counts > 0) & (counts < result.folds))
+    parts = []
+    if len(none):
+        parts.append(
+            f"{len(none)} series too short to backtest, left out of the scores "
+            f"(e.g. '{panel.ids[none[0]]}')"
+        )
+    if len(fewer):
+        parts.append(
+            f"{len(fewer)} series scored on fewer than {result.folds} folds "
+            f"(e.g. '{panel.ids[fewer[0]]}')"
+        )
+    return "; ".join(parts) or None
+
+
 def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Timestamps of grid positions (B, P) of each window's series: datetime64[ns] (B, P)."""
     from lstmcast.freq import fixed_step_ns
