@@ -213,7 +213,7 @@ TrainHorizon = Annotated[
 Lookback = Annotated[
     int | None,
     typer.Option(
-        help="Past steps read (default: 7 seasons, 14 for sub-daily data, or 3 horizons if more).",
+        help="Past steps read (default: 7 seasons, 14 sub-daily, or 3 horizons).",
         rich_help_panel="Model",
     ),
 ]
