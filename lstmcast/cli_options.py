@@ -213,7 +213,7 @@ TrainHorizon = Annotated[
 Lookback = Annotated[
     int | None,
     typer.Option(
-        help="Past steps read (default: 7 seasons, 14 sub-daily, or 3 horizons).",
+        help="Past steps (default: 7 seasons, 14 if sub-daily; ≥ 3 horizons).",
         rich_help_panel="Model",
     ),
 ]
