@@ -414,13 +414,7 @@ def evaluate(
 def _backtest_model(
     model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
 ) -> EvaluateResult:
-    from lstmcast.evaluate import (
-        OVERLAP_WARNING,
-        backtest,
-        backtest_summary,
-        per_series_table,
-        unscored_warning,
-    )
+    from lstmcast.evaluate import backtest, backtest_summary, backtest_warnings, per_series_table
     from lstmcast.forecast import chosen_methods as _chosen_methods
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
@@ -445,12 +439,7 @@ def _backtest_model(
     per_series = per_series_table(panel, result)
     trained_until = None if refit else pd.Timestamp(header["data"]["last_timestamp"])
     summary = backtest_summary(per_series, result, panel, str(data), folds, trained_until)
-    warnings = list(panel.warnings)
-    if summary["overlaps_training"]:
-        warnings.append(OVERLAP_WARNING)
-    left_out = unscored_warning(panel, result)
-    if left_out:
-        warnings.append(left_out)
+    warnings = list(panel.warnings) + backtest_warnings(panel, result, summary)
     return EvaluateResult(per_series, summary, result, panel, methods, warnings)
 
 
@@ -474,9 +463,8 @@ def plot(
     """Plot history and forecast (and, with `holdout`, the held-out actuals) of some series.
 
     Each series is forecast as `predict` forecasts it, by the method the model file chose
-    for it (the LSTM or a baseline), named in its panel's title. Each panel is titled with
-    its series and forecast origin (the last value the forecast
-    saw); the y axis carries the target's name.
+    for it (the LSTM or a baseline). Each panel is titled with its series, that method and
+    the forecast origin (the last value the forecast saw); the y axis names the target.
     """
     from lstmcast.forecast import check_horizon, chosen_methods, forecast_by_method, horizon_warning
     from lstmcast.plot import pick_series, plot_forecasts

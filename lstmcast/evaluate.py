@@ -218,8 +218,10 @@ def backtest(
     )  # fmt: skip
 
 
-def unscored_warning(panel: Panel, result: BacktestResult) -> str | None:
-    """Name the series the backtest scored in fewer than every fold, or in none."""
+def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> list[str]:
+    """What a user should know about a backtest's scores: windows inside the training
+    data, and series scored in fewer than every fold, or in none."""
+    warnings = [OVERLAP_WARNING] if summary["overlaps_training"] else []
     counts = np.bincount(result.series, minlength=len(panel.ids))
     none = np.flatnonzero(counts == 0)
     fewer = np.flatnonzero((counts > 0) & (counts < result.folds))
@@ -234,7 +236,7 @@ def unscored_warning(panel: Panel, result: BacktestResult) -> str | None:
             f"{len(fewer)} series scored on fewer than {result.folds} folds "
             f"(e.g. '{panel.ids[fewer[0]]}')"
         )
-    return "; ".join(parts) or None
+    return warnings + (["; ".join(parts)] if parts else [])
 
 
 def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
