@@ -52,8 +52,8 @@ class PeakRSS:
 
 def measure(path: str) -> dict:
     from lstmcast.config import ID_ALIASES
-    from lstmcast.io import read_table
-    from lstmcast.schema import build_panel
+    from lstmcast.data.io import read_table
+    from lstmcast.data.parse import build_panel
 
     compact = {"compact": True} if "compact" in inspect.signature(read_table).parameters else {}
     out = {"file": path, "start_mb": round(rss_mb())}

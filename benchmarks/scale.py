@@ -83,9 +83,9 @@ def stage_breakdown(model: str, data: str, output: str) -> dict:
 
     t = time.perf_counter()
     from lstmcast import api
+    from lstmcast.data.io import read_table, write_table
+    from lstmcast.data.parse import build_panel
     from lstmcast.forecast import forecast_frame, forecast_panel
-    from lstmcast.io import read_table, write_table
-    from lstmcast.schema import build_panel
 
     t = mark("import", t)
     net, header = api.load_model(model, "cpu")

@@ -50,7 +50,7 @@ import torch
 from lstmcast import api
 from lstmcast.batches import gather_windows
 from lstmcast.config import ModelConfig, TrainConfig
-from lstmcast.model import LOSSES, TARGET_CLIP, LSTMForecaster
+from lstmcast.methods.lstm import LOSSES, TARGET_CLIP, LSTMForecaster
 from lstmcast.train import cpu_threads, fit, lstm_step_gflop, resolve_model_config
 from lstmcast.windows import build_index, default_val_size
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmcast.artifact import check_model_path, check_model_target
 from lstmcast.config import (
     ID_ALIASES,  # noqa: F401  (read as api.ID_ALIASES by benchmarks/scale.py)
     DataSpec,
@@ -20,12 +19,14 @@ from lstmcast.config import (
     check_warm_covariates,
     warm_config,
 )
+from lstmcast.data.io import output_format, write_table
+from lstmcast.data.load import as_model_columns, load_for_model, load_panel
+from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
 from lstmcast.files import check_paths, check_writable
-from lstmcast.io import output_format, write_table
-from lstmcast.load import as_model_columns, load_for_model, load_panel
-from lstmcast.modelfile import (
+from lstmcast.modelfile.container import check_model_path, check_model_target
+from lstmcast.modelfile.store import (
     check_evaluate_outputs,
     check_outputs,
     check_sections,
@@ -35,7 +36,6 @@ from lstmcast.modelfile import (
     save_model,
     spec_from_header,
 )
-from lstmcast.panel import Panel
 
 # benchmarks/scale.py times this version against older ones, which had it here by this name.
 _spec_from_header = spec_from_header

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from lstmcast.config import ModelConfig
-from lstmcast.covariates import covariate_table
-from lstmcast.model import cycle_phase
-from lstmcast.panel import Panel
+from lstmcast.data.covariates import covariate_table
+from lstmcast.data.panel import Panel
+from lstmcast.methods.lstm import cycle_phase
 
 __all__ = ["Batch", "PanelBatches", "gather_windows", "CovariateWindows"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import metrics
-from lstmcast.panel import Panel
+from lstmcast.data.panel import Panel
 
 __all__ = [
     "window_actuals",
@@ -241,7 +241,7 @@ def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> li
 
 def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Timestamps of grid positions (B, P) of each window's series: datetime64[ns] (B, P)."""
-    from lstmcast.freq import fixed_step_ns
+    from lstmcast.data.freq import fixed_step_ns
 
     step = fixed_step_ns(panel.freq)
     if step:
@@ -410,7 +410,7 @@ def backtest_summary(
 
 def _origins_before(panel: Panel, result: BacktestResult, trained_until: pd.Timestamp) -> bool:
     """True when some backtest window starts inside the data the model was trained on."""
-    from lstmcast.freq import grid_ordinals
+    from lstmcast.data.freq import grid_ordinals
 
     first, _ = grid_ordinals(panel.first, panel.freq)
     until, _ = grid_ordinals(

@@ -8,11 +8,11 @@ import pandas as pd
 import torch
 
 from lstmcast.batches import PanelBatches
-from lstmcast.covariates import check_future
+from lstmcast.data.covariates import check_future
+from lstmcast.data.freq import fixed_step_ns, future_dates, steps_left
+from lstmcast.data.panel import Panel
 from lstmcast.errors import ModelFileError, UsageError
-from lstmcast.freq import fixed_step_ns, future_dates, steps_left
-from lstmcast.model import TARGET_CLIP, LSTMForecaster
-from lstmcast.panel import Panel
+from lstmcast.methods.lstm import TARGET_CLIP, LSTMForecaster
 
 __all__ = [
     "check_horizon",
@@ -239,7 +239,7 @@ def apply_choice(
     horizon = preds.shape[1]
     for k in np.flatnonzero(methods != "lstm"):
         method, i = methods[k], int(series[k])
-        if method not in widths:  # only a damaged file lacks them (header.py checks)
+        if method not in widths:  # only a damaged file lacks them (modelfile.header checks)
             raise ModelFileError(
                 f"the model file has no interval offsets for {method}, which forecasts "
                 f"series '{panel.ids[i]}'",

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import METHOD_NAMES, ModelConfig
+from lstmcast.data.freq import describe_freq, fixed_step_ns, future_dates
+from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError
 from lstmcast.files import atomic_write
-from lstmcast.freq import describe_freq, fixed_step_ns, future_dates
-from lstmcast.panel import Panel
 
 __all__ = [
     "Forecast",

@@ -16,12 +16,12 @@ import torch
 from lstmcast import distributed
 from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.data.freq import calendar_periods
+from lstmcast.data.panel import Panel
 from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.forecast import calibrate_intervals
-from lstmcast.freq import calendar_periods
-from lstmcast.model import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
-from lstmcast.panel import Panel
+from lstmcast.methods.lstm import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
 __all__ = [

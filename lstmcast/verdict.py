@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstmcast import metrics
+from lstmcast.data.panel import Panel
 from lstmcast.evaluate import (
     BASELINES,
     METHODS,
@@ -16,7 +17,6 @@ from lstmcast.evaluate import (
     score_windows,
     window_actuals,
 )
-from lstmcast.panel import Panel
 
 __all__ = [
     "SWITCH_MARGIN",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmcast.panel import Panel
+from lstmcast.data.panel import Panel
 
 __all__ = [
     "WindowIndex",

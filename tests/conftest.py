@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-# Set before lstmcast.report is imported anywhere: its consoles read COLUMNS once, at import.
+# Set before lstmcast.cli.render is imported anywhere: its consoles read COLUMNS once, at import.
 os.environ["COLUMNS"] = "200"
 os.environ["NO_COLOR"] = "1"
 os.environ.pop("FORCE_COLOR", None)

@@ -12,11 +12,17 @@ import torch
 from typer.testing import CliRunner
 
 from lstmcast import api
-from lstmcast.artifact import FORMAT_VERSION, MAGIC, load_artifact, read_header, save_artifact
 from lstmcast.cli import app
 from lstmcast.config import ModelConfig
 from lstmcast.errors import ModelFileError
-from lstmcast.model import LSTMForecaster
+from lstmcast.methods.lstm import LSTMForecaster
+from lstmcast.modelfile.container import (
+    FORMAT_VERSION,
+    MAGIC,
+    load_artifact,
+    read_header,
+    save_artifact,
+)
 
 runner = CliRunner()
 

@@ -7,9 +7,9 @@ import torch
 
 from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import DataSpec, ModelConfig
-from lstmcast.covariates import build_covariate_panel
-from lstmcast.model import LSTMForecaster
-from lstmcast.schema import build_panel
+from lstmcast.data.covariates import build_covariate_panel
+from lstmcast.data.parse import build_panel
+from lstmcast.methods.lstm import LSTMForecaster
 
 LOOKBACK, HORIZON = 4, 2
 CFG = ModelConfig(

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from lstmcast.config import ModelConfig, TrainConfig
-from lstmcast.freq import YEAR_DAYS, calendar_periods
-from lstmcast.schema import build_panel
+from lstmcast.data.freq import YEAR_DAYS, calendar_periods
+from lstmcast.data.parse import build_panel
 from lstmcast.train import fit, resolve_model_config
 
 

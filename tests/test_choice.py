@@ -11,9 +11,9 @@ from helpers import TINY, WEEKLY_LSTM, invoke, seasonal_frame, trending_weekly_f
 
 from lstmcast import api
 from lstmcast.config import ModelConfig
+from lstmcast.data.parse import build_panel
 from lstmcast.forecast import baseline_quantiles, calibrate_intervals
-from lstmcast.model import LSTMForecaster
-from lstmcast.schema import build_panel
+from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import resolve_model_config
 from lstmcast.verdict import validate_methods
 from lstmcast.windows import rolling_windows
@@ -247,7 +247,7 @@ def test_a_series_leaves_the_pooled_winner_only_for_a_clear_win():
 def test_the_skip_mixes_the_last_cycles_by_learned_weights():
     """skip_cycles=3: the seasonal part of the skip is softmax(cycle_mix) over the last three
     cycles of the lookback, the latest first; it starts leaning on the latest."""
-    from lstmcast.model import CYCLE_INIT
+    from lstmcast.methods.lstm import CYCLE_INIT
 
     panel = build_panel(seasonal_frame(1, 120))
     cfg = resolve_model_config(

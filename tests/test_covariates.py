@@ -12,11 +12,11 @@ from helpers import TINY, invoke
 
 from lstmcast import api
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
-from lstmcast.covariates import build_covariate_panel
+from lstmcast.data.covariates import build_covariate_panel
+from lstmcast.data.parse import build_panel
 from lstmcast.errors import DataError, UsageError
 from lstmcast.forecast import forecast_at
-from lstmcast.model import LSTMForecaster
-from lstmcast.schema import build_panel
+from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import fit, resolve_model_config
 
 N, FUTURE, EFFECT = 300, 30, 10.0

@@ -13,9 +13,9 @@ from helpers import TINY, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmcast.dates import column_format
+from lstmcast.data.dates import column_format
+from lstmcast.data.parse import build_panel
 from lstmcast.errors import DataError
-from lstmcast.schema import build_panel
 
 START = dt.date(2022, 1, 1)
 
@@ -163,9 +163,9 @@ def build_panel_from(path, *options):
 
 
 def test_a_large_column_is_still_parsed_chunk_by_chunk(monkeypatch):
-    import lstmcast.schema as schema
+    from lstmcast.data import parse
 
-    monkeypatch.setattr(schema, "CHUNK", 7)
+    monkeypatch.setattr(parse, "CHUNK", 7)
     days = pd.date_range("2022-01-01", periods=40, freq="D")
     text = days.strftime("%d/%m/%Y").tolist()
     text[30] = "2022-01-31"

@@ -13,9 +13,9 @@ from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import distributed
 from lstmcast.api import load_model
-from lstmcast.artifact import load_artifact
+from lstmcast.data.parse import build_panel
+from lstmcast.modelfile.container import load_artifact
 from lstmcast.ops import model_lock
-from lstmcast.schema import build_panel
 from lstmcast.windows import build_index
 
 # One thread per process: two ranks share two cores.

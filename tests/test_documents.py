@@ -1,11 +1,11 @@
-"""lstmcast.documents on small inputs: the keys of the --json documents, in order, and the
+"""lstmcast.cli.documents on small inputs: the keys of the --json documents, in order, and the
 one JSON printer."""
 
 import json
 
 import numpy as np
 
-from lstmcast import documents
+from lstmcast.cli import documents
 
 
 def test_print_json_writes_null_for_nan_and_plain_numbers_for_numpy(capsys):

@@ -10,11 +10,11 @@ import torch
 from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import api
-from lstmcast.artifact import load_artifact, save_artifact
 from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.data.parse import build_panel
 from lstmcast.forecast import calibrate_intervals, forecast_panel
-from lstmcast.model import Ensemble
-from lstmcast.schema import build_panel
+from lstmcast.methods.lstm import Ensemble
+from lstmcast.modelfile.container import load_artifact, save_artifact
 from lstmcast.train import fit, fit_model, resolve_model_config
 from lstmcast.verdict import holdout_metrics
 

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from lstmcast.cli.render import skill_tables
 from lstmcast.evaluate import BacktestResult, per_series_table, ranked_by_skill
-from lstmcast.report import skill_tables
 
 
 def scored_windows(series: list[int], scores: dict) -> BacktestResult:
@@ -91,7 +91,7 @@ def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
     assert summary["beats_best_baseline"] is False
     summary.update(refit=False, series=1, windows=2, mape_zero_actuals_skipped=0)
     table = per_series_table(panel, scored_windows([0, 0], scores))
-    from lstmcast.report import evaluate_tables
+    from lstmcast.cli.render import evaluate_tables
 
     caption = evaluate_tables(summary, table, show=10)[0].caption
     assert "vs the best baseline, naive" in caption and "does NOT beat it" in caption

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast import api, errors, forecast, schema
+from lstmcast import api, errors, forecast
+from lstmcast.data import parse
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -23,7 +24,7 @@ def panel_of(series: dict[str, list[float]], ends: dict[str, str], freq: str = "
         )
         for uid, values in series.items()
     )
-    return schema.build_panel(frame)
+    return parse.build_panel(frame)
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmcast.data.io import read_table, table_format, write_table
+from lstmcast.data.parse import build_panel
 from lstmcast.errors import DataError, LstmcastError, OutputError
 from lstmcast.files import atomic_write
-from lstmcast.io import read_table, table_format, write_table
-from lstmcast.schema import build_panel
 
 
 def frame():
@@ -398,7 +398,7 @@ def test_repeated_column_names_are_named(write_csv):
 
 @pytest.mark.slow
 def test_a_header_wider_than_the_limit_is_refused_before_parsing(write_csv):
-    from lstmcast.io import MAX_COLUMNS
+    from lstmcast.data.io import MAX_COLUMNS
 
     # 200,000 columns: the header alone is read, so this is quick however wide the file.
     header = "ds," + ",".join(f"s{i}" for i in range(200_000))
@@ -411,7 +411,7 @@ def test_a_header_wider_than_the_limit_is_refused_before_parsing(write_csv):
 
 
 def test_a_table_at_the_limit_is_read(write_csv, monkeypatch):
-    import lstmcast.io as io_
+    import lstmcast.data.io as io_
 
     monkeypatch.setattr(io_, "MAX_COLUMNS", 300)
     wide = "ds," + ",".join(f"s{i}" for i in range(299)) + "\n"

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from lstmcast.config import ModelConfig
+from lstmcast.data.parse import build_panel
 from lstmcast.errors import UsageError
-from lstmcast.model import LSTMForecaster, pinball_loss, window_stats
-from lstmcast.schema import build_panel
+from lstmcast.methods.lstm import LSTMForecaster, pinball_loss, window_stats
 from lstmcast.train import resolve_model_config
 
 

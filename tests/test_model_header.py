@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from lstmcast.artifact import FORMAT_VERSION, MAGIC
 from lstmcast.cli import app
 from lstmcast.config import ModelConfig, TrainConfig
-from lstmcast.header import MODEL_FIELDS, TRAIN_FIELDS, weight_shapes
-from lstmcast.model import build_model
+from lstmcast.methods.lstm import build_model
+from lstmcast.modelfile.container import FORMAT_VERSION, MAGIC
+from lstmcast.modelfile.header import MODEL_FIELDS, TRAIN_FIELDS, weight_shapes
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent / "lstmcast"
@@ -30,7 +30,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "200"}
 
 
 def test_every_config_field_has_a_checker():
-    # A new ModelConfig or TrainConfig field needs a checker in lstmcast/header.py.
+    # A new ModelConfig or TrainConfig field needs a checker in lstmcast/modelfile/header.py.
     assert set(MODEL_FIELDS) == {f.name for f in dataclasses.fields(ModelConfig)}
     assert set(TRAIN_FIELDS) == {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -188,12 +188,12 @@ def test_a_huge_hidden_size_is_refused_before_torch_builds_anything(work, monkey
         }  # fmt: skip
         offset += n
     model.write_bytes(join(header, payload))
-    import lstmcast.model
+    import lstmcast.methods.lstm
 
     def never(cfg):
         raise AssertionError("build_model was called")
 
-    monkeypatch.setattr(lstmcast.model, "build_model", never)
+    monkeypatch.setattr(lstmcast.methods.lstm, "build_model", never)
     refused_everywhere(model, data, old, "corrupt tensor table")
 
 

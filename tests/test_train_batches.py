@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
-from lstmcast.model import LSTMForecaster
-from lstmcast.schema import build_panel
+from lstmcast.data.parse import build_panel
+from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import (
     TORCH_THREADS,
     _device_sampler,

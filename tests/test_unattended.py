@@ -787,11 +787,11 @@ def test_stale_warning_counts_every_lagging_series_and_names_the_first_few(tmp_p
 
 
 def test_log_line_is_stamped_with_the_start_of_the_run(tmp_path, trained, monkeypatch):
-    import lstmcast.cli_support
+    import lstmcast.cli.support
 
     start = dt.datetime(2026, 11, 28, 2, 0, 1, tzinfo=dt.timezone.utc)
     ticks = iter(start + dt.timedelta(minutes=10 * k) for k in range(100))
-    monkeypatch.setattr(lstmcast.cli_support, "_now", lambda: next(ticks))
+    monkeypatch.setattr(lstmcast.cli.support, "_now", lambda: next(ticks))
     _predict(trained.data, trained.model, "--as-of", FRESH, "-q", "--log-file", "runs.log")
     [line] = read_log(tmp_path / "runs.log")
     assert line["timestamp"] == "2026-11-28T02:00:01Z"

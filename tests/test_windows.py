@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmcast.batches import gather_windows
-from lstmcast.schema import build_panel
+from lstmcast.data.parse import build_panel
 from lstmcast.windows import build_index
 
 

@@ -7,8 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from lstmcast.cli.documents import document, print_json
 from lstmcast.config import METHOD_NAMES
-from lstmcast.documents import document, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -295,7 +295,7 @@ def forecast_table(frame, limit: int = 40) -> Table:
     import numpy as np
     from rich.table import Table
 
-    from lstmcast.io import time_text
+    from lstmcast.data.io import time_text
 
     table = Table(
         title=f"Forecast ({len(frame):,} rows)"

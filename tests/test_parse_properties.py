@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lstmcast.columns import PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES
 from lstmcast.config import ID_ALIASES, DataSpec
-from lstmcast.io import read_table
-from lstmcast.schema import build_panel
+from lstmcast.data.columns import PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES
+from lstmcast.data.io import read_table
+from lstmcast.data.parse import build_panel
 
 # Property tests: many random tables each.
 pytestmark = pytest.mark.slow

@@ -220,7 +220,7 @@ EXTRA_TENSORS = {
 def check_model_header(header: dict, path: str | os.PathLike, sections=("model", "data")):
     """Check every field lstmcast reads and the tensor table; return the ModelConfig.
 
-    `header` has passed artifact.read_header (framing, tensor table, byte ranges). Raises
+    `header` has passed container.read_header (framing, tensor table, byte ranges). Raises
     ModelFileError (exit 4) for a missing section, a field of the wrong type or range, or
     a tensor that the recorded configuration would not build.
     """

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
-from lstmcast.covariates import build_covariate_panel
+from lstmcast.data.covariates import build_covariate_panel
+from lstmcast.data.io import read_table
+from lstmcast.data.panel import Panel
+from lstmcast.data.parse import build_panel
 from lstmcast.errors import DataError
-from lstmcast.io import read_table
-from lstmcast.panel import Panel
-from lstmcast.schema import build_panel
 
 __all__ = [
     "load_panel",

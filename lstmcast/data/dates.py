@@ -102,7 +102,7 @@ def column_format(values: pd.Series, col: str, freq: str | None = None) -> str:
 
 def _regular(values: pd.Series, fmt: str, freq: str | None) -> bool:
     """Do the values, read with `fmt`, lie on one regular grid with at most half of it empty?"""
-    from lstmcast.freq import grid_ordinals, infer_freq
+    from lstmcast.data.freq import grid_ordinals, infer_freq
 
     ts = pd.to_datetime(values, format=fmt, errors="coerce").dropna()  # misfits: reported later
     ts = np.sort(ts.to_numpy().astype("datetime64[ns]"))

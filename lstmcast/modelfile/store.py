@@ -1,6 +1,6 @@
 """What a model file holds for lstmcast: the header it writes, the model and schema it reads back.
 
-artifact.py frames the file (header, tensors, checksum) and header.py checks every field;
+container.py frames the file (header, tensors, checksum) and header.py checks every field;
 this module gives them meaning: which header and tensors `train` writes, how `predict`,
 `evaluate` and `plot` rebuild the network and the data schema from them, what `info` shows.
 torch is imported only where weights are rebuilt, so `info` reads a model without it.
@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import __version__
-from lstmcast.artifact import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.data.panel import Panel
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
-from lstmcast.header import check_model_header
-from lstmcast.panel import Panel
+from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
+from lstmcast.modelfile.header import check_model_header
 
 __all__ = [
     "SCALING_TEXT",
@@ -117,7 +117,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu"):
     import torch
 
     from lstmcast.distributed import resolve_device
-    from lstmcast.model import build_model
+    from lstmcast.methods.lstm import build_model
 
     header, tensors = load_artifact(path, check=lambda h: check_sections(h, path, ("model",)))
     try:
@@ -224,7 +224,7 @@ def check_outputs(outputs: dict, model_path, data=None) -> None:
 
 def check_evaluate_outputs(outputs: dict, model_path, data) -> None:
     """Refuse outputs that collide or cannot be written, and unknown table types, up front."""
-    from lstmcast.io import output_format
+    from lstmcast.data.io import output_format
 
     check_outputs(outputs, model_path, data)
     for flag in ("--output", "--forecasts"):

@@ -1,7 +1,7 @@
 """The `lstmcast` command: parse options, call one core function, render. No torch at import.
 
-Each command builds the core's config objects from its options (lstmcast.cli_options), makes
-one call into lstmcast.api, and hands the result to lstmcast.report; lstmcast.cli_support
+Each command builds the core's config objects from its options (lstmcast.cli.options), makes
+one call into lstmcast.api, and hands the result to lstmcast.cli.render; lstmcast.cli.support
 turns errors into a message and an exit code.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import typer
 
-from lstmcast import cli_options as opt
-from lstmcast.cli_support import (
+from lstmcast.cli import options as opt
+from lstmcast.cli.support import (
     PlainCommand,
     PlainGroup,
     check_options,
@@ -28,7 +28,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     cls=PlainGroup,
-    rich_markup_mode=None,  # cli_support's plain help: Rich is imported only to print tables
+    rich_markup_mode=None,  # cli.support's plain help: Rich is imported only to print tables
     name="lstmcast",
     help="Forecast time series from the command line with one global LSTM.\n\n"
     "Train on a CSV or Parquet file, predict with intervals, and see how the model "
@@ -74,8 +74,8 @@ def inspect(
     with errors_handled(json_out, debug, command="inspect"):
         check_options(ctx)
         from lstmcast.api import load_panel
-        from lstmcast.documents import document, print_json
-        from lstmcast.report import inspect_table, out
+        from lstmcast.cli.documents import document, print_json
+        from lstmcast.cli.render import inspect_table, out
 
         spec = data_spec(
             time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
@@ -151,11 +151,11 @@ def train(
     with errors_handled(json_out, debug, log_file, "train") as run:
         check_options(ctx)
         from lstmcast import api
+        from lstmcast.cli.documents import print_json, train_document
+        from lstmcast.cli.progress import TrainProgress
+        from lstmcast.cli.render import out, train_tables
         from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
-        from lstmcast.documents import print_json, train_document
         from lstmcast.ops import DeferredSignals
-        from lstmcast.progress import TrainProgress
-        from lstmcast.report import out, train_tables
 
         model_cfg = ModelConfig(
             lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
@@ -229,9 +229,9 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.documents import predict_document, print_json
-        from lstmcast.io import write_stream
-        from lstmcast.report import err, forecast_table, out
+        from lstmcast.cli.documents import predict_document, print_json
+        from lstmcast.cli.render import err, forecast_table, out
+        from lstmcast.data.io import write_stream
 
         fmt = fmt.strip().lower()
         if fmt not in ("table", "csv", "tsv", "json"):
@@ -276,8 +276,8 @@ def info(
     """
     with errors_handled(json_out, debug, command="info"):
         from lstmcast import api
-        from lstmcast.documents import info_document, print_json
-        from lstmcast.report import info_tables, out
+        from lstmcast.cli.documents import info_document, print_json
+        from lstmcast.cli.render import info_tables, out
 
         header = api.model_info(model)
         if json_out:
@@ -328,11 +328,11 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.documents import evaluate_document, print_json
-        from lstmcast.io import write_stream
+        from lstmcast.cli.documents import evaluate_document, print_json
+        from lstmcast.cli.progress import FoldProgress
+        from lstmcast.cli.render import evaluate_tables, out
+        from lstmcast.data.io import write_stream
         from lstmcast.ops import DeferredSignals
-        from lstmcast.progress import FoldProgress
-        from lstmcast.report import evaluate_tables, out
 
         to_stdout = output is not None and str(output) == "-"  # the per-series table as CSV
         if to_stdout:
@@ -396,8 +396,8 @@ def plot(
     with errors_handled(json_out, debug, command="plot") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.documents import plot_document, print_json
-        from lstmcast.report import err
+        from lstmcast.cli.documents import plot_document, print_json
+        from lstmcast.cli.render import err
 
         spec = data_spec(time_col, target, id_col, freq, None, date_format)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lstmcast.cli_support import config_option, show_version
+from lstmcast.cli.support import config_option, show_version
 
 __all__ = [
     "DataArg", "ModelDataArg", "TimeCol", "Target", "IdCol", "Freq", "DateFormat", "MaxGap",

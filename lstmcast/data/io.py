@@ -163,12 +163,12 @@ def _read_csv(
         import sys
 
         data = sys.stdin.buffer.read()
-        newline = data.find(b"\n", 0, MAX_HEADER_BYTES)
+        newline = data.find(b"\n", 0, MAX_FIRST_LINE_BYTES)
         head, source = data[: max(64 * 1024, newline + 1)], io.BytesIO(data)
     else:
         with _open_compressed(path, compression) as fh:
             head = fh.read(64 * 1024)
-            while b"\n" not in head and len(head) < MAX_HEADER_BYTES:  # a very wide header
+            while b"\n" not in head and len(head) < MAX_FIRST_LINE_BYTES:  # a very wide first line
                 more = fh.read(1 << 20)
                 if not more:
                     break
@@ -194,11 +194,11 @@ def _read_csv(
     # Semicolon files come from locales that write decimal commas ("1,5"); a value written
     # with a point still parses later, as text, through pd.to_numeric.
     decimal = "," if sep == ";" else "."
-    header = next(csv.reader([first_line], delimiter=sep), [])
-    _check_width(name, len(header), complete="\n" in text or len(head) < MAX_HEADER_BYTES)
-    _check_header(name, [c.strip() for c in header])
+    names = next(csv.reader([first_line], delimiter=sep), [])
+    _check_width(name, len(names), complete="\n" in text or len(head) < MAX_FIRST_LINE_BYTES)
+    _check_names(name, [c.strip() for c in names])
     wanted = {c.lower() for c in text_columns}
-    text = [c for c in header if c.strip().lower() in wanted]
+    text = [c for c in names if c.strip().lower() in wanted]
     df = pd.read_csv(
         source,
         sep=sep,
@@ -208,7 +208,7 @@ def _read_csv(
         skipinitialspace=True,
         dtype=dict.fromkeys(text, str),
         keep_default_na=not text,
-        na_values={c: NA_STRINGS for c in header if c not in text} if text else None,
+        na_values={c: NA_STRINGS for c in names if c not in text} if text else None,
     )
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
@@ -241,13 +241,13 @@ def _thousands(df: pd.DataFrame, skip: set[str]) -> None:
 
 
 # Reading costs about 0.1 ms per column (pandas builds one Series per column), so the widest
-# file read takes seconds; wider ones are refused from the header before anything is parsed.
+# file read takes seconds; wider ones are refused from the column names line before anything is parsed.
 MAX_COLUMNS = 20_000
-MAX_HEADER_BYTES = 16 << 20  # a header line longer than this is no table lstmcast reads
+MAX_FIRST_LINE_BYTES = 16 << 20  # a first line longer than this is no table lstmcast reads
 
 
 def _check_width(path: Path | str, columns: int, complete: bool = True) -> None:
-    """Refuse a table wider than MAX_COLUMNS (or with a header line that never ends)."""
+    """Refuse a table wider than MAX_COLUMNS (or with a first line that never ends)."""
     if columns > MAX_COLUMNS or not complete:
         counted = f"{columns:,}" if complete else f"more than {columns:,}"
         raise DataError(
@@ -257,7 +257,7 @@ def _check_width(path: Path | str, columns: int, complete: bool = True) -> None:
         )
 
 
-def _check_header(path: Path | str, names: list[str]) -> None:
+def _check_names(path: Path | str, names: list[str]) -> None:
     """Refuse repeated column names: pandas would silently rename the second `a` to `a.1`."""
     seen, repeated = set(), []
     for name in names:
@@ -276,7 +276,7 @@ def _sniff_separator(text: str, first_line: str) -> str:
     try:
         return csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
     except csv.Error:
-        # One column files and odd quoting defeat the sniffer: count candidates in the header.
+        # One column files and odd quoting defeat the sniffer: count candidates in the first line.
         counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
@@ -302,7 +302,7 @@ def _read_parquet(path: Path, text_columns: tuple[str, ...] | None = None) -> pd
             wanted = {c.lower() for c in text_columns}
             schema = pq.read_schema(path)
             _check_width(path, len(schema.names))
-            _check_header(path, [n.strip() for n in schema.names])
+            _check_names(path, [n.strip() for n in schema.names])
             ids = [
                 f.name
                 for f in schema

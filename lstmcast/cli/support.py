@@ -151,7 +151,7 @@ def _now():
 
 
 def _usage_error(exc, args: list[str]) -> int:
-    from lstmcast.report import print_error
+    from lstmcast.cli.render import print_error
 
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":  # bare `lstmcast` or `lstmcast train`
@@ -305,7 +305,7 @@ def check_options(ctx: typer.Context) -> None:
     before any work starts (exit 2). Values from a config file pass through the same checks,
     and their message names the file."""
     from lstmcast.config import check_ranges, parse_quantiles
-    from lstmcast.freq import check_freq
+    from lstmcast.data.freq import check_freq
 
     source = ctx.meta.get("lstmcast.config_source")
     from_file = {
@@ -355,7 +355,7 @@ def errors_handled(
     whatever the outcome. With `config_log` (reading the config file) a failure is logged to
     the --log-file of the command line or of the file itself.
     """
-    from lstmcast.report import print_error
+    from lstmcast.cli.render import print_error
 
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -422,7 +422,7 @@ class Run:
 
     def warn(self, warnings: list[str]) -> None:
         """Print each warning on stderr — under --quiet too, so cron mails them — and keep it."""
-        from lstmcast.report import visible  # text from files never reaches the terminal raw
+        from lstmcast.cli.render import visible  # text from files never reaches the terminal raw
 
         for w in warnings:
             sys.stderr.write(f"warning: {visible(w)}\n")

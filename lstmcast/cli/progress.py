@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from lstmcast.report import err
+from lstmcast.cli.render import err
 
 __all__ = ["TrainProgress", "FoldProgress"]
 

@@ -1,4 +1,4 @@
-"""lstmcast.report on small inputs: the rows, labels and captions each table shows, and the
+"""lstmcast.cli.render on small inputs: the rows, labels and captions each table shows, and the
 text that reaches stdout and stderr."""
 
 import io
@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from lstmcast import api, documents, report
+from lstmcast import api
+from lstmcast.cli import documents, render
 
 
 def text_of(*renderables) -> str:
@@ -48,30 +49,30 @@ def cells(table, column: int) -> list[str]:
     ],
 )
 def test_fmt(value, text):
-    assert report.fmt(value) == text
+    assert render.fmt(value) == text
 
 
 def test_fmt_digits():
-    assert report.fmt(0.12345, 4) == "0.1235"
+    assert render.fmt(0.12345, 4) == "0.1235"
 
 
 def test_visible_escapes_control_characters_and_keeps_the_rest():
-    assert report.visible("a\x1b[2Jb\nc\x7f") == "a\\x1b[2Jb\\x0ac\\x7f"
-    assert report.visible("[bold]é") == "[bold]é"
-    assert report.visible(12) == "12"
+    assert render.visible("a\x1b[2Jb\nc\x7f") == "a\\x1b[2Jb\\x0ac\\x7f"
+    assert render.visible("[bold]é") == "[bold]é"
+    assert render.visible(12) == "12"
 
 
 # --- tables -------------------------------------------------------------------------------
 
 
 def test_kv_table_shows_each_key_beside_its_value_literally():
-    table = report.kv_table("Detected", [("rows", 1500.0), ("id", "[bold]x"), ("none", None)])
+    table = render.kv_table("Detected", [("rows", 1500.0), ("id", "[bold]x"), ("none", None)])
     assert lines_of(table) == ["Detected", "rows  1,500.000", "id    [bold]x", "none  —"]
 
 
 def test_metrics_table_has_one_row_per_method_and_a_dash_for_a_missing_metric():
     rows = [{"method": "LSTM", "mae": 1.0, "mase": 0.5}, {"method": "[/]naive", "mae": 2.0}]
-    table = report.metrics_table("Scores", rows, ["mae", "mase"])
+    table = render.metrics_table("Scores", rows, ["mae", "mase"])
     assert table.title == "Scores"
     assert [c.header for c in table.columns] == ["method", "mae", "mase"]
     assert cells(table, 0) == ["LSTM", "[/]naive"]  # a name is never markup
@@ -95,7 +96,7 @@ def test_inspect_table_rows_and_warnings():
         "values_filled": 0,
         "warnings": ["dropped 2 rows with an empty target"],
     }
-    table = report.inspect_table(summary, "data.csv")
+    table = render.inspect_table(summary, "data.csv")
     assert cells(table, 0) == [
         "file", "layout", "time column", "id column", "target", "covariates", "frequency",
         "series", "rows on the grid", "length min / median / max", "first timestamp",
@@ -125,7 +126,7 @@ def test_inspect_table_counts_many_targets_instead_of_listing_them():
         "warnings": [],
     }
     values = dict(
-        zip(*(cells(report.inspect_table(summary, "w.csv"), k) for k in (0, 1)), strict=True)
+        zip(*(cells(render.inspect_table(summary, "w.csv"), k) for k in (0, 1)), strict=True)
     )
     assert values["target"] == "7 columns" and values["id column"] == "—"
     assert "warning" not in values and values["values filled"] == "3"
@@ -149,7 +150,7 @@ VALIDATION = {
 
 
 def test_validation_table_names_methods_and_says_the_verdict_in_its_caption():
-    table = report.validation_table(VALIDATION, "Validation")
+    table = render.validation_table(VALIDATION, "Validation")
     assert cells(table, 0) == ["LSTM", "naive", "chosen per series"]
     assert [c.header for c in table.columns] == [
         "method",
@@ -180,7 +181,7 @@ def test_validation_table_of_an_old_file_without_coverage_or_best_baseline():
         "methods": {"lstm": {"mae": 1.0, "mase": 0.8}, "seasonal_naive": {"mae": 2.0, "mase": 1.0}},
         "skill_vs_seasonal_naive": 0.2,
     }
-    table = report.validation_table(old, "Validation")
+    table = render.validation_table(old, "Validation")
     assert [c.header for c in table.columns] == ["method", "mae", "rmse", "smape", "mase"]
     assert cells(table, 0) == ["LSTM", "seasonal naive"]
     assert table.caption == "skill +0.200 vs seasonal naive (1 - MASE ratio): the LSTM beats it"
@@ -188,21 +189,21 @@ def test_validation_table_of_an_old_file_without_coverage_or_best_baseline():
 
 def test_chosen_text_and_verdict_lines():
     assert (
-        report.chosen_text({"lstm": 3, "naive": 0, "drift": 1200}) == "LSTM 3, drift 1,200 series"
+        render.chosen_text({"lstm": 3, "naive": 0, "drift": 1200}) == "LSTM 3, drift 1,200 series"
     )
-    assert report.chosen_text({"lstm": 0}) == "—"
-    assert report.verdict_line(0.25, "seasonal_naive") == (
+    assert render.chosen_text({"lstm": 0}) == "—"
+    assert render.verdict_line(0.25, "seasonal_naive") == (
         "skill +0.250 vs the best baseline, seasonal naive (1 - MASE ratio): the LSTM beats it"
     )
-    assert report.verdict_line(None, "naive").startswith("no LSTM validated")
-    assert report.verdict_line(0.1, None).startswith("no LSTM validated")
-    assert report.skill_line(None) == ""
-    assert "does NOT beat it" in report.skill_line(0.0)  # a tie is no win
+    assert render.verdict_line(None, "naive").startswith("no LSTM validated")
+    assert render.verdict_line(0.1, None).startswith("no LSTM validated")
+    assert render.skill_line(None) == ""
+    assert "does NOT beat it" in render.skill_line(0.0)  # a tie is no win
 
 
 def test_train_tables_of_a_real_training_summary(trained):
     summary = trained.summary
-    settings, validation = report.train_tables(summary)
+    settings, validation = render.train_tables(summary)
     values = dict(zip(cells(settings, 0), cells(settings, 1), strict=True))
     assert values["model file"] == str(trained.model)
     assert values["series / rows"] == "3 / 450"
@@ -212,7 +213,7 @@ def test_train_tables_of_a_real_training_summary(trained):
     assert values["cycles seen"].endswith("steps (sin/cos)")
     assert "ensemble" not in values  # one model
     assert sum(summary["forecast_by"].values()) == 3
-    assert values["forecast by"] == report.chosen_text(summary["forecast_by"])
+    assert values["forecast by"] == render.chosen_text(summary["forecast_by"])
     v = summary["validation"]
     assert validation.title == f"Validation: {v['windows']} held-out windows of 24 steps"
     assert cells(validation, 0)[:4] == ["LSTM", "naive", "seasonal naive", "drift"]
@@ -220,7 +221,7 @@ def test_train_tables_of_a_real_training_summary(trained):
 
 def test_model_rows_name_an_ensemble():
     m = {"season": 24, "lookback": 168, "periods": [24.0, 168.0], "ensemble": 3, "skip": False}
-    assert report.model_rows(m) == [
+    assert render.model_rows(m) == [
         ("cycles seen", "24, 168 steps (sin/cos)"),
         ("ensemble", "3 members, median of their forecasts"),
     ]
@@ -248,7 +249,7 @@ def test_model_rows_name_an_ensemble():
 )
 def test_model_rows_name_the_skip(skip, expected):
     m = {"season": 24, "lookback": 168, "periods": [24.0], **skip}
-    assert ("skip", expected) in report.model_rows(m)
+    assert ("skip", expected) in render.model_rows(m)
 
 
 def test_forecast_table_shows_the_first_rows_and_says_how_many_there_are():
@@ -259,18 +260,18 @@ def test_forecast_table_shows_the_first_rows_and_says_how_many_there_are():
             "yhat": np.linspace(0, 44, 45, dtype=np.float32),
         }
     )
-    table = report.forecast_table(frame)
+    table = render.forecast_table(frame)
     assert table.title == "Forecast (45 rows), first 40"
     assert table.row_count == 40
     assert cells(table, 0)[0] == "[red]a"
     assert cells(table, 1)[:2] == ["2024-01-01", "2024-01-02"]  # dates alone: midnights
     assert cells(table, 2)[:2] == ["0.000", "1.000"]
-    assert report.forecast_table(frame.head(3)).title == "Forecast (3 rows)"
+    assert render.forecast_table(frame.head(3)).title == "Forecast (3 rows)"
 
 
 def test_info_tables_of_a_real_model_file(trained):
     header = api.model_info(trained.model)
-    model, validation = report.info_tables(header)
+    model, validation = render.info_tables(header)
     values = dict(zip(cells(model, 0), cells(model, 1), strict=True))
     assert values["file"] == f"{trained.model} ({trained.model.stat().st_size:,} bytes)"
     assert values["training data"] == str(trained.data.resolve())
@@ -303,7 +304,7 @@ def backtest_summary(series: int, **extra) -> dict:
 
 def test_evaluate_tables_of_several_series_give_mean_and_median():
     per_series = pd.DataFrame({"unique_id": ["a", "b"]})
-    tables = report.evaluate_tables(backtest_summary(2, refit=True), per_series, show=0)
+    tables = render.evaluate_tables(backtest_summary(2, refit=True), per_series, show=0)
     assert [t.title for t in tables] == [
         "Backtest, mean of 2 series, refit per fold",
         "Backtest, median of 2 series, refit per fold",
@@ -322,7 +323,7 @@ def test_evaluate_tables_of_one_series_and_their_footnotes():
     summary = backtest_summary(
         1, mape_zero_actuals_skipped=3, folds_per_series={"min": 1, "max": 2}
     )
-    (table,) = report.evaluate_tables(summary, pd.DataFrame({"unique_id": ["a"]}), show=5)
+    (table,) = render.evaluate_tables(summary, pd.DataFrame({"unique_id": ["a"]}), show=5)
     assert table.title == "Backtest of series 'a', mean of 2 windows"
     assert table.caption.splitlines()[-2:] == [
         "mape skips 3 zero actuals (it is undefined there)",
@@ -334,7 +335,7 @@ def test_evaluate_tables_of_one_series_and_their_footnotes():
 
 
 def test_print_error_writes_one_escaped_line_and_a_hint(capsys):
-    report.print_error(
+    render.print_error(
         "usage", 2, "--target \x1b[2J: no such column", "pass --target COLUMN", False
     )
     captured = capsys.readouterr()
@@ -345,7 +346,7 @@ def test_print_error_writes_one_escaped_line_and_a_hint(capsys):
 
 
 def test_print_error_as_json_is_also_one_document_on_stdout(capsys):
-    report.print_error("data", 3, "bad", None, True, command="predict")
+    render.print_error("data", 3, "bad", None, True, command="predict")
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {
         "command": "predict",

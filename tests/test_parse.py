@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast.columns import resolve_columns
 from lstmcast.config import DataSpec
+from lstmcast.data.columns import resolve_columns
+from lstmcast.data.freq import future_dates, grid_ordinals, infer_freq, season_length
+from lstmcast.data.io import read_table
+from lstmcast.data.panel import Columns
+from lstmcast.data.parse import MIN_LENGTH, build_panel
 from lstmcast.errors import DataError, UsageError
-from lstmcast.freq import future_dates, grid_ordinals, infer_freq, season_length
-from lstmcast.io import read_table
-from lstmcast.panel import Columns
-from lstmcast.schema import MIN_LENGTH, build_panel
 
 
 def days(n, start="2024-01-01", freq="D"):
@@ -453,14 +453,14 @@ def test_duplicate_timestamps_name_the_series():
 def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
     # build_panel scans long tables a chunk at a time; with tiny chunks every boundary case
     # (a series, a gap, a duplicate or a bad date across two chunks) comes up here.
-    import lstmcast.freq
-    import lstmcast.schema
+    import lstmcast.data.freq
+    import lstmcast.data.parse
 
     df = long_frame(lengths=(6, 5, 7), ids=("a", "b", "c")).sample(frac=1, random_state=0)
     df = df.drop(index=[2, 14]).assign(ds=lambda d: d["ds"].astype(str))  # two gaps
     whole = build_panel(df)
-    monkeypatch.setattr(lstmcast.schema, "CHUNK", chunk)
-    monkeypatch.setattr(lstmcast.freq, "CHUNK", chunk)
+    monkeypatch.setattr(lstmcast.data.parse, "CHUNK", chunk)
+    monkeypatch.setattr(lstmcast.data.freq, "CHUNK", chunk)
     part = build_panel(df)
     np.testing.assert_array_equal(part.values, whole.values)
     np.testing.assert_array_equal(part.offsets, whole.offsets)

@@ -14,12 +14,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from lstmcast.columns import resolve_columns
 from lstmcast.config import DataSpec
+from lstmcast.data.columns import resolve_columns
+from lstmcast.data.freq import describe_freq, fixed_step_ns, grid_ordinals, season_length
+from lstmcast.data.panel import Panel
+from lstmcast.data.parse import build_panel, long_arrays, parse_numbers, time_format
 from lstmcast.errors import DataError
-from lstmcast.freq import describe_freq, fixed_step_ns, grid_ordinals, season_length
-from lstmcast.panel import Panel
-from lstmcast.schema import build_panel, long_arrays, parse_numbers, time_format
 
 __all__ = ["build_covariate_panel", "covariate_table", "check_future", "step_time"]
 

@@ -7,8 +7,8 @@ import dataclasses
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
+from lstmcast.data.panel import Columns
 from lstmcast.errors import DataError, UsageError
-from lstmcast.panel import Columns
 
 __all__ = ["resolve_columns", "TIME_ALIASES", "TARGET_ALIASES", "PRICE_COLUMNS"]
 

@@ -7,11 +7,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from lstmcast.columns import _kinds, resolve_columns
 from lstmcast.config import DataSpec
-from lstmcast.dates import ISO, column_format, parse_dates
-from lstmcast.errors import DataError
-from lstmcast.freq import (
+from lstmcast.data.columns import _kinds, resolve_columns
+from lstmcast.data.dates import ISO, column_format, parse_dates
+from lstmcast.data.freq import (
     check_freq,
     describe_freq,
     fixed_step_ns,
@@ -19,7 +18,8 @@ from lstmcast.freq import (
     infer_freq,
     season_length,
 )
-from lstmcast.panel import Columns, Panel
+from lstmcast.data.panel import Columns, Panel
+from lstmcast.errors import DataError
 
 __all__ = [
     "build_panel",
@@ -239,13 +239,13 @@ def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
     """Validate a table and put every series on one regular time grid.
 
     Rules (documented in the README): a text time column is read with one format, given or
-    inferred from all its values (lstmcast.dates); timestamps with a zone are converted to
+    inferred from all its values (lstmcast.data.dates); timestamps with a zone are converted to
     UTC and made naive; rows with an empty target are dropped; one frequency is inferred for the whole
     dataset; missing steps inside a series are filled by linear interpolation when the gap
     is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
     off-grid timestamps and series that are mostly missing are errors naming the series.
     The target only: a table with covariate columns goes through
-    lstmcast.covariates.build_covariate_panel, which builds on this.
+    lstmcast.data.covariates.build_covariate_panel, which builds on this.
     """
     if spec.covariates or spec.past_covariates:
         raise ValueError("build_panel takes no covariates: call covariates.build_covariate_panel")

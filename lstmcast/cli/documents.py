@@ -74,7 +74,7 @@ def info_document(header: dict) -> dict:
 
 def predict_document(result, model, output) -> dict:
     """The `predict --json` document: the forecast itself only when it went to no file."""
-    from lstmcast.io import records
+    from lstmcast.data.io import records
 
     body = {
         "data": result.data_path, "model": str(model), "output": str(output) if output else None,
@@ -95,7 +95,7 @@ def plot_document(result, data, model, output) -> dict:
 def evaluate_document(result, model, output, plot, forecasts) -> dict:
     """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
     not asked for), its warnings and the per-series table."""
-    from lstmcast.io import records
+    from lstmcast.data.io import records
 
     paths = {"model": str(model), "output": str(output) if output else None}
     paths["plot"] = str(plot) if plot else None

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstmcast.freq import describe_freq, grid_ordinals, season_length
-from lstmcast.io import time_text
+from lstmcast.data.freq import describe_freq, grid_ordinals, season_length
+from lstmcast.data.io import time_text
 
 __all__ = ["Panel", "Columns"]
 
@@ -45,7 +45,7 @@ class Panel:
     warnings: list[str] = field(default_factory=list)
     source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
     # (N, C) float32 beside `values`: columns.covariates then columns.past_covariates, gaps
-    # filled. None without covariates (see lstmcast.covariates).
+    # filled. None without covariates (see lstmcast.data.covariates).
     covariates: np.ndarray | None = None
     # (S, F, len(columns.covariates)) float32: known values of the F steps after each
     # series' last target; NaN where the file gave none.

@@ -1,0 +1,5 @@
+"""The `lstmcast` command line: commands, options, rendering, documents and progress."""
+
+from lstmcast.cli.app import app
+
+__all__ = ["app"]

@@ -1,0 +1,1 @@
+"""The model file: its container (bytes and tensors), its header's validation, write and read back."""
