@@ -52,8 +52,13 @@ class PeakRSS:
 
 def measure(path: str) -> dict:
     from lstmcast.config import ID_ALIASES
-    from lstmcast.data.io import read_table
-    from lstmcast.data.parse import build_panel
+
+    try:
+        from lstmcast.data.io import read_table
+        from lstmcast.data.parse import build_panel
+    except ImportError:  # versions before the data/ folder
+        from lstmcast.io import read_table
+        from lstmcast.schema import build_panel
 
     compact = {"compact": True} if "compact" in inspect.signature(read_table).parameters else {}
     out = {"file": path, "start_mb": round(rss_mb())}

@@ -70,6 +70,25 @@ def measure(cmd: list[str], cwd: Path) -> dict:
     return {"wall_s": round(wall, 2), "rss_mb": round(int(kb[-1]) / 1024) if kb else None}
 
 
+def _loaders():
+    """read_table, write_table, build_panel, spec_from_header and the id aliases of the
+    installed lstmcast: where they live now, or where the older versions this benchmark is
+    timed against kept them (flat modules; api re-exported the last two)."""
+    try:
+        from lstmcast.config import ID_ALIASES
+        from lstmcast.data.io import read_table, write_table
+        from lstmcast.data.parse import build_panel
+        from lstmcast.modelfile.store import spec_from_header
+    except ImportError:  # before the folders
+        from lstmcast.io import read_table, write_table
+        from lstmcast.schema import build_panel
+
+        from lstmcast import api
+
+        return read_table, write_table, build_panel, api._spec_from_header, api.ID_ALIASES
+    return read_table, write_table, build_panel, spec_from_header, ID_ALIASES
+
+
 def stage_breakdown(model: str, data: str, output: str) -> dict:
     """Time each stage of `lstmcast predict` in this process, as api.predict runs them."""
     marks: dict[str, float] = {}
@@ -83,15 +102,14 @@ def stage_breakdown(model: str, data: str, output: str) -> dict:
 
     t = time.perf_counter()
     from lstmcast import api
-    from lstmcast.data.io import read_table, write_table
-    from lstmcast.data.parse import build_panel
     from lstmcast.forecast import forecast_frame, forecast_panel
 
+    read_table, write_table, build_panel, spec_from_header, id_aliases = _loaders()
     t = mark("import", t)
     net, header = api.load_model(model, "cpu")
     t = mark("load model", t)
-    spec = api._spec_from_header(header)
-    ids = api.ID_ALIASES + ((spec.id_col,) if spec.id_col else ())
+    spec = spec_from_header(header)
+    ids = id_aliases + ((spec.id_col,) if spec.id_col else ())
     # Older versions (to compare against) have no compact reading.
     compact = {"compact": True} if "compact" in inspect.signature(read_table).parameters else {}
     df = read_table(data, text_columns=ids, **compact)
