@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import (
-    ID_ALIASES,  # noqa: F401  (read as api.ID_ALIASES by benchmarks/scale.py)
     DataSpec,
     ModelConfig,
     TrainConfig,
@@ -36,9 +35,6 @@ from lstmcast.modelfile.store import (
     save_model,
     spec_from_header,
 )
-
-# benchmarks/scale.py times this version against older ones, which had it here by this name.
-_spec_from_header = spec_from_header
 
 __all__ = [
     "load_panel",
@@ -157,22 +153,11 @@ def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
 
 def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings: list):
     """Train the LSTM (a TrainResult), or None with a warning saying why the data is too short."""
-    from lstmcast.train import fit_model
-    from lstmcast.windows import build_index, default_val_size
+    from lstmcast.train import fit_model, too_little_data
 
-    val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
-    index = build_index(panel, cfg.lookback, cfg.horizon, val_size)
-    if not (index.n_train and len(index.val_series)):
-        need = index.min_context + cfg.horizon + index.val_size
-        source = (
-            f"--lookback {cfg.lookback}" if model_cfg.lookback else f"the lookback {cfg.lookback}"
-        )
-        warnings.append(
-            f"little data: the longest series has {int(panel.lengths.max())} points, but training "
-            f"the LSTM needs {need} (context {index.min_context}: half of {source}, at least 1; "
-            f"+ horizon {cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
-            "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
-        )
+    reason = too_little_data(panel, cfg, train_cfg, model_cfg.lookback is not None)
+    if reason:
+        warnings.append(reason)
         return None
     result = fit_model(
         panel,
@@ -466,32 +451,15 @@ def plot(
     for it (the LSTM or a baseline). Each panel is titled with its series, that method and
     the forecast origin (the last value the forecast saw); the y axis names the target.
     """
-    from lstmcast.forecast import check_horizon, chosen_methods, forecast_by_method, horizon_warning
-    from lstmcast.plot import pick_series, plot_forecasts
+    from lstmcast.plot import plot_model
 
     check_outputs({"--output": output}, model_path, data)
     check_writable(output)
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "plot")
-    ids = list(panel.ids.astype(str))
-    chosen = pick_series(panel, series, data)
-    cfg = model.cfg
-    horizon = holdout or horizon or cfg.horizon
-    warnings: list[str] = []
-    methods = chosen_methods(header, panel, "auto", model_path, warnings)[chosen]
-    if (methods == "lstm").any() and horizon_warning(horizon, cfg.horizon):
-        warnings.append(horizon_warning(horizon, cfg.horizon))
-    n = panel.lengths
-    if not holdout:
-        check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
-    origin = np.array([n[i] - (holdout or 0) for i in chosen], dtype=np.int64)
-    if (origin < 2).any():
-        raise DataError(
-            f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
-        )
-    picked = np.array(chosen, dtype=np.int64)
-    preds = forecast_by_method(model, header, panel, picked, origin, horizon, methods)
-    plot_forecasts(panel, chosen, origin, preds, cfg, output, horizon, last, holdout, methods)
-    return PlotResult([ids[i] for i in chosen], warnings)
+    drawn, warnings = plot_model(
+        model, header, panel, output, data, model_path, series, last, holdout, horizon
+    )
+    return PlotResult(drawn, warnings)
 
 
 def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int = 3) -> list[str]:

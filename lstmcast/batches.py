@@ -9,6 +9,7 @@ any set of windows in a few indexing ops; nothing is copied per window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,16 @@ from lstmcast.config import ModelConfig
 from lstmcast.data.covariates import covariate_table
 from lstmcast.data.panel import Panel
 from lstmcast.methods.lstm import cycle_phase
+from lstmcast.windows import WindowIndex
 
-__all__ = ["Batch", "PanelBatches", "gather_windows", "CovariateWindows"]
+__all__ = [
+    "Batch",
+    "PanelBatches",
+    "gather_windows",
+    "CovariateWindows",
+    "window_sampler",
+    "device_sampler",
+]
 
 
 def gather_windows(
@@ -128,3 +137,35 @@ class PanelBatches:
             phase=self.phase(series, origin),
             cov=self.covariates_at(series, origin),
         )
+
+
+def window_sampler(
+    index: WindowIndex, rng: np.random.Generator, batch: int, device: torch.device, seed: int
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+    """Draw one batch of training windows as (series, origin) tensors on `device`.
+
+    On CPU, numpy draws them and torch shares its memory. On an accelerator they are drawn
+    there, the same way as WindowIndex.sample, from a seeded generator on the device: no
+    batch waits for a copy from the host.
+    """
+    if device.type == "cpu":
+        return lambda: tuple(map(torch.from_numpy, index.sample(rng, batch)))
+    return device_sampler(index, batch, device, seed)
+
+
+def device_sampler(
+    index: WindowIndex, batch: int, device: torch.device, seed: int
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+    """WindowIndex.sample with torch on `device`: uniform over all training windows."""
+    count = torch.from_numpy(index.train_count).to(device)
+    first = torch.from_numpy(index.train_first).to(device)
+    cum = torch.cumsum(count, 0)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+
+    def draw() -> tuple[torch.Tensor, torch.Tensor]:
+        k = torch.randint(0, index.n_train, (batch,), device=device, generator=gen)
+        series = torch.searchsorted(cum, k, right=True)
+        return series, first[series] + k - (cum[series] - count[series])
+
+    return draw

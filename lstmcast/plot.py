@@ -25,6 +25,7 @@ __all__ = [
     "stamp",
     "default_history",
     "pick_series",
+    "plot_model",
     "plot_forecasts",
     "backtest_plots",
     "plot_backtest",
@@ -202,6 +203,45 @@ def pick_series(panel: Panel, series: list[str] | None, data) -> list[int]:
             )
         return [ids.index(s) for s in series]
     return list(range(min(6, len(ids))))
+
+
+def plot_model(
+    model,
+    header: dict,
+    panel: Panel,
+    output: str | os.PathLike,
+    data,
+    model_path,
+    series: list[str] | None = None,
+    last: int | None = None,
+    holdout: int | None = None,
+    horizon: int | None = None,
+) -> tuple[list[str], list[str]]:
+    """Forecast some series of `panel` as `predict` would (each by the method the model file
+    chose for it) from their end, or `holdout` steps before it, and draw them with
+    plot_forecasts; returns the ids drawn and the warnings."""
+    from lstmcast.forecast import check_horizon, chosen_methods, forecast_by_method, horizon_warning
+
+    ids = list(panel.ids.astype(str))
+    chosen = pick_series(panel, series, data)
+    cfg = model.cfg
+    horizon = holdout or horizon or cfg.horizon
+    warnings: list[str] = []
+    methods = chosen_methods(header, panel, "auto", model_path, warnings)[chosen]
+    if (methods == "lstm").any() and horizon_warning(horizon, cfg.horizon):
+        warnings.append(horizon_warning(horizon, cfg.horizon))
+    n = panel.lengths
+    if not holdout:
+        check_horizon(panel, horizon, len(model.cfg.quantiles), series=len(chosen))
+    origin = np.array([n[i] - (holdout or 0) for i in chosen], dtype=np.int64)
+    if (origin < 2).any():
+        raise DataError(
+            f"--holdout {holdout} leaves no history for series '{ids[chosen[int(np.argmin(origin))]]}'"
+        )
+    picked = np.array(chosen, dtype=np.int64)
+    preds = forecast_by_method(model, header, panel, picked, origin, horizon, methods)
+    plot_forecasts(panel, chosen, origin, preds, cfg, output, horizon, last, holdout, methods)
+    return [ids[i] for i in chosen], warnings
 
 
 def plot_forecasts(

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lstmcast import distributed
-from lstmcast.batches import Batch, PanelBatches
+from lstmcast.batches import Batch, PanelBatches, window_sampler
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.data.freq import calendar_periods
 from lstmcast.data.panel import Panel
@@ -29,6 +29,7 @@ __all__ = [
     "fit",
     "TrainResult",
     "fit_model",
+    "too_little_data",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -188,7 +189,7 @@ def fit(
     full_index, model = index, distributed.wrap(model)
     core = distributed.unwrap(model)  # the LSTMForecaster itself, for its helpers
     index, rng, val_s, val_o = distributed.shard(index, rng, val_s, val_o, tc.seed)
-    draw = _sampler(index, rng, tc.batch_size, device, tc.seed)
+    draw = window_sampler(index, rng, tc.batch_size, device, tc.seed)
     val_s, val_o = batches.upload(val_s, val_o)
 
     def loss_on(batch: Batch) -> torch.Tensor:
@@ -244,12 +245,35 @@ def fit(
     )
 
 
+def _windows(panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig) -> WindowIndex:
+    """The panel's training and validation windows (validation: --val-size, else from the data)."""
+    val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
+    return build_index(panel, cfg.lookback, cfg.horizon, val_size)
+
+
+def too_little_data(
+    panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig, explicit_lookback: bool
+) -> str | None:
+    """Why no LSTM can train on `panel` (no series has both a training and a validation
+    window), as the warning `train` gives before it forecasts every series by a baseline;
+    None when one can. fit_model refuses the same data with a DataError."""
+    index = _windows(panel, cfg, train_cfg)
+    if index.n_train and len(index.val_series):
+        return None
+    source = f"--lookback {cfg.lookback}" if explicit_lookback else f"the lookback {cfg.lookback}"
+    return (
+        f"little data: the longest series has {int(panel.lengths.max())} points, but training "
+        f"the LSTM needs {index.min_length} (context {index.min_context}: half of {source}, at least 1; "
+        f"+ horizon {cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
+        "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
+    )
+
+
 def _training_index(
     panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig, explicit_lookback: bool
 ) -> WindowIndex:
     """The panel's windows, refused (DataError) when none trains or none validates."""
-    val_size = train_cfg.val_size or default_val_size(panel, cfg.horizon)
-    index = build_index(panel, cfg.lookback, cfg.horizon, val_size)
+    index = _windows(panel, cfg, train_cfg)
     if index.n_train == 0:
         source = (
             f"--lookback {cfg.lookback}"
@@ -259,7 +283,7 @@ def _training_index(
         raise DataError(
             f"no series is long enough to train: the longest has {int(panel.lengths.max())} points, but "
             f"context {index.min_context} (half of {source}, at least 1) + horizon {cfg.horizon} + validation "
-            f"{index.val_size} needs {index.min_context + cfg.horizon + index.val_size}",
+            f"{index.val_size} needs {index.min_length}",
             hint="pass a smaller --lookback, --horizon or --val-size, or collect more data",
         )
     if len(index.val_series) == 0:
@@ -432,38 +456,6 @@ def _diverged(loss: float, where: str) -> TrainingError:
         f"the training loss became {loss} {where}",
         hint="lower --lr (e.g. --lr 5e-4), or check the data for extreme values",
     )
-
-
-def _sampler(
-    index: WindowIndex, rng: np.random.Generator, batch: int, device: torch.device, seed: int
-) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
-    """Draw one batch of training windows as (series, origin) tensors on `device`.
-
-    On CPU, numpy draws them and torch shares its memory. On an accelerator they are drawn
-    there, the same way as WindowIndex.sample, from a seeded generator on the device: no
-    batch waits for a copy from the host.
-    """
-    if device.type == "cpu":
-        return lambda: tuple(map(torch.from_numpy, index.sample(rng, batch)))
-    return _device_sampler(index, batch, device, seed)
-
-
-def _device_sampler(
-    index: WindowIndex, batch: int, device: torch.device, seed: int
-) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
-    """WindowIndex.sample with torch on `device`: uniform over all training windows."""
-    count = torch.from_numpy(index.train_count).to(device)
-    first = torch.from_numpy(index.train_first).to(device)
-    cum = torch.cumsum(count, 0)
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-
-    def draw() -> tuple[torch.Tensor, torch.Tensor]:
-        k = torch.randint(0, index.n_train, (batch,), device=device, generator=gen)
-        series = torch.searchsorted(cum, k, right=True)
-        return series, first[series] + k - (cum[series] - count[series])
-
-    return draw
 
 
 def _over_budget(cfg: TrainConfig, started: float) -> bool:

@@ -42,6 +42,11 @@ class WindowIndex:
     def n_train(self) -> int:
         return int(self.train_count.sum())
 
+    @property
+    def min_length(self) -> int:
+        """The fewest points a series needs for one training and one validation window."""
+        return self.min_context + self.horizon + self.val_size
+
     def too_short(self) -> np.ndarray:
         """Series indices that give no training window."""
         return np.flatnonzero(self.train_count == 0)

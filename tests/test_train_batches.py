@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
+from lstmcast.batches import device_sampler
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.parse import build_panel
 from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import (
     TORCH_THREADS,
-    _device_sampler,
     cpu_threads,
     fit,
     lstm_step_gflop,
@@ -31,7 +31,7 @@ def ragged_panel(lengths=(40, 25, 60, 9)):
 def test_device_sampler_draws_only_training_windows_and_all_of_them():
     index = build_index(ragged_panel(), lookback=8, horizon=4, val_size=4)
     assert index.train_count[3] == 0  # the 9-point series gives no training window
-    draw = _device_sampler(index, 4096, torch.device("cpu"), seed=0)
+    draw = device_sampler(index, 4096, torch.device("cpu"), seed=0)
     series, origin = (t.numpy() for t in draw())
     first, count = index.train_first[series], index.train_count[series]
     assert ((origin >= first) & (origin < first + count)).all()
@@ -42,7 +42,7 @@ def test_device_sampler_draws_only_training_windows_and_all_of_them():
 
 def test_device_sampler_is_seeded_like_the_host_sampler():
     index = build_index(ragged_panel(), lookback=8, horizon=4, val_size=4)
-    a, b, c = (_device_sampler(index, 64, torch.device("cpu"), seed) for seed in (3, 3, 4))
+    a, b, c = (device_sampler(index, 64, torch.device("cpu"), seed) for seed in (3, 3, 4))
     first, second, other = a(), b(), c()
     assert all(torch.equal(x, y) for x, y in zip(first, second, strict=True))
     assert not torch.equal(first[1], other[1])
