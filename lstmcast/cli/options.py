@@ -417,8 +417,7 @@ ModelArg = Annotated[
 Folds = Annotated[
     int,
     typer.Option(
-        help="Rolling origins per series; the last ends at the end.",
-        rich_help_panel="Backtest",
+        help="Rolling origins per series; the last ends at the end.", rich_help_panel="Backtest"
     ),
 ]
 FoldHorizon = Annotated[
@@ -468,9 +467,7 @@ Forecasts = Annotated[
 PlotFile = Annotated[
     Path | None,
     typer.Option(
-        "--plot",
-        help="Draw the worst and best series to this PNG.",
-        rich_help_panel="Output",
+        "--plot", help="Draw the worst and best series to this PNG.", rich_help_panel="Output"
     ),
 ]
 
@@ -490,14 +487,12 @@ SeriesIds = Annotated[
 Last = Annotated[
     int | None,
     typer.Option(
-        help="History steps to show (default: 3 horizons or 2 seasons).",
-        rich_help_panel="Output",
+        help="History steps to show (default: 3 horizons or 2 seasons).", rich_help_panel="Output"
     ),
 ]
 Holdout = Annotated[
     int | None,
     typer.Option(
-        help="Forecast from N steps before the end, draw those actuals.",
-        rich_help_panel="Output",
+        help="Forecast from N steps before the end, draw those actuals.", rich_help_panel="Output"
     ),
 ]
