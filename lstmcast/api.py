@@ -224,7 +224,7 @@ def _model_and_data(
     """Load a model and the panel it should read: DATA, or the file it was trained on.
 
     `given` holds the data options of the command line: they name the file's columns where
-    they differ from the model's (see modelfile.spec_from_header).
+    they differ from the model's (see modelfile.store.spec_from_header).
     """
     model, header = load_model(model_path, device)
     recorded = Path(check_sections(header, model_path)["data"]["path"])
