@@ -28,6 +28,7 @@ from m4_hourly import DEFAULT_DIR, HORIZON, SEASON, owa
 from lstmcast import api, evaluate, metrics, verdict
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.forecast import forecast_at
+from lstmcast.methods import drift, naive, seasonal_naive
 from lstmcast.windows import build_index, default_val_size, verdict_windows
 
 METHODS = ("lstm", *evaluate.BASELINES)
@@ -64,9 +65,9 @@ def series_errors(model_path: Path, data: Path, test: dict[str, np.ndarray]) -> 
         h = panel.series(i).astype(np.float64)
         f = {
             "lstm": lstm[uid],
-            "naive": metrics.naive_forecast(h, HORIZON),
-            "seasonal_naive": metrics.seasonal_naive_forecast(h, HORIZON, SEASON),
-            "drift": metrics.drift_forecast(h, HORIZON),
+            "naive": naive.forecast(h, HORIZON),
+            "seasonal_naive": seasonal_naive.forecast(h, HORIZON, SEASON),
+            "drift": drift.forecast(h, HORIZON),
         }
         scale_i = metrics.mase_scale(h, SEASON)
         for m, name in enumerate(METHODS):

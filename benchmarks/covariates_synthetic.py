@@ -22,6 +22,7 @@ import pandas as pd
 
 from lstmcast import api, metrics
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.methods import seasonal_naive
 
 HORIZON, SEASON = 48, 24
 
@@ -67,7 +68,7 @@ def main() -> None:
             pd.DataFrame(
                 {
                     "unique_id": uid,
-                    "yhat": metrics.seasonal_naive_forecast(part["y"].to_numpy(), HORIZON, SEASON),
+                    "yhat": seasonal_naive.forecast(part["y"].to_numpy(), HORIZON, SEASON),
                 }
             )  # fmt: skip
             for uid, part in train.groupby("unique_id", sort=False)

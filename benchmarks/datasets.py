@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import metrics
+from lstmcast.methods import drift, naive, seasonal_naive
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "datasets.md"
@@ -314,9 +315,9 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
         preds = {
             "lstm": a["yhat"].to_numpy(float)[obs] if trained else np.full(len(y), np.nan),
             "combined": f["yhat"].to_numpy(float)[obs],
-            "snaive": metrics.seasonal_naive_forecast(x, h, m)[obs],
-            "naive": metrics.naive_forecast(x, h)[obs],
-            "drift": metrics.drift_forecast(x, h)[obs],
+            "snaive": seasonal_naive.forecast(x, h, m)[obs],
+            "naive": naive.forecast(x, h)[obs],
+            "drift": drift.forecast(x, h)[obs],
         }
         for name, p in preds.items():
             scores[name]["mase"].append(metrics.mase(y, p, scale))

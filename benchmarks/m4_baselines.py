@@ -19,6 +19,7 @@ import pandas as pd
 from m4_metrics import naive2_forecast
 
 from lstmcast import metrics
+from lstmcast.methods import naive, seasonal_naive
 
 HORIZON, SEASON = 48, 24
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "m4_hourly"
@@ -30,9 +31,9 @@ REFERENCE = {
     "naive1": (43.003, 11.608),
 }
 METHODS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "seasonal_naive": lambda x: metrics.seasonal_naive_forecast(x, HORIZON, SEASON),
+    "seasonal_naive": lambda x: seasonal_naive.forecast(x, HORIZON, SEASON),
     "naive2": lambda x: naive2_forecast(x, HORIZON, SEASON),
-    "naive1": lambda x: metrics.naive_forecast(x, HORIZON),
+    "naive1": lambda x: naive.forecast(x, HORIZON),
 }
 
 

@@ -32,6 +32,7 @@ from m4_metrics import naive2_forecast
 
 from lstmcast import api, metrics
 from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.methods import seasonal_naive
 
 HORIZON, SEASON = 48, 24
 NAIVE2 = (18.383, 2.395)  # published M4 Hourly Naive2 sMAPE and MASE
@@ -130,7 +131,7 @@ def main() -> int:
 
     baselines = {}
     for name, fn in (
-        ("seasonal_naive", lambda x: metrics.seasonal_naive_forecast(x, HORIZON, SEASON)),
+        ("seasonal_naive", lambda x: seasonal_naive.forecast(x, HORIZON, SEASON)),
         ("naive2", lambda x: naive2_forecast(x, HORIZON, SEASON)),
     ):
         s, m = score(train, test, {k: fn(v) for k, v in train.items()})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmcast.metrics import naive_forecast
+from lstmcast.methods import naive
 
 __all__ = ["naive2_forecast"]
 
@@ -52,11 +52,11 @@ def naive2_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarra
     the cycle, when the series passes the 90 % seasonality test at lag m. Plain naive when it does not,
     when m <= 1, when n < 3m, or when some value is <= 0 (multiplicative indices need y > 0).
     """
-    naive = naive_forecast(history, horizon)  # also refuses an empty or non 1-D history
+    last = naive.forecast(history, horizon)  # also refuses an empty or non 1-D history
     x = np.asarray(history, dtype=np.float64)
     n, m = len(x), season
     if m <= 1 or n < 3 * m or np.any(x <= 0) or not _is_seasonal(x, m):
-        return naive
+        return last
     idx = _seasonal_indices(x, m)
     level = x[-1] / idx[(n - 1) % m]
     return level * idx[np.arange(n, n + horizon) % m]

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmcast import methods
 from lstmcast.config import (
     DataSpec,
     ModelConfig,
@@ -178,7 +179,7 @@ def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warn
 def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
     """The LSTM (if any) and the baselines scored on the same held-out windows: the verdict
     that chooses each series' method, with the LSTM's interval calibration."""
-    from lstmcast.verdict import validate_methods
+    from lstmcast.verdict import validate_methods, verdict_evidence_warning
     from lstmcast.windows import verdict_windows
 
     model, series, origin = None, np.empty(0, np.int64), np.empty(0, np.int64)
@@ -191,8 +192,11 @@ def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
         warnings.append(
             f"{verdict.doc['series_without_windows']} series too short to validate any method "
             f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
-            "forecast by seasonal naive or naive, untested"
+            f"forecast by {methods.label(verdict.doc['default_method'])}, untested"
         )
+    few = verdict_evidence_warning(verdict.doc)
+    if few:
+        warnings.append(few)
     return verdict
 
 

@@ -118,15 +118,6 @@ class TrainConfig:
     threads: int | None = None  # CPU threads; None: by model size (train.cpu_threads)
 
 
-# How each forecasting method is named to the user: tables, summaries and plot titles.
-METHOD_NAMES = {
-    "lstm": "LSTM",
-    "naive": "naive",
-    "seasonal_naive": "seasonal naive",
-    "drift": "drift",
-    "combined": "chosen per series",
-}
-
 CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --no-config
 CONFIG_COMMANDS = ("train", "predict", "evaluate")
 

@@ -1,4 +1,4 @@
-"""Honest scoring: the model against naive baselines on exactly the same held-out windows."""
+"""Honest scoring: the model against every other method on exactly the same held-out windows."""
 
 from __future__ import annotations
 
@@ -7,24 +7,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmcast import metrics
+from lstmcast import methods, metrics
 from lstmcast.data.panel import Panel
 
 __all__ = [
     "window_actuals",
-    "baseline_forecasts",
+    "local_forecasts",
     "score_windows",
     "backtest",
     "BacktestResult",
     "backtest_frame",
     "backtest_summary",
     "ranked_by_skill",
-    "BASELINES",
-    "METHODS",
 ]
-
-BASELINES = ("naive", "seasonal_naive", "drift")
-METHODS = ("lstm", *BASELINES)  # the order breaks ties: the LSTM, then the simplest
 
 
 def window_actuals(
@@ -35,17 +30,44 @@ def window_actuals(
     return panel.values[idx].astype(np.float64)
 
 
-def baseline_forecasts(
-    panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: int, season: int
+def local_forecasts(
+    panel: Panel,
+    series: np.ndarray,
+    origin: np.ndarray,
+    horizon: int,
+    season: int,
+    names: tuple[str, ...] | None = None,
+    fitted_rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Naive, seasonal naive and drift forecasts (B, horizon) from the history before each origin."""
-    out = {name: np.empty((len(series), horizon)) for name in BASELINES}
-    for b, (s, o) in enumerate(zip(series, origin, strict=True)):
-        history = panel.series(int(s))[: int(o)].astype(np.float64)
-        out["naive"][b] = metrics.naive_forecast(history, horizon)
-        out["seasonal_naive"][b] = metrics.seasonal_naive_forecast(history, horizon, season)
-        out["drift"][b] = metrics.drift_forecast(history, horizon)
+    """Each per-series method's point forecasts (B, horizon) from the history before each
+    origin (every local method of the registry unless `names`). A fitted method (ETS,
+    Theta) forecasts only the windows in `fitted_rows` (B,) when given; NaN elsewhere."""
+    out = {}
+    for name in names or methods.local_names():
+        method = methods.get(name)
+        rows = range(len(series))
+        if method.fitted and fitted_rows is not None:
+            rows = np.flatnonzero(fitted_rows)
+        out[name] = np.full((len(series), horizon), np.nan)
+        for b in rows:
+            history = panel.series(int(series[b]))[: int(origin[b])]
+            out[name][b] = method.forecast(history, horizon, season)
     return out
+
+
+FITTED_WINDOWS = 400  # windows per fitted method (ETS, Theta) at most: each costs a fit
+
+
+def fitted_sample(n_series: int, series: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """(B,) the windows a fitted method is scored on: every one when there are at most
+    FITTED_WINDOWS, else those of series spread evenly over the panel (about FITTED_WINDOWS
+    windows in all), and the windows `keep` (B,) in any case."""
+    if len(series) <= FITTED_WINDOWS:
+        return np.ones(len(series), dtype=bool)
+    count = max(1, int(FITTED_WINDOWS * n_series / len(series)))
+    spread = np.unique(np.linspace(0, n_series - 1, count).round().astype(np.int64))
+    rows = np.isin(series, spread)
+    return rows if keep is None else rows | keep
 
 
 def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: int) -> np.ndarray:
@@ -96,8 +118,10 @@ def compare(
     quantiles: tuple[float, ...],
     median: int,
     season: int,
+    fitted_rows: np.ndarray | None = None,
 ) -> dict:
-    """Score quantile forecasts (B, H, Q) and every baseline on the same windows.
+    """Score quantile forecasts (B, H, Q) and every per-series method on the same windows
+    (a fitted method on `fitted_rows` alone, when given: see fitted_sample).
 
     The LSTM's point forecast is the quantile at `median` (ModelConfig.median_index).
 
@@ -106,10 +130,10 @@ def compare(
     horizon = preds.shape[1]
     actual = window_actuals(panel, series, origin, horizon)
     scale = mase_scales(panel, series, origin, season)
-    base = baseline_forecasts(panel, series, origin, horizon, season)
+    base = local_forecasts(panel, series, origin, horizon, season, fitted_rows=fitted_rows)
     scores = {"lstm": score_windows(actual, preds[:, :, median], scale, preds, quantiles)}
-    for name in BASELINES:
-        scores[name] = score_windows(actual, base[name], scale)
+    for name, point in base.items():
+        scores[name] = score_windows(actual, point, scale)
     return {"scores": scores, "actual": actual, "baselines": base}
 
 
@@ -164,7 +188,8 @@ def backtest(
     callback=None,
     methods: np.ndarray | None = None,
 ) -> BacktestResult:
-    """Rolling-origin backtest of `model` against naive, seasonal naive and drift.
+    """Rolling-origin backtest of `model` against every per-series method (naive, seasonal
+    naive, drift, Theta, ETS: the registry).
 
     With `methods` (S,), the method each series is forecast by, also scores that
     combined forecast ("combined"): the LSTM's where a series uses it, else the baseline's.
@@ -204,7 +229,11 @@ def backtest(
                 fold_model = refit(panel.head(np.maximum(cut, 1)))
             preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
         emit("fold", {"fold": k + 1, "total": folds})
-    compared = compare(panel, series, origin, preds, quantiles, median, season)
+    keep = None if methods is None else np.isin(methods[series], _fitted_names())
+    compared = compare(
+        panel, series, origin, preds, quantiles, median, season,
+        fitted_sample(panel.n_series, series, keep),
+    )  # fmt: skip
     if methods is not None:
         point = preds[:, :, median].copy()
         for name, line in compared["baselines"].items():
@@ -216,6 +245,10 @@ def backtest(
         series, origin, fold, compared["scores"], compared["actual"], compared["baselines"],
         preds, horizon, step, folds, season, quantiles, median,
     )  # fmt: skip
+
+
+def _fitted_names() -> list[str]:
+    return [m for m in methods.local_names() if methods.get(m).fitted]
 
 
 def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> list[str]:
@@ -284,8 +317,8 @@ def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | N
     extra = [names[q] for q in quantiles if names[q].startswith("yhat_q")]
     for name in ("yhat", "yhat_lower", "yhat_upper", *extra):
         frame[name] = by_name.get(name, by_name["yhat"]).astype(np.float32)
-    for name in BASELINES:
-        frame[name] = result.baselines[name].reshape(-1).astype(np.float32)
+    for name, point in result.baselines.items():
+        frame[name] = point.reshape(-1).astype(np.float32)
     # The method that forecast each series: the one place a per-series choice enters.
     used = np.full(panel.n_series, "lstm", dtype=object) if methods is None else methods
     frame["model"] = np.repeat(np.asarray(used, dtype=object)[series], horizon)
@@ -309,12 +342,13 @@ def per_series_table(panel: Panel, result: BacktestResult):
     )
     frame["skill"] = metrics.skill(frame["lstm_mase"], frame["seasonal_naive_mase"])
     # The baseline to beat on each series is the one with the lowest MASE there.
-    mase = frame[[f"{b}_mase" for b in BASELINES]].to_numpy(dtype=np.float64)
+    others = [m for m in result.baselines if f"{m}_mase" in frame]
+    mase = frame[[f"{b}_mase" for b in others]].to_numpy(dtype=np.float64)
     lowest = np.where(np.isfinite(mase), mase, np.inf)
     best = lowest.argmin(axis=1)
     best_mase = lowest[np.arange(len(frame)), best]
     known = np.isfinite(best_mase)
-    frame["best_baseline"] = np.where(known, np.asarray(BASELINES, dtype=object)[best], None)
+    frame["best_baseline"] = np.where(known, np.asarray(others, dtype=object)[best], None)
     frame["skill_vs_best_baseline"] = np.where(
         known, metrics.skill(frame["lstm_mase"].to_numpy(), best_mase), np.nan
     )
@@ -333,10 +367,11 @@ def ranked_by_skill(per_series):
 
 def aggregate(frame) -> dict:
     """Mean and median across series of each method's metrics, and the model's skill."""
-    methods = ["lstm", *BASELINES] + (["combined"] if "combined_mae" in frame else [])
+    names = [m for m in methods.names() if f"{m}_mae" in frame]
+    names += ["combined"] if "combined_mae" in frame else []
     metrics_ = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     table = {}
-    for method in methods:
+    for method in names:
         for how in ("mean", "median"):
             row = {}
             for metric in metrics_:
@@ -352,17 +387,38 @@ def aggregate(frame) -> dict:
             table.setdefault(method, {})[how] = row
     lstm, snaive = table["lstm"]["mean"]["mase"], table["seasonal_naive"]["mean"]["mase"]
     skill = metrics.skill(lstm, snaive)
-    # "Beats" means beats the best simple baseline on these windows, not seasonal naive alone.
-    scored = {m: table[m]["mean"]["mase"] for m in BASELINES if table[m]["mean"]["mase"]}
-    best = min(scored, key=scored.get) if scored else None
-    best_skill = metrics.skill(lstm, scored.get(best))
+    others = [m for m in names if m not in ("lstm", "combined")]
     return {
         "methods": table,
-        "best_baseline": best,
-        "skill_vs_best_baseline": best_skill,
-        "beats_best_baseline": best_skill is not None and best_skill > 0,
+        **_verdict(frame, others),
         "skill_vs_seasonal_naive": skill,
         "beats_seasonal_naive": skill is not None and skill > 0,
+    }
+
+
+def _verdict(frame, others: list[str]) -> dict:
+    """The LSTM against the other method of lowest mean MASE over the series both are scored
+    on: its skill there, the skill's bootstrap interval over series, and the verdict."""
+    lstm = frame["lstm_mase"].to_numpy(dtype=float)
+    best, best_mase = None, np.inf
+    for m in others:
+        values = frame[f"{m}_mase"].to_numpy(dtype=float)
+        both = np.isfinite(values) & np.isfinite(lstm)
+        if both.any() and values[both].mean() < best_mase:
+            best, best_mase = m, values[both].mean()
+    if best is None:
+        return {"best_baseline": None, "skill_vs_best_baseline": None, "skill_interval": None,
+                "verdict": None, "beats_best_baseline": False}  # fmt: skip
+    other = frame[f"{best}_mase"].to_numpy(dtype=float)
+    both = np.isfinite(other) & np.isfinite(lstm)
+    point, low, high = metrics.skill_interval(lstm[both], other[both])
+    said = metrics.verdict(low, high)
+    return {
+        "best_baseline": best,
+        "skill_vs_best_baseline": point,
+        "skill_interval": None if low is None else [low, high],
+        "verdict": said,
+        "beats_best_baseline": said == "beats",
     }
 
 

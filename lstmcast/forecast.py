@@ -194,23 +194,16 @@ def baseline_quantiles(
     season: int,
     widths: np.ndarray,
 ) -> np.ndarray:
-    """A baseline's quantile forecast (horizon, Q) from one series' history.
+    """A per-series method's quantile forecast (horizon, Q) from one series' history.
 
-    The point forecast (naive, seasonal naive or drift) plus the method's validation
-    offsets (H, Q), in units of the series' MASE scale; steps beyond H take the last
-    offset grown like a random walk's, by sqrt(h / H).
+    The method's point forecast (naive, seasonal naive, drift, Theta, ETS: the registry)
+    plus its validation offsets (H, Q), in units of the series' MASE scale; steps beyond H
+    take the last offset grown like a random walk's, by sqrt(h / H).
     """
-    from lstmcast import metrics
+    from lstmcast import methods, metrics
 
     x = history.astype(np.float64)
-    if method == "naive":
-        point = metrics.naive_forecast(x, horizon)
-    elif method == "seasonal_naive":
-        point = metrics.seasonal_naive_forecast(x, horizon, season)
-    elif method == "drift":
-        point = metrics.drift_forecast(x, horizon)
-    else:
-        raise ValueError(f"unknown baseline {method!r}")
+    point = methods.get(method).forecast(x, horizon, season)
     trained = len(widths)
     if horizon > trained:
         grow = np.sqrt(np.arange(trained + 1, horizon + 1) / trained)[:, None]
@@ -218,6 +211,15 @@ def baseline_quantiles(
     scale = metrics.mase_scale(x, season) if len(x) > 1 else 0.0
     scale = scale if np.isfinite(scale) else 0.0
     return point[:, None] + widths[:horizon] * scale
+
+
+def floor_at_zero(preds: np.ndarray, panel: Panel, series: np.ndarray, origin: np.ndarray) -> None:
+    """Clip, in place, the forecasts (B, H, Q) of windows whose history is strictly positive
+    at 0: a band of positive data does not reach below zero."""
+    for k in range(len(series)):
+        history = panel.series(int(series[k]))[: int(origin[k])]
+        if len(history) and float(history.min()) > 0:
+            np.maximum(preds[k], 0, out=preds[k])
 
 
 def apply_choice(
@@ -310,10 +312,9 @@ FALLBACKS = ("auto", "none", "naive")  # naive: the name of auto before it chose
 def chosen_methods(
     header: dict, panel: Panel, fallback: str, model_path, warnings: list[str]
 ) -> np.ndarray:
-    """Per panel series: the method it is forecast by (lstm, naive, seasonal_naive, drift).
+    """Per panel series: the method it is forecast by (a name of the methods registry).
 
-    auto: the model file's choice; series it does not know are forecast by the LSTM, or, in
-    a file without one, by seasonal naive (naive when shorter than a season). none: the LSTM.
+    auto: the model file's choice; series it does not know by default_method. none: the LSTM.
     """
     if fallback not in FALLBACKS:
         raise UsageError(
@@ -335,14 +336,22 @@ def chosen_methods(
             "every series forecast by the LSTM; retrain to choose per series"
         )
         recorded = {}
-    season = header["model"]["season"]
     ids = panel.ids.astype(str)
-    default = np.where(
-        trained,
-        "lstm",
-        np.where((season > 1) & (panel.lengths >= season), "seasonal_naive", "naive"),
-    )
+    default = np.array([default_method(header, int(n)) for n in panel.lengths], dtype=object)
     return np.array([recorded.get(i, d) for i, d in zip(ids, default, strict=True)], dtype=str)
+
+
+def default_method(header: dict, length: int) -> str:
+    """The method of a series the model file has no choice for (a new series): the one that
+    won over all series at validation; in an older file the LSTM, or without one seasonal
+    naive (naive when shorter than a season)."""
+    validation = (header.get("metrics") or {}).get("validation") or {}
+    if validation.get("default_method"):
+        return validation["default_method"]
+    if header.get("lstm_trained", True):
+        return "lstm"
+    season = header["model"]["season"]
+    return "seasonal_naive" if season > 1 and length >= season else "naive"
 
 
 def horizon_warning(horizon: int, trained: int) -> str | None:
@@ -404,6 +413,7 @@ def forecast_by_method(
         preds[lstm] = forecast_at(model, panel, series[lstm], origin[lstm], horizon)
     widths = header.get("method_widths") or {}
     apply_choice(preds, panel, methods, model.cfg.season, widths, series, origin)
+    floor_at_zero(preds, panel, series, origin)
     return preds
 
 

@@ -1,4 +1,4 @@
-"""Forecast metrics and naive baselines in plain numpy, with the M4 competition's definitions."""
+"""Forecast metrics in plain numpy, with the M4 competition's definitions, and the skill's interval."""
 
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ __all__ = [
     "coverage",
     "interval_width",
     "skill",
-    "naive_forecast",
-    "seasonal_naive_forecast",
-    "drift_forecast",
+    "skill_interval",
+    "verdict",
 ]
 
 # Every metric reduces over the last axis: a 1-D input (one horizon) gives a float, a 2-D
@@ -163,36 +162,46 @@ def skill(model_error, baseline_error):
     return float(1 - model_error / baseline_error)
 
 
-def _history(history: np.ndarray) -> np.ndarray:
-    x = np.asarray(history, dtype=np.float64)
-    if x.ndim != 1 or len(x) == 0:
-        raise ValueError(f"history must be a non-empty 1-D series, got shape {x.shape}")
-    return x
+BOOTSTRAP = 2000  # resamples behind a skill's interval
+LEVEL = 0.9  # the skill's interval: "beats" when all of it lies above 0
 
 
-def naive_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
-    """Naive (M4's Naive1): the last value, repeated: f_{n+h} = y_n."""
-    return np.full(horizon, _history(history)[-1])
+def skill_interval(model: np.ndarray, other: np.ndarray, cluster: np.ndarray | None = None):
+    """Skill 1 - sum(model) / sum(other) of paired errors (one pair per window), and its
+    LEVEL bootstrap interval (low, high): whole clusters (the series) resampled when there
+    are 5 or more, since windows of one series are alike, else single windows.
 
-
-def seasonal_naive_forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Seasonal naive: the last cycle, repeated: f_{n+h} = y_{n-m+((h-1) mod m)+1}.
-
-    Naive when m <= 1 or the history is shorter than one cycle.
+    (skill, None, None) when there are fewer than 2 units to resample; (None, None, None)
+    without any pair. A fixed seed: the same data give the same interval.
     """
-    x = _history(history)
-    if season <= 1 or len(x) < season:
-        return naive_forecast(x, horizon)
-    return np.resize(x[-season:], horizon)  # resize tiles the cycle
+    model, other = np.asarray(model, np.float64), np.asarray(other, np.float64)
+    if not len(model):
+        return None, None, None
+    point = skill(float(model.sum()), float(other.sum()))
+    units = np.arange(len(model)) if cluster is None else np.asarray(cluster)
+    _, inverse = np.unique(units, return_inverse=True)
+    if inverse.max() + 1 < 5:
+        inverse = np.arange(len(model))
+    n = int(inverse.max()) + 1
+    if n < 2 or point is None:
+        return point, None, None
+    a = np.bincount(inverse, weights=model, minlength=n)
+    b = np.bincount(inverse, weights=other, minlength=n)
+    draw = np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skills = 1 - a[draw].sum(axis=1) / b[draw].sum(axis=1)
+    skills = skills[np.isfinite(skills)]
+    if not len(skills):
+        return point, None, None
+    tail = (1 - LEVEL) / 2
+    low, high = np.quantile(skills, [tail, 1 - tail])
+    return point, round(float(low), 6), round(float(high), 6)
 
 
-def drift_forecast(history: np.ndarray, horizon: int) -> np.ndarray:
-    """Drift: the line through the first and last values: f_{n+h} = y_n + h (y_n - y_1) / (n - 1).
-
-    Naive for a single value.
-    """
-    x = _history(history)
-    if len(x) == 1:
-        return naive_forecast(x, horizon)
-    slope = (x[-1] - x[0]) / (len(x) - 1)
-    return x[-1] + slope * np.arange(1, horizon + 1)
+def verdict(low: float | None, high: float | None) -> str:
+    """ "beats" when a skill's whole interval lies above 0, "loses" when below, else "ties"."""
+    if low is not None and low > 0:
+        return "beats"
+    if high is not None and high < 0:
+        return "loses"
+    return "ties"

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmcast.config import METHOD_NAMES, ModelConfig
+from lstmcast import methods as registry
+from lstmcast.config import ModelConfig
 from lstmcast.data.freq import describe_freq, fixed_step_ns, future_dates
 from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError
@@ -277,7 +278,7 @@ def plot_forecasts(
         )
         plots.append(
             SeriesPlot(
-                f"{ids[i]} — {METHOD_NAMES[methods[k] if methods is not None else 'lstm']}"
+                f"{ids[i]} — {registry.label(methods[k] if methods is not None else 'lstm')}"
                 f", forecast origin {stamp(hist_ds[-1], panel.freq)}",
                 hist_ds, hist_y, [fc],
                 np.r_[hist_ds[-1:], fc_ds] if holdout else None,

@@ -18,11 +18,13 @@ __all__ = [
     "build_index",
     "default_val_size",
     "rolling_windows",
+    "spaced_windows",
     "verdict_windows",
-    "VERDICT_WINDOWS",
+    "VERDICT_FOLDS",
 ]
 
-VERDICT_WINDOWS = 20  # rolling origins per series for the verdict and the per-series choice
+VERDICT_FOLDS = 3  # held-out horizons per series where the data allow: the LSTM's evidence
+VERDICT_WINDOWS = 20  # rolling origins per series, where a caller wants them one step apart
 
 
 @dataclass(frozen=True)
@@ -61,20 +63,16 @@ class WindowIndex:
 
 
 def default_val_size(panel: Panel, horizon: int) -> int:
-    """Steps held out per series: enough horizons for about 64 early-stopping windows in all,
-    and room for VERDICT_WINDOWS rolling origins per series.
-
-    One early-stopping window per series is plenty for hundreds of series; a single series
-    gets up to four so that early stopping does not hinge on one stretch of noise. The
-    verdict needs more: origins one step apart over horizon + 19 steps give 20 windows per
-    series at the cost of 19 training steps. Never more than a fifth of the median series
-    (but always one horizon).
+    """Steps held out per series: VERDICT_FOLDS whole horizons, so the verdict rests on that
+    many windows per series that do not overlap, and up to four horizons while that makes
+    about 64 early-stopping windows in all. Never more horizons than fit in a fifth of the
+    median series, but always one.
     """
     cap = 0.2 * np.median(panel.lengths)
-    k = min(4, -(-64 // panel.n_series))
+    k = max(VERDICT_FOLDS, min(4, -(-64 // panel.n_series)))
     while k > 1 and k * horizon > cap:
         k -= 1
-    return max(k * horizon, min(horizon + VERDICT_WINDOWS - 1, int(cap)))
+    return k * horizon
 
 
 def rolling_windows(
@@ -138,7 +136,23 @@ def build_index(
     )
 
 
+def spaced_windows(
+    lengths: np.ndarray, horizon: int, least: np.ndarray | int, folds: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Origins n - H, n - 2H, ... (at most `folds`) of each series, each with at least `least`
+    values (one number, or one per series) before it: windows that never overlap, the last
+    ending at the series' last value. Returns (series, origin)."""
+    n = np.asarray(lengths, dtype=np.int64)
+    least = np.broadcast_to(np.asarray(least, dtype=np.int64), n.shape)
+    origin = n[:, None] - np.arange(1, max(folds, 0) + 1)[None, :] * horizon  # (S, K)
+    ok = origin >= least[:, None]
+    series = np.broadcast_to(np.arange(len(n))[:, None], origin.shape)
+    return series[ok].astype(np.int64), origin[ok].astype(np.int64)
+
+
 def verdict_windows(panel: Panel, index: WindowIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling origins over each series' held-out steps, where the LSTM is judged and its
-    intervals calibrated: up to VERDICT_WINDOWS per series, each with min_context history."""
-    return rolling_windows(panel.lengths, index.horizon, index.val_size, index.min_context)
+    """The LSTM's held-out windows, where it is judged and its intervals calibrated: each
+    series' held-out steps cut into whole horizons, each with min_context history."""
+    return spaced_windows(
+        panel.lengths, index.horizon, index.min_context, index.val_size // index.horizon
+    )

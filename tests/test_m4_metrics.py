@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmcast import metrics
+from lstmcast.methods import naive
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import m4_metrics  # noqa: E402
@@ -14,9 +14,9 @@ import m4_metrics  # noqa: E402
 def test_naive2_on_a_non_seasonal_series_is_naive():
     x = 50 + np.random.default_rng(0).normal(size=60)  # white noise: no lag-12 autocorrelation
     assert not m4_metrics._is_seasonal(x, 12)
-    naive = metrics.naive_forecast(x, 8)
-    np.testing.assert_array_equal(m4_metrics.naive2_forecast(x, 8, 12), naive)
-    np.testing.assert_array_equal(m4_metrics.naive2_forecast(x, 8, 1), naive)  # m <= 1
+    last = naive.forecast(x, 8)
+    np.testing.assert_array_equal(m4_metrics.naive2_forecast(x, 8, 12), last)
+    np.testing.assert_array_equal(m4_metrics.naive2_forecast(x, 8, 1), last)  # m <= 1
     np.testing.assert_array_equal(
         m4_metrics.naive2_forecast(x[:30], 8, 12), np.full(8, x[29])
     )  # n < 3m

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lstmcast import metrics
+from lstmcast.methods import drift, naive, seasonal_naive
 
 # --- point metrics ---------------------------------------------------------------------
 
@@ -164,30 +165,30 @@ def test_skill_per_series_keeps_numpy_nan_and_inf():
 
 
 def test_naive():
-    np.testing.assert_array_equal(metrics.naive_forecast(np.array([3, 1, 4]), 3), [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(naive.forecast(np.array([3, 1, 4]), 3), [4.0, 4.0, 4.0])
 
 
 def test_seasonal_naive_tiles_the_last_cycle():
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     # last cycle of 2 is [4, 5], repeated over 5 steps
-    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(x, 5, 2), [4, 5, 4, 5, 4])
-    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(x, 2, 3), [3, 4])
+    np.testing.assert_array_equal(seasonal_naive.forecast(x, 5, 2), [4, 5, 4, 5, 4])
+    np.testing.assert_array_equal(seasonal_naive.forecast(x, 2, 3), [3, 4])
 
 
 def test_seasonal_naive_falls_back_to_naive():
-    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(np.array([1, 2]), 2, 3), [2, 2])
-    np.testing.assert_array_equal(metrics.seasonal_naive_forecast(np.array([1, 2]), 2, 1), [2, 2])
+    np.testing.assert_array_equal(seasonal_naive.forecast(np.array([1, 2]), 2, 3), [2, 2])
+    np.testing.assert_array_equal(seasonal_naive.forecast(np.array([1, 2]), 2, 1), [2, 2])
 
 
 def test_drift():
     # slope (7 - 1) / 2 = 3 -> 7 + 3, 7 + 6
-    np.testing.assert_allclose(metrics.drift_forecast(np.array([1.0, 3.0, 7.0]), 2), [10, 13])
-    np.testing.assert_array_equal(metrics.drift_forecast(np.array([5.0]), 2), [5, 5])
+    np.testing.assert_allclose(drift.forecast(np.array([1.0, 3.0, 7.0]), 2), [10, 13])
+    np.testing.assert_array_equal(drift.forecast(np.array([5.0]), 2), [5, 5])
 
 
 def test_empty_history_is_an_error():
     with pytest.raises(ValueError, match="non-empty"):
-        metrics.naive_forecast(np.array([]), 3)
+        naive.forecast(np.array([]), 3)
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from lstmcast import methods as registry
 from lstmcast.cli.documents import document, print_json
-from lstmcast.config import METHOD_NAMES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -178,13 +178,17 @@ METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
 
 
 def validation_table(validation: dict, title: str) -> Table:
-    # In METHOD_NAMES' order, whatever order the dict has: a model file's header stores
+    # In the registry's order, whatever order the dict has: a model file's header stores
     # its keys sorted, and info should list them as train did.
-    order = {name: k for k, name in enumerate(METHOD_NAMES)}
+    order = {name: k for k, name in enumerate((*registry.names(), "combined"))}
     methods = sorted(validation["methods"].items(), key=lambda kv: order.get(kv[0], len(order)))
-    rows = [{"method": METHOD_NAMES.get(k, k), **v} for k, v in methods]
+    rows = [{"method": registry.label(k), **v} for k, v in methods]
     has_cov = any(r.get("coverage") is not None for r in rows)
-    table = metrics_table(title, rows, METRIC_COLUMNS + (["coverage"] if has_cov else []))
+    has_windows = any(r.get("windows") is not None for r in rows)
+    columns = (
+        METRIC_COLUMNS + (["coverage"] if has_cov else []) + (["windows"] if has_windows else [])
+    )
+    table = metrics_table(title, rows, columns)
     lines = []
     if has_cov and validation.get("interval"):  # a model file's optional field
         lo, hi = validation["interval"]
@@ -202,16 +206,16 @@ def validation_table(validation: dict, title: str) -> Table:
         )
     if "skill_vs_best_baseline" in validation:
         lines.append(
-            verdict_line(validation.get("skill_vs_best_baseline"), validation.get("best_baseline"))
+            verdict_line(
+                validation.get("skill_vs_best_baseline"),
+                validation.get("best_baseline"),
+                validation.get("skill_interval"),
+                validation.get("verdict"),
+            )
         )
+        lines.append(evidence_line(validation))
     else:  # model files from before the verdict against the best baseline
         lines.append(skill_line(validation.get("skill_vs_seasonal_naive")))
-    validated = validation.get("series_validated")
-    if validated:
-        lines.append(
-            f"the LSTM beats the best baseline on {validation['series_lstm_beats_best_baseline']:,} "
-            f"of {validated:,} series"
-        )
     if validation.get("chosen"):
         lines.append("forecast by: " + chosen_text(validation["chosen"]))
     table.caption = "\n".join(line for line in lines if line)
@@ -221,17 +225,43 @@ def validation_table(validation: dict, title: str) -> Table:
 
 def chosen_text(chosen: dict) -> str:
     """'LSTM 3 series, naive 1' from {method: count}."""
-    parts = [f"{METHOD_NAMES.get(m, m)} {n:,}" for m, n in chosen.items() if n]
+    parts = [f"{registry.label(m)} {n:,}" for m, n in chosen.items() if n]
     return ", ".join(parts) + " series" if parts else "—"
 
 
-def verdict_line(skill: float | None, best: str | None) -> str:
-    """The verdict under the validation table: does the LSTM beat the best simple baseline?"""
+def verdict_line(
+    skill: float | None,
+    best: str | None,
+    interval: list[float] | None = None,
+    verdict: str | None = None,
+) -> str:
+    """The verdict under the validation table: does the LSTM beat the best other method by
+    more than the noise of the windows (its skill's bootstrap interval)?"""
     if skill is None or best is None:
-        return "no LSTM validated: every series is forecast by a simple baseline"
-    name = METHOD_NAMES.get(best, best)
-    verdict = "the LSTM beats it" if skill > 0 else "[bold red]the LSTM does NOT beat it[/]"
-    return f"skill {skill:+.3f} vs the best baseline, {name} (1 - MASE ratio): {verdict}"
+        return "no LSTM validated: every series is forecast by the method chosen for it"
+    name = registry.label(best)
+    if verdict is None:  # model files from before the interval: "beats" meant skill > 0
+        verdict = "beats" if skill > 0 else "loses"
+    said = {
+        "beats": "the LSTM beats it",
+        "ties": "the LSTM ties with it (the difference is within the noise of these windows)",
+        "loses": "[bold red]the LSTM loses to it[/]",
+    }[verdict]
+    spread = f", 90 % interval {interval[0]:+.3f} to {interval[1]:+.3f}" if interval else ""
+    return f"skill {skill:+.3f} vs the best other method, {name} (1 - MASE ratio{spread}): {said}"
+
+
+def evidence_line(validation: dict) -> str:
+    """How many independent windows per series the choice rests on."""
+    folds = validation.get("folds") or {}
+    if not folds:
+        return ""
+    median = folds.get("median", 0)
+    text = f"{median:g} windows a horizon apart per series (median; {folds.get('min', 0)} to {folds.get('max', 0)})"
+    lstm = validation.get("lstm_folds") or {}
+    if lstm:
+        text += f"; the LSTM on {lstm.get('median', 0):g} held-out windows per series"
+    return text
 
 
 def skill_line(skill: float | None) -> str:
@@ -265,7 +295,19 @@ def train_tables(summary: dict) -> list:
     if summary.get("forecast_by"):
         rows.append(("forecast by", chosen_text(summary["forecast_by"])))
     title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
-    return [kv_table("Trained", rows), validation_table(v, title)]
+    return [kv_table("Trained", rows), validation_table(v, title), *evidence_tables(v)]
+
+
+def evidence_tables(validation: dict) -> list:
+    """The per-series methods over all their windows, where the LSTM was judged on fewer:
+    the evidence the choice among them rests on."""
+    table = validation.get("all_windows")
+    if not table:
+        return []
+    count = max((v.get("windows") or 0) for v in table.values())
+    rows = [{"method": registry.label(k), **v} for k, v in table.items()]
+    title = f"Per-series methods on every window: up to {count:,} windows a horizon apart"
+    return [metrics_table(title, rows, METRIC_COLUMNS + ["windows"])]
 
 
 def skip_text(m: dict) -> str:
@@ -359,6 +401,7 @@ def info_tables(header: dict) -> list:
     tables = [kv_table("Model", rows)]
     if metrics.get("validation"):
         tables.append(validation_table(metrics["validation"], "Validation at training time"))
+        tables.extend(evidence_tables(metrics["validation"]))
     return tables
 
 
@@ -372,8 +415,8 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
     tables = []
     for how in ("mean",) if single else ("mean", "median"):
         rows = [
-            {"method": METHOD_NAMES[m], **summary["methods"][m][how]}
-            for m in ("lstm", "naive", "seasonal_naive", "drift", "combined")
+            {"method": registry.label(m), **summary["methods"][m][how]}
+            for m in (*registry.names(), "combined")
             if m in summary["methods"]
         ]
         if single:
@@ -451,7 +494,7 @@ def skill_tables(per_series, show: int) -> list:
                 str(r.folds),
                 fmt(r.skill_vs_best_baseline),
                 fmt(r.lstm_mase),
-                METHOD_NAMES[best],
+                registry.label(best),
                 fmt(getattr(r, f"{best}_mase")),
                 fmt(r.lstm_smape),
             )

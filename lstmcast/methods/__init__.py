@@ -1,1 +1,90 @@
-"""The forecasting methods: the LSTM network (pure torch, imported only by its own module)."""
+"""Every forecasting method as one unit, and the registry every list of methods comes from.
+
+A method is one module of this package that defines `METHOD`, a `Method`: its name (the
+value of the forecast's `model` column and the key in tables, model files and JSON), its
+label, and, for a method fitted on one series at a time, its point forecast from a
+history. The LSTM, trained once across all series, is the one global method; its network
+lives in `lstm.py` and is the only module here that imports torch. Adding a method is
+adding one module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+__all__ = ["Method", "LSTM", "registry", "names", "local_names", "candidates", "get", "label"]
+
+Forecast = Callable[[np.ndarray, int, int], np.ndarray]  # (history, horizon, season) -> (H,)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One forecasting method.
+
+    `forecast` maps a series' history (float64, no gaps) to its point forecast over the
+    horizon, refitting on that history each time (None for the LSTM, which forecasts
+    through its network). `order` ranks methods for ties and listings: the LSTM first, then
+    the simplest. `seasonal`: a candidate only when the data have a season. `fitted`: it
+    estimates parameters per series (ETS, Theta), so each validation window costs a fit.
+    """
+
+    name: str
+    label: str
+    order: int
+    forecast: Forecast | None = None
+    seasonal: bool = False
+    fitted: bool = False
+
+
+LSTM = Method("lstm", "LSTM", 0)
+SKIP = {"lstm"}  # modules of this package that hold no METHOD
+
+
+@cache
+def registry() -> dict[str, Method]:
+    """name -> Method for every method, in `order`: discovered from this package's modules."""
+    found = [LSTM]
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name in SKIP:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.append(module.METHOD)
+    return {m.name: m for m in sorted(found, key=lambda m: (m.order, m.name))}
+
+
+def names() -> tuple[str, ...]:
+    """Every method's name, the LSTM first."""
+    return tuple(registry())
+
+
+def local_names() -> tuple[str, ...]:
+    """The methods fitted per series from its own history: every one but the LSTM."""
+    return tuple(n for n in registry() if n != LSTM.name)
+
+
+def candidates(season: int) -> tuple[str, ...]:
+    """The per-series methods that compete for data with this season (seasonal ones only
+    when there is a season)."""
+    return tuple(
+        n for n, m in registry().items() if m is not LSTM and (season > 1 or not m.seasonal)
+    )
+
+
+def get(name: str) -> Method:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; known: {', '.join(registry())}") from None
+
+
+def label(name: str) -> str:
+    """How tables, summaries and plots name a method ("combined": the per-series choice)."""
+    if name == "combined":
+        return "chosen per series"
+    return registry()[name].label if name in registry() else name

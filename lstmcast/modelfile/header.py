@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Callable
 
+from lstmcast import methods
 from lstmcast.config import ModelConfig
 from lstmcast.errors import ModelFileError
 
@@ -129,7 +130,7 @@ def quantiles(v) -> str | None:
 
 
 STEPS = integer(1, MAX_STEPS)
-METHODS = ("lstm", "naive", "seasonal_naive", "drift")
+METHODS = methods.names()  # the registry's: the LSTM first, then the per-series methods
 # One checker per ModelConfig field; `required` are those ModelConfig.from_dict cannot default.
 MODEL_FIELDS: dict[str, Check] = {
     "lookback": STEPS,
@@ -327,6 +328,9 @@ def _check_metrics(metrics, path) -> None:
         "baseline_windows": counts,
         "series_without_windows": counts,
         "chosen": optional(table_of(one_of(*METHODS), integer(0))),
+        "verdict": optional(one_of("beats", "ties", "loses")),
+        "skill_interval": optional(list_of(real, 2, 2)),
+        "default_method": optional(one_of(*METHODS)),
     }
     _fields(validation, checks, (), "metrics.validation.", path)
     calibration = validation.get("calibration")
