@@ -41,33 +41,39 @@ def local_forecasts(
 ) -> dict[str, np.ndarray]:
     """Each per-series method's point forecasts (B, horizon) from the history before each
     origin (every local method of the registry unless `names`). A fitted method (ETS,
-    Theta) forecasts only the windows in `fitted_rows` (B,) when given; NaN elsewhere."""
+    Theta) forecasts only the windows in `fitted_rows` (B,) when given; NaN elsewhere.
+    Fitted methods run in worker processes when there are enough windows to repay them."""
     out = {}
     for name in names or methods.local_names():
         method = methods.get(name)
-        rows = range(len(series))
+        rows = np.arange(len(series))
         if method.fitted and fitted_rows is not None:
             rows = np.flatnonzero(fitted_rows)
+        histories = [panel.series(int(series[b]))[: int(origin[b])] for b in rows]
         out[name] = np.full((len(series), horizon), np.nan)
-        for b in rows:
-            history = panel.series(int(series[b]))[: int(origin[b])]
-            out[name][b] = method.forecast(history, horizon, season)
+        if len(rows):
+            out[name][rows] = methods.forecast_many(name, histories, horizon, season)
     return out
 
 
-FITTED_WINDOWS = 400  # windows per fitted method (ETS, Theta) at most: each costs a fit
+FITTED_FOLDS = 3  # a fitted method (ETS, Theta) is scored on each series' latest windows,
+FITTED_WINDOWS = 150  # and on about this many in all: each window costs a fit (0.05-0.5 s)
 
 
-def fitted_sample(n_series: int, series: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """(B,) the windows a fitted method is scored on: every one when there are at most
-    FITTED_WINDOWS, else those of series spread evenly over the panel (about FITTED_WINDOWS
-    windows in all), and the windows `keep` (B,) in any case."""
-    if len(series) <= FITTED_WINDOWS:
-        return np.ones(len(series), dtype=bool)
-    count = max(1, int(FITTED_WINDOWS * n_series / len(series)))
-    spread = np.unique(np.linspace(0, n_series - 1, count).round().astype(np.int64))
-    rows = np.isin(series, spread)
-    return rows if keep is None else rows | keep
+def fitted_sample(
+    panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: int, keep=None
+) -> np.ndarray:
+    """(B,) the windows a fitted method is scored on: each series' latest FITTED_FOLDS
+    windows of those a horizon apart, of every series while that makes at most
+    FITTED_WINDOWS, else of series spread evenly over the panel; and the windows `keep` (B,)
+    in any case (those whose series it forecasts)."""
+    latest = (panel.lengths[series] - origin) <= FITTED_FOLDS * horizon
+    count = int(latest.sum())
+    if count > FITTED_WINDOWS:
+        n = max(1, int(FITTED_WINDOWS * panel.n_series / count))
+        spread = np.unique(np.linspace(0, panel.n_series - 1, n).round().astype(np.int64))
+        latest &= np.isin(series, spread)
+    return latest if keep is None else latest | keep
 
 
 def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: int) -> np.ndarray:
@@ -232,7 +238,7 @@ def backtest(
     keep = None if methods is None else np.isin(methods[series], _fitted_names())
     compared = compare(
         panel, series, origin, preds, quantiles, median, season,
-        fitted_sample(panel.n_series, series, keep),
+        fitted_sample(panel, series, origin, horizon, keep),
     )  # fmt: skip
     if methods is not None:
         point = preds[:, :, median].copy()

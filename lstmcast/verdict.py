@@ -132,7 +132,7 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
     its windows, a fitted method (ETS, Theta) outside the series it is scored on."""
     actual = window_actuals(panel, w_series, w_origin, horizon)
     scale = mase_scales(panel, w_series, w_origin, season)
-    fitted_rows = fitted_sample(panel.n_series, w_series)
+    fitted_rows = fitted_sample(panel, w_series, w_origin, horizon)
     preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
     scores = {m: score_windows(actual, preds[m], scale) for m in names}
     if model is not None and lstm_rows.any():

@@ -11,6 +11,7 @@ adding one module.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,17 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["Method", "LSTM", "registry", "names", "local_names", "candidates", "get", "label"]
+__all__ = [
+    "Method",
+    "LSTM",
+    "registry",
+    "names",
+    "local_names",
+    "candidates",
+    "get",
+    "label",
+    "forecast_many",
+]
 
 Forecast = Callable[[np.ndarray, int, int], np.ndarray]  # (history, horizon, season) -> (H,)
 
@@ -88,3 +99,25 @@ def label(name: str) -> str:
     if name == "combined":
         return "chosen per series"
     return registry()[name].label if name in registry() else name
+
+
+POOL_MIN_FITS = 32  # fits of a fitted method (ETS, Theta) worth starting worker processes for
+
+
+def forecast_many(name: str, histories: list[np.ndarray], horizon: int, season: int) -> np.ndarray:
+    """`name`'s point forecasts (N, horizon) from each of `histories`. A fitted method's
+    fits run in worker processes (joblib's loky, one per core, at most 8) when there are
+    POOL_MIN_FITS or more and more than one core: each fit is independent and the results
+    are the same in any order."""
+    method = get(name)
+    workers = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    if method.fitted and len(histories) >= POOL_MIN_FITS and workers > 1:
+        from joblib import Parallel, delayed
+
+        # loky: fresh worker processes, never a fork of one that holds torch's threads, and
+        # no re-run of the caller's main script
+        fit = delayed(method.forecast)
+        return np.stack(
+            Parallel(n_jobs=workers, backend="loky")(fit(h, horizon, season) for h in histories)
+        )
+    return np.stack([method.forecast(h, horizon, season) for h in histories])
