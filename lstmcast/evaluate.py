@@ -49,6 +49,9 @@ def local_forecasts(
         rows = np.arange(len(series))
         if method.fitted and fitted_rows is not None:
             rows = np.flatnonzero(fitted_rows)
+        if method.members and all(m in out for m in method.members):
+            out[name] = np.mean([out[m] for m in method.members], axis=0)  # no fit again
+            continue
         histories = [panel.series(int(series[b]))[: int(origin[b])] for b in rows]
         out[name] = np.full((len(series), horizon), np.nan)
         if len(rows):

@@ -51,6 +51,7 @@ class Method:
     forecast: Forecast | None = None
     seasonal: bool = False
     fitted: bool = False
+    members: tuple[str, ...] = ()
 
 
 LSTM = Method("lstm", "LSTM", 0)
