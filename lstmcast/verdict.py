@@ -113,9 +113,11 @@ def validate_methods(
     if "lstm" in scores:
         doc["all_windows"] = _table(scores, names, np.ones(len(w_series), dtype=bool))
     doc["chosen"] = {m: int((chosen == m).sum()) for m in methods.names()}
-    widths = {
-        m: _widths(np.abs(actual - preds[m]) / scale[:, None], horizon, quantiles) for m in names
-    }
+    with np.errstate(divide="ignore", invalid="ignore"):  # scale 0: a constant history
+        widths = {
+            m: _widths(np.abs(actual - preds[m]) / scale[:, None], horizon, quantiles)
+            for m in names
+        }
     return Verdict(doc, chosen.astype(str), widths)
 
 
@@ -139,9 +141,13 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
         from lstmcast.forecast import forecast_at
 
         q = forecast_at(model, panel, w_series[lstm_rows], w_origin[lstm_rows], horizon)
-        point = np.full((len(w_series), horizon), np.nan)
-        point[lstm_rows] = q[:, :, model.cfg.median_index]
-        scores["lstm"] = score_windows(actual, point, scale)
+        q = q.astype(np.float64)
+        # Its band too (coverage, width, pinball): the held-out check of the intervals.
+        mid, rows = model.cfg.median_index, lstm_rows
+        own = score_windows(actual[rows], q[:, :, mid], scale[rows], q, model.cfg.quantiles)
+        scores["lstm"] = {k: np.full(len(w_series), np.nan) for k in own}
+        for k, v in own.items():
+            scores["lstm"][k][rows] = v
     return scores, preds, actual, scale
 
 
