@@ -17,14 +17,12 @@ __all__ = [
     "WindowIndex",
     "build_index",
     "default_val_size",
-    "rolling_windows",
     "spaced_windows",
     "verdict_windows",
     "VERDICT_FOLDS",
 ]
 
 VERDICT_FOLDS = 3  # held-out horizons per series where the data allow: the LSTM's evidence
-VERDICT_WINDOWS = 20  # rolling origins per series, where a caller wants them one step apart
 
 
 @dataclass(frozen=True)
@@ -73,36 +71,6 @@ def default_val_size(panel: Panel, horizon: int) -> int:
     while k > 1 and k * horizon > cap:
         k -= 1
     return k * horizon
-
-
-def rolling_windows(
-    lengths: np.ndarray,
-    horizon: int,
-    span: int,
-    min_history: int | np.ndarray,
-    per_series: int = VERDICT_WINDOWS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling origins over the last `span` steps of each series: (series, origin) arrays.
-
-    Origins run from n - span to n - horizon (the last window ends at the last value),
-    evenly spread, at most `per_series` of them, each with at least `min_history` values
-    (one number, or one per series) before it. A series shorter than min_history + horizon
-    has none.
-    """
-    series, origins = [], []
-    lengths = np.asarray(lengths, dtype=np.int64)
-    least = np.broadcast_to(np.asarray(min_history, dtype=np.int64), lengths.shape)
-    for s, n in enumerate(lengths):
-        first, last = max(int(n) - span, int(least[s])), int(n) - horizon
-        if last < first:
-            continue
-        count = min(per_series, last - first + 1)
-        o = np.unique(np.round(np.linspace(last, first, count)).astype(np.int64))
-        series.append(np.full(len(o), s, dtype=np.int64))
-        origins.append(o)
-    if not series:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(series), np.concatenate(origins)
 
 
 def build_index(

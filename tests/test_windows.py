@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from lstmcast.batches import gather_windows
 from lstmcast.data.parse import build_panel
-from lstmcast.windows import build_index
+from lstmcast.windows import (
+    VERDICT_FOLDS,
+    build_index,
+    default_val_size,
+    spaced_windows,
+    verdict_windows,
+)
 
 
 def make_panel(lengths, base=100):
@@ -175,3 +181,72 @@ def test_min_context_is_at_least_one(lookback):
     index = build_index(make_panel([20]), lookback=lookback, horizon=2, val_size=2)
     assert index.min_context == max(1, lookback // 2)
     assert index.train_first[0] == index.min_context
+
+
+# --- windows a horizon apart: the verdict's ------------------------------------------------
+
+
+def test_spaced_windows_end_at_each_series_last_value_a_horizon_apart():
+    series, origin = spaced_windows(np.array([30, 20, 8]), horizon=4, least=4, folds=3)
+    # A: 26, 22, 18; B: 16, 12, 8; C (8 points): 4 only (0 has fewer than 4 values before it)
+    np.testing.assert_array_equal(series, [0, 0, 0, 1, 1, 1, 2])
+    np.testing.assert_array_equal(origin, [26, 22, 18, 16, 12, 8, 4])
+    assert series.dtype == origin.dtype == np.int64
+
+
+def test_spaced_windows_respect_least_per_series_and_folds():
+    # least per series: B needs 13 values before an origin, so only 16 is left of 16, 12, 8
+    series, origin = spaced_windows(np.array([30, 20]), horizon=4, least=np.array([4, 13]), folds=3)
+    np.testing.assert_array_equal(origin[series == 1], [16])
+    s, o = spaced_windows(np.array([30]), horizon=4, least=0, folds=100)
+    np.testing.assert_array_equal(o, [26, 22, 18, 14, 10, 6, 2])  # every whole horizon
+    for folds in (0, -1):
+        s, o = spaced_windows(np.array([30]), horizon=4, least=0, folds=folds)
+        assert len(s) == len(o) == 0
+    s, o = spaced_windows(np.array([3]), horizon=4, least=0, folds=3)  # shorter than H
+    assert len(o) == 0
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 80), min_size=1, max_size=5),
+    horizon=st.integers(1, 12),
+    least=st.integers(0, 30),
+    folds=st.integers(0, 8),
+)
+def test_spaced_windows_property(lengths, horizon, least, folds):
+    n = np.array(lengths)
+    series, origin = spaced_windows(n, horizon, least, folds)
+    assert (origin >= least).all() and (origin + horizon <= n[series]).all()
+    for s in range(len(n)):
+        o = np.sort(origin[series == s])
+        assert len(o) <= max(folds, 0)
+        assert (np.diff(o) == horizon).all()  # consecutive: never overlapping, no gap
+        if len(o):
+            assert o[-1] + horizon == n[s]  # the last ends at the series' last value
+        # every window that fits is there: one more would need too little history or folds
+        assert len(o) == max(folds, 0) or n[s] - (len(o) + 1) * horizon < least
+
+
+def test_verdict_windows_are_the_held_out_horizons():
+    panel = make_panel([30, 20, 8])
+    index = build_index(panel, lookback=8, horizon=4, val_size=8)
+    series, origin = verdict_windows(panel, index)
+    # two whole horizons held out: n - 4 and n - 8, each with min_context 4 values before it
+    np.testing.assert_array_equal(series, [0, 0, 1, 1, 2])
+    np.testing.assert_array_equal(origin, [26, 22, 16, 12, 4])
+    # the same windows build_index validates on: training never saw them as targets
+    assert set(zip(series, origin)) == set(zip(index.val_series, index.val_origin))
+
+
+def test_default_val_size_holds_out_verdict_folds_horizons_within_a_fifth_of_the_data():
+    many = make_panel([500] * 40)  # 40 series: VERDICT_FOLDS horizons are >= 64 windows
+    assert default_val_size(many, 10) == VERDICT_FOLDS * 10
+    few = make_panel([500] * 2)  # 2 series: four horizons for early stopping
+    assert default_val_size(few, 10) == 4 * 10
+    # a fifth of the median series (100 points / 5 = 20) holds two horizons of 10, one of 12
+    short = make_panel([100, 100, 100])
+    assert default_val_size(short, 10) == 20
+    assert default_val_size(short, 12) == 12
+    assert default_val_size(short, 30) == 30  # always one horizon, however short
