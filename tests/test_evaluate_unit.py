@@ -1,5 +1,5 @@
 """lstmcast.evaluate's building blocks on arrays small enough to check by hand, and
-lstmcast.verdict's per-series choice of method on series crafted so that one baseline must win."""
+lstmcast.verdict's per-series choice of method on series crafted so that one method must win."""
 
 import math
 from statistics import NormalDist
@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast import api, evaluate
+from lstmcast import api, evaluate, methods
 from lstmcast.data import parse
-from lstmcast.verdict import SWITCH_MARGIN, _choose, _widths, validate_methods
+from lstmcast.forecast import MIN_STEP_WINDOWS
+from lstmcast.verdict import MIN_FOLDS, SWITCH_MARGIN, _switch, _widths, validate_methods
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -40,12 +41,27 @@ def test_window_actuals_are_the_values_from_each_origin_on(lines):
     np.testing.assert_array_equal(actual, [[5, 6], [70, 80]])
 
 
-def test_baseline_forecasts_use_only_the_history_before_each_origin(lines):
-    base = evaluate.baseline_forecasts(lines, SERIES, ORIGIN, 2, season=2)
-    assert set(base) == set(evaluate.BASELINES)
+SIMPLE = ("naive", "seasonal_naive", "drift")
+
+
+def test_local_forecasts_use_only_the_history_before_each_origin(lines):
+    base = evaluate.local_forecasts(lines, SERIES, ORIGIN, 2, season=2, names=SIMPLE)
+    assert set(base) == set(SIMPLE)
     np.testing.assert_array_equal(base["naive"], [[4, 4], [60, 60]])
     np.testing.assert_array_equal(base["seasonal_naive"], [[3, 4], [50, 60]])
     np.testing.assert_array_equal(base["drift"], [[5, 6], [70, 80]])
+
+
+def test_local_forecasts_give_every_registry_method_and_fitted_ones_only_on_fitted_rows(lines):
+    every = evaluate.local_forecasts(lines, SERIES, ORIGIN, 2, season=2)
+    assert tuple(every) == methods.local_names()
+    assert all(np.isfinite(every[m]).all() for m in every)
+    few = evaluate.local_forecasts(
+        lines, SERIES, ORIGIN, 2, season=2, names=("naive", "theta"), fitted_rows=np.array([1, 0])
+    )
+    assert np.isfinite(few["naive"]).all()  # not fitted: every window
+    np.testing.assert_array_equal(few["theta"][0], every["theta"][0])
+    assert np.isnan(few["theta"][1]).all()
 
 
 def test_mase_scales_are_the_mean_seasonal_difference_of_each_history(lines):
@@ -75,11 +91,11 @@ def test_score_windows_of_quantile_forecasts_adds_coverage_width_and_pinball():
 
 
 def test_compare_scores_the_model_and_every_baseline_on_the_same_windows(lines):
-    drift = evaluate.baseline_forecasts(lines, SERIES, ORIGIN, 2, season=2)["drift"]
+    drift = evaluate.local_forecasts(lines, SERIES, ORIGIN, 2, season=2, names=SIMPLE)["drift"]
     preds = np.stack([drift - 1, drift, drift + 1], axis=-1)  # the median is exactly drift
     out = evaluate.compare(lines, SERIES, ORIGIN, preds, QUANTILES, median=1, season=2)
     scores = out["scores"]
-    assert set(scores) == {"lstm", *evaluate.BASELINES}
+    assert set(scores) == {"lstm", *methods.local_names()}
     np.testing.assert_array_equal(scores["lstm"]["mae"], [0, 0])  # the lines go on straight
     np.testing.assert_array_equal(scores["drift"]["mae"], [0, 0])
     np.testing.assert_array_equal(scores["naive"]["mae"], [1.5, 15])
@@ -92,22 +108,32 @@ def test_compare_scores_the_model_and_every_baseline_on_the_same_windows(lines):
     np.testing.assert_array_equal(out["baselines"]["drift"], drift)
 
 
-def test_choose_keeps_the_pooled_winner_unless_a_series_own_win_is_big():
+def test_switch_keeps_the_pooled_winner_unless_a_series_own_win_is_big_on_enough_windows():
     m = SWITCH_MARGIN
-    series = np.array([0, 0, 1, 1, 2, 2])
+    assert MIN_FOLDS == 3  # the windows below are laid out for three
     big, small = 1 - m - 0.1, 1 - m + 0.1  # a series' own MAE, as a share of the pooled one's
-    err = np.array(
+    series = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3])
+    mae = np.array(
         [
-            [1.0, 1.0, 1.0, 1.0, 1.0, np.nan],  # the window with a NaN counts for no method
-            [big, big, small, small, 1.0, 0.0],
+            [1.0] * 11,
+            [big, big, big, small, small, small, 0.0, 0.0, big, big, np.nan],
         ]
     )
-    scaled = np.array([[1.0] * 6, [2.0] * 6])  # row 0 has the lower mean MASE over all windows
-    # 0 leaves row 0 for a big win; 1 keeps it despite a small one; 2 ties (1 against 1);
-    # 3 has no window at all
-    assert _choose(4, series, err, scaled).tolist() == [1, 0, 0, -1]
-    # with row 1 the pooled winner, every series with windows keeps it: row 0 never wins big
-    assert _choose(4, series, err, scaled[::-1]).tolist() == [1, 1, 1, -1]
+    # 0 leaves row 0 for a big win on 3 windows; 1 keeps it despite a small win; 2 wins big
+    # on only 2 windows and 3 on 2 scored ones (a NaN counts for neither row); 4 has none
+    assert _switch(5, series, mae, 0).tolist() == [1, 0, 0, 0, 0]
+    # with row 1 the pooled winner, no series leaves it: row 0 never wins big
+    assert _switch(5, series, mae, 1).tolist() == [1, 1, 1, 1, 1]
+    # a third row that wins bigger still takes the series: the lowest ratio wins
+    best = np.vstack([mae, np.where(series == 0, 0.1, 2.0)])
+    assert _switch(5, series, best, 0).tolist() == [2, 0, 0, 0, 0]
+
+
+def test_switch_needs_min_folds_windows_of_the_series_own():
+    series = np.zeros(MIN_FOLDS, dtype=np.int64)
+    mae = np.array([[1.0] * MIN_FOLDS, [0.1] * MIN_FOLDS])
+    assert _switch(1, series, mae, 0).tolist() == [1]
+    assert _switch(1, series[1:], mae[:, 1:], 0).tolist() == [0]  # one window fewer: stays
 
 
 def test_widths_without_windows_are_a_normal_random_walk():
@@ -124,6 +150,18 @@ def test_widths_from_few_windows_pool_the_steps_and_grow_by_sqrt_h():
     out = np.array(_widths(np.array([[1.0, 2.0], [3.0, 4.0]]), 2, QUANTILES))
     np.testing.assert_allclose(out[:, 2], [3, 3 * math.sqrt(2)], atol=1e-6)
     np.testing.assert_allclose(out[:, 0], -out[:, 2])
+
+
+def test_widths_are_never_narrower_at_a_later_step():
+    # errors that shrink along the horizon: the band keeps the widest it has been
+    err = np.column_stack([np.arange(1.0, 21.0) * k for k in (3, 1, 2)])  # (20, 3)
+    assert len(err) >= MIN_STEP_WINDOWS
+    out = np.array(_widths(err, 3, QUANTILES))
+    assert (np.diff(out[:, 2]) >= 0).all() and (np.diff(out[:, 0]) <= 0).all()
+    np.testing.assert_allclose(out[:, 2], [out[0, 2]] * 3)  # step 1's, the widest
+    for few in (err[:2], np.empty((0, 3))):  # pooled and random-walk widths grow by sqrt(h)
+        w = np.array(_widths(few, 3, QUANTILES))[:, 2]
+        assert (np.diff(w) > 0).all()
 
 
 def test_widths_from_enough_windows_are_one_quantile_per_step():
@@ -163,35 +201,63 @@ def chosen(*names: str) -> tuple[dict[str, str], dict]:
     """The method validate_methods (without an LSTM) gives each of the `curves` named, and
     its verdict's document."""
     c = curves()
-    panel = parse.build_panel(long_frame({n: c[n] for n in names}))
-    verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+    return choose({n: c[n] for n in names})
+
+
+def choose(series: dict[str, np.ndarray], season: int = 24) -> tuple[dict[str, str], dict]:
+    panel = parse.build_panel(long_frame(series))
+    verdict = validate_methods(None, panel, 24, QUANTILES, season, NONE, NONE)
     return dict(zip(panel.ids, verdict.methods, strict=True)), verdict.doc
 
 
-@pytest.mark.parametrize(
-    "name, method", [("walk", "naive"), ("cycle", "seasonal_naive"), ("line", "drift")]
-)
-def test_alone_each_series_is_forecast_by_the_baseline_that_must_win_it(name, method):
-    assert chosen(name)[0] == {name: method}
+def test_on_random_walks_naive_forecasts_every_series():
+    # drift overshoots from every origin (the first step's jump) and a walk has no season:
+    # the last value is the forecast to beat, and nothing beats it by the switching margin
+    picked, doc = choose({f"walk{seed}": curves(seed)["walk"] for seed in (0, 1, 2)})
+    assert set(picked.values()) == {"naive"}
+    assert doc["best_baseline"] == doc["default_method"] == "naive"
+    assert doc["chosen"]["naive"] == 3 and sum(doc["chosen"].values()) == 3
+    table = doc["methods"]
+    assert table["naive"]["mase"] < table["drift"]["mase"]
+    assert table["naive"]["mase"] < table["seasonal_naive"]["mase"]
 
 
-def test_a_series_leaves_the_pooled_winner_only_for_a_big_win():
-    methods, doc = chosen("cycle", "line")
-    # seasonal naive has the lowest mean MASE over both series; on the line drift is far better
-    mase = {m: doc["methods"][m]["mase"] for m in evaluate.BASELINES}
-    assert min(mase, key=mase.get) == "seasonal_naive"
-    assert methods == {"cycle": "seasonal_naive", "line": "drift"}
+def test_on_daily_cycles_one_method_that_models_the_season_forecasts_every_series():
+    # naive and drift miss the cycle by its whole amplitude; the method chosen models it
+    picked, doc = choose({f"cycle{seed}": curves(seed)["cycle"] for seed in (0, 1, 2)})
+    (method,) = set(picked.values())
+    assert method == doc["best_baseline"] == doc["default_method"]
+    assert method not in ("naive", "drift")
+    table = doc["methods"]
+    assert table[method]["mase"] < 0.05 * table["naive"]["mase"]
+    assert table[method]["mase"] <= 1.05 * table["seasonal_naive"]["mase"]
 
 
-def test_the_verdict_without_an_lstm_is_the_baselines_own_table():
+def test_alone_a_random_walk_is_forecast_by_naive():
+    assert chosen("walk")[0] == {"walk": "naive"}
+
+
+def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
     panel = parse.build_panel(long_frame(curves()))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     doc = verdict.doc
     assert sum(doc["chosen"].values()) == 3 and doc["chosen"]["lstm"] == 0
-    assert doc["best_baseline"] is None and doc["beats_best_baseline"] is False
-    assert doc["series_validated"] == 0 and doc["series_without_windows"] == 0
-    assert doc["windows"] == doc["baseline_windows"] > 0
-    assert set(doc["methods"]) == set(evaluate.BASELINES)
+    # no LSTM judged: no verdict; the best other method is the pooled winner
+    assert doc["verdict"] is None and doc["skill_interval"] is None
+    assert doc["beats_best_baseline"] is False and doc["skill_vs_best_baseline"] is None
+    assert doc["best_baseline"] == doc["default_method"] in methods.candidates(24)
+    assert "lstm_folds" not in doc and "all_windows" not in doc
+    assert doc["series_without_windows"] == 0
+    assert set(doc["methods"]) == {*methods.candidates(24), "combined"}
+    # 480 points, two seasons of history: the simple methods on MAX_FOLDS windows a horizon
+    # apart per series, the fitted ones on each series' latest FITTED_FOLDS
+    windows = {m: doc["methods"][m]["windows"] for m in methods.candidates(24)}
+    assert windows["naive"] == windows["drift"] == windows["seasonal_naive"] == 30
+    fitted = [m for m in methods.candidates(24) if methods.get(m).fitted]
+    assert all(windows[m] == 3 * evaluate.FITTED_FOLDS for m in fitted)
+    assert doc["windows"] == 30
+    assert set(doc["folds"]) == {"min", "median", "max"}
+    assert doc["folds"]["min"] <= doc["folds"]["median"] <= doc["folds"]["max"] <= 10
     assert doc["methods"]["seasonal_naive"]["mase"] < doc["methods"]["naive"]["mase"]
     for method, widths in verdict.widths.items():  # below the point, on it, above it
         w = np.array(widths)
@@ -209,51 +275,55 @@ def test_naive_offsets_on_a_random_walk_widen_with_the_horizon():
 def test_without_a_season_seasonal_naive_is_no_candidate():
     panel = parse.build_panel(walk_and_cycle())
     verdict = validate_methods(None, panel, 24, QUANTILES, 1, NONE, NONE)
-    assert set(verdict.widths) == {"naive", "drift"}
+    assert set(verdict.widths) == set(methods.candidates(1))
+    assert "seasonal_naive" not in verdict.widths
     assert "seasonal_naive" not in verdict.methods
     assert verdict.doc["chosen"]["seasonal_naive"] == 0
 
 
-def test_a_series_too_short_for_any_window_is_seasonal_naive_when_it_holds_a_season():
+def test_a_series_too_short_for_any_window_is_forecast_by_the_pooled_winner():
     frame = walk_and_cycle()
     short = long_frame({"short": np.arange(25.0), "tiny": np.arange(10.0)})
     panel = parse.build_panel(pd.concat([frame, short]))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     chosen = dict(zip(panel.ids, verdict.methods, strict=True))
-    assert chosen["short"] == "seasonal_naive" and chosen["tiny"] == "naive"
+    pooled = verdict.doc["default_method"]
+    assert chosen["short"] == chosen["tiny"] == pooled == verdict.doc["best_baseline"]
     assert verdict.doc["series_without_windows"] == 2
 
 
-def test_with_the_lstm_a_series_leaves_the_pooled_winner_only_for_a_big_win(trained):
-    from lstmcast import forecast
+def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
+    from lstmcast import metrics
+    from lstmcast.windows import spaced_windows
 
     model, _ = api.load_model(trained.model)
     panel = api.load_panel(trained.data)
     h, season = model.cfg.horizon, model.cfg.season
-    series = np.repeat(np.arange(panel.n_series), 2)
-    origin = np.stack([panel.lengths - h, panel.lengths - 2 * h], axis=1).reshape(-1)
+    series, origin = spaced_windows(panel.lengths, h, model.cfg.lookback // 2, 2)
+    assert len(series) == 6
     verdict = validate_methods(model, panel, h, model.cfg.quantiles, season, series, origin)
     doc = verdict.doc
     assert doc["windows"] == 6 and doc["series_validated"] == 3
-    assert set(doc["methods"]) == {"lstm", *evaluate.BASELINES, "combined"}
+    assert doc["lstm_folds"] == {"min": 2, "median": 2.0, "max": 2}
+    assert set(doc["methods"]) == {"lstm", *methods.candidates(season), "combined"}
+    assert set(doc["all_windows"]) == set(methods.candidates(season))
+    # the table: every method on the LSTM's six windows, the LSTM's band checked there too
+    assert all(doc["methods"][m]["windows"] == 6 for m in doc["methods"])
+    assert {"coverage", "width", "pinball"} <= set(doc["methods"]["lstm"])
+    assert doc["all_windows"]["naive"]["windows"] > 6  # the per-series methods reach back
     assert sum(doc["chosen"].values()) == 3
-    # the same windows scored here: the pooled winner by mean MASE, then each series' own MAE
-    preds = forecast.forecast_at(model, panel, series, origin, h).astype(np.float64)
-    scores = evaluate.compare(
-        panel, series, origin, preds, model.cfg.quantiles, model.cfg.median_index, season
-    )["scores"]
-    names = ("lstm", *evaluate.BASELINES)  # in the order that breaks ties
-    pooled = min(names, key=lambda m: scores[m]["mase"].mean())
-    for s in range(panel.n_series):
-        mine = {m: scores[m]["mae"][series == s].sum() for m in names}
-        own = min(names, key=mine.get)
-        big = mine[own] < (1 - SWITCH_MARGIN) * mine[pooled]
-        assert verdict.methods[s] == (own if big else pooled), (s, pooled, mine)
-    # no series is forecast by a method worse there than the pooled winner
-    assert doc["methods"]["combined"]["mae"] <= doc["methods"][pooled]["mae"] + 1e-9
-    best = doc["best_baseline"]
-    assert doc["methods"][best]["mase"] == min(
-        doc["methods"][m]["mase"] for m in evaluate.BASELINES
-    )
-    lstm_mase = doc["methods"]["lstm"]["mase"]
-    assert doc["beats_best_baseline"] == (lstm_mase < doc["methods"][best]["mase"])
+    # the verdict against the pooled winner, from its skill's interval
+    best, skill = doc["best_baseline"], doc["skill_vs_best_baseline"]
+    assert best in methods.candidates(season)
+    lstm_mase, best_mase = doc["methods"]["lstm"]["mase"], doc["methods"][best]["mase"]
+    assert skill == pytest.approx(1 - lstm_mase / best_mase)
+    low, high = doc["skill_interval"]
+    assert low <= skill <= high
+    assert doc["verdict"] == metrics.verdict(low, high)
+    assert doc["beats_best_baseline"] == (doc["verdict"] == "beats")
+    if doc["verdict"] == "beats":
+        assert doc["default_method"] == "lstm"
+    else:  # the LSTM forecasts no series it did not beat the pooled winner on
+        assert doc["default_method"] == best and set(verdict.methods) <= set(
+            methods.candidates(season)
+        )
