@@ -351,7 +351,7 @@ def per_series_table(panel: Panel, result: BacktestResult):
     )
     frame["skill"] = metrics.skill(frame["lstm_mase"], frame["seasonal_naive_mase"])
     # The baseline to beat on each series is the one with the lowest MASE there.
-    others = [m for m in result.baselines if f"{m}_mase" in frame]
+    others = [m for m in methods.local_names() if f"{m}_mase" in frame]
     mase = frame[[f"{b}_mase" for b in others]].to_numpy(dtype=np.float64)
     lowest = np.where(np.isfinite(mase), mase, np.inf)
     best = lowest.argmin(axis=1)

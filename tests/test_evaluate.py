@@ -76,22 +76,41 @@ def test_series_without_a_mase_are_left_out_of_the_ranking():
     assert "1 series without a MASE" in shown.caption
 
 
-def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
-    """A random walk: the LSTM beats seasonal naive but not the last value, so it loses."""
+def walk_summary(n_series: int):
+    """aggregate() of a backtest on `n_series` random walks, two windows each: the LSTM
+    beats seasonal naive everywhere but loses to the last value everywhere."""
     from lstmcast.evaluate import aggregate
 
     mase = {"lstm": [0.9, 0.9], "naive": [0.5, 0.5], "seasonal_naive": [1.0, 1.0],
             "drift": [0.6, 0.6]}  # fmt: skip
-    scores = {m: {"mae": np.array(v), "mase": np.array(v)} for m, v in mase.items()}
-    panel = SimpleNamespace(ids=np.array(["walk"]))
-    summary = aggregate(per_series_table(panel, scored_windows([0, 0], scores)))
+    scores = {
+        m: {k: np.array(v * n_series) for k in ("mae", "smape", "mase")} for m, v in mase.items()
+    }
+    panel = SimpleNamespace(ids=np.array([f"walk{k}" for k in range(n_series)]))
+    result = scored_windows(np.repeat(np.arange(n_series), 2).tolist(), scores)
+    table = per_series_table(panel, result)
+    return aggregate(table), table
+
+
+def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
+    """Random walks: the LSTM beats seasonal naive but not the last value, so it loses."""
+    from lstmcast.cli.render import evaluate_tables
+
+    summary, table = walk_summary(6)
     assert summary["beats_seasonal_naive"] and summary["skill_vs_seasonal_naive"] > 0
     assert summary["best_baseline"] == "naive"
     assert summary["skill_vs_best_baseline"] == pytest.approx(1 - 0.9 / 0.5)
-    assert summary["beats_best_baseline"] is False
-    summary.update(refit=False, series=1, windows=2, mape_zero_actuals_skipped=0)
-    table = per_series_table(panel, scored_windows([0, 0], scores))
-    from lstmcast.cli.render import evaluate_tables
-
+    assert summary["verdict"] == "loses" and summary["beats_best_baseline"] is False
+    low, high = summary["skill_interval"]
+    assert low <= summary["skill_vs_best_baseline"] <= high < 0
+    summary.update(refit=False, series=6, windows=12, mape_zero_actuals_skipped=0)
     caption = evaluate_tables(summary, table, show=10)[0].caption
-    assert "vs the best baseline, naive" in caption and "does NOT beat it" in caption
+    assert "vs the best other method, naive" in caption and "loses to it" in caption
+
+
+def test_backtest_verdict_on_one_series_is_a_tie_however_large_the_gap():
+    """One series is one unit of evidence: no interval, so neither "beats" nor "loses"."""
+    summary, _ = walk_summary(1)
+    assert summary["skill_vs_best_baseline"] == pytest.approx(1 - 0.9 / 0.5)
+    assert summary["skill_interval"] is None
+    assert summary["verdict"] == "ties" and summary["beats_best_baseline"] is False
