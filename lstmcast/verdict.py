@@ -38,6 +38,7 @@ __all__ = [
 SWITCH_MARGIN = 0.4
 MIN_FOLDS = 3  # independent windows below which a choice is a guess, and is said to be
 MAX_FOLDS = 10  # windows per series: older ones say little about the next horizon
+SIMPLEST = ("naive", "seasonal_naive")  # what a fitted method must beat beyond the noise
 
 
 def _mean(x: np.ndarray) -> float | None:
@@ -152,11 +153,27 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
 
 
 def _choose_local(n_series, w_series, names, scores):
-    """The pooled winner among the per-series methods, and each series' method."""
+    """The pooled winner among the per-series methods, and each series' method.
+
+    The simplest forecast, naive or seasonal naive (whichever has the lower mean MASE), is
+    kept unless the method of lowest mean MASE beats it beyond the noise of the windows
+    (its skill's bootstrap interval above 0): on a random walk a fitted method wins
+    validation about half the time by chance, and then loses to naive where it counts.
+    """
     mase = np.stack([scores[m]["mase"] for m in names])  # (M, V)
     mae = np.stack([scores[m]["mae"] for m in names])
     shared = np.isfinite(mase).all(axis=0)
-    pooled = int(np.argmin(mase[:, shared].mean(axis=1))) if shared.any() else 0
+    if not shared.any():
+        return np.array([names[0]] * n_series, dtype=object), names[0]
+    means = mase[:, shared].mean(axis=1)
+    simple = [k for k, m in enumerate(names) if m in SIMPLEST]
+    pooled = reference = min(simple, key=lambda k: means[k]) if simple else 0
+    best = int(np.argmin(means))
+    _, low, high = metrics.skill_interval(
+        mase[best, shared], mase[reference, shared], w_series[shared]
+    )
+    if metrics.verdict(low, high) == "beats":
+        pooled = best
     pick = _switch(n_series, w_series, mae, pooled)
     return np.array(names, dtype=object)[pick], names[pooled]
 
