@@ -164,15 +164,16 @@ def skill(model_error, baseline_error):
 
 BOOTSTRAP = 2000  # resamples behind a skill's interval
 LEVEL = 0.9  # the skill's interval: "beats" when all of it lies above 0
+MIN_UNITS = 5  # series (else windows) below which the interval is not drawn: a tie
 
 
 def skill_interval(model: np.ndarray, other: np.ndarray, cluster: np.ndarray | None = None):
     """Skill 1 - sum(model) / sum(other) of paired errors (one pair per window), and its
     LEVEL bootstrap interval (low, high): whole clusters (the series) resampled when there
-    are 5 or more, since windows of one series are alike, else single windows.
+    are MIN_UNITS or more, since windows of one series are alike, else single windows.
 
-    (skill, None, None) when there are fewer than 2 units to resample; (None, None, None)
-    without any pair. A fixed seed: the same data give the same interval.
+    (skill, None, None), which `verdict` reads as a tie, with fewer than MIN_UNITS windows;
+    (None, None, None) without any pair. A fixed seed: the same data give the same interval.
     """
     model, other = np.asarray(model, np.float64), np.asarray(other, np.float64)
     if not len(model):
@@ -180,10 +181,10 @@ def skill_interval(model: np.ndarray, other: np.ndarray, cluster: np.ndarray | N
     point = skill(float(model.sum()), float(other.sum()))
     units = np.arange(len(model)) if cluster is None else np.asarray(cluster)
     _, inverse = np.unique(units, return_inverse=True)
-    if inverse.max() + 1 < 5:
+    if inverse.max() + 1 < MIN_UNITS:
         inverse = np.arange(len(model))
     n = int(inverse.max()) + 1
-    if n < 2 or point is None:
+    if n < MIN_UNITS or point is None:  # a bootstrap of so few says nothing: no interval
         return point, None, None
     a = np.bincount(inverse, weights=model, minlength=n)
     b = np.bincount(inverse, weights=other, minlength=n)

@@ -93,11 +93,11 @@ def validate_methods(
         "interval": [quantiles[0], quantiles[-1]],
         "windows": int(len(w_series)),  # the table's: the LSTM's windows when it was judged
     }
-    choice, pooled = _choose_local(panel.n_series, w_series, names, scores)
+    choice, pooled, strongest = _choose_local(panel.n_series, w_series, names, scores)
     doc.update(_folds(panel.n_series, w_series, scores[pooled]["mase"], "folds"))
     doc["series_without_windows"] = int(panel.n_series - len(np.unique(w_series)))
     if model is not None and lstm_rows.any():
-        choice, verdict = _judge_lstm(panel.n_series, w_series, scores, pooled, choice)
+        choice, verdict = _judge_lstm(panel.n_series, w_series, scores, strongest, choice)
         doc.update(_folds(panel.n_series, w_series, scores["lstm"]["mase"], "lstm_folds"))
         doc.update(verdict)
     else:
@@ -153,7 +153,8 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
 
 
 def _choose_local(n_series, w_series, names, scores):
-    """The pooled winner among the per-series methods, and each series' method.
+    """Each series' method, the pooled choice among the per-series methods, and the
+    strongest of them (lowest mean MASE), which the LSTM must beat.
 
     The simplest forecast, naive or seasonal naive (whichever has the lower mean MASE), is
     kept unless the method of lowest mean MASE beats it beyond the noise of the windows
@@ -164,7 +165,7 @@ def _choose_local(n_series, w_series, names, scores):
     mae = np.stack([scores[m]["mae"] for m in names])
     shared = np.isfinite(mase).all(axis=0)
     if not shared.any():
-        return np.array([names[0]] * n_series, dtype=object), names[0]
+        return np.array([names[0]] * n_series, dtype=object), names[0], names[0]
     means = mase[:, shared].mean(axis=1)
     simple = [k for k, m in enumerate(names) if m in SIMPLEST]
     pooled = reference = min(simple, key=lambda k: means[k]) if simple else 0
@@ -175,7 +176,7 @@ def _choose_local(n_series, w_series, names, scores):
     if metrics.verdict(low, high) == "beats":
         pooled = best
     pick = _switch(n_series, w_series, mae, pooled)
-    return np.array(names, dtype=object)[pick], names[pooled]
+    return np.array(names, dtype=object)[pick], names[pooled], names[best]
 
 
 def _switch(n_series: int, w_series: np.ndarray, mae: np.ndarray, pooled: int) -> np.ndarray:
@@ -196,15 +197,16 @@ def _switch(n_series: int, w_series: np.ndarray, mae: np.ndarray, pooled: int) -
     return np.where(clear, best, pooled)
 
 
-def _judge_lstm(n_series, w_series, scores, pooled, choice):
-    """The verdict of the LSTM against the pooled per-series winner on the LSTM's windows;
-    where it beats, the LSTM forecasts every series but those clearly better served."""
-    lstm, best = scores["lstm"]["mase"], scores[pooled]["mase"]
+def _judge_lstm(n_series, w_series, scores, strongest, choice):
+    """The verdict of the LSTM against the strongest per-series method on the LSTM's
+    windows; where it beats, the LSTM forecasts every series but those clearly better
+    served."""
+    lstm, best = scores["lstm"]["mase"], scores[strongest]["mase"]
     both = np.isfinite(lstm) & np.isfinite(best)
     skill, low, high = metrics.skill_interval(lstm[both], best[both], w_series[both])
     verdict = metrics.verdict(low, high)
     out = {
-        "best_baseline": pooled,
+        "best_baseline": strongest,
         "verdict": verdict,
         "skill_vs_best_baseline": skill,
         "skill_interval": None if low is None else [low, high],
