@@ -55,7 +55,10 @@ def local_forecasts(
         histories = [panel.series(int(series[b]))[: int(origin[b])] for b in rows]
         out[name] = np.full((len(series), horizon), np.nan)
         if len(rows):
-            out[name][rows] = methods.forecast_many(name, histories, horizon, season)
+            point = methods.forecast_many(name, histories, horizon, season)
+            positive = np.array([h.min() > 0 for h in histories])
+            point[positive] = np.maximum(point[positive], 0)  # as predict floors them
+            out[name][rows] = point
     return out
 
 
@@ -64,19 +67,27 @@ FITTED_WINDOWS = 150  # and on about this many in all: each window costs a fit (
 
 
 def fitted_sample(
-    panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: int, keep=None
+    panel: Panel,
+    series: np.ndarray,
+    origin: np.ndarray,
+    horizon: int,
+    keep: np.ndarray | None = None,
+    also: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B,) the windows a fitted method is scored on: each series' latest FITTED_FOLDS
-    windows of those a horizon apart, of every series while that makes at most
-    FITTED_WINDOWS, else of series spread evenly over the panel; and the windows `keep` (B,)
-    in any case (those whose series it forecasts)."""
-    latest = (panel.lengths[series] - origin) <= FITTED_FOLDS * horizon
-    count = int(latest.sum())
+    windows of those a horizon apart and the windows `also` (B,) (where the LSTM is judged),
+    of every series while that makes at most FITTED_WINDOWS, else of series spread evenly
+    over the panel; and the windows `keep` (B,) in any case (those whose series it
+    forecasts)."""
+    rows = (panel.lengths[series] - origin) <= FITTED_FOLDS * horizon
+    if also is not None:
+        rows |= also
+    count = int(rows.sum())
     if count > FITTED_WINDOWS:
         n = max(1, int(FITTED_WINDOWS * panel.n_series / count))
         spread = np.unique(np.linspace(0, panel.n_series - 1, n).round().astype(np.int64))
-        latest &= np.isin(series, spread)
-    return latest if keep is None else latest | keep
+        rows &= np.isin(series, spread)
+    return rows if keep is None else rows | keep
 
 
 def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: int) -> np.ndarray:
@@ -99,8 +110,10 @@ def score_windows(
     """Per-window metrics (each (B,)) of one method's forecasts.
 
     With quantile forecasts (B, H, Q): coverage and width of the band between the lowest
-    and highest quantile, and the pinball loss averaged over the quantiles.
+    and highest quantile, and the pinball loss averaged over the quantiles. A window
+    without a forecast (NaN: the method was not run there) scores NaN in every metric.
     """
+    unscored = ~np.isfinite(point).all(axis=-1)
     scores = {
         "mae": metrics.mae(actual, point),
         "rmse": metrics.rmse(actual, point),
@@ -116,6 +129,8 @@ def score_windows(
             [metrics.pinball(actual, quantile_preds[:, :, k], q) for k, q in enumerate(quantiles)],
             axis=0,
         )
+    if unscored.any():
+        scores = {k: np.where(unscored, np.nan, v) for k, v in scores.items()}
     return scores
 
 
@@ -208,7 +223,7 @@ def backtest(
     so no fold ever sees its own future.
     Returns every window's forecasts and scores.
     """
-    from lstmcast.forecast import forecast_at
+    from lstmcast.forecast import floor_at_zero, forecast_at
 
     emit = callback or (lambda event, info: None)
     horizon = horizon or model.cfg.horizon
@@ -236,7 +251,9 @@ def backtest(
                 # scored in this fold, so no series leaks its future into the refit model.
                 cut = panel.lengths - horizon - (folds - 1 - k) * step
                 fold_model = refit(panel.head(np.maximum(cut, 1)))
-            preds[sel] = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
+            fold_preds = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
+            floor_at_zero(fold_preds, panel, series[sel], origin[sel])  # as predict does
+            preds[sel] = fold_preds
         emit("fold", {"fold": k + 1, "total": folds})
     keep = None if methods is None else np.isin(methods[series], _fitted_names())
     compared = compare(

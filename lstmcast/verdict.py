@@ -135,14 +135,17 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
     its windows, a fitted method (ETS, Theta) outside the series it is scored on."""
     actual = window_actuals(panel, w_series, w_origin, horizon)
     scale = mase_scales(panel, w_series, w_origin, season)
-    fitted_rows = fitted_sample(panel, w_series, w_origin, horizon)
+    fitted_rows = fitted_sample(panel, w_series, w_origin, horizon, also=lstm_rows)
     preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
     scores = {m: score_windows(actual, preds[m], scale) for m in names}
     if model is not None and lstm_rows.any():
         from lstmcast.forecast import forecast_at
 
+        from lstmcast.forecast import floor_at_zero
+
         q = forecast_at(model, panel, w_series[lstm_rows], w_origin[lstm_rows], horizon)
         q = q.astype(np.float64)
+        floor_at_zero(q, panel, w_series[lstm_rows], w_origin[lstm_rows])  # as predict does
         # Its band too (coverage, width, pinball): the held-out check of the intervals.
         mid, rows = model.cfg.median_index, lstm_rows
         own = score_windows(actual[rows], q[:, :, mid], scale[rows], q, model.cfg.quantiles)

@@ -427,7 +427,12 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
         table = metrics_table(title + refit, rows, cols)
         if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
             lines = [
-                verdict_line(summary.get("skill_vs_best_baseline"), summary.get("best_baseline"))
+                verdict_line(
+                    summary.get("skill_vs_best_baseline"),
+                    summary.get("best_baseline"),
+                    summary.get("skill_interval"),
+                    summary.get("verdict"),
+                )
             ]
             if summary.get("best_baseline") != "seasonal_naive":
                 lines.append(skill_line(summary["skill_vs_seasonal_naive"]))
@@ -449,8 +454,8 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
 
 
 SKILL_CAPTION = (
-    "skill = 1 - MASE(LSTM) / MASE(best baseline), the best of naive, seasonal naive and "
-    "drift on that series: below 0 the baseline wins there"
+    "skill = 1 - MASE(LSTM) / MASE(best other method), the per-series method (naive, "
+    "seasonal naive, drift, Theta, ETS, ETS + Theta) best on that series: below 0 it wins there"
 )
 
 
