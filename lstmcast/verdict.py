@@ -139,9 +139,7 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
     preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
     scores = {m: score_windows(actual, preds[m], scale) for m in names}
     if model is not None and lstm_rows.any():
-        from lstmcast.forecast import forecast_at
-
-        from lstmcast.forecast import floor_at_zero
+        from lstmcast.forecast import floor_at_zero, forecast_at
 
         q = forecast_at(model, panel, w_series[lstm_rows], w_origin[lstm_rows], horizon)
         q = q.astype(np.float64)
