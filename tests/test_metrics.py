@@ -216,3 +216,64 @@ def test_metrics_agree_with_scikit_learn():
         np.testing.assert_allclose(
             metrics.pinball(y, f, q), mean_pinball_loss(y.T, f.T, alpha=q, **per_row)
         )
+
+
+# --- the skill's bootstrap interval and the verdict ------------------------------------------
+
+
+def paired_errors(ratio: float, n: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window errors of a model and another method: the other's are noisy around 1, the
+    model's are `ratio` times them times noise of their own."""
+    rng = np.random.default_rng(seed)
+    other = rng.gamma(4.0, 0.25, n)
+    return ratio * other * rng.lognormal(0, 0.3, n), other
+
+
+@pytest.mark.parametrize(
+    "ratio, said", [(0.5, "beats"), (1.0, "ties"), (2.0, "loses")], ids=["win", "noise", "loss"]
+)
+def test_skill_interval_and_verdict(ratio, said):
+    model, other = paired_errors(ratio)
+    skill, low, high = metrics.skill_interval(model, other)
+    assert skill == pytest.approx(1 - model.sum() / other.sum())
+    assert low <= skill <= high
+    assert metrics.verdict(low, high) == said
+
+
+def test_skill_interval_is_deterministic():
+    model, other = paired_errors(0.9)
+    cluster = np.repeat(np.arange(8), 5)
+    assert metrics.skill_interval(model, other) == metrics.skill_interval(model, other)
+    first = metrics.skill_interval(model, other, cluster)
+    assert first == metrics.skill_interval(model.copy(), other.copy(), cluster.copy())
+
+
+def test_skill_interval_resamples_whole_series_when_there_are_enough():
+    # Each series' windows alike: the model wins big on 4 series and loses big on 4. Windows
+    # resampled one by one would claim 40 independent pieces of evidence; series give 8.
+    model, other = np.ones(40), np.ones(40)
+    model[:20], model[20:] = 0.2, 1.8
+    cluster = np.repeat(np.arange(8), 5)
+    _, low_w, high_w = metrics.skill_interval(model, other)
+    _, low_s, high_s = metrics.skill_interval(model, other, cluster)
+    assert high_s - low_s > high_w - low_w
+    assert metrics.verdict(low_s, high_s) == "ties"
+
+
+def test_too_few_windows_draw_no_interval_and_tie():
+    model, other = paired_errors(0.1, n=metrics.MIN_UNITS - 1)
+    skill, low, high = metrics.skill_interval(model, other)
+    assert skill > 0.5 and low is None and high is None
+    assert metrics.verdict(low, high) == "ties"
+    assert metrics.skill_interval(np.array([]), np.array([])) == (None, None, None)
+    # fewer series than MIN_UNITS: windows are resampled instead
+    model, other = paired_errors(0.5)
+    _, low, high = metrics.skill_interval(model, other, np.repeat(np.arange(2), 20))
+    assert metrics.verdict(low, high) == "beats"
+
+
+def test_verdict_reads_only_the_interval():
+    assert metrics.verdict(0.01, 0.3) == "beats"
+    assert metrics.verdict(-0.3, -0.01) == "loses"
+    assert metrics.verdict(-0.1, 0.1) == metrics.verdict(0.0, 0.2) == "ties"  # 0 inside: a tie
+    assert metrics.verdict(None, None) == "ties"
