@@ -237,7 +237,8 @@ def test_verdict_windows_are_the_held_out_horizons():
     np.testing.assert_array_equal(series, [0, 0, 1, 1, 2])
     np.testing.assert_array_equal(origin, [26, 22, 16, 12, 4])
     # the same windows build_index validates on: training never saw them as targets
-    assert set(zip(series, origin)) == set(zip(index.val_series, index.val_origin))
+    pairs = set(zip(series, origin, strict=True))
+    assert pairs == set(zip(index.val_series, index.val_origin, strict=True))
 
 
 def test_default_val_size_holds_out_verdict_folds_horizons_within_a_fifth_of_the_data():
