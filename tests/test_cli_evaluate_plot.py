@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from helpers import WEEKLY_LSTM, hourly_frame, invoke, trending_weekly_frame
 
+from lstmcast import methods as registry
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-METHODS = ("lstm", "naive", "seasonal_naive", "drift")
+METHODS = registry.names()  # the LSTM and every per-series method, scored on every window
 METRICS = ("mae", "rmse", "smape", "mape", "mase")
 
 
@@ -44,6 +46,12 @@ def test_evaluate_json_schema(trained):
         1 - mean["lstm"]["mean"]["mase"] / mean["seasonal_naive"]["mean"]["mase"]
     )
     assert doc["beats_seasonal_naive"] == (doc["skill_vs_seasonal_naive"] > 0)
+    # against the best other method: "beats" only when the skill's interval is above 0
+    assert doc["best_baseline"] in registry.local_names()
+    assert doc["verdict"] in ("beats", "ties", "loses")
+    assert doc["beats_best_baseline"] == (doc["verdict"] == "beats")
+    low, high = doc["skill_interval"]
+    assert low <= doc["skill_vs_best_baseline"] <= high
     assert doc["folds"] == 2
     assert doc["horizon"] == 24 and doc["step"] == 24 and doc["season"] == 24
     assert doc["series"] == 3
@@ -101,7 +109,7 @@ def test_evaluate_shows_worst_and_best_by_skill(trained):
     per_series = json.loads(invoke(*args, "--json").stdout)["per_series"]
     skill = {r["unique_id"]: r["skill_vs_best_baseline"] for r in per_series}
     for r in per_series:
-        best = min(("naive", "seasonal_naive", "drift"), key=lambda b: r[f"{b}_mase"])
+        best = min(registry.local_names(), key=lambda b: r[f"{b}_mase"])
         assert r["best_baseline"] == best
         assert skill[r["unique_id"]] == pytest.approx(1 - r["lstm_mase"] / r[f"{best}_mase"])
     order = sorted(skill, key=skill.get)  # worst first
@@ -307,7 +315,7 @@ def test_evaluate_forecasts_file_has_every_window(trained, backtest_files):
     cv = backtest_files.cv
     assert list(cv.columns) == [
         "unique_id", "ds", "cutoff", "y", "yhat", "yhat_lower", "yhat_upper",
-        "naive", "seasonal_naive", "drift", "model",
+        *registry.local_names(), "model",
     ]  # fmt: skip
     assert len(cv) == 3 * 2 * 24  # series x folds x horizon
     assert (cv["cutoff"] < cv["ds"]).all()
@@ -424,10 +432,10 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
     assert call.title == "Forecast of y: 24 steps (hourly) against the last 24 values, held out"
     ends = pd.to_datetime(trained.frame.groupby("unique_id")["ds"].max())
     methods = json.loads(invoke("info", trained.model, "--json").stdout)["methods"]
-    names = {"lstm": "LSTM", "naive": "naive", "seasonal_naive": "seasonal naive", "drift": "drift"}
     for p, uid in zip(call.plots, "ABC", strict=True):
         origin = ends[uid] - pd.Timedelta("24h")
-        assert p.title == f"{uid} — {names[methods[uid]]}, forecast origin {origin:%Y-%m-%d %H:%M}"
+        label = registry.label(methods[uid])
+        assert p.title == f"{uid} — {label}, forecast origin {origin:%Y-%m-%d %H:%M}"
         assert p.forecasts[0].cutoff == origin == p.hist_ds[-1]
         assert len(p.hist_ds) == 72  # three horizons (two seasons are 48)
         assert p.ylabel == "y"
@@ -443,26 +451,24 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
 
 @pytest.mark.slow
 def test_plot_beyond_the_trained_horizon_warns_as_predict_does(tmp_path, trained_model, trained):
-    """The roll-out warning is about the LSTM's steps: plot gives it for a series the LSTM
-    forecasts, word for word as predict does, and not where a baseline forecasts."""
+    """The roll-out warning is about the LSTM's steps: predict gives it where the LSTM
+    forecasts, and neither predict nor plot where a per-series method does."""
     weekly = trained_model("weekly-lstm", trending_weekly_frame, WEEKLY_LSTM)
     fc = tmp_path / "fc.csv"
+    # ETS wins these series at validation; --fallback none has the LSTM forecast them
     args = ("-m", weekly.model, "--horizon", "30")
-    predicted = invoke("predict", weekly.data, *args, "-o", fc)
+    predicted = invoke("predict", weekly.data, *args, "--fallback", "none", "-o", fc)
     assert set(pd.read_csv(fc)["model"]) == {"lstm"}
-    result = invoke("plot", weekly.data, *args, "-o", tmp_path / "x.png", "-s", "s1", "--json")
-    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert warning == [
-        line for line in predicted.stderr.splitlines() if "longer than the trained" in line
-    ]
-    assert "horizon 30 is longer than the trained 7" in warning[0]
-    assert json.loads(result.stdout)["warnings"] == [warning[0].removeprefix("warning: ")]
-    # The tiny hourly model hands every series to a baseline: nothing is rolled out.
-    args = ("-m", trained.model, "--horizon", "48")
-    predicted = invoke("predict", trained.data, *args, "-o", tmp_path / "fc2.csv")
-    assert "lstm" not in set(pd.read_csv(tmp_path / "fc2.csv")["model"])
-    quiet = invoke("plot", trained.data, *args, "-o", tmp_path / "y.png", "-s", "A")
-    assert "longer than the trained" not in quiet.stderr + predicted.stderr
+    assert "horizon 30 is longer than the trained 7" in predicted.stderr
+    for data, model, uid in ((weekly.data, weekly.model, "s1"), (trained.data, trained.model, "A")):
+        args = ("-m", model, "--horizon", "30")
+        predicted = invoke("predict", data, *args, "-o", tmp_path / "fc2.csv")
+        assert "lstm" not in set(pd.read_csv(tmp_path / "fc2.csv")["model"])
+        result = invoke("plot", data, *args, "-o", tmp_path / "y.png", "-s", uid, "--json")
+        assert "longer than the trained" not in result.stderr + predicted.stderr
+        assert not any(
+            "longer than the trained" in w for w in json.loads(result.stdout)["warnings"]
+        )
 
 
 @pytest.mark.slow

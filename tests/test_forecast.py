@@ -121,7 +121,7 @@ def test_a_history_without_a_scale_gives_no_interval(history):
 
 
 def test_an_unknown_baseline_is_refused():
-    with pytest.raises(ValueError, match="unknown baseline 'mean'"):
+    with pytest.raises(ValueError, match="unknown method 'mean'; known: lstm, naive"):
         forecast.baseline_quantiles(np.ones(5), "mean", 2, 1, WIDTHS)
 
 
@@ -259,3 +259,35 @@ def test_check_horizon_refuses_dates_past_2262(two_hourly):
         forecast.check_horizon(two_hourly, room + 1, 1)
     assert caught.value.hint == f"pass --horizon {room} or less"
     assert "after 2024-01-01T05:00:00" in caught.value.message  # the latest series end
+
+
+# --- floor_at_zero and default_method -------------------------------------------------------
+
+
+def test_floor_at_zero_clips_only_the_windows_of_strictly_positive_histories():
+    panel = panel_of(
+        {"pos": [1.0, 2.0, 3.0, 4.0], "zero": [0.0, 2.0, 3.0, 4.0], "neg": [-1.0, 2.0, 3.0, 4.0]},
+        {"pos": "2024-01-02", "zero": "2024-01-02", "neg": "2024-01-02"},
+    )
+    series, origin = np.array([0, 1, 2, 0]), np.array([4, 4, 4, 1])
+    band = np.array([[-2.0, 1.0, 3.0], [-1.0, -0.5, 2.0]])  # (H, Q): below zero at both steps
+    preds = np.stack([band] * 4)
+    forecast.floor_at_zero(preds, panel, series, origin)
+    for k in (0, 3):  # a positive history (all of it, or its first value alone): floored
+        np.testing.assert_array_equal(preds[k], [[0, 1, 3], [0, 0, 2]])
+        assert (preds[k] >= 0).all()
+    for k in (1, 2):  # a history holding a value <= 0: untouched
+        np.testing.assert_array_equal(preds[k], band)
+
+
+def test_default_method_is_the_validation_winner_else_the_older_rules():
+    header = {
+        "model": {"season": 24},
+        "metrics": {"validation": {"default_method": "theta"}},
+    }
+    assert forecast.default_method(header, 10) == "theta"
+    older = {"model": {"season": 24}, "metrics": {"validation": {}}}
+    assert forecast.default_method(older, 10) == "lstm"  # a file from before: the LSTM
+    short = {**older, "lstm_trained": False}  # and without one: seasonal naive or naive
+    assert forecast.default_method(short, 48) == "seasonal_naive"
+    assert forecast.default_method(short, 10) == "naive"

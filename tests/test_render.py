@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from lstmcast import api
+from lstmcast import api, methods
 from lstmcast.cli import documents, render
 
 
@@ -137,14 +137,23 @@ VALIDATION = {
     "horizon": 24,
     "interval": [0.1, 0.9],
     "methods": {
-        "lstm": {"mae": 1.5, "rmse": 2.0, "smape": 10.0, "mase": 1.2, "coverage": 0.75},
-        "naive": {"mae": 1.0, "rmse": 1.5, "smape": 8.0, "mase": 1.0},
-        "combined": {"mae": 0.9, "rmse": 1.4, "smape": 7.0, "mase": 0.9},
+        "lstm": {
+            "mae": 1.5,
+            "rmse": 2.0,
+            "smape": 10.0,
+            "mase": 1.2,
+            "coverage": 0.75,
+            "windows": 6,
+        },
+        "naive": {"mae": 1.0, "rmse": 1.5, "smape": 8.0, "mase": 1.0, "windows": 6},
+        "combined": {"mae": 0.9, "rmse": 1.4, "smape": 7.0, "mase": 0.9, "windows": 6},
     },
     "best_baseline": "naive",
     "skill_vs_best_baseline": -0.2,
-    "series_validated": 3,
-    "series_lstm_beats_best_baseline": 1,
+    "skill_interval": [-0.35, -0.05],
+    "verdict": "loses",
+    "folds": {"min": 3, "median": 4.0, "max": 10},
+    "lstm_folds": {"min": 2, "median": 2.0, "max": 2},
     "chosen": {"lstm": 1, "naive": 2, "seasonal_naive": 0, "drift": 0},
 }
 
@@ -159,21 +168,23 @@ def test_validation_table_names_methods_and_says_the_verdict_in_its_caption():
         "smape",
         "mase",
         "coverage",
+        "windows",
     ]
     assert cells(table, 5) == ["0.750", "—", "—"]
     caption = table.caption.splitlines()
     assert caption[0] == "coverage: share of actuals inside the 0.1-0.9 quantile band"
     assert caption[1].startswith("chosen per series: each series scored by the method")
     assert caption[2] == (
-        "skill -0.200 vs the best baseline, naive (1 - MASE ratio): "
-        "[bold red]the LSTM does NOT beat it[/]"
+        "skill -0.200 vs the best other method, naive (1 - MASE ratio, 90 % interval -0.350 "
+        "to -0.050): [bold red]the LSTM loses to it[/]"
     )
     assert caption[3:] == [
-        "the LSTM beats the best baseline on 1 of 3 series",
+        "4 windows a horizon apart per series (median; 3 to 10); "
+        "the LSTM on 2 held-out windows per series",
         "forecast by: LSTM 1, naive 2 series",
     ]
     shown = " ".join(text_of(table).split())  # the caption wraps at the table's width
-    assert "naive (1 - MASE ratio): the LSTM does NOT beat it" in shown  # markup is styling
+    assert "-0.050): the LSTM loses to it" in shown  # markup is styling
 
 
 def test_validation_table_of_an_old_file_without_coverage_or_best_baseline():
@@ -192,9 +203,15 @@ def test_chosen_text_and_verdict_lines():
         render.chosen_text({"lstm": 3, "naive": 0, "drift": 1200}) == "LSTM 3, drift 1,200 series"
     )
     assert render.chosen_text({"lstm": 0}) == "—"
+    # a file from before the interval: "beats" meant a skill above 0
     assert render.verdict_line(0.25, "seasonal_naive") == (
-        "skill +0.250 vs the best baseline, seasonal naive (1 - MASE ratio): the LSTM beats it"
+        "skill +0.250 vs the best other method, seasonal naive (1 - MASE ratio): the LSTM beats it"
     )
+    assert render.verdict_line(0.05, "ets", [-0.1, 0.2], "ties") == (
+        "skill +0.050 vs the best other method, ETS (1 - MASE ratio, 90 % interval -0.100 to "
+        "+0.200): the LSTM ties with it (the difference is within the noise of these windows)"
+    )
+    assert "loses to it" in render.verdict_line(-0.05, "naive")
     assert render.verdict_line(None, "naive").startswith("no LSTM validated")
     assert render.verdict_line(0.1, None).startswith("no LSTM validated")
     assert render.skill_line(None) == ""
@@ -203,7 +220,7 @@ def test_chosen_text_and_verdict_lines():
 
 def test_train_tables_of_a_real_training_summary(trained):
     summary = trained.summary
-    settings, validation = render.train_tables(summary)
+    settings, validation, *evidence = render.train_tables(summary)
     values = dict(zip(cells(settings, 0), cells(settings, 1), strict=True))
     assert values["model file"] == str(trained.model)
     assert values["series / rows"] == "3 / 450"
@@ -216,7 +233,12 @@ def test_train_tables_of_a_real_training_summary(trained):
     assert values["forecast by"] == render.chosen_text(summary["forecast_by"])
     v = summary["validation"]
     assert validation.title == f"Validation: {v['windows']} held-out windows of 24 steps"
-    assert cells(validation, 0)[:4] == ["LSTM", "naive", "seasonal naive", "drift"]
+    labels = [methods.label(m) for m in methods.names()]  # in the registry's order
+    assert cells(validation, 0) == [*labels, "chosen per series"]
+    # the per-series methods on all their windows, beside the LSTM's few
+    (every,) = evidence
+    assert cells(every, 0) == labels[1:]
+    assert every.title.startswith("Per-series methods on every window")
 
 
 def test_model_rows_name_an_ensemble():
@@ -271,7 +293,7 @@ def test_forecast_table_shows_the_first_rows_and_says_how_many_there_are():
 
 def test_info_tables_of_a_real_model_file(trained):
     header = api.model_info(trained.model)
-    model, validation = render.info_tables(header)
+    model, validation, every = render.info_tables(header)
     values = dict(zip(cells(model, 0), cells(model, 1), strict=True))
     assert values["file"] == f"{trained.model} ({trained.model.stat().st_size:,} bytes)"
     assert values["training data"] == str(trained.data.resolve())
@@ -281,7 +303,9 @@ def test_info_tables_of_a_real_model_file(trained):
     assert values["forecast by"].endswith("series")
     assert validation.title == "Validation at training time"
     # the header stores its keys sorted; the rows come in train's order all the same
-    assert cells(validation, 0) == ["LSTM", "naive", "seasonal naive", "drift", "chosen per series"]
+    labels = [methods.label(m) for m in methods.names()]
+    assert cells(validation, 0) == [*labels, "chosen per series"]
+    assert sorted(cells(every, 0)) == sorted(labels[1:])
 
 
 def backtest_summary(series: int, **extra) -> dict:
@@ -313,7 +337,7 @@ def test_evaluate_tables_of_several_series_give_mean_and_median():
     assert cells(tables[0], 1) == ["1.000", "2.000", "3.000", "4.000"]
     caption = tables[0].caption.splitlines()
     assert caption == [
-        "skill +0.667 vs the best baseline, naive (1 - MASE ratio): the LSTM beats it",
+        "skill +0.667 vs the best other method, naive (1 - MASE ratio): the LSTM beats it",
         "skill +0.800 vs seasonal naive (1 - MASE ratio): the LSTM beats it",
     ]
     assert tables[1].caption is None

@@ -10,7 +10,7 @@ import pytest
 import typer.main
 from helpers import invoke
 
-from lstmcast import __version__
+from lstmcast import __version__, api
 from lstmcast.cli import app
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "120"}
@@ -44,11 +44,17 @@ def imported_by(args, cwd) -> set[str]:
 
 @pytest.mark.slow
 def test_predict_imports_only_what_it_uses(tmp_path, trained):
+    # The LSTM alone: no statistics package. By the model file's choice (ETS here), the
+    # fitted method's statsforecast and scipy, but never plotting nor sklearn.
+    assert "ets" in api.model_info(trained.model)["methods"].values()
     args = ["predict", "--model", trained.model, trained.data, "-o", "f.csv"]
-    modules = imported_by(args, tmp_path)
+    modules = imported_by([*args, "--fallback", "none"], tmp_path)
     assert (tmp_path / "f.csv").exists()
     assert "torch" in modules  # the probe saw a real forecast
-    assert not modules & {"sklearn", "scipy", "matplotlib"}, sorted(modules)
+    assert not modules & {"sklearn", "scipy", "matplotlib", "statsforecast"}, sorted(modules)
+    modules = imported_by(args, tmp_path)
+    assert "statsforecast" in modules
+    assert not modules & {"sklearn", "matplotlib"}, sorted(modules)
 
 
 def test_openmp_threads_sleep_when_idle_unless_the_user_chose():
