@@ -75,11 +75,13 @@ def fitted_sample(
     also: np.ndarray | None = None,
 ) -> np.ndarray:
     """(B,) the windows a fitted method is scored on: each series' latest FITTED_FOLDS
-    windows of those a horizon apart and the windows `also` (B,) (where the LSTM is judged),
+    windows of those a horizon apart (more where there are few series, up to FITTED_WINDOWS
+    in all) and the windows `also` (B,) (where the LSTM is judged),
     of every series while that makes at most FITTED_WINDOWS, else of series spread evenly
     over the panel; and the windows `keep` (B,) in any case (those whose series it
     forecasts)."""
-    rows = (panel.lengths[series] - origin) <= FITTED_FOLDS * horizon
+    folds = max(FITTED_FOLDS, FITTED_WINDOWS // max(panel.n_series, 1))  # few series: more
+    rows = (panel.lengths[series] - origin) <= folds * horizon
     if also is not None:
         rows |= also
     count = int(rows.sum())
