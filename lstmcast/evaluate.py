@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import methods, metrics
+from lstmcast import methods as methods_registry  # where `methods` names an argument
 from lstmcast.data.panel import Panel
 
 __all__ = [
@@ -267,6 +268,8 @@ def backtest(
         for name, line in compared["baselines"].items():
             rows = methods[series] == name
             point[rows] = line[rows]
+            mixed = methods[series] == methods_registry.mix(name)  # half the LSTM, half it
+            point[mixed] = (point[mixed] + line[mixed]) / 2
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
     return BacktestResult(
@@ -276,7 +279,9 @@ def backtest(
 
 
 def _fitted_names() -> list[str]:
-    return [m for m in methods.local_names() if methods.get(m).fitted]
+    """The fitted per-series methods and the LSTM's mixes with them."""
+    fitted = [m for m in methods.local_names() if methods.get(m).fitted]
+    return fitted + [methods.mix(m) for m in fitted]
 
 
 def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> list[str]:

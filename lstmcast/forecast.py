@@ -231,25 +231,31 @@ def apply_choice(
     series: np.ndarray | None = None,
     origin: np.ndarray | None = None,
 ) -> None:
-    """Replace, in place, the forecasts (B, H, Q) of windows whose method is a baseline.
+    """Replace, in place, the forecasts (B, H, Q) of windows whose method is a per-series
+    one; average those of a mix (`lstm+theta`, `preds` holding the LSTM's) with the
+    per-series method's, quantile by quantile.
 
     Window k is series `series[k]` forecast from `origin[k]` (default: every series from
     its end), by `methods[k]` from the history before the origin.
     """
+    from lstmcast import methods as registry
+
     series = np.arange(panel.n_series) if series is None else series
     origin = panel.lengths[series] if origin is None else origin
     horizon = preds.shape[1]
     for k in np.flatnonzero(methods != "lstm"):
         method, i = methods[k], int(series[k])
-        if method not in widths:  # only a damaged file lacks them (modelfile.header checks)
+        own = registry.partner(method) or method
+        if own not in widths:  # only a damaged file lacks them (modelfile.header checks)
             raise ModelFileError(
-                f"the model file has no interval offsets for {method}, which forecasts "
+                f"the model file has no interval offsets for {own}, which forecasts "
                 f"series '{panel.ids[i]}'",
                 hint="retrain with lstmcast train, or restore the file from a backup",
             )
-        offsets = np.asarray(widths[method], dtype=np.float64)
+        offsets = np.asarray(widths[own], dtype=np.float64)
         history = panel.series(i)[: int(origin[k])]
-        preds[k] = baseline_quantiles(history, method, horizon, season, offsets)
+        local = baseline_quantiles(history, own, horizon, season, offsets)
+        preds[k] = (preds[k] + local) / 2 if own != method else local
 
 
 def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:
@@ -381,9 +387,10 @@ def forecast_by_choice(
     """
     cfg = model.cfg
     methods = chosen_methods(header, panel, fallback, model_path, warnings)
-    if horizon > cfg.horizon and (methods == "lstm").any():
+    network = np.char.startswith(methods.astype(str), "lstm")  # the LSTM or a mix with it
+    if horizon > cfg.horizon and network.any():
         warnings.append(horizon_warning(horizon, cfg.horizon))
-    short = int(((panel.lengths < cfg.lookback) & (methods == "lstm")).sum())
+    short = int(((panel.lengths < cfg.lookback) & network).sum())
     if short:
         warnings.append(
             f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
@@ -406,8 +413,10 @@ def forecast_by_method(
     methods: np.ndarray,
 ) -> np.ndarray:
     """forecast_at, each window by its series' method: (B, horizon, Q). The network runs
-    only for the windows the LSTM forecasts."""
-    lstm = methods == "lstm"
+    only for the windows the LSTM or a mix with it forecasts."""
+    from lstmcast import methods as registry
+
+    lstm = np.array([registry.uses_lstm(m) for m in methods], dtype=bool)
     preds = np.zeros((len(series), horizon, len(model.cfg.quantiles)), dtype=np.float32)
     if lstm.any():
         preds[lstm] = forecast_at(model, panel, series[lstm], origin[lstm], horizon)

@@ -229,7 +229,9 @@ def plot_model(
     horizon = holdout or horizon or cfg.horizon
     warnings: list[str] = []
     methods = chosen_methods(header, panel, "auto", model_path, warnings)[chosen]
-    if (methods == "lstm").any() and horizon_warning(horizon, cfg.horizon):
+    if np.char.startswith(methods.astype(str), "lstm").any() and horizon_warning(
+        horizon, cfg.horizon
+    ):
         warnings.append(horizon_warning(horizon, cfg.horizon))
     n = panel.lengths
     if not holdout:

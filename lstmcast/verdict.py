@@ -103,12 +103,15 @@ def validate_methods(
     else:
         doc.update(best_baseline=pooled, verdict=None, skill_vs_best_baseline=None)
         doc.update(skill_interval=None, beats_best_baseline=False)
-    doc["default_method"] = "lstm" if doc.get("verdict") == "beats" else pooled
+    doc["default_method"] = {"beats": "lstm", "ties": methods.mix(pooled)}.get(
+        doc.get("verdict"), pooled
+    )
     chosen = np.array(choice, dtype=object)
     # The table compares every method on the same windows: the LSTM's where it was judged,
     # with the per-series methods' evidence over all their windows beside it.
     rows = lstm_rows if "lstm" in scores else np.ones(len(w_series), dtype=bool)
-    doc["methods"] = _table(scores, ("lstm", *names) if "lstm" in scores else names, rows)
+    shown = ("lstm", *names, methods.mix(pooled)) if "lstm" in scores else names
+    doc["methods"] = _table(scores, shown, rows)
     doc["methods"]["combined"] = _combined(scores, chosen[w_series], rows)
     doc["windows"] = int(rows.sum())
     if "lstm" in scores:
@@ -150,6 +153,11 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
         scores["lstm"] = {k: np.full(len(w_series), np.nan) for k in own}
         for k, v in own.items():
             scores["lstm"][k][rows] = v
+        lstm_point = np.full((len(w_series), horizon), np.nan)
+        lstm_point[rows] = q[:, :, mid]
+        for m in names:  # each mix: the LSTM's and the method's forecast, averaged
+            preds[methods.mix(m)] = (lstm_point + preds[m]) / 2
+            scores[methods.mix(m)] = score_windows(actual, preds[methods.mix(m)], scale)
     return scores, preds, actual, scale
 
 
@@ -214,9 +222,11 @@ def _judge_lstm(n_series, w_series, scores, strongest, choice):
         "beats_best_baseline": verdict == "beats",
         "series_validated": int(len(np.unique(w_series[np.isfinite(lstm)]))),
     }
+    if verdict == "ties":  # neither is better beyond the noise: half of each
+        return np.array([methods.mix(m) for m in choice], dtype=object), out
     if verdict != "beats":
         return choice, out
-    names = ["lstm", *[m for m in scores if m != "lstm"]]
+    names = ["lstm", *[m for m in scores if not methods.uses_lstm(m)]]
     mae = np.stack([scores[m]["mae"] for m in names])
     pick = _switch(n_series, w_series, mae, 0)
     return np.array(names, dtype=object)[pick], out

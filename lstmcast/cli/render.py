@@ -434,8 +434,6 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
                     summary.get("verdict"),
                 )
             ]
-            if summary.get("best_baseline") != "seasonal_naive":
-                lines.append(skill_line(summary["skill_vs_seasonal_naive"]))
             table.caption = "\n".join(lines)
             table.caption_justify = "left"
         tables.append(table)

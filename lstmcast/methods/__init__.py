@@ -29,6 +29,9 @@ __all__ = [
     "get",
     "label",
     "forecast_many",
+    "mix",
+    "partner",
+    "uses_lstm",
 ]
 
 Forecast = Callable[[np.ndarray, int, int], np.ndarray]  # (history, horizon, season) -> (H,)
@@ -71,13 +74,32 @@ def registry() -> dict[str, Method]:
 
 
 def names() -> tuple[str, ...]:
-    """Every method's name, the LSTM first."""
-    return tuple(registry())
+    """Every method's name: the LSTM, the per-series methods, then each half-and-half mix of
+    the LSTM with one of them (`lstm+theta`)."""
+    return (*registry(), *(mix(m) for m in local_names()))
 
 
 def local_names() -> tuple[str, ...]:
     """The methods fitted per series from its own history: every one but the LSTM."""
     return tuple(n for n in registry() if n != LSTM.name)
+
+
+MIX = "lstm+"  # a mix's name: the LSTM's and a per-series method's forecast, averaged
+
+
+def mix(name: str) -> str:
+    """The name of the LSTM mixed with the per-series method `name`."""
+    return MIX + name
+
+
+def partner(name: str) -> str | None:
+    """The per-series method in a mix (`lstm+theta` -> `theta`); None for any other name."""
+    return name[len(MIX) :] if name.startswith(MIX) else None
+
+
+def uses_lstm(name: str) -> bool:
+    """Whether forecasting by `name` runs the network: the LSTM and its mixes."""
+    return name == LSTM.name or name.startswith(MIX)
 
 
 def candidates(season: int) -> tuple[str, ...]:
@@ -99,6 +121,8 @@ def label(name: str) -> str:
     """How tables, summaries and plots name a method ("combined": the per-series choice)."""
     if name == "combined":
         return "chosen per series"
+    if partner(name) in registry():
+        return f"LSTM + {registry()[partner(name)].label}"
     return registry()[name].label if name in registry() else name
 
 

@@ -180,7 +180,9 @@ TOP_FIELDS: dict[str, Check] = {
     # the method that forecasts each series, and each baseline's (H, Q) interval offsets
     "lstm_trained": flag,
     "methods": table_of(text, one_of(*METHODS)),
-    "method_widths": table_of(one_of(*METHODS[1:]), list_of(list_of(real, 1, 99), 1, MAX_STEPS)),
+    "method_widths": table_of(
+        one_of(*methods.local_names()), list_of(list_of(real, 1, 99), 1, MAX_STEPS)
+    ),
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
 
@@ -256,14 +258,15 @@ def check_model_header(header: dict, path: str | os.PathLike, sections=("model",
 def _check_choice(header: dict, cfg: ModelConfig, path) -> None:
     """The per-series choice agrees with itself: every baseline it names has its (H, Q)
     interval offsets, and a file without an LSTM forecasts no series by the LSTM."""
-    methods, widths = header.get("methods") or {}, header.get("method_widths") or {}
-    if header.get("lstm_trained") is False and "lstm" in methods.values():
+    chosen, widths = header.get("methods") or {}, header.get("method_widths") or {}
+    if header.get("lstm_trained") is False and any(map(methods.uses_lstm, chosen.values())):
         raise _bad(path, "methods", "baselines only (the file holds no LSTM)")
     shape = (cfg.horizon, len(cfg.quantiles))
     for name, offsets in widths.items():
         if (len(offsets), len(offsets[0])) != shape or any(len(r) != shape[1] for r in offsets):
             raise _bad(path, f"method_widths.{name}", f"{shape[0]} rows of {shape[1]} numbers")
-    missing = sorted(set(methods.values()) - {"lstm"} - set(widths))
+    own = {methods.partner(m) or m for m in chosen.values()}  # a mix's: its partner's
+    missing = sorted(own - {"lstm"} - set(widths))
     if missing:
         raise _bad(path, "method_widths", f"a table with the offsets of {missing[0]}")
 
@@ -320,7 +323,7 @@ def _check_metrics(metrics, path) -> None:
     checks = {
         "interval": optional(list_of(number(), 2, 2)),
         "skill_vs_seasonal_naive": optional(number()),
-        "best_baseline": optional(one_of(*METHODS[1:])),
+        "best_baseline": optional(one_of(*methods.local_names())),
         "skill_vs_best_baseline": optional(real),
         "beats_best_baseline": optional(flag),
         "series_validated": counts,
