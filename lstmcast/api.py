@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,11 +85,13 @@ def train(
     callback=None,
     warm_start: bool = False,
     lock_timeout: float = 300.0,
+    given: Collection[str] = (),
 ) -> TrainSummary:
     """Train on `data` and write the model file atomically; the old file survives any failure.
 
     Holds the model's lock for the whole run. With `warm_start`, training continues from the
-    weights and settings of the existing model file, which must have the same data schema.
+    weights and settings of the existing model file, which must have the same data schema;
+    a field of `model_cfg` named in `given` (the options the user gave) must agree with them.
     Under torchrun every process trains its share (lstmcast.distributed); rank 0 alone holds
     the lock and writes the model file.
     """
@@ -105,11 +108,13 @@ def train(
         return model_lock(model_path, "train", lock_timeout)
 
     with distributed.session(train_cfg.device, lock_timeout), distributed.main_only(locked):
-        return _train_locked(data, model_path, spec, model_cfg, train_cfg, callback, warm_start)
+        return _train_locked(
+            data, model_path, spec, model_cfg, train_cfg, callback, warm_start, given
+        )
 
 
 def _train_locked(
-    data, model_path, spec, model_cfg, train_cfg, callback, warm_start
+    data, model_path, spec, model_cfg, train_cfg, callback, warm_start, given
 ) -> TrainSummary:
     import time
 
@@ -119,7 +124,7 @@ def _train_locked(
     started = time.perf_counter()
     init_state = None
     if warm_start:
-        spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg)
+        spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg, given)
         panel = load_for_model(data, spec)
     else:
         panel = load_panel(data, spec)
@@ -137,7 +142,7 @@ def _train_locked(
     return summary
 
 
-def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
+def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig, given: Collection[str]):
     """The data schema, settings and weights (None without an LSTM) training continues from."""
     old, header = load_model(model_path)
     spec = spec_from_header(
@@ -146,7 +151,7 @@ def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
         model_path,
     )
     check_warm_covariates(asked, spec)
-    model_cfg = warm_config(old.cfg, model_cfg)
+    model_cfg = warm_config(old.cfg, model_cfg, given)
     init_state = old.state_dict() if header.get("lstm_trained", True) else None
     return spec, model_cfg, init_state
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from lstmcast.options import Range, option, options_of, stored
@@ -400,25 +400,23 @@ def check_warm_covariates(asked: DataSpec, model: DataSpec) -> None:
             )
 
 
-def warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
-    """The existing model's settings; an explicit different shape is a usage error.
+def warm_config(old: ModelConfig, asked: ModelConfig, given: Collection[str] = ()) -> ModelConfig:
+    """The existing model's settings; one the user gave that differs is a usage error.
 
-    A setting counts as explicit when it differs from ModelConfig's default.
+    `given` names the fields the user set (the CLI: the options on the command line or in the
+    config file); the others are the model's, whatever `asked` holds.
     """
     import dataclasses
 
     from lstmcast.errors import UsageError
 
-    default = ModelConfig()
     for field in dataclasses.fields(ModelConfig):
         name = field.name
         value = getattr(asked, name)
+        if name not in given or value is None:  # None: from the data, as the model's was
+            continue
         if name == "quantiles":
             value = tuple(sorted(set(value) | {0.5}))
-            if getattr(asked, name) == default.quantiles:
-                continue
-        elif value is None or value == getattr(default, name):
-            continue
         if value != getattr(old, name):
             raise UsageError(
                 f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import lstmcast.config
 from lstmcast.cli import app
-from lstmcast.config import OPTION_RANGES, DataSpec, ModelConfig, TrainConfig
+from lstmcast.config import OPTION_RANGES, DataSpec, ModelConfig, TrainConfig, warm_config
+from lstmcast.errors import UsageError
 from lstmcast.modelfile.header import MODEL_FIELDS, TRAIN_FIELDS
 from lstmcast.options import options_of
 
@@ -170,6 +171,16 @@ def test_a_model_file_is_checked_against_the_declared_bounds_not_the_options_ran
     assert TRAIN_FIELDS["max_steps"](None) is None
     assert TRAIN_FIELDS["loss"]("mse") == "one of pinball, huber"
     assert TRAIN_FIELDS["seed"](-1) is None
+
+
+def test_warm_config_holds_only_the_given_fields_against_the_model():
+    old = ModelConfig(lookback=48, horizon=12, season=24, patch=4, hidden_size=8, layers=1)
+    asked = ModelConfig(horizon=12)  # hidden size 128 and 2 layers by default
+    assert warm_config(old, asked, given=()) is old
+    assert warm_config(old, asked, given={"horizon"}) is old
+    assert warm_config(old, ModelConfig(quantiles=(0.1, 0.9)), given={"quantiles"}) is old
+    with pytest.raises(UsageError, match=r"hidden_size \(8\), but --hidden-size 128 was given"):
+        warm_config(old, asked, given={"horizon", "hidden_size"})
 
 
 def test_config_py_imports_no_typer():

@@ -120,7 +120,7 @@ def train(
         from lstmcast.ops import DeferredSignals
 
         model_cfg, train_cfg = options.build(ModelConfig), options.build(TrainConfig)
-        spec = options.build(DataSpec)
+        spec, given = options.build(DataSpec), options.given_to(ModelConfig)
         with DeferredSignals() as signals, TrainProgress(not (quiet or json_out)) as progress:
 
             def callback(event: str, info: dict) -> None:
@@ -128,7 +128,7 @@ def train(
                 progress(event, info)
 
             summary = api.train(
-                data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout
+                data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout, given
             )
         run.series, run.output = summary.series, model
         if distributed.is_main():  # every rank finds the same warnings
