@@ -5,10 +5,9 @@ import pandas as pd
 import pytest
 
 from lstmcast.config import DataSpec
-from lstmcast.data.columns import resolve_columns
+from lstmcast.data.columns import ColumnRoles, resolve_columns
 from lstmcast.data.freq import future_dates, grid_ordinals, infer_freq, season_length
 from lstmcast.data.io import read_table
-from lstmcast.data.panel import Columns
 from lstmcast.data.parse import MIN_LENGTH, build_panel
 from lstmcast.errors import DataError, UsageError
 
@@ -30,7 +29,7 @@ def long_frame(lengths=(4, 3), ids=("a", "b"), id_col="unique_id", time_col="ds"
 
 def test_long_layout():
     panel = build_panel(long_frame())
-    assert panel.columns == Columns("long", "ds", ("y",), "unique_id")
+    assert panel.columns == ColumnRoles("long", "ds", ("y",), "unique_id")
     assert panel.ids.tolist() == ["a", "b"]
     assert panel.lengths.tolist() == [4, 3]
     assert panel.offsets.tolist() == [0, 4, 7]
@@ -47,7 +46,7 @@ def test_long_layout():
 )
 def test_long_layout_id_aliases(id_col):
     cols = resolve_columns(long_frame(id_col=id_col), DataSpec())
-    assert cols == Columns("long", "ds", ("y",), id_col)
+    assert cols == ColumnRoles("long", "ds", ("y",), id_col)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_long_layout_id_aliases(id_col):
 def test_time_aliases(time_col):
     df = pd.DataFrame({time_col: days(5).astype(str), "sales": np.arange(5.0)})
     panel = build_panel(df)
-    assert panel.columns == Columns("single", time_col, ("sales",))
+    assert panel.columns == ColumnRoles("single", time_col, ("sales",))
     assert panel.freq == "D"
 
 
@@ -65,14 +64,14 @@ def test_time_aliases(time_col):
 def test_target_aliases_beat_other_numeric_columns(target):
     df = pd.DataFrame({"ds": days(5), "price": np.arange(5.0), target: np.arange(5.0) * 2})
     cols = resolve_columns(df, DataSpec())
-    assert cols == Columns("single", "ds", (target,))
+    assert cols == ColumnRoles("single", "ds", (target,))
     df["unique_id"] = "s"
-    assert resolve_columns(df, DataSpec()) == Columns("long", "ds", (target,), "unique_id")
+    assert resolve_columns(df, DataSpec()) == ColumnRoles("long", "ds", (target,), "unique_id")
 
 
 def test_long_layout_with_one_unnamed_numeric_target():
     df = long_frame(y_col="sales")
-    assert resolve_columns(df, DataSpec()) == Columns("long", "ds", ("sales",), "unique_id")
+    assert resolve_columns(df, DataSpec()) == ColumnRoles("long", "ds", ("sales",), "unique_id")
 
 
 def test_long_layout_with_several_numeric_columns_is_ambiguous():
@@ -85,7 +84,7 @@ def test_long_layout_with_several_numeric_columns_is_ambiguous():
 def test_single_layout_date_close():
     df = pd.DataFrame({"Date": days(6, freq="B").astype(str), "Close": [1.0, 2, 3, 4, 5, 6]})
     panel = build_panel(df)
-    assert panel.columns == Columns("single", "Date", ("Close",))
+    assert panel.columns == ColumnRoles("single", "Date", ("Close",))
     assert panel.ids.tolist() == ["Close"]
 
 
@@ -94,7 +93,7 @@ def test_wide_layout_keeps_column_order():
         {"ds": days(5), "north": np.arange(5.0), "south": np.arange(5) * 2, "east": 3.0}
     )
     panel = build_panel(df)
-    assert panel.columns == Columns("wide", "ds", ("north", "south", "east"))
+    assert panel.columns == ColumnRoles("wide", "ds", ("north", "south", "east"))
     assert panel.ids.tolist() == ["north", "south", "east"]
     assert panel.lengths.tolist() == [5, 5, 5]
     assert panel.series(1).tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
@@ -145,7 +144,7 @@ def test_overrides_pick_every_column():
     )
     spec = DataSpec(time_col="when", target="sales", id_col="shop")
     panel = build_panel(df, spec)
-    assert panel.columns == Columns("long", "when", ("sales",), "shop")
+    assert panel.columns == ColumnRoles("long", "when", ("sales",), "shop")
     assert panel.ids.tolist() == ["a", "b"]
     assert panel.series(1).tolist() == [3.0, 4.0, 5.0]
 
@@ -153,7 +152,7 @@ def test_overrides_pick_every_column():
 def test_override_time_and_id_columns_ignore_case():
     df = long_frame(id_col="shop", time_col="when")
     cols = resolve_columns(df, DataSpec(time_col="WHEN", id_col="Shop"))
-    assert cols == Columns("long", "when", ("y",), "shop")
+    assert cols == ColumnRoles("long", "when", ("y",), "shop")
 
 
 def test_override_target_ignores_case_like_the_other_overrides():
@@ -168,7 +167,7 @@ def test_override_target_ignores_case_like_the_other_overrides():
 def test_several_targets_make_a_wide_panel():
     df = pd.DataFrame({"ds": days(4), "a": 1.0, "b": 2.0, "c": 3.0})
     panel = build_panel(df, DataSpec(target="c, a"))
-    assert panel.columns == Columns("wide", "ds", ("c", "a"))
+    assert panel.columns == ColumnRoles("wide", "ds", ("c", "a"))
     assert panel.ids.tolist() == ["c", "a"]
 
 
@@ -227,7 +226,7 @@ def test_ohlcv_is_ambiguous_and_names_the_candidates():
 
 def test_ohlcv_with_target_is_one_series():
     panel = build_panel(ohlcv(), DataSpec(target="Close"))
-    assert panel.columns == Columns("single", "Date", ("Close",))
+    assert panel.columns == ColumnRoles("single", "Date", ("Close",))
     assert panel.values.tolist() == [1.5, 2.5, 3.5, 4.5, 5.5]
 
 
@@ -617,7 +616,7 @@ def test_integer_years_are_yearly():
 def test_integer_years_from_csv(write_csv):
     path = write_csv("year,sales\n1999,1\n2000,2\n2001,3\n")
     panel = build_panel(read_table(path))
-    assert panel.columns == Columns("single", "year", ("sales",))
+    assert panel.columns == ColumnRoles("single", "year", ("sales",))
     assert panel.freq == "YS-JAN"
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import DataSpec
-from lstmcast.data.columns import _kinds, resolve_columns
+from lstmcast.data.columns import ColumnRoles, _kinds, resolve_columns
 from lstmcast.data.dates import ISO, column_format, parse_dates
 from lstmcast.data.freq import (
     check_freq,
@@ -18,7 +18,7 @@ from lstmcast.data.freq import (
     infer_freq,
     season_length,
 )
-from lstmcast.data.panel import Columns, Panel
+from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError
 
 __all__ = [
@@ -136,7 +136,7 @@ def parse_numbers(
 
 
 def long_arrays(
-    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec(), told: bool = False
+    df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec = DataSpec(), told: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(series code per row, series ids, timestamp per row, value per row) for any layout.
 
@@ -299,7 +299,7 @@ def _drop_empty_targets(
     uniques: np.ndarray,
     ts: np.ndarray,
     y: np.ndarray,
-    cols: Columns,
+    cols: ColumnRoles,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(codes, ts, y) without the rows whose target is empty, and how many those were; a
     series left with no row at all is an error."""
@@ -325,7 +325,7 @@ def _sorted_rows(
 
 
 def _check_rows(
-    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, counts: np.ndarray, cols: Columns
+    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, counts: np.ndarray, cols: ColumnRoles
 ) -> None:
     """Refuse a repeated timestamp within a series, and a series shorter than MIN_LENGTH."""
     n_dup, i = _duplicates(codes, ts.view("int64"))
