@@ -20,7 +20,7 @@ from lstmcast.config import (
     warm_config,
 )
 from lstmcast.data.io import output_format, write_table
-from lstmcast.data.load import as_model_columns, load_for_model, load_panel
+from lstmcast.data.load import ModelSchema, load
 from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
@@ -38,7 +38,7 @@ from lstmcast.modelfile.store import (
 )
 
 __all__ = [
-    "load_panel",
+    "load",
     "train",
     "predict",
     "evaluate",
@@ -125,9 +125,9 @@ def _train_locked(
     init_state = None
     if warm_start:
         spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg, given)
-        panel = load_for_model(data, spec)
+        panel = load(data, ModelSchema(spec))
     else:
-        panel = load_panel(data, spec)
+        panel = load(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
     warnings = list(panel.warnings)
     result = _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings)
@@ -244,9 +244,9 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    spec = spec_from_header(header, given, model_path)
-    panel = load_for_model(data, spec, given)
-    return model, header, as_model_columns(panel, header), data
+    spec, meta = spec_from_header(header, given, model_path), header["data"]
+    names = (meta["time_col"], tuple(meta["targets"]), meta.get("id_col"))
+    return model, header, load(data, ModelSchema(spec, given, *names)), data
 
 
 @dataclass

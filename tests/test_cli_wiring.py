@@ -45,7 +45,7 @@ def run(*args) -> None:
 
 
 def test_inspect_passes_the_data_options_as_a_data_spec(monkeypatch):
-    calls = record(monkeypatch, "load_panel", SimpleNamespace(summary=lambda: {}))
+    calls = record(monkeypatch, "load", SimpleNamespace(summary=lambda: {}))
     run(
         "inspect", "data.csv", "--time-col", "Date", "--target", "Close", "--freq", "D",
         "--date-format", "%d/%m/%Y", "--max-gap", "5", "--covariates", "a, b",

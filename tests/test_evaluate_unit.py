@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import api, evaluate
-from lstmcast.data import parse
+from lstmcast.data.load import load
 from lstmcast.verdict import SWITCH_MARGIN, _choose, _widths, validate_methods
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -27,9 +27,7 @@ def long_frame(series: dict[str, np.ndarray], freq: str = "h") -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def lines():
     """'a' = 1, 2, ..., 6 and 'b' = 10, 20, ..., 80: every baseline is easy to work out."""
-    return parse.build_panel(
-        long_frame({"a": np.arange(1.0, 7.0), "b": np.arange(10.0, 90.0, 10.0)})
-    )
+    return load(long_frame({"a": np.arange(1.0, 7.0), "b": np.arange(10.0, 90.0, 10.0)}))
 
 
 SERIES, ORIGIN = np.array([0, 1]), np.array([4, 6])  # a's window is 5, 6; b's is 70, 80
@@ -163,7 +161,7 @@ def chosen(*names: str) -> tuple[dict[str, str], dict]:
     """The method validate_methods (without an LSTM) gives each of the `curves` named, and
     its verdict's document."""
     c = curves()
-    panel = parse.build_panel(long_frame({n: c[n] for n in names}))
+    panel = load(long_frame({n: c[n] for n in names}))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     return dict(zip(panel.ids, verdict.methods, strict=True)), verdict.doc
 
@@ -184,7 +182,7 @@ def test_a_series_leaves_the_pooled_winner_only_for_a_big_win():
 
 
 def test_the_verdict_without_an_lstm_is_the_baselines_own_table():
-    panel = parse.build_panel(long_frame(curves()))
+    panel = load(long_frame(curves()))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     doc = verdict.doc
     assert sum(doc["chosen"].values()) == 3 and doc["chosen"]["lstm"] == 0
@@ -200,14 +198,14 @@ def test_the_verdict_without_an_lstm_is_the_baselines_own_table():
 
 
 def test_naive_offsets_on_a_random_walk_widen_with_the_horizon():
-    panel = parse.build_panel(long_frame({"walk": curves()["walk"]}))
+    panel = load(long_frame({"walk": curves()["walk"]}))
     naive = np.array(validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE).widths["naive"])
     assert naive[-1, 2] > 2 * naive[0, 2]  # a walk's spread grows like sqrt(h)
     np.testing.assert_allclose(naive[:, 0], -naive[:, 2])  # symmetric pairs of quantiles
 
 
 def test_without_a_season_seasonal_naive_is_no_candidate():
-    panel = parse.build_panel(walk_and_cycle())
+    panel = load(walk_and_cycle())
     verdict = validate_methods(None, panel, 24, QUANTILES, 1, NONE, NONE)
     assert set(verdict.widths) == {"naive", "drift"}
     assert "seasonal_naive" not in verdict.methods
@@ -217,7 +215,7 @@ def test_without_a_season_seasonal_naive_is_no_candidate():
 def test_a_series_too_short_for_any_window_is_seasonal_naive_when_it_holds_a_season():
     frame = walk_and_cycle()
     short = long_frame({"short": np.arange(25.0), "tiny": np.arange(10.0)})
-    panel = parse.build_panel(pd.concat([frame, short]))
+    panel = load(pd.concat([frame, short]))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     chosen = dict(zip(panel.ids, verdict.methods, strict=True))
     assert chosen["short"] == "seasonal_naive" and chosen["tiny"] == "naive"
@@ -228,7 +226,7 @@ def test_with_the_lstm_a_series_leaves_the_pooled_winner_only_for_a_big_win(trai
     from lstmcast import forecast
 
     model, _ = api.load_model(trained.model)
-    panel = api.load_panel(trained.data)
+    panel = api.load(trained.data)
     h, season = model.cfg.horizon, model.cfg.season
     series = np.repeat(np.arange(panel.n_series), 2)
     origin = np.stack([panel.lengths - h, panel.lengths - 2 * h], axis=1).reshape(-1)

@@ -795,7 +795,7 @@ def test_stale_warning_counts_every_lagging_series_and_names_the_first_few(tmp_p
 
     spec = [(f"s{k}", "2024-01-01", 100 if k < 8 else 200) for k in range(10)]
     hourly_frame(spec).to_csv("many.csv", index=False)
-    panel = api.load_panel("many.csv")
+    panel = api.load("many.csv")
     as_of = dt.datetime(2024, 1, 10, tzinfo=dt.timezone.utc)  # s8, s9 end 2024-01-09 07:00
     text = stale_warning(panel, as_of)
     assert text.startswith("the data is stale: 8 of 10 series")

@@ -68,11 +68,11 @@ def inspect(
     """
     with errors_handled(json_out, debug, command="inspect"):
         check_options(ctx)
-        from lstmcast.api import load_panel
+        from lstmcast.api import load
         from lstmcast.cli.documents import document, print_json
         from lstmcast.cli.render import inspect_table, out
 
-        panel = load_panel(data, options.build(DataSpec))
+        panel = load(data, options.build(DataSpec))
         summary = panel.summary()
         if json_out:
             print_json(document("inspect", {"data": str(data), **summary}))

@@ -1,4 +1,4 @@
-"""`Panel`: the validated dataset every module takes."""
+"""`Panel`: the validated dataset every module takes, the last step of loading (lstmcast.data.load)."""
 
 from __future__ import annotations
 
