@@ -24,7 +24,11 @@ __all__ = ["Rows", "parse_rows", "parse_numbers"]
 
 @dataclass
 class Rows:
-    """Every row of the table, parsed (a wide table's target columns back to back)."""
+    """Every row of the table, parsed (a wide table's target columns back to back).
+
+    The grid step takes `codes`, `times` and `target` when there are no covariates (see
+    data.grid.put_on_grid).
+    """
 
     codes: np.ndarray  # (R,) int32: each row's series, numbered in order of first appearance
     ids: np.ndarray  # (S,) object: the series ids as text (the target columns' names if not long)
