@@ -47,7 +47,7 @@ def series_errors(model_path: Path, data: Path, test: dict[str, np.ndarray]) -> 
     """Per series: validation MAE sums and counts by method (M, S), and test sMAPE and MASE
     of each method's 48-step forecast (M, S)."""
     model, _ = api.load_model(model_path)
-    panel = api.load_panel(data)
+    panel = api.load(data)
     cfg = model.cfg
     index = build_index(panel, cfg.lookback, cfg.horizon, default_val_size(panel, cfg.horizon))
     series, origin = verdict_windows(panel, index)

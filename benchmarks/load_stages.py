@@ -2,9 +2,10 @@
 
 Usage: python benchmarks/load_stages.py FILE [FILE ...]
 
-Runs what `lstmcast.api.load_panel` runs, read_table then build_panel, on each file in
-its own process, sampling this process's RSS every 5 ms on a side thread, so a peak that lasts a
-moment is caught too (tracemalloc would miss Arrow's memory). Prints one JSON line per
+Runs what `lstmcast.api.load` runs, read_table then the rest of the pipeline (stage
+"build_panel"), on each file in its own process, sampling this process's RSS every 5 ms
+on a side thread, so a peak that lasts a moment is caught too (tracemalloc would miss
+Arrow's memory). Prints one JSON line per
 file: seconds, peak RSS and RSS after each stage, in MB.
 Works against older lstmcast versions too (before read_table had `compact`), so the same
 command measures a change: put the other version first on PYTHONPATH.
@@ -55,10 +56,14 @@ def measure(path: str) -> dict:
 
     try:
         from lstmcast.data.io import read_table
-        from lstmcast.data.parse import build_panel
     except ImportError:  # versions before the data/ folder
         from lstmcast.io import read_table
         from lstmcast.schema import build_panel
+    else:
+        try:  # a table already read goes through the rest of the pipeline
+            from lstmcast.data.load import load as build_panel
+        except ImportError:  # before data.load ran the whole pipeline
+            from lstmcast.data.parse import build_panel
 
     compact = {"compact": True} if "compact" in inspect.signature(read_table).parameters else {}
     out = {"file": path, "start_mb": round(rss_mb())}

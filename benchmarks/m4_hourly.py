@@ -92,7 +92,7 @@ def uncalibrated_band(model_path: Path, data: Path) -> tuple[dict, dict]:
 
     model, _ = api.load_model(model_path)
     model.calibration.zero_()
-    panel = api.load_panel(data)
+    panel = api.load(data)
     preds = forecast_panel(model, panel, HORIZON)
     ids = [str(i) for i in panel.ids]
     return dict(zip(ids, preds[:, :, 0], strict=True)), dict(zip(ids, preds[:, :, -1], strict=True))

@@ -77,7 +77,6 @@ def _loaders():
     try:
         from lstmcast.config import ID_ALIASES
         from lstmcast.data.io import read_table, write_table
-        from lstmcast.data.parse import build_panel
         from lstmcast.modelfile.store import spec_from_header
     except ImportError:  # before the folders
         from lstmcast.io import read_table, write_table
@@ -86,6 +85,10 @@ def _loaders():
         from lstmcast import api
 
         return read_table, write_table, build_panel, api._spec_from_header, api.ID_ALIASES
+    try:  # a table already read goes through the rest of the pipeline
+        from lstmcast.data.load import load as build_panel
+    except ImportError:  # before data.load ran the whole pipeline
+        from lstmcast.data.parse import build_panel
     return read_table, write_table, build_panel, spec_from_header, ID_ALIASES
 
 

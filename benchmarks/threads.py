@@ -46,7 +46,7 @@ def child(args: argparse.Namespace) -> None:
     from lstmcast.config import ModelConfig, TrainConfig
     from lstmcast.train import resolve_model_config
 
-    panel = api.load_panel(Path(args.data_dir) / "train.csv")
+    panel = api.load(Path(args.data_dir) / "train.csv")
     runs = []
     for spec in args.models.split(","):
         hidden, layers, batch = (int(v) for v in spec.split(":"))

@@ -186,7 +186,7 @@ def main() -> int:
         return 2
     device = torch.device(args.device)
 
-    panel = api.load_panel(Path(args.data_dir) / "train.csv")
+    panel = api.load(Path(args.data_dir) / "train.csv")
     cfg = resolve_model_config(ModelConfig(horizon=HORIZON), panel)
     tcfg = TrainConfig(device=args.device, threads=args.threads)
     probe = LSTMForecaster(cfg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from lstmcast.config import (
     warm_config,
 )
 from lstmcast.data.io import output_format, write_table
-from lstmcast.data.load import as_model_columns, load_for_model, load_panel
+from lstmcast.data.load import ModelSchema, load
 from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
@@ -38,7 +39,7 @@ from lstmcast.modelfile.store import (
 )
 
 __all__ = [
-    "load_panel",
+    "load",
     "train",
     "predict",
     "evaluate",
@@ -85,11 +86,13 @@ def train(
     callback=None,
     warm_start: bool = False,
     lock_timeout: float = 300.0,
+    given: Collection[str] = (),
 ) -> TrainSummary:
     """Train on `data` and write the model file atomically; the old file survives any failure.
 
     Holds the model's lock for the whole run. With `warm_start`, training continues from the
-    weights and settings of the existing model file, which must have the same data schema.
+    weights and settings of the existing model file, which must have the same data schema;
+    a field of `model_cfg` named in `given` (the options the user gave) must agree with them.
     Under torchrun every process trains its share (lstmcast.distributed); rank 0 alone holds
     the lock and writes the model file.
     """
@@ -106,11 +109,13 @@ def train(
         return model_lock(model_path, "train", lock_timeout)
 
     with distributed.session(train_cfg.device, lock_timeout), distributed.main_only(locked):
-        return _train_locked(data, model_path, spec, model_cfg, train_cfg, callback, warm_start)
+        return _train_locked(
+            data, model_path, spec, model_cfg, train_cfg, callback, warm_start, given
+        )
 
 
 def _train_locked(
-    data, model_path, spec, model_cfg, train_cfg, callback, warm_start
+    data, model_path, spec, model_cfg, train_cfg, callback, warm_start, given
 ) -> TrainSummary:
     import time
 
@@ -120,10 +125,10 @@ def _train_locked(
     started = time.perf_counter()
     init_state = None
     if warm_start:
-        spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg)
-        panel = load_for_model(data, spec)
+        spec, model_cfg, init_state = _warm_start(model_path, spec, model_cfg, given)
+        panel = load(data, ModelSchema(spec))
     else:
-        panel = load_panel(data, spec)
+        panel = load(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
     warnings = list(panel.warnings)
     result = _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings)
@@ -138,7 +143,7 @@ def _train_locked(
     return summary
 
 
-def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
+def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig, given: Collection[str]):
     """The data schema, settings and weights (None without an LSTM) training continues from."""
     old, header = load_model(model_path)
     spec = spec_from_header(
@@ -147,7 +152,7 @@ def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig):
         model_path,
     )
     check_warm_covariates(asked, spec)
-    model_cfg = warm_config(old.cfg, model_cfg)
+    model_cfg = warm_config(old.cfg, model_cfg, given)
     init_state = old.state_dict() if header.get("lstm_trained", True) else None
     return spec, model_cfg, init_state
 
@@ -243,9 +248,9 @@ def _model_and_data(
             f"{data}: the training data file recorded in the model no longer exists",
             hint=f"pass the data file: lstmcast {command} DATA",
         )
-    spec = spec_from_header(header, given, model_path)
-    panel = load_for_model(data, spec, given)
-    return model, header, as_model_columns(panel, header), data
+    spec, meta = spec_from_header(header, given, model_path), header["data"]
+    names = (meta["time_col"], tuple(meta["targets"]), meta.get("id_col"))
+    return model, header, load(data, ModelSchema(spec, given, *names)), data
 
 
 @dataclass

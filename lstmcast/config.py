@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+
+from lstmcast.options import Range, option, options_of, stored
 
 __all__ = [
     "DataSpec",
@@ -13,8 +14,10 @@ __all__ = [
     "DEFAULT_QUANTILES",
     "ID_ALIASES",
     "OPTION_RANGES",
+    "Range",
     "check_ranges",
     "parse_quantiles",
+    "split_names",
     "check_warm_covariates",
     "warm_config",
 ]
@@ -24,39 +27,151 @@ DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # an 80 % interval around the median
 ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key")
 
 
+MAX_STEPS = 1_000_000  # lookback, horizon, season, patch in a model file: no real model has more
+STEPS = (1, MAX_STEPS)
+ALL_COMMANDS = ("inspect", "train", "predict", "evaluate", "plot")
+
+
+# Text options that become tuples.
+
+MAX_QUANTILES = 99
+
+
+def parse_quantiles(text: str) -> tuple[float, ...]:
+    """'0.1,0.5,0.9' -> (0.1, 0.5, 0.9): increasing, each strictly between 0 and 1, with at
+    least one below and one above the median so that there is an interval (UsageError otherwise)."""
+    from lstmcast.errors import UsageError
+
+    hint = "e.g. --quantiles 0.1,0.5,0.9 (an 80 % interval around the median)"
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        qs = tuple(float(p) for p in parts)
+    except ValueError:
+        raise UsageError(
+            f"--quantiles {text}: expected numbers separated by commas", hint
+        ) from None
+    if len(qs) > MAX_QUANTILES:
+        raise UsageError(
+            f"--quantiles: {len(qs)} values, at most {MAX_QUANTILES} are allowed", hint
+        )
+    bad = [p for p, q in zip(parts, qs, strict=True) if not 0 < q < 1]  # NaN fails this too
+    if bad:
+        raise UsageError(
+            f"--quantiles {text}: {bad[0]} is not between 0 and 1 (both excluded)", hint
+        )
+    if any(b <= a for a, b in zip(qs, qs[1:], strict=False)):
+        raise UsageError(
+            f"--quantiles {text}: list each quantile once, in increasing order",
+            hint=f"--quantiles {','.join(f'{q:g}' for q in sorted(set(qs)))}",
+        )
+    if not (qs[0] < 0.5 < qs[-1]):
+        raise UsageError(
+            f"--quantiles {text}: needs one quantile below 0.5 and one above, which bound the interval",
+            hint,
+        )
+    return qs
+
+
+def split_names(text: str | None) -> tuple[str, ...]:
+    """'a, b,' -> ('a', 'b'): a comma-separated option's names."""
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
+# The configs. An option is declared once, on the field it sets (lstmcast.options): its
+# default, help line, range and commands; the option fields come in the order of `--help`.
+# A model file's bounds (`file`) are wider than the range: files also come from the Python API.
+
+ANY_COUNT = (1, None)  # in a model file: any whole number from 1
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Which columns hold what, and the time grid; None means 'infer from the file'."""
 
-    time_col: str | None = None
-    target: str | None = None  # one column, or "A,B,C" for wide files
-    id_col: str | None = None
-    freq: str | None = None  # a pandas alias such as "h", "B", "MS"; inferred when None
-    max_gap: int | None = None  # longest run of missing steps filled; None = one season
-    date_format: str | None = None  # strftime format of a text time column; None = inferred
-    covariates: tuple[str, ...] = ()  # columns also known for the horizon (future rows)
-    past_covariates: tuple[str, ...] = ()  # columns known only up to the last observation
+    time_col: str | None = option(
+        None, "Time column (default: the model's, else ds, date, ...).", commands=ALL_COMMANDS
+    )
+    # one column, or "A,B,C" for wide files
+    target: str | None = option(
+        None, "Value column(s), comma-separated for a wide file.", commands=ALL_COMMANDS
+    )
+    id_col: str | None = option(
+        None, "Series id column (default: the model's, else unique_id, ...).", commands=ALL_COMMANDS
+    )
+    # a pandas alias such as "h", "B", "MS"; inferred when None
+    freq: str | None = option(
+        None, "Frequency: h, D, B, W-SUN, MS, ... (default: inferred).", commands=ALL_COMMANDS
+    )
+    # strftime format of a text time column; None = inferred
+    date_format: str | None = option(
+        None, "strftime format of the time column, e.g. %d/%m/%Y.", commands=ALL_COMMANDS
+    )
+    # longest run of missing steps filled; None = one season
+    max_gap: int | None = option(
+        None, "Longest gap to interpolate, in steps (default: a season).",
+        Range(0, 1_000_000, "24"), commands=("inspect", "train", "predict"),
+    )  # fmt: skip
+    # columns also known for the horizon (future rows)
+    covariates: tuple[str, ...] = option(
+        (), "Columns known ahead, comma-separated.", commands=("inspect", "train"),
+        parse=split_names,
+    )  # fmt: skip
+    # columns known only up to the last observation
+    past_covariates: tuple[str, ...] = option(
+        (), "Columns known only up to now, comma-separated.", commands=("inspect", "train"),
+        parse=split_names,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Shape of the LSTM forecaster; lookback and horizon of None are derived from the data."""
 
-    lookback: int | None = None  # default: a few seasonal cycles (see defaults.choose_window)
-    horizon: int | None = None  # default: one seasonal cycle of the detected frequency
-    hidden_size: int = 128  # big enough for many series at once, fast on 2 CPU cores
-    layers: int = 2
-    dropout: float = 0.1
-    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    season: int | None = None  # seasonal period in steps; default from the frequency
-    patch: int | None = None  # steps per LSTM input token; default: a divisor of the season
+    # default: one seasonal cycle of the detected frequency; at most 11 years of hourly steps
+    horizon: int | None = option(
+        None, "Steps to forecast (default: one season).", Range(1, 100_000, "24"), file=STEPS
+    )
+    # default: a few seasonal cycles (train.resolve_model_config)
+    lookback: int | None = option(
+        None, "Past steps (default: 7 seasons, 14 if sub-daily; ≥ 3 horizons).",
+        Range(1, 100_000, "168"), file=STEPS,
+    )  # fmt: skip
+    season: int | None = option(
+        None, "Seasonal period in steps (default: from the frequency).",
+        Range(1, 100_000, "24"), file=STEPS,
+    )  # fmt: skip
+    patch: int | None = stored(None, STEPS)  # steps per LSTM input token; a divisor of the season
+    # big enough for many series at once, fast on 2 CPU cores; 8 layers of 2048: ~1 GB
+    hidden_size: int = option(128, "LSTM hidden units.", Range(1, 2048, "64"), file=(1, 65_536))
+    layers: int = option(2, "Stacked LSTM layers.", Range(1, 8, "2"), file=(1, 64))
+    dropout: float = option(
+        0.1, "Dropout between layers and in the head.", Range(0, 0.9, "0.1", whole=False),
+        file=(0.0, 1.0),
+    )  # fmt: skip
+    quantiles: tuple[float, ...] = option(
+        DEFAULT_QUANTILES, "Quantiles; the lowest and highest bound the interval.",
+        parse=parse_quantiles,
+    )  # fmt: skip
+    # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
+    scaling: str = option(
+        "auto", "Window normalisation: auto, std, meanabs or log.",
+        choices=("auto", "std", "meanabs", "log"),  # a model file's auto reads as std
+    )  # fmt: skip
+    # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
+    calendar: bool = option(True, "Feed the calendar cycles of the frequency.")
+    periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
+    # members trained with seeds seed, seed+1, ...; forecasts are their median
+    ensemble: int = option(
+        1, "Train N models (seeds seed..seed+N-1), forecast their median.", Range(1, 100, "5"),
+        file=(1, 1_024),
+    )  # fmt: skip
     skip: bool = True  # add the last seasonal cycle, so the network learns the residual
     gate: bool = True  # with skip: a learned per-window mix of the seasonal and last-value skips
-    skip_cycles: int = 14  # with skip: seasonal cycles of the lookback the skip mixes, per window
-    scaling: str = "auto"  # per-window normalisation: auto (log if all data > 0, else std) | std | meanabs | log
-    calendar: bool = True  # sin/cos of the calendar cycles of the frequency (freq.calendar_periods)
-    periods: tuple[float, ...] | None = None  # cycles fed as sin/cos; default: season + calendar
-    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts are their median
+    # with skip: seasonal cycles of the lookback the skip mixes, per window
+    skip_cycles: int = option(
+        14, "Past seasonal cycles the skip mixes per window (1: the last).",
+        Range(1, 1_000, "14"), file=(1, 1_000),
+    )  # fmt: skip
     covariates: tuple[str, ...] = ()  # future-known columns: lookback tokens and the head
     past_covariates: tuple[str, ...] = ()  # past-only columns: lookback tokens only
 
@@ -99,23 +214,58 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation settings; an epoch is `windows_per_epoch` sampled windows, not every window."""
 
-    epochs: int = 30
-    max_steps: int | None = None  # hard cap on optimiser steps, across epochs
-    time_budget: float | None = None  # seconds; stop cleanly and keep the best weights
-    batch_size: int = 256
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    grad_clip: float = 1.0
-    patience: int = 6  # epochs without validation improvement before stopping
-    windows_per_epoch: int = 25_600  # 100 steps of 256: an epoch means the same on 1k or 10M rows
-    val_size: int | None = (
-        None  # steps held out per series; default: 1-4 horizons (windows.default_val_size)
+    epochs: int = option(
+        30, "Maximum epochs of --windows-per-epoch windows.", Range(1, 100_000, "30"),
+        file=ANY_COUNT,
+    )  # fmt: skip
+    # a hard cap on optimiser steps, across epochs
+    max_steps: int | None = option(
+        None, "Stop after this many optimiser steps.", Range(1, 1_000_000_000, "1000"),
+        file=ANY_COUNT,
+    )  # fmt: skip
+    # seconds, up to a year; stop cleanly and keep the best weights
+    time_budget: float | None = option(
+        None, "Stop after this many seconds, keeping the best weights.",
+        Range(0, 31_536_000, "600", whole=False, above=True), file=(0.0, None),
+    )  # fmt: skip
+    # 100 steps of 256: an epoch means the same on 1k or 10M rows
+    windows_per_epoch: int = option(
+        25_600, "Windows sampled per epoch.", Range(1, 100_000_000, "25600"), file=ANY_COUNT
     )
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | mps
-    loss: str = "pinball"  # pinball | huber (pinball smoothed near zero)
-    calibrate: bool = True  # widen the intervals so they cover as stated on validation windows
-    threads: int | None = None  # CPU threads; None: by model size (train.cpu_threads)
+    batch_size: int = option(
+        256, "Windows per step (per process under torchrun).", Range(1, 65_536, "256"),
+        file=ANY_COUNT,
+    )  # fmt: skip
+    lr: float = option(
+        2e-3, "Peak learning rate (AdamW, warm-up, cosine decay).",
+        Range(0, None, "0.002", whole=False, above=True), file=(0.0, None),
+    )  # fmt: skip
+    weight_decay: float = stored(1e-4, (0.0, None))
+    grad_clip: float = stored(1.0, (0.0, None))
+    # huber: pinball smoothed near zero
+    loss: str = option("pinball", "Training loss: pinball or huber.", choices=("pinball", "huber"))
+    # widen the intervals so they cover as stated on validation windows
+    calibrate: bool = option(True, "Calibrate the intervals on the validation windows.")
+    # epochs without validation improvement before stopping
+    patience: int = option(
+        6, "Epochs without improvement before stopping.", Range(1, 100_000, "6"), file=ANY_COUNT
+    )
+    # steps held out per series; default: 1-4 horizons (windows.default_val_size)
+    val_size: int | None = option(
+        None, "Steps held out per series (default: 1-4 horizons).", Range(1, 1_000_000, "48"),
+        file=ANY_COUNT,
+    )  # fmt: skip
+    # the command line takes numpy's seed range
+    seed: int = option(
+        0, "Random seed: same seed and data, same model.", Range(0, 2**32 - 1, "0"),
+        file=(-(2**63), 2**64 - 1),
+    )  # fmt: skip
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps.")  # auto | cpu | cuda | mps
+    # CPU threads; None: by model size (train.cpu_threads)
+    threads: int | None = option(
+        None, "CPU threads (default: 1 for small models, else all).", Range(1, 1024, "4"),
+        file=ANY_COUNT,
+    )  # fmt: skip
 
 
 CONFIG_NAME = "lstmcast.toml"  # picked up from the working directory unless --no-config
@@ -180,63 +330,15 @@ def read_config(path) -> dict[str, dict]:
     return tables
 
 
-@dataclass(frozen=True)
-class Range:
-    """The values a numeric option accepts: lo..hi, lo excluded when `above` is set.
-
-    hi None: any finite value above lo (too large a learning rate diverges, which is exit 5).
-    """
-
-    lo: float
-    hi: float | None
-    example: str  # what the hint suggests typing
-    whole: bool = True  # an integer option
-    above: bool = False  # lo itself is not allowed (a learning rate of 0 learns nothing)
-
-    def __contains__(self, value) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
-        if not math.isfinite(value) or (self.whole and value != int(value)):
-            return False
-        return (value > self.lo if self.above else value >= self.lo) and (
-            self.hi is None or value <= self.hi
-        )
-
-    def text(self) -> str:
-        lo, hi = (f"{int(v):,}" if self.whole else f"{v:,.10g}" for v in (self.lo, self.hi or 0))
-        kind = "a whole number" if self.whole else "a number"
-        if self.hi is None:
-            return (
-                f"a finite {kind[2:]} above {lo}"
-                if self.above
-                else f"a finite {kind[2:]} from {lo} up"
-            )
-        return f"{kind} above {lo} and at most {hi}" if self.above else f"{kind} from {lo} to {hi}"
-
-
 # Every numeric option of every command, by parameter name, checked before any work starts
 # (command line and config file alike). The upper bounds keep one run within memory and time
 # on one machine; each is far above what a forecaster needs.
 OPTION_RANGES: dict[str, Range] = {
-    "horizon": Range(1, 100_000, "24"),  # 11 years of hourly steps
-    "lookback": Range(1, 100_000, "168"),
-    "season": Range(1, 100_000, "24"),
-    "hidden_size": Range(1, 2048, "64"),  # 8 layers of 2048: ~270 M parameters, ~1 GB
-    "layers": Range(1, 8, "2"),
-    "dropout": Range(0, 0.9, "0.1", whole=False),
-    "ensemble": Range(1, 100, "5"),
-    "skip_cycles": Range(1, 1_000, "14"),
-    "epochs": Range(1, 100_000, "30"),
-    "max_steps": Range(1, 1_000_000_000, "1000"),
-    "time_budget": Range(0, 31_536_000, "600", whole=False, above=True),  # up to a year
-    "windows_per_epoch": Range(1, 100_000_000, "25600"),
-    "batch_size": Range(1, 65_536, "256"),
-    "lr": Range(0, None, "0.002", whole=False, above=True),
-    "patience": Range(1, 100_000, "6"),
-    "val_size": Range(1, 1_000_000, "48"),
-    "seed": Range(0, 2**32 - 1, "0"),  # numpy's seed range
-    "threads": Range(1, 1024, "4"),
-    "max_gap": Range(0, 1_000_000, "24"),
+    name: spec.range
+    for cls in (DataSpec, ModelConfig, TrainConfig)
+    for name, (_, spec) in options_of(cls).items()
+    if spec.range is not None
+} | {  # the options lstmcast.api takes as arguments rather than in a config
     "lock_timeout": Range(0, 604_800, "300", whole=False),  # up to a week
     "folds": Range(1, 1000, "3"),
     "step": Range(1, 100_000, "24"),
@@ -272,44 +374,6 @@ def check_ranges(values: Mapping[str, object], sources: Mapping[str, str] | None
         )
 
 
-MAX_QUANTILES = 99
-
-
-def parse_quantiles(text: str) -> tuple[float, ...]:
-    """'0.1,0.5,0.9' -> (0.1, 0.5, 0.9): increasing, each strictly between 0 and 1, with at
-    least one below and one above the median so that there is an interval (UsageError otherwise)."""
-    from lstmcast.errors import UsageError
-
-    hint = "e.g. --quantiles 0.1,0.5,0.9 (an 80 % interval around the median)"
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        qs = tuple(float(p) for p in parts)
-    except ValueError:
-        raise UsageError(
-            f"--quantiles {text}: expected numbers separated by commas", hint
-        ) from None
-    if len(qs) > MAX_QUANTILES:
-        raise UsageError(
-            f"--quantiles: {len(qs)} values, at most {MAX_QUANTILES} are allowed", hint
-        )
-    bad = [p for p, q in zip(parts, qs, strict=True) if not 0 < q < 1]  # NaN fails this too
-    if bad:
-        raise UsageError(
-            f"--quantiles {text}: {bad[0]} is not between 0 and 1 (both excluded)", hint
-        )
-    if any(b <= a for a, b in zip(qs, qs[1:], strict=False)):
-        raise UsageError(
-            f"--quantiles {text}: list each quantile once, in increasing order",
-            hint=f"--quantiles {','.join(f'{q:g}' for q in sorted(set(qs)))}",
-        )
-    if not (qs[0] < 0.5 < qs[-1]):
-        raise UsageError(
-            f"--quantiles {text}: needs one quantile below 0.5 and one above, which bound the interval",
-            hint,
-        )
-    return qs
-
-
 # --warm-start continues training an existing model: its schema and shape are kept.
 
 
@@ -327,25 +391,23 @@ def check_warm_covariates(asked: DataSpec, model: DataSpec) -> None:
             )
 
 
-def warm_config(old: ModelConfig, asked: ModelConfig) -> ModelConfig:
-    """The existing model's settings; an explicit different shape is a usage error.
+def warm_config(old: ModelConfig, asked: ModelConfig, given: Collection[str] = ()) -> ModelConfig:
+    """The existing model's settings; one the user gave that differs is a usage error.
 
-    A setting counts as explicit when it differs from ModelConfig's default.
+    `given` names the fields the user set (the CLI: the options on the command line or in the
+    config file); the others are the model's, whatever `asked` holds.
     """
     import dataclasses
 
     from lstmcast.errors import UsageError
 
-    default = ModelConfig()
     for field in dataclasses.fields(ModelConfig):
         name = field.name
         value = getattr(asked, name)
+        if name not in given or value is None:  # None: from the data, as the model's was
+            continue
         if name == "quantiles":
             value = tuple(sorted(set(value) | {0.5}))
-            if getattr(asked, name) == default.quantiles:
-                continue
-        elif value is None or value == getattr(default, name):
-            continue
         if value != getattr(old, name):
             raise UsageError(
                 f"--warm-start keeps the model's {name} ({getattr(old, name)}), but --{name.replace('_', '-')} {value} was given",

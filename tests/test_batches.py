@@ -7,8 +7,7 @@ import torch
 
 from lstmcast.batches import Batch, PanelBatches
 from lstmcast.config import DataSpec, ModelConfig
-from lstmcast.data.covariates import build_covariate_panel
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.methods.lstm import LSTMForecaster
 
 LOOKBACK, HORIZON = 4, 2
@@ -32,7 +31,7 @@ def value_panel():
         )
         for uid, start, n, base in (("A", "2024-01-01", 12, 100), ("B", "2024-01-04", 8, 200))
     ]  # fmt: skip
-    return build_panel(pd.concat(parts, ignore_index=True))
+    return load(pd.concat(parts, ignore_index=True))
 
 
 def covariate_panel(n=10, future=3):
@@ -46,7 +45,7 @@ def covariate_panel(n=10, future=3):
         ds = pd.date_range("2024-01-01", periods=n + future, freq="D")
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y, "promo": 1000 * (k + 1) + t, "visits": visits}))  # fmt: skip
     spec = DataSpec(covariates=("promo",), past_covariates=("visits",))
-    return build_covariate_panel(pd.concat(parts, ignore_index=True), spec)
+    return load(pd.concat(parts, ignore_index=True), spec)
 
 
 def windows(*pairs):

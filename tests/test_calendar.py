@@ -10,14 +10,14 @@ import torch
 
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.data.freq import YEAR_DAYS, calendar_periods
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.train import fit, resolve_model_config
 
 
 def panel_of(frame: pd.DataFrame, freq: str | None = None):
     from lstmcast.config import DataSpec
 
-    return build_panel(frame, DataSpec(freq=freq))
+    return load(frame, DataSpec(freq=freq))
 
 
 def long_frame(starts: dict[str, str], n: int, freq: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from helpers import TINY, WEEKLY_LSTM, invoke, seasonal_frame, trending_weekly_f
 from lstmcast import api
 from lstmcast import methods as registry
 from lstmcast.config import ModelConfig
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.forecast import baseline_quantiles, calibrate_intervals
 from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import resolve_model_config
@@ -38,7 +38,7 @@ def mixing_model(panel, gate_bias: float) -> LSTMForecaster:
 def test_verdict_compares_with_the_best_baseline_not_seasonal_naive_alone():
     # A random walk with a weekly "season": a forecast halfway between seasonal naive and
     # naive beats seasonal naive but not naive. The verdict must say it does NOT win.
-    panel = build_panel(walk_frame(n=400))
+    panel = load(walk_frame(n=400))
     model = mixing_model(panel, gate_bias=0.0)
     series, origin = spaced_windows(panel.lengths, 7, 49, 4)  # four held-out horizons
     verdict = validate_methods(model, panel, 7, model.cfg.quantiles, 7, series, origin)
@@ -135,7 +135,7 @@ def test_baseline_band_widens_with_the_horizon_on_a_random_walk(tmp_path):
 
 
 def test_lstm_calibration_widens_along_the_horizon_on_random_walks():
-    panel = build_panel(walk_frame(n_series=4, n=300))
+    panel = load(walk_frame(n_series=4, n=300))
     model = mixing_model(panel, gate_bias=-6.0)  # the last value: naive
     series, origin = spaced_windows(panel.lengths, 7, 49, 10)  # 40 windows: one offset a step
     report = calibrate_intervals(model, panel, series, origin)
@@ -184,7 +184,7 @@ def test_a_file_without_usable_series_is_still_an_error(tmp_path):
 
 @pytest.mark.parametrize("bias", [2.0])
 def test_gate_starts_mostly_seasonal(bias):
-    panel = build_panel(seasonal_frame(1, 120))
+    panel = load(seasonal_frame(1, 120))
     model = mixing_model(panel, gate_bias=bias)
     x = torch.from_numpy(panel.values[None, -model.cfg.lookback :].astype(np.float32))
     phase = torch.zeros(1, len(model.cfg.periods))
@@ -225,7 +225,7 @@ def test_the_skip_mixes_the_last_cycles_by_learned_weights():
     cycles of the lookback, the latest first; it starts leaning on the latest."""
     from lstmcast.methods.lstm import CYCLE_INIT
 
-    panel = build_panel(seasonal_frame(1, 120))
+    panel = load(seasonal_frame(1, 120))
     cfg = resolve_model_config(
         ModelConfig(hidden_size=4, layers=1, scaling="std", skip_cycles=3, gate=False), panel
     )

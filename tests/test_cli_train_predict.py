@@ -267,7 +267,7 @@ def test_business_day_forecasts_skip_weekends(tmp_path):
 
 
 def test_load_model_twice_gives_identical_predictions(trained):
-    panel = api.load_panel(trained.data)
+    panel = api.load(trained.data)
     first, header = api.load_model(trained.model)
     second, _ = api.load_model(trained.model)
     assert header["model"] == trained.summary["model_config"]
@@ -285,7 +285,7 @@ def test_saved_model_predicts_like_the_trained_one(trained, tmp_path):
     from lstmcast.config import ModelConfig, TrainConfig
     from lstmcast.train import fit_model, resolve_model_config
 
-    panel = api.load_panel(trained.data)
+    panel = api.load(trained.data)
     cfg = resolve_model_config(ModelConfig(hidden_size=8, layers=1), panel)
     tcfg = TrainConfig(epochs=1, windows_per_epoch=64, batch_size=32, device="cpu")
     result = fit_model(panel, cfg, tcfg)

@@ -45,7 +45,7 @@ def run(*args) -> None:
 
 
 def test_inspect_passes_the_data_options_as_a_data_spec(monkeypatch):
-    calls = record(monkeypatch, "load_panel", SimpleNamespace(summary=lambda: {}))
+    calls = record(monkeypatch, "load", SimpleNamespace(summary=lambda: {}))
     run(
         "inspect", "data.csv", "--time-col", "Date", "--target", "Close", "--freq", "D",
         "--date-format", "%d/%m/%Y", "--max-gap", "5", "--covariates", "a, b",
@@ -87,6 +87,8 @@ def test_train_builds_the_model_and_training_configs(monkeypatch):
         "train_cfg": TrainConfig(max_steps=7, lr=0.01, seed=3, device="cpu", loss="huber"),
         "warm_start": True,
         "lock_timeout": 9.0,
+        # the model options given, which --warm-start holds against the model file's
+        "given": {"lookback", "horizon", "hidden_size", "quantiles", "calendar"},
     }
 
 

@@ -12,8 +12,7 @@ from helpers import TINY, invoke
 
 from lstmcast import api
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
-from lstmcast.data.covariates import build_covariate_panel
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.errors import DataError, UsageError
 from lstmcast.forecast import forecast_at
 from lstmcast.methods.lstm import LSTMForecaster
@@ -64,8 +63,7 @@ def test_a_known_future_covariate_lowers_the_validation_loss():
     frame = promo_frame(seed=0)
     loss = {}
     for names in ((), ("promo",)):
-        build = build_covariate_panel if names else build_panel
-        panel = build(frame, DataSpec(covariates=names))
+        panel = load(frame, DataSpec(covariates=names))
         cfg = resolve_model_config(
             ModelConfig(lookback=48, horizon=24, hidden_size=16, layers=1), panel
         )
@@ -139,7 +137,7 @@ def test_a_missing_covariate_column_in_predict_is_exit_3(trained, tmp_path):
 @pytest.mark.slow
 def test_backtests_use_the_known_covariates_of_each_horizon(trained):
     model, _ = api.load_model(trained.model)
-    panel = api.load_panel(trained.data, DataSpec(covariates=("promo",)))
+    panel = api.load(trained.data, DataSpec(covariates=("promo",)))
     series, origin = np.array([0, 1]), panel.lengths[:2] - 24
     before = forecast_at(model, panel, series, origin, 24)
     panel.covariates[panel.offsets[2] - 24 : panel.offsets[2], 0] = 1.0  # a promotion all day
@@ -190,7 +188,7 @@ def test_the_model_file_keeps_the_covariate_names(trained):
 
 def test_old_model_headers_and_models_without_covariates_are_unchanged():
     cfg = ModelConfig(lookback=48, horizon=24, hidden_size=8, layers=1, season=24, patch=8)
-    cfg = resolve_model_config(cfg, build_panel(promo_frame(future=0)))
+    cfg = resolve_model_config(cfg, load(promo_frame(future=0)))
     assert (cfg.covariates, cfg.past_covariates) == ((), ())
     old = {k: v for k, v in cfg.__dict__.items() if "covariates" not in k}
     assert ModelConfig.from_dict(json.loads(json.dumps(old))) == cfg  # files from before
@@ -234,9 +232,7 @@ def test_future_rows_become_the_panel_future_and_gaps_stay_gaps():
     frame = promo_frame(n=40, future=3)
     frame.loc[10, "y"] = np.nan  # a gap inside the history keeps its covariate value
     frame.loc[12, "promo"] = np.nan  # a missing covariate value inside is interpolated
-    panel = build_covariate_panel(
-        frame, DataSpec(covariates=("promo",), past_covariates=("visits",))
-    )
+    panel = load(frame, DataSpec(covariates=("promo",), past_covariates=("visits",)))
     assert list(panel.lengths) == [40, 40, 40]
     assert panel.last[0] == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=39)
     assert panel.covariates.shape == (120, 2) and panel.future.shape == (3, 3, 1)
@@ -249,7 +245,7 @@ def test_future_rows_become_the_panel_future_and_gaps_stay_gaps():
     assert any("dropped 1 rows" in w for w in panel.warnings)  # only the gap, not the future
     assert panel.summary()["columns"]["covariates"] == ["promo"]
 
-    plain = build_panel(frame)  # without covariates: trailing empty rows are dropped as before
+    plain = load(frame)  # without covariates: trailing empty rows are dropped as before
     assert "dropped 10 rows with an empty target" in plain.warnings
     assert "covariates" not in plain.summary()["columns"] and plain.covariates is None
 
@@ -260,7 +256,7 @@ def test_single_series_with_covariates_and_true_false_flags(write_csv):
         sales = "" if d >= 10 else str(100 + d)
         lines.append(f"2024-01-{d + 1:02d},{sales},{2 + d % 3},{'true' if d % 7 == 0 else 'false'}")
     path = write_csv("\n".join(lines) + "\n")
-    panel = api.load_panel(path, DataSpec(covariates=("PRICE", "holiday")))
+    panel = api.load(path, DataSpec(covariates=("PRICE", "holiday")))
     assert panel.columns.layout == "single" and panel.columns.targets == ("sales",)
     assert panel.columns.covariates == ("price", "holiday")
     assert panel.future.shape == (1, 2, 2)
@@ -271,16 +267,13 @@ def test_a_long_covariate_gap_is_an_error_naming_series_column_and_time():
     frame = promo_frame(n=60, future=0)
     frame.loc[5:40, "promo"] = np.nan
     with pytest.raises(DataError) as exc:
-        build_covariate_panel(frame, DataSpec(covariates=("promo",)))
+        load(frame, DataSpec(covariates=("promo",)))
     assert exc.value.message == (
         "series 'A': covariate 'promo' has a gap of 36 missing steps from 2024-01-01 05:00; "
         "at most 24 are filled"
     )
     assert "--max-gap 36" in exc.value.hint
-    assert (
-        build_covariate_panel(frame, DataSpec(covariates=("promo",), max_gap=36)).covariates
-        is not None
-    )
+    assert load(frame, DataSpec(covariates=("promo",), max_gap=36)).covariates is not None
 
 
 @pytest.mark.parametrize(
@@ -295,7 +288,7 @@ def test_a_long_covariate_gap_is_an_error_naming_series_column_and_time():
 )
 def test_unknown_covariate_columns_name_the_columns(spec, needle):
     with pytest.raises(DataError, match="^" + re.escape(needle)):
-        build_covariate_panel(promo_frame(n=20, future=0), spec)
+        load(promo_frame(n=20, future=0), spec)
 
 
 @pytest.mark.slow
@@ -346,13 +339,12 @@ def test_inspect_shows_the_covariates(tmp_path):
 
 def test_covariates_clash_with_explicit_columns():
     with pytest.raises(UsageError, match="already the --target"):
-        build_covariate_panel(
-            promo_frame(n=20, future=0), DataSpec(target="promo", covariates=("promo",))
-        )
+        load(promo_frame(n=20, future=0), DataSpec(target="promo", covariates=("promo",)))
 
 
-def test_the_target_panel_refuses_covariates_rather_than_dropping_them():
+def test_covariates_named_by_the_spec_are_never_dropped():
+    # Covariates are a step of the one loading pipeline: no way of loading leaves them out.
     spec = DataSpec(covariates=("promo",), past_covariates=("visits",))
-    with pytest.raises(ValueError, match="build_covariate_panel"):
-        build_panel(promo_frame(n=20, future=0), spec)
-    assert build_covariate_panel(promo_frame(n=20, future=0), spec).covariates.shape[1] == 2
+    panel = load(promo_frame(n=20, future=0), spec)
+    assert panel.covariates.shape[1] == 2
+    assert (panel.columns.covariates, panel.columns.past_covariates) == (("promo",), ("visits",))

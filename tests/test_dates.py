@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstmcast.data.dates import column_format
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.errors import DataError
 
 START = dt.date(2022, 1, 1)
@@ -155,11 +155,11 @@ def test_european_spreadsheet_export(write_csv):
 
 
 def build_panel_from(path, *options):
-    from lstmcast.api import load_panel
+    from lstmcast.api import load
     from lstmcast.config import DataSpec
 
     fmt = options[1] if options else None
-    return load_panel(path, DataSpec(date_format=fmt))
+    return load(path, DataSpec(date_format=fmt))
 
 
 def test_a_large_column_is_still_parsed_chunk_by_chunk(monkeypatch):
@@ -170,9 +170,9 @@ def test_a_large_column_is_still_parsed_chunk_by_chunk(monkeypatch):
     text = days.strftime("%d/%m/%Y").tolist()
     text[30] = "2022-01-31"
     with pytest.raises(DataError, match=r"data row 31 \(file line 32\)"):
-        build_panel(pd.DataFrame({"ds": text, "y": np.arange(40.0)}))
+        load(pd.DataFrame({"ds": text, "y": np.arange(40.0)}))
     text[30] = days[30].strftime("%d/%m/%Y")
-    panel = build_panel(pd.DataFrame({"ds": text, "y": np.arange(40.0)}))
+    panel = load(pd.DataFrame({"ds": text, "y": np.arange(40.0)}))
     assert (pd.DatetimeIndex(panel.first) == days[:1]).all() and panel.lengths[0] == 40
 
 
@@ -230,7 +230,7 @@ def test_regular_dates_written_in_a_format_are_read_back_exactly(fmt, start, n, 
         assert "%d" in fmt and "%Y-%m-%d" not in fmt
         assert (days.day <= 12).all()
         return
-    parsed = build_panel(pd.DataFrame({"ds": text, "y": np.arange(float(n))}))
+    parsed = load(pd.DataFrame({"ds": text, "y": np.arange(float(n))}))
     assert chosen in ("ISO8601", fmt)
     assert pd.Timestamp(parsed.first[0]) == days[0]
     assert pd.Timestamp(parsed.last[0]) == days[-1]

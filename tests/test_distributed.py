@@ -13,7 +13,7 @@ from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import distributed
 from lstmcast.api import load_model
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.modelfile.container import load_artifact
 from lstmcast.ops import model_lock
 from lstmcast.windows import build_index
@@ -106,7 +106,7 @@ def test_a_busy_model_stops_every_rank_while_rank_0_alone_locks(tmp_path):
 @pytest.fixture(scope="module")
 def index():
     """Three ragged hourly series: a few hundred training windows."""
-    return build_index(build_panel(hourly_frame()), lookback=48, horizon=24, val_size=48)
+    return build_index(load(hourly_frame()), lookback=48, horizon=24, val_size=48)
 
 
 def windows(index) -> set[tuple[int, int]]:

@@ -11,7 +11,7 @@ from helpers import TINY, hourly_frame, invoke
 
 from lstmcast import api
 from lstmcast.config import ModelConfig, TrainConfig
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.forecast import calibrate_intervals, forecast_panel
 from lstmcast.methods.lstm import Ensemble
 from lstmcast.modelfile.container import load_artifact, save_artifact
@@ -37,7 +37,7 @@ def test_ensemble_file_holds_every_member_and_forecasts_their_median(ensemble_mo
     assert summary["model_config"]["ensemble"] == 3
     loaded, header = api.load_model(model)
     assert isinstance(loaded, Ensemble) and len(loaded.members) == 3
-    panel = api.load_panel(data)
+    panel = api.load(data)
     together = forecast_panel(loaded, panel, 24)
     each = np.stack([forecast_panel(m, panel, 24) for m in loaded.members])
     assert not np.allclose(each[0], each[1])  # different seeds, different members
@@ -72,7 +72,7 @@ def many_series_panel(n=30, seed=1):
         level, amp, noise = rng.uniform(5, 50), rng.uniform(1, 5), rng.uniform(0.2, 2)
         y = level + amp * np.sin(2 * np.pi * ds.hour / 24) + rng.normal(0, noise, len(ds))
         parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y}))
-    return build_panel(pd.concat(parts, ignore_index=True))
+    return load(pd.concat(parts, ignore_index=True))
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import api, evaluate, methods
-from lstmcast.data import parse
+from lstmcast.data.load import load
 from lstmcast.forecast import MIN_STEP_WINDOWS
 from lstmcast.verdict import MIN_FOLDS, SWITCH_MARGIN, _switch, _widths, validate_methods
 
@@ -28,9 +28,7 @@ def long_frame(series: dict[str, np.ndarray], freq: str = "h") -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def lines():
     """'a' = 1, 2, ..., 6 and 'b' = 10, 20, ..., 80: every baseline is easy to work out."""
-    return parse.build_panel(
-        long_frame({"a": np.arange(1.0, 7.0), "b": np.arange(10.0, 90.0, 10.0)})
-    )
+    return load(long_frame({"a": np.arange(1.0, 7.0), "b": np.arange(10.0, 90.0, 10.0)}))
 
 
 SERIES, ORIGIN = np.array([0, 1]), np.array([4, 6])  # a's window is 5, 6; b's is 70, 80
@@ -205,7 +203,7 @@ def chosen(*names: str) -> tuple[dict[str, str], dict]:
 
 
 def choose(series: dict[str, np.ndarray], season: int = 24) -> tuple[dict[str, str], dict]:
-    panel = parse.build_panel(long_frame(series))
+    panel = load(long_frame(series))
     verdict = validate_methods(None, panel, 24, QUANTILES, season, NONE, NONE)
     return dict(zip(panel.ids, verdict.methods, strict=True)), verdict.doc
 
@@ -238,7 +236,7 @@ def test_alone_a_random_walk_is_forecast_by_naive():
 
 
 def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
-    panel = parse.build_panel(long_frame(curves()))
+    panel = load(long_frame(curves()))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     doc = verdict.doc
     assert sum(doc["chosen"].values()) == 3 and doc["chosen"]["lstm"] == 0
@@ -250,11 +248,13 @@ def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
     assert doc["series_without_windows"] == 0
     assert set(doc["methods"]) == {*methods.candidates(24), "combined"}
     # 480 points, two seasons of history: the simple methods on MAX_FOLDS windows a horizon
-    # apart per series, the fitted ones on each series' latest FITTED_FOLDS
+    # apart per series; with 3 series FITTED_WINDOWS leaves room for the fitted ones on
+    # every window too (each series' latest FITTED_FOLDS at least)
     windows = {m: doc["methods"][m]["windows"] for m in methods.candidates(24)}
     assert windows["naive"] == windows["drift"] == windows["seasonal_naive"] == 30
     fitted = [m for m in methods.candidates(24) if methods.get(m).fitted]
-    assert all(windows[m] == 3 * evaluate.FITTED_FOLDS for m in fitted)
+    assert 30 <= evaluate.FITTED_WINDOWS and 3 * evaluate.FITTED_FOLDS <= 30
+    assert all(windows[m] == 30 for m in fitted)
     assert doc["windows"] == 30
     assert set(doc["folds"]) == {"min", "median", "max"}
     assert doc["folds"]["min"] <= doc["folds"]["median"] <= doc["folds"]["max"] <= 10
@@ -266,14 +266,14 @@ def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
 
 
 def test_naive_offsets_on_a_random_walk_widen_with_the_horizon():
-    panel = parse.build_panel(long_frame({"walk": curves()["walk"]}))
+    panel = load(long_frame({"walk": curves()["walk"]}))
     naive = np.array(validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE).widths["naive"])
     assert naive[-1, 2] > 2 * naive[0, 2]  # a walk's spread grows like sqrt(h)
     np.testing.assert_allclose(naive[:, 0], -naive[:, 2])  # symmetric pairs of quantiles
 
 
 def test_without_a_season_seasonal_naive_is_no_candidate():
-    panel = parse.build_panel(walk_and_cycle())
+    panel = load(walk_and_cycle())
     verdict = validate_methods(None, panel, 24, QUANTILES, 1, NONE, NONE)
     assert set(verdict.widths) == set(methods.candidates(1))
     assert "seasonal_naive" not in verdict.widths
@@ -284,7 +284,7 @@ def test_without_a_season_seasonal_naive_is_no_candidate():
 def test_a_series_too_short_for_any_window_is_forecast_by_the_pooled_winner():
     frame = walk_and_cycle()
     short = long_frame({"short": np.arange(25.0), "tiny": np.arange(10.0)})
-    panel = parse.build_panel(pd.concat([frame, short]))
+    panel = load(pd.concat([frame, short]))
     verdict = validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
     chosen = dict(zip(panel.ids, verdict.methods, strict=True))
     pooled = verdict.doc["default_method"]
@@ -297,7 +297,7 @@ def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
     from lstmcast.windows import spaced_windows
 
     model, _ = api.load_model(trained.model)
-    panel = api.load_panel(trained.data)
+    panel = api.load(trained.data)
     h, season = model.cfg.horizon, model.cfg.season
     series, origin = spaced_windows(panel.lengths, h, model.cfg.lookback // 2, 2)
     assert len(series) == 6

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import api, errors, forecast
-from lstmcast.data import parse
+from lstmcast.data.load import load
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -24,14 +24,14 @@ def panel_of(series: dict[str, list[float]], ends: dict[str, str], freq: str = "
         )
         for uid, values in series.items()
     )
-    return parse.build_panel(frame)
+    return load(frame)
 
 
 @pytest.fixture(scope="module")
 def fitted(trained):
     """(model, panel): the shared tiny model, loaded, and the panel of its training data."""
     model, _ = api.load_model(trained.model)
-    return model, api.load_panel(trained.data)
+    return model, api.load(trained.data)
 
 
 # --- forecast_at and forecast_panel -------------------------------------------------------

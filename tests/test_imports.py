@@ -156,3 +156,18 @@ def test_cli_and_folder_inits_import_no_torch_when_loaded():
                     else []
                 )
                 assert not any(n.split(".")[0] == "torch" for n in names), (module, names)
+
+
+def test_no_module_imports_a_private_name_of_another():
+    """A `_name` is its module's own: another module that needs it needs a public function."""
+    modules = all_modules()
+    private = []
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstmcast"):
+                private += [
+                    f"{module} imports {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert not private, private

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmcast.data.io import read_table, table_format, write_table
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.errors import DataError, LstmcastError, OutputError
 from lstmcast.files import atomic_write
 
@@ -47,7 +47,7 @@ def test_csv_delimiter_is_sniffed(write_csv, text):
 def test_semicolon_file_with_decimal_points_still_parses(write_csv):
     df = read_table(write_csv("ds;y\n2024-01-01;1.5\n2024-01-02;2.25\n2024-01-03;3\n"))
     assert list(df.columns) == ["ds", "y"]
-    assert build_panel(df).values.tolist() == [1.5, 2.25, 3.0]
+    assert load(df).values.tolist() == [1.5, 2.25, 3.0]
 
 
 @pytest.mark.parametrize("name", ["data.tsv", "data.txt", "DATA.CSV"])
@@ -356,7 +356,7 @@ def test_values_survive_a_float32_round_trip(tmp_path):
     )
     path = tmp_path / "out.csv"
     write_table(df, path)
-    panel = build_panel(read_table(path))
+    panel = load(read_table(path))
     np.testing.assert_array_equal(panel.values, df["y"].to_numpy(dtype=np.float32))
 
 
@@ -418,7 +418,7 @@ def test_a_table_at_the_limit_is_read(write_csv, monkeypatch):
     rows = "".join(
         f"2024-01-0{d}," + ",".join(str(d + i) for i in range(299)) + "\n" for d in range(1, 6)
     )
-    panel = build_panel(read_table(write_csv(wide + rows)))
+    panel = load(read_table(write_csv(wide + rows)))
     assert panel.columns.layout == "wide" and panel.n_series == 299
     np.testing.assert_allclose(panel.series(298), [299, 300, 301, 302, 303])
     with pytest.raises(DataError, match="has 301 columns"):
@@ -428,7 +428,7 @@ def test_a_table_at_the_limit_is_read(write_csv, monkeypatch):
 def test_an_all_empty_column_is_named(write_csv):
     path = write_csv("ds,a,empty\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")
     with pytest.raises(DataError, match="'empty'"):
-        build_panel(read_table(path))
+        load(read_table(path))
     path = write_csv("ds,y\n,1\n,2\n,3\n", name="no_dates.csv")
     with pytest.raises(DataError, match="time column 'ds' is empty"):
-        build_panel(read_table(path))
+        load(read_table(path))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmcast.config import ModelConfig
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.errors import UsageError
 from lstmcast.methods.lstm import LSTMForecaster, pinball_loss, window_stats
 from lstmcast.train import resolve_model_config
@@ -141,7 +141,7 @@ def panel_of(freq: str, n: int, series: int = 1):
         )
         for i in range(series)
     ]
-    return build_panel(pd.concat(parts, ignore_index=True))
+    return load(pd.concat(parts, ignore_index=True))
 
 
 @pytest.mark.parametrize(

@@ -5,15 +5,22 @@ import subprocess
 import sys
 import time
 from io import StringIO
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
+import typer.main
 from helpers import TINY, hourly_frame, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmcast.config import OPTION_RANGES
+import lstmcast.config
+from lstmcast.cli import app
+from lstmcast.config import OPTION_RANGES, DataSpec, ModelConfig, TrainConfig, warm_config
+from lstmcast.errors import UsageError
+from lstmcast.modelfile.header import MODEL_FIELDS, TRAIN_FIELDS
+from lstmcast.options import options_of
 
 DOCUMENTED = {0, 2, 3, 4, 73}
 
@@ -108,6 +115,77 @@ def test_out_of_range_option_exits_2_naming_option_and_range(
     assert_one_line_error(result, 2, option, words)
     assert data.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # no model, no lock
+
+
+# --- each option declared once, on its config field ------------------------------------------
+
+CONFIGS = (DataSpec, ModelConfig, TrainConfig)
+COMMANDS = ("inspect", "train", "predict", "evaluate", "plot")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_declared_option_is_a_parameter_with_the_fields_default_and_help(command):
+    params = {p.name: p for p in typer.main.get_command(app).commands[command].params}
+    for cls in CONFIGS:
+        for name, (field, spec) in options_of(cls).items():
+            if command not in spec.commands:
+                assert name not in params or cls is not DataSpec, (command, name)
+                continue
+            param = params[name]
+            default = ",".join(map(str, field.default)) or None if spec.parse else field.default
+            assert param.default == default, (command, name)
+            assert param.help == spec.help, (command, name)
+            assert param.opts[0] == "--" + name.replace("_", "-")
+
+
+def test_the_configs_built_from_default_options_are_the_configs_defaults():
+    from lstmcast.cli.options import Declared
+
+    values = {
+        name: (",".join(map(str, f.default)) or None) if spec.parse else f.default
+        for cls in CONFIGS
+        for name, (f, spec) in options_of(cls).items()
+    }
+    options = Declared(values, frozenset())
+    assert [options.build(cls) for cls in CONFIGS] == [cls() for cls in CONFIGS]
+    assert options.given_to(ModelConfig) == frozenset()
+
+
+def test_a_model_file_may_hold_every_value_an_option_accepts():
+    for cls, checks in ((ModelConfig, MODEL_FIELDS), (TrainConfig, TRAIN_FIELDS)):
+        for name, (field, spec) in options_of(cls).items():
+            values = [field.default] if field.default is not None else []
+            if spec.range is not None:  # its ends, or a large value where it has no upper end
+                step = 1 if spec.range.whole else 1e-9
+                values += [spec.range.lo + step * spec.range.above, spec.range.hi or 1e6]
+            for value in values:
+                value = list(value) if isinstance(value, tuple) else value
+                assert checks[name](value) is None, (name, value)
+
+
+def test_a_model_file_is_checked_against_the_declared_bounds_not_the_options_range():
+    assert MODEL_FIELDS["hidden_size"](65_536) is None  # beyond --hidden-size's 2,048
+    assert MODEL_FIELDS["hidden_size"](65_537) == "an integer from 1 to 65,536"
+    assert MODEL_FIELDS["scaling"]("max") == "one of auto, std, meanabs, log"
+    assert MODEL_FIELDS["lookback"](None) == "an integer from 1 to 1,000,000"  # resolved
+    assert TRAIN_FIELDS["max_steps"](None) is None
+    assert TRAIN_FIELDS["loss"]("mse") == "one of pinball, huber"
+    assert TRAIN_FIELDS["seed"](-1) is None
+
+
+def test_warm_config_holds_only_the_given_fields_against_the_model():
+    old = ModelConfig(lookback=48, horizon=12, season=24, patch=4, hidden_size=8, layers=1)
+    asked = ModelConfig(horizon=12)  # hidden size 128 and 2 layers by default
+    assert warm_config(old, asked, given=()) is old
+    assert warm_config(old, asked, given={"horizon"}) is old
+    assert warm_config(old, ModelConfig(quantiles=(0.1, 0.9)), given={"quantiles"}) is old
+    with pytest.raises(UsageError, match=r"hidden_size \(8\), but --hidden-size 128 was given"):
+        warm_config(old, asked, given={"horizon", "hidden_size"})
+
+
+def test_config_py_imports_no_typer():
+    source = Path(lstmcast.config.__file__).read_text()
+    assert "typer" not in source and "rich" not in source
 
 
 def test_every_ranged_option_is_tested_above():

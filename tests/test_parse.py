@@ -1,15 +1,15 @@
-"""Layout inference, frequency inference, gap filling and every data error of build_panel."""
+"""Layout inference, frequency inference, gap filling and every data error of loading a table."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lstmcast.config import DataSpec
-from lstmcast.data.columns import resolve_columns
+from lstmcast.data.columns import ColumnRoles, resolve_columns
 from lstmcast.data.freq import future_dates, grid_ordinals, infer_freq, season_length
+from lstmcast.data.grid import MIN_LENGTH
 from lstmcast.data.io import read_table
-from lstmcast.data.panel import Columns
-from lstmcast.data.parse import MIN_LENGTH, build_panel
+from lstmcast.data.load import load
 from lstmcast.errors import DataError, UsageError
 
 
@@ -29,8 +29,8 @@ def long_frame(lengths=(4, 3), ids=("a", "b"), id_col="unique_id", time_col="ds"
 
 
 def test_long_layout():
-    panel = build_panel(long_frame())
-    assert panel.columns == Columns("long", "ds", ("y",), "unique_id")
+    panel = load(long_frame())
+    assert panel.columns == ColumnRoles("long", "ds", ("y",), "unique_id")
     assert panel.ids.tolist() == ["a", "b"]
     assert panel.lengths.tolist() == [4, 3]
     assert panel.offsets.tolist() == [0, 4, 7]
@@ -47,7 +47,7 @@ def test_long_layout():
 )
 def test_long_layout_id_aliases(id_col):
     cols = resolve_columns(long_frame(id_col=id_col), DataSpec())
-    assert cols == Columns("long", "ds", ("y",), id_col)
+    assert cols == ColumnRoles("long", "ds", ("y",), id_col)
 
 
 @pytest.mark.parametrize(
@@ -56,8 +56,8 @@ def test_long_layout_id_aliases(id_col):
 )
 def test_time_aliases(time_col):
     df = pd.DataFrame({time_col: days(5).astype(str), "sales": np.arange(5.0)})
-    panel = build_panel(df)
-    assert panel.columns == Columns("single", time_col, ("sales",))
+    panel = load(df)
+    assert panel.columns == ColumnRoles("single", time_col, ("sales",))
     assert panel.freq == "D"
 
 
@@ -65,14 +65,14 @@ def test_time_aliases(time_col):
 def test_target_aliases_beat_other_numeric_columns(target):
     df = pd.DataFrame({"ds": days(5), "price": np.arange(5.0), target: np.arange(5.0) * 2})
     cols = resolve_columns(df, DataSpec())
-    assert cols == Columns("single", "ds", (target,))
+    assert cols == ColumnRoles("single", "ds", (target,))
     df["unique_id"] = "s"
-    assert resolve_columns(df, DataSpec()) == Columns("long", "ds", (target,), "unique_id")
+    assert resolve_columns(df, DataSpec()) == ColumnRoles("long", "ds", (target,), "unique_id")
 
 
 def test_long_layout_with_one_unnamed_numeric_target():
     df = long_frame(y_col="sales")
-    assert resolve_columns(df, DataSpec()) == Columns("long", "ds", ("sales",), "unique_id")
+    assert resolve_columns(df, DataSpec()) == ColumnRoles("long", "ds", ("sales",), "unique_id")
 
 
 def test_long_layout_with_several_numeric_columns_is_ambiguous():
@@ -84,8 +84,8 @@ def test_long_layout_with_several_numeric_columns_is_ambiguous():
 
 def test_single_layout_date_close():
     df = pd.DataFrame({"Date": days(6, freq="B").astype(str), "Close": [1.0, 2, 3, 4, 5, 6]})
-    panel = build_panel(df)
-    assert panel.columns == Columns("single", "Date", ("Close",))
+    panel = load(df)
+    assert panel.columns == ColumnRoles("single", "Date", ("Close",))
     assert panel.ids.tolist() == ["Close"]
 
 
@@ -93,8 +93,8 @@ def test_wide_layout_keeps_column_order():
     df = pd.DataFrame(
         {"ds": days(5), "north": np.arange(5.0), "south": np.arange(5) * 2, "east": 3.0}
     )
-    panel = build_panel(df)
-    assert panel.columns == Columns("wide", "ds", ("north", "south", "east"))
+    panel = load(df)
+    assert panel.columns == ColumnRoles("wide", "ds", ("north", "south", "east"))
     assert panel.ids.tolist() == ["north", "south", "east"]
     assert panel.lengths.tolist() == [5, 5, 5]
     assert panel.series(1).tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
@@ -102,7 +102,7 @@ def test_wide_layout_keeps_column_order():
 
 def test_wide_layout_series_may_start_late():
     df = pd.DataFrame({"ds": days(6), "a": [np.nan, 1, 2, 3, 4, 5.0], "b": np.arange(6.0)})
-    panel = build_panel(df)
+    panel = load(df)
     assert panel.lengths.tolist() == [5, 6]
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-01-02")
     assert panel.filled == 0
@@ -144,8 +144,8 @@ def test_overrides_pick_every_column():
         }
     )
     spec = DataSpec(time_col="when", target="sales", id_col="shop")
-    panel = build_panel(df, spec)
-    assert panel.columns == Columns("long", "when", ("sales",), "shop")
+    panel = load(df, spec)
+    assert panel.columns == ColumnRoles("long", "when", ("sales",), "shop")
     assert panel.ids.tolist() == ["a", "b"]
     assert panel.series(1).tolist() == [3.0, 4.0, 5.0]
 
@@ -153,22 +153,22 @@ def test_overrides_pick_every_column():
 def test_override_time_and_id_columns_ignore_case():
     df = long_frame(id_col="shop", time_col="when")
     cols = resolve_columns(df, DataSpec(time_col="WHEN", id_col="Shop"))
-    assert cols == Columns("long", "when", ("y",), "shop")
+    assert cols == ColumnRoles("long", "when", ("y",), "shop")
 
 
 def test_override_target_ignores_case_like_the_other_overrides():
     # BUG: resolve_columns checks --target case-insensitively but keeps the user's spelling,
-    # so build_panel later fails with KeyError 'close' (CLI: "unexpected KeyError", exit 1).
+    # so loading later failed with KeyError 'close' (CLI: "unexpected KeyError", exit 1).
     df = pd.DataFrame({"Date": days(5), "Open": 1.0, "Close": np.arange(5.0), "Volume": 7})
-    panel = build_panel(df, DataSpec(target="close"))
+    panel = load(df, DataSpec(target="close"))
     assert panel.columns.targets == ("Close",)
     assert panel.ids.tolist() == ["Close"]
 
 
 def test_several_targets_make_a_wide_panel():
     df = pd.DataFrame({"ds": days(4), "a": 1.0, "b": 2.0, "c": 3.0})
-    panel = build_panel(df, DataSpec(target="c, a"))
-    assert panel.columns == Columns("wide", "ds", ("c", "a"))
+    panel = load(df, DataSpec(target="c, a"))
+    assert panel.columns == ColumnRoles("wide", "ds", ("c", "a"))
     assert panel.ids.tolist() == ["c", "a"]
 
 
@@ -180,7 +180,7 @@ def test_unknown_override_column():
         (DataSpec(id_col="nope"), "--id-col"),
     ]:
         with pytest.raises(DataError, match=rf"{flag} nope: no such column \(columns: ds, y\)"):
-            build_panel(df, spec)
+            load(df, spec)
 
 
 def test_several_targets_with_an_id_column_is_a_usage_error():
@@ -192,9 +192,9 @@ def test_several_targets_with_an_id_column_is_a_usage_error():
 
 def test_freq_override_and_bad_freq():
     df = pd.DataFrame({"ds": days(6), "y": np.arange(6.0)})
-    assert build_panel(df, DataSpec(freq="D")).freq == "D"
+    assert load(df, DataSpec(freq="D")).freq == "D"
     with pytest.raises(UsageError, match="--freq XYZ: not a pandas frequency") as info:
-        build_panel(df, DataSpec(freq="XYZ"))
+        load(df, DataSpec(freq="XYZ"))
     assert info.value.exit_code == 2
 
 
@@ -216,7 +216,7 @@ def ohlcv():
 
 def test_ohlcv_is_ambiguous_and_names_the_candidates():
     with pytest.raises(DataError) as info:
-        build_panel(ohlcv())
+        load(ohlcv())
     err = info.value
     for name in ("Open", "High", "Low", "Close", "Volume"):
         assert name in err.message
@@ -226,8 +226,8 @@ def test_ohlcv_is_ambiguous_and_names_the_candidates():
 
 
 def test_ohlcv_with_target_is_one_series():
-    panel = build_panel(ohlcv(), DataSpec(target="Close"))
-    assert panel.columns == Columns("single", "Date", ("Close",))
+    panel = load(ohlcv(), DataSpec(target="Close"))
+    assert panel.columns == ColumnRoles("single", "Date", ("Close",))
     assert panel.values.tolist() == [1.5, 2.5, 3.5, 4.5, 5.5]
 
 
@@ -255,7 +255,7 @@ def test_ohlcv_with_target_is_one_series():
 def test_frequency_inferred(freq, start, as_text):
     ts = pd.date_range(start, periods=30, freq=freq)
     df = pd.DataFrame({"ds": ts.astype(str) if as_text else ts, "y": np.arange(30.0)})
-    panel = build_panel(df)
+    panel = load(df)
     assert panel.freq == freq
     assert panel.lengths.tolist() == [30]
     assert panel.filled == 0
@@ -273,7 +273,7 @@ def business_days_with_holidays():
 
 def test_business_days_with_holidays():
     bdays, kept = business_days_with_holidays()
-    panel = build_panel(pd.DataFrame({"ds": kept, "y": np.arange(len(kept), dtype=float)}))
+    panel = load(pd.DataFrame({"ds": kept, "y": np.arange(len(kept), dtype=float)}))
     assert panel.freq == "B"
     assert panel.lengths.tolist() == [40]
     assert panel.filled == 2
@@ -286,14 +286,14 @@ def test_business_days_with_holidays():
 def test_business_days_from_a_csv_file(write_csv):
     _, kept = business_days_with_holidays()
     df = pd.DataFrame({"Date": kept.strftime("%Y-%m-%d"), "Close": np.linspace(100, 120, 38)})
-    panel = build_panel(read_table(write_csv(df)))
+    panel = load(read_table(write_csv(df)))
     assert (panel.freq, panel.filled, panel.columns.layout) == ("B", 2, "single")
 
 
 def test_interpolation_is_linear_and_counted():
     ts = days(20).delete([5, 6, 7])
     y = np.arange(20.0)[np.r_[0:5, 8:20]] * 3
-    panel = build_panel(pd.DataFrame({"ds": ts, "y": y}))
+    panel = load(pd.DataFrame({"ds": ts, "y": y}))
     assert panel.filled == 3
     np.testing.assert_allclose(panel.values, np.arange(20.0) * 3)
 
@@ -303,7 +303,7 @@ def test_interpolation_is_linear_and_counted():
 )
 def test_calendar_gaps_are_filled(freq, start, season):
     ts = pd.date_range(start, periods=30, freq=freq).delete([10, 11, 12])
-    panel = build_panel(pd.DataFrame({"ds": ts, "y": np.arange(27.0)}))
+    panel = load(pd.DataFrame({"ds": ts, "y": np.arange(27.0)}))
     assert (panel.freq, panel.lengths.tolist(), panel.filled) == (freq, [30], 3)
     assert panel.season == season
 
@@ -322,7 +322,7 @@ def test_offsets_become_utc_naive():
             "y": [1.0, 2.0, 3.0],
         }
     )
-    panel = build_panel(df)
+    panel = load(df)
     assert panel.first.dtype == np.dtype("datetime64[ns]")
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-03-10 06:00")
     assert pd.Timestamp(panel.last[0]) == pd.Timestamp("2024-03-10 08:00")
@@ -342,7 +342,7 @@ def test_daylight_saving_jump_is_continuous_in_utc():
             "y": [1.0, 2.0, 3.0, 4.0],
         }
     )
-    panel = build_panel(df)
+    panel = load(df)
     assert (panel.freq, panel.lengths.tolist(), panel.filled) == ("h", [4], 0)
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-03-10 05:00")
 
@@ -358,7 +358,7 @@ def test_mixed_offsets_and_z():
             "y": [1.0, 2.0, 3.0],
         }
     )
-    panel = build_panel(df)
+    panel = load(df)
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-01-01 00:00")
     assert panel.lengths.tolist() == [3]
 
@@ -366,7 +366,7 @@ def test_mixed_offsets_and_z():
 def test_zone_aware_parquet_column(write_parquet):
     ts = pd.date_range("2024-03-30", periods=48, freq="h", tz="Europe/Berlin")  # crosses DST
     path = write_parquet(pd.DataFrame({"ds": ts, "y": np.arange(48.0)}))
-    panel = build_panel(read_table(path))
+    panel = load(read_table(path))
     assert (panel.freq, panel.lengths.tolist(), panel.filled) == ("h", [48], 0)
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-03-29 23:00")
 
@@ -377,14 +377,14 @@ def test_zone_aware_parquet_column(write_parquet):
 def test_non_numeric_target_names_column_and_value():
     df = pd.DataFrame({"ds": days(40).astype(str), "sales": ["1.5"] * 39 + ["n/a!"]})
     with pytest.raises(DataError) as info:
-        build_panel(df, DataSpec(target="sales"))
+        load(df, DataSpec(target="sales"))
     assert "target column 'sales' is not numeric: 'n/a!' in data row 40" == info.value.message
 
 
 def test_boolean_target():
     df = pd.DataFrame({"ds": days(3), "flag": [True, False, True]})
     with pytest.raises(DataError, match="true/false"):
-        build_panel(df, DataSpec(target="flag"))
+        load(df, DataSpec(target="flag"))
 
 
 def test_unparseable_date_names_column_value_and_row():
@@ -393,20 +393,20 @@ def test_unparseable_date_names_column_value_and_row():
         DataError,
         match=r"time column 'ds' has a value that is not a date: 'yesterday' \(data row 3, file line 4\)",
     ):
-        build_panel(df)
+        load(df)
 
 
 def test_empty_timestamp():
     df = pd.DataFrame({"ds": ["2024-01-01", "", "2024-01-03"], "y": 1.0})
     with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
-        build_panel(df)
+        load(df)
 
 
 def test_empty_id():
     df = long_frame()
     df.loc[5, "unique_id"] = None
     with pytest.raises(DataError, match="id column 'unique_id' is empty in data row 6"):
-        build_panel(df)
+        load(df)
 
 
 def test_categorical_ids_give_the_same_panel_as_text_ids():
@@ -414,19 +414,19 @@ def test_categorical_ids_give_the_same_panel_as_text_ids():
     # order of first appearance and the unused category is no series.
     df = long_frame(lengths=(4, 3, 5), ids=("b", "c", "a"))
     cat = df.assign(unique_id=pd.Categorical(df["unique_id"], categories=["z", "a", "b", "c"]))
-    a, b = build_panel(df), build_panel(cat)
+    a, b = load(df), load(cat)
     assert b.ids.tolist() == ["b", "c", "a"] and b.ids.dtype == object
     np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.offsets, b.offsets)
     cat.loc[4, "unique_id"] = None
     with pytest.raises(DataError, match="id column 'unique_id' is empty in data row 5"):
-        build_panel(cat)
+        load(cat)
 
 
 def test_ids_are_compared_as_text():
     # 1 and "1" are the same series, as they were when every id was turned into text first.
     df = pd.DataFrame({"unique_id": [1, 1, "1", 2, 2, 2], "ds": days(3).append(days(3)), "y": 1.0})
-    panel = build_panel(df)
+    panel = load(df)
     assert panel.ids.tolist() == ["1", "2"] and panel.lengths.tolist() == [3, 3]
 
 
@@ -435,7 +435,7 @@ def test_empty_text_id_is_an_error():
     df["unique_id"] = df["unique_id"].astype("str")
     df.loc[2, "unique_id"] = ""
     with pytest.raises(DataError, match="id column 'unique_id' is empty in data row 3"):
-        build_panel(df)
+        load(df)
 
 
 def test_duplicate_timestamps_name_the_series():
@@ -444,44 +444,46 @@ def test_duplicate_timestamps_name_the_series():
     with pytest.raises(
         DataError, match=r"series 'second' has duplicate timestamp 2024-01-02 00:00:00"
     ) as info:
-        build_panel(df)
+        load(df)
     assert "--id-col" not in info.value.hint
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5])
 def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
-    # build_panel scans long tables a chunk at a time; with tiny chunks every boundary case
+    # Loading scans long tables a chunk at a time; with tiny chunks every boundary case
     # (a series, a gap, a duplicate or a bad date across two chunks) comes up here.
     import lstmcast.data.freq
+    import lstmcast.data.grid
     import lstmcast.data.parse
 
     df = long_frame(lengths=(6, 5, 7), ids=("a", "b", "c")).sample(frac=1, random_state=0)
     df = df.drop(index=[2, 14]).assign(ds=lambda d: d["ds"].astype(str))  # two gaps
-    whole = build_panel(df)
+    whole = load(df)
     monkeypatch.setattr(lstmcast.data.parse, "CHUNK", chunk)
+    monkeypatch.setattr(lstmcast.data.grid, "CHUNK", chunk)
     monkeypatch.setattr(lstmcast.data.freq, "CHUNK", chunk)
-    part = build_panel(df)
+    part = load(df)
     np.testing.assert_array_equal(part.values, whole.values)
     np.testing.assert_array_equal(part.offsets, whole.offsets)
     assert (part.ids.tolist(), part.freq, part.filled) == (whole.ids.tolist(), "D", 2)
     dup = long_frame(lengths=(4, 4), ids=("first", "second"))
     dup.loc[[6, 7], "ds"] = dup.loc[5, "ds"]
     with pytest.raises(DataError, match=r"series 'second' .* \(2 duplicates in all\)"):
-        build_panel(dup)
+        load(dup)
     text = long_frame().assign(ds=lambda d: d["ds"].astype(str))
     text.loc[1, "ds"], text.loc[5, "ds"] = "", "yesterday"  # the bad date wins over the empty one
     with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6, file line 7\)"):
-        build_panel(text)
+        load(text)
     text.loc[5, "ds"] = "2024-01-02"
     with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
-        build_panel(text)
+        load(text)
 
 
 def test_duplicates_in_a_single_series_suggest_an_id_column():
     df = pd.DataFrame({"ds": list(days(3)) * 2, "sales": np.arange(6.0)})
     with pytest.raises(DataError, match="series 'sales' has duplicate timestamp") as info:
-        build_panel(df)
+        load(df)
     assert "--id-col" in info.value.hint
 
 
@@ -490,11 +492,11 @@ def test_too_short_series_is_named():
     with pytest.raises(
         DataError, match=r"series 'short_one' has 2 point\(s\); at least 3 are needed"
     ):
-        build_panel(df)
+        load(df)
 
 
 def test_three_points_are_enough():
-    assert build_panel(long_frame(lengths=(3, 3))).lengths.tolist() == [3, 3]
+    assert load(long_frame(lengths=(3, 3))).lengths.tolist() == [3, 3]
 
 
 def test_gap_longer_than_max_gap():
@@ -503,29 +505,29 @@ def test_gap_longer_than_max_gap():
     with pytest.raises(
         DataError, match="series 'y' has a gap of 8 missing steps; at most 7 are filled"
     ) as info:
-        build_panel(df)
+        load(df)
     assert "--max-gap 8" in info.value.hint
-    panel = build_panel(df, DataSpec(max_gap=8))
+    panel = load(df, DataSpec(max_gap=8))
     assert (panel.lengths.tolist(), panel.filled) == ([40], 8)
 
 
 def test_gap_of_one_season_is_filled_by_default():
     ts = days(40).delete(range(10, 17))
-    panel = build_panel(pd.DataFrame({"ds": ts, "y": np.arange(33.0)}))
+    panel = load(pd.DataFrame({"ds": ts, "y": np.arange(33.0)}))
     assert panel.filled == 7
 
 
 def test_max_gap_zero_fills_nothing():
     ts = days(10).delete([4])
     with pytest.raises(DataError, match="gap of 1 missing steps; at most 0"):
-        build_panel(pd.DataFrame({"ds": ts, "y": np.arange(9.0)}), DataSpec(max_gap=0))
+        load(pd.DataFrame({"ds": ts, "y": np.arange(9.0)}), DataSpec(max_gap=0))
 
 
 def test_gap_error_names_the_right_series():
     ok = pd.DataFrame({"unique_id": "ok", "ds": days(30).delete([3]), "y": 1.0})
     bad = pd.DataFrame({"unique_id": "gappy", "ds": days(30).delete(range(5, 15)), "y": 2.0})
     with pytest.raises(DataError, match="series 'gappy' has a gap of 10"):
-        build_panel(pd.concat([ok, bad], ignore_index=True))
+        load(pd.concat([ok, bad], ignore_index=True))
 
 
 def test_mostly_missing_series_is_named():
@@ -538,7 +540,7 @@ def test_mostly_missing_series_is_named():
         ignore_index=True,
     )
     with pytest.raises(DataError, match="series 'sparse' is mostly missing: 20 of 32 daily steps"):
-        build_panel(df, DataSpec(max_gap=100))
+        load(df, DataSpec(max_gap=100))
 
 
 def test_off_grid_timestamp():
@@ -549,7 +551,7 @@ def test_off_grid_timestamp():
         DataError,
         match=r"series 'y' has 1 timestamp\(s\) off the hourly grid, e.g. 2024-01-01 10:17:00",
     ) as info:
-        build_panel(pd.DataFrame({"ds": ts, "y": np.arange(10.0)}))
+        load(pd.DataFrame({"ds": ts, "y": np.arange(10.0)}))
     assert "--freq" in info.value.hint
 
 
@@ -557,20 +559,20 @@ def test_off_grid_weekday_in_weekly_data():
     ts = list(pd.date_range("2024-01-07", periods=20, freq="W-SUN"))
     ts[8] = ts[8] + pd.Timedelta(days=1)  # a Monday among Sundays
     with pytest.raises(DataError, match="off the weekly \\(Sun\\) grid"):
-        build_panel(pd.DataFrame({"ds": ts, "y": np.arange(20.0)}))
+        load(pd.DataFrame({"ds": ts, "y": np.arange(20.0)}))
 
 
 def test_series_on_different_phases_are_each_on_their_own_grid():
     a = pd.DataFrame({"unique_id": "a", "ds": days(5, "2024-01-01 00:00", "h"), "y": 1.0})
     b = pd.DataFrame({"unique_id": "b", "ds": days(5, "2024-01-01 00:30", "h"), "y": 2.0})
-    panel = build_panel(pd.concat([a, b], ignore_index=True))
+    panel = load(pd.concat([a, b], ignore_index=True))
     assert (panel.freq, panel.lengths.tolist()) == ("h", [5, 5])
 
 
 def test_irregular_calendar_cannot_infer_a_frequency():
     ts = pd.date_range("2024-01-15", periods=6, freq="MS") + pd.Timedelta(days=14)
     with pytest.raises(DataError, match="cannot infer a frequency") as info:
-        build_panel(pd.DataFrame({"ds": ts, "y": np.arange(6.0)}))
+        load(pd.DataFrame({"ds": ts, "y": np.arange(6.0)}))
     assert "--freq" in info.value.hint
 
 
@@ -580,12 +582,12 @@ def test_series_with_no_values_is_named():
     with pytest.raises(
         DataError, match=r"series 'hollow' has no values \(target 'y' is empty in every row\)"
     ):
-        build_panel(df)
+        load(df)
 
 
 def test_empty_target_rows_are_dropped_and_filled():
     df = pd.DataFrame({"ds": days(6).astype(str), "y": ["1", "2", "", "4", "5", "6"]})
-    panel = build_panel(df)
+    panel = load(df)
     assert panel.values.tolist() == [1, 2, 3, 4, 5, 6]
     assert panel.filled == 1
     assert panel.warnings[0] == "dropped 1 rows with an empty target"
@@ -595,7 +597,7 @@ def test_empty_target_rows_are_dropped_and_filled():
 def test_infinite_value(bad):
     y = [1.0, 2.0, bad, 4.0] if not isinstance(bad, str) else ["1", "2", bad, "4"]
     with pytest.raises(DataError, match="target column 'y' has an infinite value in data row 3"):
-        build_panel(pd.DataFrame({"ds": days(4), "y": y}))
+        load(pd.DataFrame({"ds": days(4), "y": y}))
 
 
 @pytest.mark.parametrize(
@@ -603,12 +605,12 @@ def test_infinite_value(bad):
 )
 def test_numeric_time_column_that_is_not_years(times):
     with pytest.raises(DataError, match="time column 'ds' holds numbers, not dates") as info:
-        build_panel(pd.DataFrame({"ds": times, "y": [1.0, 2, 3, 4]}))
+        load(pd.DataFrame({"ds": times, "y": [1.0, 2, 3, 4]}))
     assert "--time-col" in info.value.hint
 
 
 def test_integer_years_are_yearly():
-    panel = build_panel(pd.DataFrame({"year": [2001, 2002, 2003, 2005], "sales": [1.0, 2, 3, 5]}))
+    panel = load(pd.DataFrame({"year": [2001, 2002, 2003, 2005], "sales": [1.0, 2, 3, 5]}))
     assert (panel.freq, panel.lengths.tolist(), panel.filled) == ("YS-JAN", [5], 1)
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2001-01-01")
     assert panel.values.tolist() == [1, 2, 3, 4, 5]
@@ -616,23 +618,23 @@ def test_integer_years_are_yearly():
 
 def test_integer_years_from_csv(write_csv):
     path = write_csv("year,sales\n1999,1\n2000,2\n2001,3\n")
-    panel = build_panel(read_table(path))
-    assert panel.columns == Columns("single", "year", ("sales",))
+    panel = load(read_table(path))
+    assert panel.columns == ColumnRoles("single", "year", ("sales",))
     assert panel.freq == "YS-JAN"
 
 
 def test_empty_table():
     with pytest.raises(DataError, match="the table has no rows"):
-        build_panel(pd.DataFrame({"ds": [], "y": []}))
+        load(pd.DataFrame({"ds": [], "y": []}))
 
 
 @pytest.mark.parametrize("ids", [["007", "012"], ["NA", "EU"]], ids=["leading-zeros", "NA"])
 def test_csv_series_ids_are_kept_as_written(write_csv, ids):
     # BUG: read_table lets pandas guess types for every column, so the id "007" becomes 7
     # (forecasts then come back for series '7') and the id "NA" (North America) becomes
-    # missing, which build_panel rejects as "id column 'unique_id' is empty".
+    # missing, which loading rejects as "id column 'unique_id' is empty".
     rows = "".join(f"{i},2024-01-0{d},{d}\n" for i in ids for d in range(1, 5))
-    panel = build_panel(read_table(write_csv("unique_id,ds,y\n" + rows)))
+    panel = load(read_table(write_csv("unique_id,ds,y\n" + rows)))
     assert panel.ids.tolist() == ids
 
 
@@ -641,7 +643,7 @@ def test_csv_series_ids_are_kept_as_written(write_csv, ids):
 
 def test_to_frame_and_summary():
     df = long_frame(lengths=(5, 3), ids=("b", "a"))
-    panel = build_panel(df)
+    panel = load(df)
     back = panel.to_frame()
     assert list(back.columns) == ["unique_id", "ds", "y"]
     assert back["unique_id"].tolist() == df["unique_id"].tolist()
@@ -656,7 +658,7 @@ def test_to_frame_and_summary():
 
 
 def test_head_cuts_each_series():
-    panel = build_panel(long_frame(lengths=(6, 4)))
+    panel = load(long_frame(lengths=(6, 4)))
     cut = panel.head(np.array([3, 10]))
     assert cut.lengths.tolist() == [3, 4]
     assert cut.series(0).tolist() == [0, 1, 2]

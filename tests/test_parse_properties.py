@@ -1,5 +1,5 @@
 """Property tests: any valid panel, rendered as long, single or wide (and through a CSV file),
-comes back from build_panel as the same Panel."""
+comes back from load as the same Panel."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lstmcast.config import ID_ALIASES, DataSpec
 from lstmcast.data.columns import PRICE_COLUMNS, TARGET_ALIASES, TIME_ALIASES
 from lstmcast.data.io import read_table
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 
 # Property tests: many random tables each.
 pytestmark = pytest.mark.slow
@@ -116,7 +116,7 @@ def test_long_frame_in_any_row_order(case, order):
     rows = list(range(len(df)))
     order.shuffle(rows)
     shuffled = df.iloc[rows].reset_index(drop=True)
-    panel = build_panel(shuffled)
+    panel = load(shuffled)
     assert panel.columns.layout == "long"
     # Series keep the order in which their ids first appear in the file.
     assert_panel(panel, case, list(pd.unique(shuffled["unique_id"])))
@@ -125,7 +125,7 @@ def test_long_frame_in_any_row_order(case, order):
 @SETTINGS
 @given(case=cases(max_series=1))
 def test_single_series(case):
-    panel = build_panel(wide_frame(case))
+    panel = load(wide_frame(case))
     assert panel.columns.layout == "single"
     assert panel.columns.targets == (case.ids[0],)
     assert_panel(panel, case, case.ids)
@@ -134,7 +134,7 @@ def test_single_series(case):
 @SETTINGS
 @given(case=cases(min_series=2, aligned=True))
 def test_wide_frame(case):
-    panel = build_panel(wide_frame(case))
+    panel = load(wide_frame(case))
     assert panel.columns.layout == "wide"
     assert_panel(panel, case, case.ids)  # column order
 
@@ -142,7 +142,7 @@ def test_wide_frame(case):
 @SETTINGS
 @given(case=cases(min_series=2, aligned=True))
 def test_long_and_wide_give_the_same_panel(case):
-    a, b = build_panel(long_frame(case)), build_panel(wide_frame(case))
+    a, b = load(long_frame(case)), load(wide_frame(case))
     np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.offsets, b.offsets)
     np.testing.assert_array_equal(a.first, b.first)
@@ -158,7 +158,7 @@ def test_long_csv_round_trip(tmp_path_factory, case, order, sep):
     order.shuffle(rows)
     df = df.iloc[rows]
     path = write(df, tmp_path_factory.mktemp("long") / "data.csv", sep)
-    panel = build_panel(read_table(path))
+    panel = load(read_table(path))
     assert_panel(panel, case, list(pd.unique(df["unique_id"])))
 
 
@@ -171,7 +171,7 @@ def test_long_parquet_round_trip_compact(tmp_path_factory, case, order):
     df = df.iloc[rows]
     path = tmp_path_factory.mktemp("long") / "data.parquet"
     df.to_parquet(path, index=False, engine="pyarrow")
-    panel = build_panel(read_table(path, compact=True))
+    panel = load(read_table(path, compact=True))
     assert_panel(panel, case, list(pd.unique(df["unique_id"])))
 
 
@@ -179,7 +179,7 @@ def test_long_parquet_round_trip_compact(tmp_path_factory, case, order):
 @given(case=cases(aligned=True), sep=seps)
 def test_single_and_wide_csv_round_trip(tmp_path_factory, case, sep):
     path = write(wide_frame(case), tmp_path_factory.mktemp("wide") / "data.csv", sep)
-    panel = build_panel(read_table(path))
+    panel = load(read_table(path))
     assert panel.columns.layout == ("single" if len(case.ids) == 1 else "wide")
     assert_panel(panel, case, case.ids)
 
@@ -198,7 +198,7 @@ def test_isolated_holes_are_filled_by_interpolation(case, holes):
     df = pd.DataFrame({"ds": t[keep], case.ids[0]: y[keep]})
     # The frequency is given: enough holes make two steps the most common gap, which is then
     # a fair reading of the data (the inference itself is tested on complete series above).
-    panel = build_panel(df, DataSpec(freq=case.freq))
+    panel = load(df, DataSpec(freq=case.freq))
     assert (panel.freq, panel.lengths.tolist(), panel.filled) == (case.freq, [len(t)], len(holes))
     got = panel.series(0)
     np.testing.assert_array_equal(got[keep], y[keep].astype(np.float32))

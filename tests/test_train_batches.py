@@ -7,7 +7,7 @@ import torch
 
 from lstmcast.batches import device_sampler
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import (
     TORCH_THREADS,
@@ -25,7 +25,7 @@ def ragged_panel(lengths=(40, 25, 60, 9)):
         ds = pd.date_range("2024-01-01", periods=n, freq="h")
         y = 10 * (k + 1) + np.sin(np.arange(n) / 3) + 0.1 * np.arange(n) % 5
         parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y}))
-    return build_panel(pd.concat(parts, ignore_index=True), DataSpec())
+    return load(pd.concat(parts, ignore_index=True), DataSpec())
 
 
 def test_device_sampler_draws_only_training_windows_and_all_of_them():

@@ -709,6 +709,27 @@ def test_warm_start_with_another_hidden_size_is_a_usage_error(local):
     assert "hidden" in result.stderr
 
 
+def test_warm_start_with_the_default_hidden_size_given_is_a_usage_error(local):
+    # The model has hidden size 8 (TINY); --hidden-size 128 is the default, but the user gave it.
+    args = ("train", "data.csv", "--model", "m.lstmcast", *TINY, "--warm-start")
+    before = local.model.read_bytes()
+    result = invoke(*args, "--hidden-size", "128", ok=False)
+    assert result.exit_code == 2, result.output
+    assert "keeps the model's hidden_size (8), but --hidden-size 128 was given" in result.stderr
+    assert local.model.read_bytes() == before
+
+
+def test_warm_start_holds_a_config_file_value_against_the_model(tmp_path, local):
+    # layers = 2 is the default, yet the file gives it: the model's 1 layer is not silently kept.
+    (tmp_path / "settings.toml").write_text("[train]\nlayers = 2\n")
+    result = invoke(
+        "train", "data.csv", "--model", "m.lstmcast", "--warm-start", "--config", "settings.toml",
+        ok=False,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "keeps the model's layers (1), but --layers 2 was given" in result.stderr
+
+
 def test_warm_start_without_a_model_is_a_model_error(tmp_path, trained):
     result = invoke(
         "train", trained.data, "--model", "none.lstmcast", *TINY, "--warm-start", ok=False
@@ -774,7 +795,7 @@ def test_stale_warning_counts_every_lagging_series_and_names_the_first_few(tmp_p
 
     spec = [(f"s{k}", "2024-01-01", 100 if k < 8 else 200) for k in range(10)]
     hourly_frame(spec).to_csv("many.csv", index=False)
-    panel = api.load_panel("many.csv")
+    panel = api.load("many.csv")
     as_of = dt.datetime(2024, 1, 10, tzinfo=dt.timezone.utc)  # s8, s9 end 2024-01-09 07:00
     text = stale_warning(panel, as_of)
     assert text.startswith("the data is stale: 8 of 10 series")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmcast.batches import gather_windows
-from lstmcast.data.parse import build_panel
+from lstmcast.data.load import load
 from lstmcast.windows import (
     VERDICT_FOLDS,
     build_index,
@@ -30,7 +30,7 @@ def make_panel(lengths, base=100):
         )
         for i, n in enumerate(lengths)
     ]
-    return build_panel(pd.concat(parts, ignore_index=True))
+    return load(pd.concat(parts, ignore_index=True))
 
 
 def test_panel_fixture_is_what_the_tests_assume():

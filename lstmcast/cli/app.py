@@ -17,11 +17,11 @@ from lstmcast.cli.support import (
     PlainCommand,
     PlainGroup,
     check_options,
-    data_spec,
     errors_handled,
     parse_age,
     parse_time,
 )
+from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.errors import UsageError
 
 __all__ = ["app"]
@@ -49,17 +49,12 @@ def main(
 
 
 @app.command(cls=PlainCommand)
+@opt.declared_options
 def inspect(
     ctx: typer.Context,
     data: opt.DataArg,
-    time_col: opt.TimeCol = None,
-    target: opt.Target = None,
-    id_col: opt.IdCol = None,
-    freq: opt.Freq = None,
-    date_format: opt.DateFormat = None,
-    max_gap: opt.MaxGap = None,
-    covariates: opt.Covariates = None,
-    past_covariates: opt.PastCovariates = None,
+    *,
+    options: opt.Declared,
     json_out: opt.Json = False,
     quiet: opt.Quiet = False,
     debug: opt.Debug = False,
@@ -73,14 +68,11 @@ def inspect(
     """
     with errors_handled(json_out, debug, command="inspect"):
         check_options(ctx)
-        from lstmcast.api import load_panel
+        from lstmcast.api import load
         from lstmcast.cli.documents import document, print_json
         from lstmcast.cli.render import inspect_table, out
 
-        spec = data_spec(
-            time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
-        )
-        panel = load_panel(data, spec)
+        panel = load(data, options.build(DataSpec))
         summary = panel.summary()
         if json_out:
             print_json(document("inspect", {"data": str(data), **summary}))
@@ -89,42 +81,13 @@ def inspect(
 
 
 @app.command(cls=PlainCommand)
+@opt.declared_options
 def train(
     ctx: typer.Context,
     data: opt.DataArg,
     model: opt.ModelPath = Path("model.lstmcast"),
-    horizon: opt.TrainHorizon = None,
-    lookback: opt.Lookback = None,
-    season: opt.Season = None,
-    hidden_size: opt.HiddenSize = 128,
-    layers: opt.Layers = 2,
-    dropout: opt.Dropout = 0.1,
-    quantiles: opt.Quantiles = "0.1,0.5,0.9",
-    scaling: opt.Scaling = "auto",
-    calendar: opt.Calendar = True,
-    ensemble: opt.Ensemble = 1,
-    skip_cycles: opt.SkipCycles = 14,
-    epochs: opt.Epochs = 30,
-    max_steps: opt.MaxSteps = None,
-    time_budget: opt.TimeBudget = None,
-    windows_per_epoch: opt.WindowsPerEpoch = 25_600,
-    batch_size: opt.BatchSize = 256,
-    lr: opt.LearningRate = 2e-3,
-    loss: opt.Loss = "pinball",
-    calibrate: opt.Calibrate = True,
-    patience: opt.Patience = 6,
-    val_size: opt.ValSize = None,
-    seed: opt.Seed = 0,
-    device: opt.Device = "auto",
-    threads: opt.Threads = None,
-    time_col: opt.TimeCol = None,
-    target: opt.Target = None,
-    id_col: opt.IdCol = None,
-    freq: opt.Freq = None,
-    date_format: opt.DateFormat = None,
-    max_gap: opt.MaxGap = None,
-    covariates: opt.Covariates = None,
-    past_covariates: opt.PastCovariates = None,
+    *,
+    options: opt.Declared,  # the model's, the training's and the data's
     warm_start: opt.WarmStart = False,
     lock_timeout: opt.LockTimeout = 300.0,
     log_file: opt.LogFile = None,
@@ -154,23 +117,10 @@ def train(
         from lstmcast.cli.documents import print_json, train_document
         from lstmcast.cli.progress import TrainProgress
         from lstmcast.cli.render import out, train_tables
-        from lstmcast.config import ModelConfig, TrainConfig, parse_quantiles
         from lstmcast.ops import DeferredSignals
 
-        model_cfg = ModelConfig(
-            lookback=lookback, horizon=horizon, season=season, hidden_size=hidden_size, layers=layers,
-            dropout=dropout, quantiles=parse_quantiles(quantiles), scaling=scaling, calendar=calendar,
-            ensemble=ensemble, skip_cycles=skip_cycles,
-        )  # fmt: skip
-        train_cfg = TrainConfig(
-            epochs=epochs, max_steps=max_steps, time_budget=time_budget, windows_per_epoch=windows_per_epoch,
-            batch_size=batch_size, lr=lr, patience=patience, val_size=val_size, seed=seed, device=device,
-            loss=loss, calibrate=calibrate,
-            threads=threads,
-        )  # fmt: skip
-        spec = data_spec(
-            time_col, target, id_col, freq, max_gap, date_format, covariates, past_covariates
-        )
+        model_cfg, train_cfg = options.build(ModelConfig), options.build(TrainConfig)
+        spec, given = options.build(DataSpec), options.given_to(ModelConfig)
         with DeferredSignals() as signals, TrainProgress(not (quiet or json_out)) as progress:
 
             def callback(event: str, info: dict) -> None:
@@ -178,7 +128,7 @@ def train(
                 progress(event, info)
 
             summary = api.train(
-                data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout
+                data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout, given
             )
         run.series, run.output = summary.series, model
         if distributed.is_main():  # every rank finds the same warnings
@@ -192,6 +142,7 @@ def train(
 
 
 @app.command(cls=PlainCommand)
+@opt.declared_options
 def predict(
     ctx: typer.Context,
     data: opt.ModelDataArg = None,
@@ -199,12 +150,8 @@ def predict(
     horizon: opt.Horizon = None,
     output: opt.ForecastOutput = None,
     fmt: opt.Format = "table",
-    time_col: opt.TimeCol = None,
-    target: opt.Target = None,
-    id_col: opt.IdCol = None,
-    freq: opt.Freq = None,
-    date_format: opt.DateFormat = None,
-    max_gap: opt.MaxGap = None,
+    *,
+    options: opt.Declared,
     device: opt.ReadDevice = "cpu",
     max_age: opt.MaxAge = None,
     strict: opt.Strict = False,
@@ -243,7 +190,7 @@ def predict(
             max_age=parse_age(max_age) if max_age else None,
             as_of=parse_time(as_of) if as_of else None,
             strict=strict, lock_timeout=lock_timeout, output=output, fallback=fallback,
-            spec=data_spec(time_col, target, id_col, freq, max_gap, date_format),
+            spec=options.build(DataSpec),
         )  # fmt: skip
         run.series, run.output = result.series, output
         run.warn(result.warnings)
@@ -288,6 +235,7 @@ def info(
 
 
 @app.command(cls=PlainCommand)
+@opt.declared_options
 def evaluate(
     ctx: typer.Context,
     data: opt.ModelDataArg = None,
@@ -301,11 +249,8 @@ def evaluate(
     output: opt.TableOutput = None,
     forecasts: opt.Forecasts = None,
     plot_file: opt.PlotFile = None,
-    time_col: opt.TimeCol = None,
-    target: opt.Target = None,
-    id_col: opt.IdCol = None,
-    freq: opt.Freq = None,
-    date_format: opt.DateFormat = None,
+    *,
+    options: opt.Declared,
     device: opt.ReadDevice = "cpu",
     log_file: opt.LogFile = None,
     config: opt.Config = None,
@@ -352,7 +297,7 @@ def evaluate(
             result = api.evaluate(
                 model, data, folds, horizon, step, season, refit, device, on_fold,
                 lambda event, info: signals.check(),
-                spec=data_spec(time_col, target, id_col, freq, None, date_format),
+                spec=options.build(DataSpec),
                 output=output, forecasts=forecasts, plot=plot_file, scored=scored,
             )  # fmt: skip
         if to_stdout and not json_out:
@@ -365,6 +310,7 @@ def evaluate(
 
 
 @app.command(cls=PlainCommand)
+@opt.declared_options
 def plot(
     ctx: typer.Context,
     data: opt.ModelDataArg = None,
@@ -374,11 +320,8 @@ def plot(
     last: opt.Last = None,
     holdout: opt.Holdout = None,
     horizon: opt.Horizon = None,
-    time_col: opt.TimeCol = None,
-    target: opt.Target = None,
-    id_col: opt.IdCol = None,
-    freq: opt.Freq = None,
-    date_format: opt.DateFormat = None,
+    *,
+    options: opt.Declared,
     device: opt.ReadDevice = "cpu",
     json_out: opt.Json = False,
     quiet: opt.Quiet = False,
@@ -399,7 +342,7 @@ def plot(
         from lstmcast.cli.documents import plot_document, print_json
         from lstmcast.cli.render import err
 
-        spec = data_spec(time_col, target, id_col, freq, None, date_format)
+        spec = options.build(DataSpec)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)
         drawn = result.series
         run.warn(result.warnings)

@@ -1,30 +1,107 @@
-"""The options of every command, each declared once as an `Annotated` type.
+"""The options of every command: those declared on the config fields, and the rest.
 
-Shared options (the data columns, --model, --json, --quiet, ...) are used by several
-commands; the rest belong to one. An option without a name of its own takes the name of
-the parameter it annotates (`hidden_size` -> --hidden-size; a bool one gets a --no- form).
+An option that sets a field of DataSpec, ModelConfig or TrainConfig is declared once, on that
+field (lstmcast.options); `declared_options` gives each command the ones that name it. The
+options of one command that no config holds (--model, --json, --folds, ...) are `Annotated`
+types here, shared ones used by several commands. An option without a name of its own takes
+the name of its parameter (`hidden_size` -> --hidden-size; a bool one gets a --no- form).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+import typing
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lstmcast.cli.support import config_option, show_version
+from lstmcast.config import DataSpec, ModelConfig, TrainConfig
+from lstmcast.options import options_of
 
 __all__ = [
-    "DataArg", "ModelDataArg", "TimeCol", "Target", "IdCol", "Freq", "DateFormat", "MaxGap",
-    "Covariates", "PastCovariates", "Json", "Quiet", "Debug", "Config", "NoConfig", "LogFile",
-    "LockTimeout", "ModelPath", "Device", "ReadDevice", "Threads", "Version", "TrainHorizon",
-    "Lookback", "Season", "HiddenSize", "Layers", "Dropout", "Quantiles", "Scaling", "Calendar",
-    "Ensemble", "SkipCycles", "Epochs", "MaxSteps", "TimeBudget", "WindowsPerEpoch", "BatchSize",
-    "LearningRate", "Loss", "Calibrate", "Patience", "ValSize", "Seed", "WarmStart", "Horizon",
-    "ForecastOutput", "Format", "MaxAge", "Strict", "AsOf", "Fallback", "ModelArg", "Folds",
-    "FoldHorizon", "Step", "MaseSeason", "Refit", "Show", "TableOutput", "Forecasts",
-    "PlotFile", "PngOutput", "SeriesIds", "Last", "Holdout",
+    "Declared", "declared_options", "DataArg", "ModelDataArg", "Json", "Quiet", "Debug",
+    "Config", "NoConfig", "LogFile", "LockTimeout", "ModelPath", "ReadDevice", "Version",
+    "WarmStart", "Horizon", "ForecastOutput", "Format", "MaxAge", "Strict", "AsOf", "Fallback",
+    "ModelArg", "Folds", "FoldHorizon", "Step", "MaseSeason", "Refit", "Show", "TableOutput",
+    "Forecasts", "PlotFile", "PngOutput", "SeriesIds", "Last", "Holdout",
 ]  # fmt: skip
+
+# The configs whose fields declare options, in the order of the parameters, and the --help
+# panel of each.
+PANELS = {ModelConfig: "Model", TrainConfig: "Training", DataSpec: "Data"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """The declared options of one run: their values by name, and the names the user gave
+    (on the command line or in the config file), which --warm-start needs."""
+
+    values: dict[str, object]
+    given: frozenset[str]
+
+    def build(self, cls):
+        """The `cls` config these options set; text options are parsed (UsageError if bad)."""
+        kwargs = {}
+        for name, (_, spec) in options_of(cls).items():
+            if name in self.values:
+                value = self.values[name]
+                kwargs[name] = spec.parse(value) if spec.parse else value
+        return cls(**kwargs)
+
+    def given_to(self, cls) -> frozenset[str]:
+        """The fields of `cls` the user set."""
+        return self.given & options_of(cls).keys()
+
+
+def declared_options(command):
+    """Give `command` the declared options that name it, where its `options: Declared`
+    parameter stands (keyword-only); it receives their values as that one Declared.
+
+    Click tells for each option where its value came from: a default is not given.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    [slot] = [p.name for p in signature.parameters.values() if p.annotation is Declared]
+    assert "ctx" in signature.parameters, f"{command.__name__} takes ctx: typer.Context"
+    declared = _parameters(command.__name__)
+    names = [p.name for p in declared]
+    params = []
+    for p in signature.parameters.values():
+        params.extend(declared if p.name == slot else [p])
+
+    @functools.wraps(command)
+    def run(ctx: typer.Context, **kwargs):
+        values = {name: kwargs.pop(name) for name in names}
+        sources = {n: getattr(ctx.get_parameter_source(n), "name", "DEFAULT") for n in names}
+        given = frozenset(name for name, source in sources.items() if source != "DEFAULT")
+        return command(ctx, **kwargs, **{slot: Declared(values, given)})
+
+    run.__signature__ = signature.replace(parameters=params)
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
+def _parameters(command: str) -> list[inspect.Parameter]:
+    """The options declared on the config fields that `command` takes, as Typer parameters:
+    the field's type (text, for an option that `parse`s), default and help."""
+    params = []
+    for cls, panel in PANELS.items():
+        hints = typing.get_type_hints(cls)
+        for name, (field, spec) in options_of(cls).items():
+            if command not in spec.commands:
+                continue
+            kind, default = hints[name], field.default
+            if spec.parse:  # a tuple, written as text: "0.1,0.5,0.9"
+                default = ",".join(map(str, default)) or None
+                kind = str if default else str | None
+            kind = Annotated[kind, typer.Option(help=spec.help, rich_help_panel=panel)]
+            keyword = inspect.Parameter.KEYWORD_ONLY
+            params.append(inspect.Parameter(name, keyword, default=default, annotation=kind))
+    return params
+
 
 # Options shared by several commands, defined once.
 DataArg = Annotated[
@@ -42,70 +119,6 @@ ModelDataArg = Annotated[
         metavar="DATA",
         help="Data file, or - for stdin (default: the model's training file).",
         show_default=False,
-        rich_help_panel="Data",
-    ),
-]
-TimeCol = Annotated[
-    str | None,
-    typer.Option(
-        "--time-col",
-        help="Time column (default: the model's, else ds, date, ...).",
-        rich_help_panel="Data",
-    ),
-]
-Target = Annotated[
-    str | None,
-    typer.Option(
-        "--target",
-        help="Value column(s), comma-separated for a wide file.",
-        rich_help_panel="Data",
-    ),
-]
-IdCol = Annotated[
-    str | None,
-    typer.Option(
-        "--id-col",
-        help="Series id column (default: the model's, else unique_id, ...).",
-        rich_help_panel="Data",
-    ),
-]
-Freq = Annotated[
-    str | None,
-    typer.Option(
-        "--freq",
-        help="Frequency: h, D, B, W-SUN, MS, ... (default: inferred).",
-        rich_help_panel="Data",
-    ),
-]
-DateFormat = Annotated[
-    str | None,
-    typer.Option(
-        "--date-format",
-        help="strftime format of the time column, e.g. %d/%m/%Y.",
-        rich_help_panel="Data",
-    ),
-]
-MaxGap = Annotated[
-    int | None,
-    typer.Option(
-        "--max-gap",
-        help="Longest gap to interpolate, in steps (default: a season).",
-        rich_help_panel="Data",
-    ),
-]
-Covariates = Annotated[
-    str | None,
-    typer.Option(
-        "--covariates",
-        help="Columns known ahead, comma-separated.",
-        rich_help_panel="Data",
-    ),
-]
-PastCovariates = Annotated[
-    str | None,
-    typer.Option(
-        "--past-covariates",
-        help="Columns known only up to now, comma-separated.",
         rich_help_panel="Data",
     ),
 ]
@@ -172,26 +185,10 @@ ModelPath = Annotated[
     Path,
     typer.Option("--model", "-m", help="Model file.", rich_help_panel="Model"),
 ]
-Device = Annotated[
-    str,
-    typer.Option(
-        "--device",
-        help="auto, cpu, cuda, cuda:N or mps.",
-        rich_help_panel="Training",
-    ),
-]
 # Forecasting reads a model: the CPU unless told, since loading CUDA costs more than it saves.
 ReadDevice = Annotated[
     str,
     typer.Option("--device", help="cpu, auto, cuda, cuda:N or mps.", rich_help_panel="Model"),
-]
-Threads = Annotated[
-    int | None,
-    typer.Option(
-        "--threads",
-        help="CPU threads (default: 1 for small models, else all).",
-        rich_help_panel="Training",
-    ),
 ]
 
 # The version option of `lstmcast` itself.
@@ -203,141 +200,6 @@ Version = Annotated[
 ]
 
 # train: the model and its training.
-TrainHorizon = Annotated[
-    int | None,
-    typer.Option(
-        help="Steps to forecast (default: one season).",
-        rich_help_panel="Model",
-    ),
-]
-Lookback = Annotated[
-    int | None,
-    typer.Option(
-        help="Past steps (default: 7 seasons, 14 if sub-daily; ≥ 3 horizons).",
-        rich_help_panel="Model",
-    ),
-]
-Season = Annotated[
-    int | None,
-    typer.Option(
-        help="Seasonal period in steps (default: from the frequency).",
-        rich_help_panel="Model",
-    ),
-]
-HiddenSize = Annotated[int, typer.Option(help="LSTM hidden units.", rich_help_panel="Model")]
-Layers = Annotated[int, typer.Option(help="Stacked LSTM layers.", rich_help_panel="Model")]
-Dropout = Annotated[
-    float,
-    typer.Option(
-        help="Dropout between layers and in the head.",
-        rich_help_panel="Model",
-    ),
-]
-Quantiles = Annotated[
-    str,
-    typer.Option(
-        help="Quantiles; the lowest and highest bound the interval.",
-        rich_help_panel="Model",
-    ),
-]
-Scaling = Annotated[
-    str,
-    typer.Option(
-        help="Window normalisation: auto, std, meanabs or log.",
-        rich_help_panel="Model",
-    ),
-]
-Calendar = Annotated[
-    bool,
-    typer.Option(
-        help="Feed the calendar cycles of the frequency.",
-        rich_help_panel="Model",
-    ),
-]
-SkipCycles = Annotated[
-    int,
-    typer.Option(
-        help="Past seasonal cycles the skip mixes per window (1: the last).",
-        rich_help_panel="Model",
-    ),
-]
-Ensemble = Annotated[
-    int,
-    typer.Option(
-        help="Train N models (seeds seed..seed+N-1), forecast their median.",
-        rich_help_panel="Model",
-    ),
-]
-Epochs = Annotated[
-    int,
-    typer.Option(
-        help="Maximum epochs of --windows-per-epoch windows.",
-        rich_help_panel="Training",
-    ),
-]
-MaxSteps = Annotated[
-    int | None,
-    typer.Option(help="Stop after this many optimiser steps.", rich_help_panel="Training"),
-]
-TimeBudget = Annotated[
-    float | None,
-    typer.Option(
-        help="Stop after this many seconds, keeping the best weights.",
-        rich_help_panel="Training",
-    ),
-]
-WindowsPerEpoch = Annotated[
-    int, typer.Option(help="Windows sampled per epoch.", rich_help_panel="Training")
-]
-BatchSize = Annotated[
-    int,
-    typer.Option(
-        help="Windows per step (per process under torchrun).",
-        rich_help_panel="Training",
-    ),
-]
-LearningRate = Annotated[
-    float,
-    typer.Option(
-        help="Peak learning rate (AdamW, warm-up, cosine decay).",
-        rich_help_panel="Training",
-    ),
-]
-Loss = Annotated[
-    str,
-    typer.Option(
-        help="Training loss: pinball or huber.",
-        rich_help_panel="Training",
-    ),
-]
-Calibrate = Annotated[
-    bool,
-    typer.Option(
-        help="Calibrate the intervals on the validation windows.",
-        rich_help_panel="Training",
-    ),
-]
-Patience = Annotated[
-    int,
-    typer.Option(
-        help="Epochs without improvement before stopping.",
-        rich_help_panel="Training",
-    ),
-]
-ValSize = Annotated[
-    int | None,
-    typer.Option(
-        help="Steps held out per series (default: 1-4 horizons).",
-        rich_help_panel="Training",
-    ),
-]
-Seed = Annotated[
-    int,
-    typer.Option(
-        help="Random seed: same seed and data, same model.",
-        rich_help_panel="Training",
-    ),
-]
 WarmStart = Annotated[
     bool,
     typer.Option(

@@ -19,7 +19,7 @@ import typer
 import typer.core
 
 from lstmcast import __version__
-from lstmcast.config import CONFIG_NAME, DataSpec
+from lstmcast.config import CONFIG_NAME
 from lstmcast.errors import Interrupted, LstmcastError, UsageError
 
 __all__ = [
@@ -32,8 +32,6 @@ __all__ = [
     "show_version",
     "parse_age",
     "parse_time",
-    "data_spec",
-    "split_names",
 ]
 
 PANELS = ("Data", "Model", "Training", "Output", "Unattended runs")
@@ -464,18 +462,3 @@ def parse_time(text: str) -> dt.datetime:
             "such as 2026-11-28 or 2026-11-28T02:00"
         ) from None
     return value
-
-
-def data_spec(
-    time_col, target, id_col, freq, max_gap, date_format, covariates=None, past=None
-) -> DataSpec:
-    """The data options of a command as the core's DataSpec."""
-    return DataSpec(
-        time_col=time_col, target=target, id_col=id_col, freq=freq, max_gap=max_gap,
-        date_format=date_format, covariates=split_names(covariates), past_covariates=split_names(past),
-    )  # fmt: skip
-
-
-def split_names(text: str | None) -> tuple[str, ...]:
-    """'a, b,' -> ('a', 'b'): a comma-separated option's names."""
-    return tuple(n.strip() for n in (text or "").split(",") if n.strip())

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
-from lstmcast.data.panel import Columns
 from lstmcast.errors import DataError, UsageError
 
-__all__ = ["resolve_columns", "TIME_ALIASES", "TARGET_ALIASES", "PRICE_COLUMNS"]
+__all__ = ["ColumnRoles", "resolve_columns", "TIME_ALIASES", "TARGET_ALIASES", "PRICE_COLUMNS"]
 
 TIME_ALIASES = (
     "ds",
@@ -28,7 +28,20 @@ TARGET_ALIASES = ("y", "value", "target", "values")
 PRICE_COLUMNS = {"open", "high", "low", "close", "adj close", "adj_close", "volume"}
 
 
-def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> Columns:
+@dataclass(frozen=True)
+class ColumnRoles:
+    """What each used column of the table is: the layout, the time, the targets, the id and
+    the covariates (a Panel keeps it as `panel.columns`)."""
+
+    layout: str  # "long" | "single" | "wide"
+    time_col: str
+    targets: tuple[str, ...]  # one column for long/single, several for wide
+    id_col: str | None = None
+    covariates: tuple[str, ...] = ()  # known ahead: given in rows after the last target
+    past_covariates: tuple[str, ...] = ()  # known only up to the last target
+
+
+def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> ColumnRoles:
     """Decide the layout and the time, id, target and covariate columns.
 
     Covariate columns are set aside first, so they are never taken for the target or the id.
@@ -84,7 +97,7 @@ def _covariate_columns(cols: list[str], spec: DataSpec) -> tuple[tuple[str, ...]
     return picked[0], picked[1]
 
 
-def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Columns:
+def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> ColumnRoles:
     """Decide the layout and the time, id and target columns, honouring explicit overrides."""
     cols = [str(c) for c in df.columns if str(c) not in exclude]
     time_col = _pick(cols, spec.time_col, "--time-col") or _guess_time(df, cols)
@@ -99,7 +112,7 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
                 "--target names several columns, but a long file (with an id column) has one target"
             )
         layout = "long" if id_col else ("single" if len(targets) == 1 else "wide")
-        return Columns(layout, time_col, targets, id_col)
+        return ColumnRoles(layout, time_col, targets, id_col)
     kinds = _kinds(df)
     numeric = [
         c for c in rest if kinds[c] == "number" or kinds[c] == "text" and _looks_numeric(df[c])
@@ -107,9 +120,9 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
     alias = _alias(rest, TARGET_ALIASES)
     if id_col:
         if alias:
-            return Columns("long", time_col, (alias,), id_col)
+            return ColumnRoles("long", time_col, (alias,), id_col)
         if len(numeric) == 1:
-            return Columns("long", time_col, (numeric[0],), id_col)
+            return ColumnRoles("long", time_col, (numeric[0],), id_col)
         if not numeric:
             raise DataError(
                 f"no numeric target column found (columns: {', '.join(cols)})",
@@ -117,19 +130,19 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
             )
         raise _ambiguous(numeric, "the target column is ambiguous")
     if alias:
-        return Columns("single", time_col, (alias,))
+        return ColumnRoles("single", time_col, (alias,))
     if not numeric:
         raise DataError(
             f"no numeric value column found next to time column '{time_col}' (columns: {', '.join(cols)})",
             hint="name it with --target COLUMN",
         )
     if len(numeric) == 1:
-        return Columns("single", time_col, (numeric[0],))
+        return ColumnRoles("single", time_col, (numeric[0],))
     if len({c.lower() for c in numeric} & PRICE_COLUMNS) >= 2:
         raise _ambiguous(
             numeric, "several price columns (open/high/low/close/volume) and no obvious target"
         )
-    return Columns("wide", time_col, tuple(numeric))
+    return ColumnRoles("wide", time_col, tuple(numeric))
 
 
 def _ambiguous(candidates: list[str], what: str) -> DataError:

@@ -1,4 +1,6 @@
-"""Exogenous covariates on the panel's grid: known ahead (`--covariates`) or only up to now.
+"""The covariates step of loading, and the covariates read back for windows and forecasts.
+
+Exogenous covariates are known ahead (`--covariates`) or only up to now (`--past-covariates`).
 
 A future-known covariate (a price, a promotion flag, a holiday) also has values for the
 steps to forecast: the file gives them in rows after a series' last observed target, with
@@ -9,138 +11,70 @@ temperature measured so far) is read in the lookback only and needs no future ro
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from lstmcast.config import DataSpec
-from lstmcast.data.columns import resolve_columns
-from lstmcast.data.freq import describe_freq, fixed_step_ns, grid_ordinals, season_length
+from lstmcast.data.columns import ColumnRoles
+from lstmcast.data.freq import fixed_step_ns
+from lstmcast.data.grid import Grid
 from lstmcast.data.panel import Panel
-from lstmcast.data.parse import build_panel, long_arrays, parse_numbers, time_format
+from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
 
-__all__ = ["build_covariate_panel", "covariate_table", "check_future", "step_time"]
+__all__ = ["Covariates", "place_covariates", "covariate_table", "check_future", "step_time"]
 
 
-def build_covariate_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
-    """build_panel for a file with covariate columns: the target's panel plus the covariates.
+@dataclass
+class Covariates:
+    """The covariate columns on the target's grid."""
 
-    The target goes through build_panel's rules unchanged (rows after a series' last target
-    set aside); each covariate is then placed on that grid, its gaps inside the history
-    filled by the same rule as the target's, and its values after the last target kept as
-    the known future.
+    values: np.ndarray  # (N, C) float32 beside the grid's values, gaps filled
+    future: np.ndarray  # (S, F, len(columns.covariates)) float32: NaN where the file gave none
+    warnings: list[str]
+
+
+def place_covariates(rows: Rows, grid: Grid, cols: ColumnRoles) -> Covariates | None:
+    """Each covariate on the target's grid, its gaps inside the history filled by the same
+    rule as the target's, its values after a series' last target kept as the known future.
+
+    None without covariates.
     """
-    if df.empty:
-        raise DataError("the table has no rows")
-    cols = resolve_columns(df, spec)
-    # One format for the whole time column, decided once from all its values (as build_panel).
-    date_format = time_format(df[cols.time_col], cols.time_col, spec)
-    spec = dataclasses.replace(spec, date_format=date_format)
-    codes, uniques, ts, y = long_arrays(df, cols, spec)
-    ids = uniques[codes]
-    stamp = ts.view("int64")
-    observed = ~np.isnan(y)
-    last_seen = np.full(len(uniques), np.iinfo(np.int64).min)
-    np.maximum.at(last_seen, codes[observed], stamp[observed])
-    if (last_seen == np.iinfo(np.int64).min).any():
-        empty = int(np.argmax(last_seen == np.iinfo(np.int64).min))
-        raise DataError(
-            f"series '{uniques[empty]}' has no values (target '{cols.targets[0]}' is empty in every row)"
-        )
-    ahead = ~observed & (stamp > last_seen[codes])
-    past = {cols.time_col: ts[~ahead], cols.targets[0]: y[~ahead]}
-    if cols.id_col:
-        past = {cols.id_col: ids[~ahead], **past}
-    target_spec = DataSpec(
-        time_col=cols.time_col,
-        target=cols.targets[0],
-        id_col=cols.id_col,
-        freq=spec.freq,
-        max_gap=spec.max_gap,
-    )
-    panel = build_panel(pd.DataFrame(past), target_spec)
-
-    series = pd.Index(panel.ids).get_indexer(uniques)[codes]  # panel series of each row
-    position = _grid_positions(panel, series, ts)
+    if rows.covariates is None:
+        return None
     names = cols.covariates + cols.past_covariates
-    hint = "covariates must be numbers (true/false is read as 1/0); clean the file"
-    raw = np.column_stack(
-        [parse_numbers(df[c], c, "covariate", hint, flags=True) for c in names]
-    )  # (rows, C)
-    lengths = panel.lengths
+    series, position = grid.row_series, grid.row_position
+    lengths = np.diff(grid.offsets)
     inside = (position >= 0) & (position < lengths[series])
-    covariates = np.full((int(panel.offsets[-1]), len(names)), np.nan)
-    covariates[panel.offsets[series[inside]] + position[inside]] = raw[inside]
-    max_gap = spec.max_gap if spec.max_gap is not None else max(season_length(panel.freq), 1)
-    filled = _fill_covariate_gaps(covariates, panel, names, max_gap)
+    values = np.full((int(grid.offsets[-1]), len(names)), np.nan)
+    values[grid.offsets[series[inside]] + position[inside]] = rows.covariates[inside]
+    filled = _fill_covariate_gaps(values, grid, names)
 
     n_future = len(cols.covariates)
     after = position >= lengths[series]
     steps = int((position[after] - lengths[series[after]]).max() + 1) if after.any() else 0
-    future = np.full((panel.n_series, steps if n_future else 0, n_future), np.nan)
+    future = np.full((len(grid.ids), steps if n_future else 0, n_future), np.nan)
     if n_future and steps:
-        future[series[after], position[after] - lengths[series[after]]] = raw[after, :n_future]
-    warnings = list(panel.warnings)
+        step = position[after] - lengths[series[after]]  # 0: the first step after the history
+        future[series[after], step] = rows.covariates[after, :n_future]
+    warnings = []
     if filled:
         warnings.append(f"filled {filled} missing covariate value(s) by linear interpolation")
-    return dataclasses.replace(
-        panel,
-        columns=cols,
-        covariates=covariates.astype(np.float32),
-        future=future.astype(np.float32),
-        warnings=warnings,
-        source_columns=tuple(str(c) for c in df.columns),
-        date_format=date_format,
-    )
+    return Covariates(values.astype(np.float32), future.astype(np.float32), warnings)
 
 
-def _grid_positions(panel: Panel, series: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Step of each row from its series' first observation; rows before it get -1.
-
-    Rows with a target were checked by build_panel; the others (gaps, future rows) must be
-    on the same grid and appear once per series and step.
-    """
-    ordinal, on_grid = grid_ordinals(ts, panel.freq)
-    first, _ = grid_ordinals(panel.first, panel.freq)
-    step = fixed_step_ns(panel.freq)
-    if step:
-        on_grid &= (ts.view("int64") - panel.first.view("int64")[series]) % step == 0
-    position = ordinal - first[series]
-    bad = ~on_grid & (position >= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"series '{panel.ids[series[i]]}' has a row off the {describe_freq(panel.freq)} grid: "
-            f"{pd.Timestamp(ts[i])} (its target is empty)",
-            hint="rows with an empty target carry covariates and must be on the series' grid",
-        )
-    order = np.lexsort((position, series))
-    same = (np.diff(series[order]) == 0) & (np.diff(position[order]) == 0)
-    same &= position[order][1:] >= 0
-    if same.any():
-        i = int(order[np.flatnonzero(same)[0]])
-        raise DataError(
-            f"series '{panel.ids[series[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])}",
-            hint="each series may have one row per timestamp; give the covariates in that row",
-        )
-    return np.where(position >= 0, position, -1)
-
-
-def _fill_covariate_gaps(
-    values: np.ndarray, panel: Panel, names: tuple[str, ...], max_gap: int
-) -> int:
+def _fill_covariate_gaps(values: np.ndarray, grid: Grid, names: tuple[str, ...]) -> int:
     """Interpolate runs of missing covariate values in place, like the target's gaps.
 
-    A run at the start or end of a series takes the nearest value. Runs longer than
-    `max_gap` steps, and series where a covariate has no value at all, are errors.
+    A run at the start or end of a series takes the nearest value. Runs longer than the
+    grid's `max_gap` steps, and series where a covariate has no value at all, are errors.
     """
-    n = len(values)
+    n, offsets, max_gap = len(values), grid.offsets, grid.max_gap
     head = np.zeros(n, dtype=bool)
-    head[panel.offsets[:-1]] = True
+    head[offsets[:-1]] = True
     tail = np.zeros(n, dtype=bool)
-    tail[panel.offsets[1:] - 1] = True
+    tail[offsets[1:] - 1] = True
     total = 0
     for c, name in enumerate(names):
         v = values[:, c]
@@ -152,16 +86,16 @@ def _fill_covariate_gaps(
         start = np.flatnonzero(missing & (head | ~before))
         end = np.flatnonzero(missing & (tail | ~after)) + 1  # runs never cross series
         length = end - start
-        series = np.searchsorted(panel.offsets, start, side="right") - 1
-        whole = length == panel.lengths[series]
+        series = np.searchsorted(offsets, start, side="right") - 1
+        whole = length == np.diff(offsets)[series]
         worst = int(np.argmax(whole)) if whole.any() else int(np.argmax(length))
         if whole.any() or length[worst] > max_gap:
             s = int(series[worst])
-            when = step_time(panel, s, int(start[worst] - panel.offsets[s]))
+            when = step_time(grid, s, int(start[worst] - offsets[s]))
             if whole.any():
-                raise DataError(f"series '{panel.ids[s]}': covariate '{name}' has no value at all")
+                raise DataError(f"series '{grid.ids[s]}': covariate '{name}' has no value at all")
             raise DataError(
-                f"series '{panel.ids[s]}': covariate '{name}' has a gap of {length[worst]} missing "
+                f"series '{grid.ids[s]}': covariate '{name}' has a gap of {length[worst]} missing "
                 f"steps from {when}; at most {max_gap} are filled",
                 hint=f"fill in the values, or pass --max-gap {length[worst]} to interpolate them",
             )
@@ -237,7 +171,7 @@ def check_future(panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: 
     )
 
 
-def step_time(panel: Panel, series: int, position: int) -> str:
+def step_time(panel: Panel | Grid, series: int, position: int) -> str:
     """The timestamp of step `position` of a series (0 = its first), as a short text."""
     t = pd.Timestamp(panel.first[series]) + position * pd.tseries.frequencies.to_offset(panel.freq)
     step = fixed_step_ns(panel.freq)

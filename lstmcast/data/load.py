@@ -1,41 +1,87 @@
-"""Data files into Panels: as the options say (train, inspect), or through a trained model's
-schema (predict, evaluate, plot), saying plainly what the model expects when they differ."""
+"""Loading data: one pipeline from a file to a `Panel`, by the options or by a trained model.
+
+read (data.io) → resolve the columns (data.columns) → parse times and numbers (data.parse)
+→ put the series on one regular grid (data.grid) → add the covariates (data.covariates) →
+`Panel` (data.panel). `load` runs it, on the options (train, inspect) or on the data schema
+of a trained model (predict, evaluate, plot, a warm start), and then says plainly what the
+model expects when the file does not fit.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES, DataSpec
-from lstmcast.data.covariates import build_covariate_panel
+from lstmcast.data.columns import ColumnRoles, resolve_columns
+from lstmcast.data.covariates import place_covariates
+from lstmcast.data.grid import put_on_grid
 from lstmcast.data.io import read_table
 from lstmcast.data.panel import Panel
-from lstmcast.data.parse import build_panel
+from lstmcast.data.parse import parse_rows
 from lstmcast.errors import DataError
 
-__all__ = [
-    "load_panel",
-    "read_data",
-    "build_data_panel",
-    "load_for_model",
-    "as_model_columns",
-    "FLAG_FIELDS",
-]
+__all__ = ["load", "ModelSchema"]
 
 
-def load_panel(path: str | os.PathLike, spec: DataSpec = DataSpec()) -> Panel:
-    """Read a data file (`-`: standard input) and validate it into a Panel."""
-    return build_data_panel(read_data(path, spec), spec)
+@dataclass(frozen=True)
+class ModelSchema:
+    """How a trained model reads data: its columns, frequency and date format, and its names.
+
+    `spec` is the model's data schema with the options' own column names in it
+    (modelfile.store.spec_from_header). `given` holds the options as typed: a column the
+    user named is not blamed on the model. `time_col`, `targets` and `id_col` are the model's
+    names for those columns; when given, series and source columns take them, so that the
+    guards of predict compare the model's names with training.
+    """
+
+    spec: DataSpec
+    given: DataSpec = DataSpec()
+    time_col: str | None = None  # None: keep the file's names
+    targets: tuple[str, ...] = ()
+    id_col: str | None = None
 
 
-def build_data_panel(df: pd.DataFrame, spec: DataSpec) -> Panel:
-    """The target's panel, with the covariate columns added when the spec names any."""
-    if spec.covariates or spec.past_covariates:
-        return build_covariate_panel(df, spec)
-    return build_panel(df, spec)
+def load(
+    path: str | os.PathLike | pd.DataFrame, spec: DataSpec | ModelSchema = DataSpec()
+) -> Panel:
+    """Read a data file (`-`: standard input; or take a table already read) into a Panel.
+
+    The file is read once (standard input can only be read once), then goes through each
+    step in turn. `spec` is the options, or a trained model's ModelSchema.
+    """
+    model = spec if isinstance(spec, ModelSchema) else None
+    spec = model.spec if model else spec
+    table = path if isinstance(path, pd.DataFrame) else read_data(path, spec)
+    if table.empty:
+        raise DataError("the table has no rows")
+    with in_model_terms(model, path, table):
+        columns = resolve_columns(table, spec)
+        rows = parse_rows(table, columns, spec)
+        grid = put_on_grid(rows, columns, spec)
+        covariates = place_covariates(rows, grid, columns)
+    ids, source = model_names(model, columns, grid.ids, [str(c) for c in table.columns])
+    return Panel(
+        ids=ids,
+        values=grid.values,
+        offsets=grid.offsets,
+        first=grid.first,
+        last=grid.last,
+        freq=grid.freq,
+        columns=columns,
+        filled=grid.filled,
+        warnings=grid.warnings + (covariates.warnings if covariates else []),
+        source_columns=source,
+        covariates=covariates.values if covariates else None,
+        future=covariates.future if covariates else None,
+        date_format=rows.date_format,
+    )
 
 
 def read_data(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:
@@ -44,45 +90,48 @@ def read_data(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:
     return read_table(path, text_columns=ids, compact=True)
 
 
-def as_model_columns(panel: Panel, header: dict) -> Panel:
-    """A panel read through renamed columns, with the model's names for them.
+def model_names(
+    model: ModelSchema | None, columns: ColumnRoles, ids: np.ndarray, source: list[str]
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(series ids, source columns), with the model's names for renamed columns.
 
-    Series of single and wide files are named after their target column, and the guards of
-    predict compare column names with training: both then see the model's names.
+    Series of single and wide files are named after their target column: they take the
+    model's names too.
     """
-    meta, cols = header["data"], panel.columns
+    if model is None or model.time_col is None:
+        return ids, tuple(source)
     names = {
-        cols.time_col: meta["time_col"],
-        **dict(zip(cols.targets, meta["targets"], strict=False)),
+        columns.time_col: model.time_col,
+        **dict(zip(columns.targets, model.targets, strict=False)),
     }
-    if cols.id_col and meta.get("id_col"):
-        names[cols.id_col] = meta["id_col"]
+    if columns.id_col and model.id_col:
+        names[columns.id_col] = model.id_col
     if all(k == v for k, v in names.items()):
-        return panel
-    ids = panel.ids
-    if cols.layout in ("single", "wide"):
-        ids = np.array([names.get(str(i), i) for i in panel.ids], dtype=object)
-    source = tuple(names.get(c, c) for c in panel.source_columns)
-    return dataclasses.replace(panel, ids=ids, source_columns=source)
+        return ids, tuple(source)
+    if columns.layout in ("single", "wide"):
+        ids = np.array([names.get(str(i), i) for i in ids], dtype=object)
+    return ids, tuple(names.get(c, c) for c in source)
 
 
-# The options naming a column the model reads, and the DataSpec field each sets.
+# The options naming a column the model reads, the DataSpec field each sets, and its name.
 FLAG_FIELDS = {"--time-col": "time_col", "--target": "target", "--id-col": "id_col"}
+FLAG_WHAT = {"--time-col": "time column", "--target": "target", "--id-col": "id column"}
 
 
-def load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel:
-    """Load data with a model's columns and frequency; say plainly what the model expects.
-
-    The file is read once (standard input can only be read once), then validated.
-    """
-    df = read_data(data, spec)
+@contextmanager
+def in_model_terms(model: ModelSchema | None, path, table: pd.DataFrame) -> Iterator[None]:
+    """Say in the model's terms why a file does not fit a model: a covariate or column it
+    reads is missing, or the data has another frequency. Without a model, errors pass."""
     try:
-        return build_data_panel(df, spec)
+        yield
     except DataError as exc:
+        if model is None:
+            raise
+        spec = model.spec
         if getattr(exc, "covariate", None):
             ahead = exc.covariate.lower() in [c.lower() for c in spec.covariates]
             raise DataError(
-                f"{data}: the model reads covariate '{exc.covariate}', but the data has no such "
+                f"{path}: the model reads covariate '{exc.covariate}', but the data has no such "
                 f"column (columns: {', '.join(exc.columns)})",
                 hint="add the column"
                 + (
@@ -92,21 +141,21 @@ def load_for_model(data, spec: DataSpec, given: DataSpec = DataSpec()) -> Panel:
                 ),
             ) from None
         flag = getattr(exc, "flag", None)
-        if flag in FLAG_FIELDS and getattr(given, FLAG_FIELDS[flag]) is None:
-            what = {"--time-col": "time column", "--target": "target", "--id-col": "id column"}
+        if flag in FLAG_FIELDS and getattr(model.given, FLAG_FIELDS[flag]) is None:
+            what = FLAG_WHAT[flag]
             raise DataError(
-                f"{data}: the model reads {what[flag]} '{exc.column}'; this file has columns "
+                f"{path}: the model reads {what} '{exc.column}'; this file has columns "
                 f"{', '.join(exc.columns)}",
-                hint=f"pass {flag} COLUMN to name the file's {what[flag]}",
+                hint=f"pass {flag} COLUMN to name the file's {what}",
             ) from None
         # Say so plainly when the data simply has another frequency than the model.
         try:
-            other = build_data_panel(df, dataclasses.replace(spec, freq=None)).freq
+            other = load(table, dataclasses.replace(spec, freq=None)).freq
         except DataError:
             other = None
         if other and other != spec.freq:
             raise DataError(
-                f"{data}: the data's frequency is {other}, but the model was trained on {spec.freq} data",
+                f"{path}: the data's frequency is {other}, but the model was trained on {spec.freq} data",
                 hint="resample the data to the model's frequency, or train a model for this data",
             ) from None
         raise

@@ -1,4 +1,4 @@
-"""`Panel`: the validated dataset every module takes, and the record of its columns."""
+"""`Panel`: the validated dataset every module takes, the last step of loading (lstmcast.data.load)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lstmcast.data.columns import ColumnRoles
 from lstmcast.data.freq import describe_freq, grid_ordinals, season_length
 from lstmcast.data.io import time_text
 
-__all__ = ["Panel", "Columns"]
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Where the data lives in the table: the layout and the columns that were used."""
-
-    layout: str  # "long" | "single" | "wide"
-    time_col: str
-    targets: tuple[str, ...]  # one column for long/single, several for wide
-    id_col: str | None = None
-    covariates: tuple[str, ...] = ()  # known ahead: given in rows after the last target
-    past_covariates: tuple[str, ...] = ()  # known only up to the last target
+__all__ = ["Panel"]
 
 
 @dataclass
@@ -40,7 +29,7 @@ class Panel:
     first: np.ndarray  # (S,) datetime64[ns]
     last: np.ndarray  # (S,) datetime64[ns]
     freq: str
-    columns: Columns
+    columns: ColumnRoles  # what each used column of the file is
     filled: int = 0
     warnings: list[str] = field(default_factory=list)
     source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
@@ -138,7 +127,7 @@ class Panel:
         }
 
 
-def _covariate_summary(cols: Columns) -> dict:
+def _covariate_summary(cols: ColumnRoles) -> dict:
     if not (cols.covariates or cols.past_covariates):
         return {}
     return {"covariates": list(cols.covariates), "past_covariates": list(cols.past_covariates)}

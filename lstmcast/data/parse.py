@@ -1,36 +1,72 @@
-"""Time and number parsing and validation: any reasonable table becomes a `Panel` or a clear DataError."""
+"""The parse step of loading: times, ids, targets and covariates read from the table's columns.
+
+A text time column is read with one format, given or inferred from all its values
+(lstmcast.data.dates); timestamps with a zone are converted to UTC and made naive. Numbers
+are float64 (float32 columns stay float32), empty cells NaN; a value that is neither is an
+error naming its column and row. Every row is parsed, those with an empty target too: the
+grid step decides which rows it keeps.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lstmcast.config import DataSpec
-from lstmcast.data.columns import _kinds, resolve_columns
+from lstmcast.data.columns import ColumnRoles
 from lstmcast.data.dates import ISO, column_format, parse_dates
-from lstmcast.data.freq import (
-    check_freq,
-    describe_freq,
-    fixed_step_ns,
-    grid_ordinals,
-    infer_freq,
-    season_length,
-)
-from lstmcast.data.panel import Columns, Panel
 from lstmcast.errors import DataError
 
-__all__ = [
-    "build_panel",
-    "long_arrays",
-    "parse_numbers",
-    "time_format",
-    "MIN_LENGTH",
-]
+__all__ = ["Rows", "parse_rows", "parse_numbers"]
 
-MIN_LENGTH = 3  # fewer points cannot show a step, let alone a pattern
-MOSTLY_MISSING = 0.5  # a series with more than half its grid missing is rejected
+
+@dataclass
+class Rows:
+    """Every row of the table, parsed (a wide table's target columns back to back).
+
+    The grid step takes `codes`, `times` and `target` when there are no covariates (see
+    data.grid.put_on_grid).
+    """
+
+    codes: np.ndarray  # (R,) int32: each row's series, numbered in order of first appearance
+    ids: np.ndarray  # (S,) object: the series ids as text (the target columns' names if not long)
+    times: np.ndarray  # (R,) datetime64[ns], naive UTC
+    target: np.ndarray  # (R,) float64 (float32 kept as float32), NaN where empty
+    # (R, C): columns.covariates then columns.past_covariates, true/false read as 1/0, NaN
+    # where empty; None without covariates.
+    covariates: np.ndarray | None
+    date_format: str | None  # the one format the text time column was read with
+
+
+def parse_rows(df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec) -> Rows:
+    """Parse the time, id, target and covariate columns of every row.
+
+    The time column's one format is decided first, from all its values (see _time_format).
+    """
+    time = df[cols.time_col]
+    date_format = _time_format(time, cols.time_col, spec)
+    covariates = cols.covariates + cols.past_covariates
+    # Whether a misfit date is reported against a given format (--date-format, or the model
+    # file's). Files with covariate columns report it against the column's own reading.
+    told = spec.date_format is not None and not covariates
+    ts = _parse_times(time, cols.time_col, date_format, told)
+    if cols.layout == "long":
+        codes, ids = _id_codes(df[cols.id_col], cols.id_col)
+        target = parse_numbers(df[cols.targets[0]], cols.targets[0])
+    else:
+        target = _block_values(df, cols.targets)
+        per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
+        codes = np.repeat(per_column.astype(np.int32), len(df))
+        ids, ts = np.asarray(ids, dtype=object), np.tile(ts, len(cols.targets))
+    values = None
+    if covariates:
+        hint = "covariates must be numbers (true/false is read as 1/0); clean the file"
+        values = np.column_stack(
+            [parse_numbers(df[c], c, "covariate", hint, flags=True) for c in covariates]
+        )  # (rows, C)
+    return Rows(codes, ids, ts, target, values, date_format)
 
 
 def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = False) -> np.ndarray:
@@ -63,7 +99,7 @@ def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = Fa
     return ts
 
 
-def time_format(s: pd.Series, col: str, spec: DataSpec) -> str | None:
+def _time_format(s: pd.Series, col: str, spec: DataSpec) -> str | None:
     """The format a text time column is read with: --date-format, or inferred from its values.
 
     None for columns that need no format (timestamps already, or a column of years).
@@ -135,41 +171,14 @@ def parse_numbers(
     return values
 
 
-def long_arrays(
-    df: pd.DataFrame, cols: Columns, spec: DataSpec = DataSpec(), told: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(series code per row, series ids, timestamp per row, value per row) for any layout.
-
-    Codes number the series in order of first appearance; ids are text, one per series.
-    """
-    ts = _parse_times(df[cols.time_col], cols.time_col, spec.date_format, told)
-    if cols.layout == "long":
-        codes, ids = _id_codes(df[cols.id_col], cols.id_col)
-        return codes, ids, ts, parse_numbers(df[cols.targets[0]], cols.targets[0])
-    values = _block_values(df, cols.targets)
-    per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
-    codes = np.repeat(per_column.astype(np.int32), len(df))
-    return (
-        codes,
-        np.asarray(ids, dtype=object),
-        np.tile(ts, len(cols.targets)),
-        values,
-    )
-
-
 def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
     """The target columns of a wide table back to back, column after column.
 
     Numeric columns of one dtype are taken as one block (a wide file may have 100,000 of
     them); anything else goes through the per-column checks of parse_numbers.
     """
-    kinds = _kinds(df)
     block = df.loc[:, list(targets)] if len(targets) > 1 else None
-    if (
-        block is not None
-        and all(kinds[c] == "number" for c in targets)
-        and block.dtypes.nunique() == 1
-    ):
+    if block is not None and block.dtypes.nunique() == 1 and _is_number(block.dtypes.iloc[0]):
         dtype = np.float32 if block.dtypes.iloc[0] == np.float32 else np.float64
         values = block.to_numpy(dtype=dtype, na_value=np.nan).T.ravel()
         if np.isinf(values).any():
@@ -178,6 +187,16 @@ def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
             raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
         return values
     return np.concatenate([parse_numbers(df[c], c) for c in targets])
+
+
+def _is_number(dtype) -> bool:
+    """A numeric dtype that is neither true/false nor a time."""
+    types = pd.api.types
+    return (
+        types.is_numeric_dtype(dtype)
+        and not types.is_bool_dtype(dtype)
+        and not types.is_datetime64_any_dtype(dtype)
+    )
 
 
 def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -201,224 +220,9 @@ def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(ids, dtype=object)
 
 
-CHUNK = 1 << 20  # rows per step of the checks that scan the whole table
+CHUNK = 1 << 20  # rows of a text time column parsed at a time
 
 
 def _chunks(n: int):
     """Slices of CHUNK rows covering 0..n: per-row work without a temporary of n rows."""
     return (slice(lo, lo + CHUNK) for lo in range(0, n, CHUNK))
-
-
-def _sort_order(codes: np.ndarray, ns: np.ndarray) -> np.ndarray | None:
-    """The stable order of rows by (series, time), or None when they are in it already.
-
-    Files written series by series are, and then neither the sort nor its copies happen.
-    """
-    for lo in range(0, max(len(codes) - 1, 0), CHUNK):
-        c, t = codes[lo : lo + CHUNK + 1], ns[lo : lo + CHUNK + 1]
-        dc = np.diff(c)
-        if ((dc < 0) | ((dc == 0) & (np.diff(t) < 0))).any():
-            return np.lexsort((ns, codes))
-    return None
-
-
-def _duplicates(codes: np.ndarray, ns: np.ndarray) -> tuple[int, int]:
-    """(count, first row) of sorted rows that repeat the previous row's series and time."""
-    count, first = 0, -1
-    for lo in range(0, max(len(codes) - 1, 0), CHUNK):
-        c, t = codes[lo : lo + CHUNK + 1], ns[lo : lo + CHUNK + 1]
-        dup = (np.diff(c) == 0) & (np.diff(t) == 0)
-        n = int(dup.sum())
-        if n and first < 0:
-            first = lo + int(np.argmax(dup))
-        count += n
-    return count, first
-
-
-def build_panel(df: pd.DataFrame, spec: DataSpec = DataSpec()) -> Panel:
-    """Validate a table and put every series on one regular time grid.
-
-    Rules (documented in the README): a text time column is read with one format, given or
-    inferred from all its values (lstmcast.data.dates); timestamps with a zone are converted to
-    UTC and made naive; rows with an empty target are dropped; one frequency is inferred for the whole
-    dataset; missing steps inside a series are filled by linear interpolation when the gap
-    is at most `max_gap` steps (default: one season); longer gaps, duplicate timestamps,
-    off-grid timestamps and series that are mostly missing are errors naming the series.
-    The target only: a table with covariate columns goes through
-    lstmcast.data.covariates.build_covariate_panel, which builds on this.
-    """
-    if spec.covariates or spec.past_covariates:
-        raise ValueError("build_panel takes no covariates: call covariates.build_covariate_panel")
-    if df.empty:
-        raise DataError("the table has no rows")
-    cols = resolve_columns(df, spec)
-    # One format for the whole time column, decided once from all its values.
-    told = spec.date_format is not None  # by --date-format, or by the model file
-    spec = dataclasses.replace(
-        spec, date_format=time_format(df[cols.time_col], cols.time_col, spec)
-    )
-    codes, uniques, ts, y = long_arrays(df, cols, spec, told)
-    codes, ts, y, dropped = _drop_empty_targets(codes, uniques, ts, y, cols)
-    warnings = [f"dropped {dropped} rows with an empty target"] if dropped else []
-    codes, ts, y = _sorted_rows(codes, ts, y)
-    counts = np.bincount(codes, minlength=len(uniques))
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    _check_rows(codes, uniques, ts, counts, cols)
-    freq = check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
-    if freq is None:
-        raise DataError(
-            "cannot infer a frequency: the timestamps are not on a regular calendar",
-            hint="pass --freq, e.g. --freq D",
-        )
-    ordinal = _grid_steps(codes, uniques, ts, starts, freq)
-    values, offsets = _on_grid(ordinal, codes, starts, counts, y)
-    del ordinal, y
-
-    season = season_length(freq)
-    max_gap = spec.max_gap if spec.max_gap is not None else max(season, 1)
-    filled = _fill_gaps(values, offsets, uniques, max_gap, freq)
-    if filled:
-        warnings.append(f"filled {filled} missing step(s) by linear interpolation")
-    return Panel(
-        ids=np.asarray(uniques, dtype=object),
-        values=values.astype(np.float32, copy=False),
-        offsets=offsets,
-        first=ts[starts[:-1]],
-        last=ts[starts[1:] - 1],
-        freq=freq,
-        columns=cols,
-        filled=filled,
-        warnings=warnings,
-        source_columns=tuple(str(c) for c in df.columns),
-        date_format=spec.date_format,
-    )
-
-
-def _drop_empty_targets(
-    codes: np.ndarray,
-    uniques: np.ndarray,
-    ts: np.ndarray,
-    y: np.ndarray,
-    cols: Columns,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(codes, ts, y) without the rows whose target is empty, and how many those were; a
-    series left with no row at all is an error."""
-    keep = ~np.isnan(y)
-    if keep.all():
-        return codes, ts, y, 0
-    empty = np.flatnonzero(np.bincount(codes[keep], minlength=len(uniques)) == 0)
-    if len(empty):
-        raise DataError(
-            f"series '{uniques[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
-        )
-    return codes[keep], ts[keep], y[keep], int((~keep).sum())
-
-
-def _sorted_rows(
-    codes: np.ndarray, ts: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes, ts, y) ordered by series, then time (stable); as given when already so."""
-    order = _sort_order(codes, ts.view("int64"))
-    if order is None:
-        return codes, ts, y
-    return codes[order], ts[order], y[order]
-
-
-def _check_rows(
-    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, counts: np.ndarray, cols: Columns
-) -> None:
-    """Refuse a repeated timestamp within a series, and a series shorter than MIN_LENGTH."""
-    n_dup, i = _duplicates(codes, ts.view("int64"))
-    if n_dup:
-        raise DataError(
-            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
-            hint="each series may have one row per timestamp; aggregate or remove duplicates first"
-            + (
-                ""
-                if cols.id_col
-                else "; if the file holds several series, name the id column with --id-col"
-            ),
-        )
-    short = np.flatnonzero(counts < MIN_LENGTH)
-    if len(short):
-        raise DataError(
-            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
-            + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
-            hint="remove the short series or collect more data",
-        )
-
-
-def _grid_steps(
-    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, starts: np.ndarray, freq: str
-) -> np.ndarray:
-    """Each sorted row's ordinal on the `freq` grid; a timestamp off its series' grid is an
-    error naming the series."""
-    ordinal, on_grid = grid_ordinals(ts, freq)
-    step = fixed_step_ns(freq)
-    if step:
-        # On its series' grid: a whole number of steps after the series' first timestamp.
-        ns, first_ns = ts.view("int64"), ts.view("int64")[starts[:-1]]
-        for rows in _chunks(len(ns)):
-            on_grid[rows] &= (ns[rows] - first_ns[codes[rows]]) % step == 0
-    if not on_grid.all():
-        i = int(np.flatnonzero(~on_grid)[0])
-        n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
-        raise DataError(
-            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
-            hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
-        )
-    return ordinal
-
-
-def _on_grid(
-    ordinal: np.ndarray, codes: np.ndarray, starts: np.ndarray, counts: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(values, offsets): every series from its first to its last step, NaN at missing steps.
-
-    Turns `ordinal` into each row's step within its series, in place.
-    """
-    position = ordinal
-    first_ordinal = ordinal[starts[:-1]]
-    for rows in _chunks(len(position)):
-        position[rows] -= first_ordinal[codes[rows]]
-    lengths = position[starts[1:] - 1] + 1
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    if np.array_equal(lengths, counts):  # no step missing anywhere: the sorted values are it
-        return y.astype(np.float32), offsets
-    values = np.full(int(offsets[-1]), np.nan, dtype=y.dtype)
-    for rows in _chunks(len(position)):
-        values[position[rows] + offsets[codes[rows]]] = y[rows]
-    return values, offsets
-
-
-def _fill_gaps(
-    values: np.ndarray, offsets: np.ndarray, ids: np.ndarray, max_gap: int, freq: str
-) -> int:
-    """Interpolate missing steps in place; every series starts and ends with a real value."""
-    missing = np.isnan(values)
-    n_missing = int(missing.sum())
-    if not n_missing:
-        return 0
-    per_series = np.add.reduceat(missing.astype(np.int64), offsets[:-1])
-    lengths = np.diff(offsets)
-    worst = int(np.argmax(per_series / lengths))
-    if per_series[worst] / lengths[worst] > MOSTLY_MISSING:
-        raise DataError(
-            f"series '{ids[worst]}' is mostly missing: {per_series[worst]} of {lengths[worst]} {describe_freq(freq)} steps have no value",
-            hint="remove the series, or pass --freq if the data is on a coarser grid",
-        )
-    # Runs of consecutive missing steps: starts where missing begins, ends where it stops.
-    edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
-    run_start, run_end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    longest = int(np.argmax(run_end - run_start))
-    if run_end[longest] - run_start[longest] > max_gap:
-        s = int(np.searchsorted(offsets, run_start[longest], side="right") - 1)
-        raise DataError(
-            f"series '{ids[s]}' has a gap of {run_end[longest] - run_start[longest]} missing steps; at most {max_gap} are filled",
-            hint=f"pass --max-gap {run_end[longest] - run_start[longest]} to fill it by interpolation, or remove the series",
-        )
-    # Series never start or end on a missing step, so interpolating the flat array never
-    # reaches across a series boundary.
-    idx = np.arange(len(values))
-    values[missing] = np.interp(idx[missing], idx[~missing], values[~missing])
-    return n_missing

@@ -5,28 +5,29 @@ read is checked for its type and range here, and the tensor table is checked aga
 shapes the recorded configuration builds (computed by arithmetic: no torch, no allocation).
 Only then are weights read. Every failure is a ModelFileError (exit 4) naming the field.
 
-To add a header field: give it a checker in the table of its section (MODEL_FIELDS,
-DATA_FIELDS, TOP_FIELDS, METRICS_FIELDS), or a name in EXTRA_TENSORS for a tensor.
-tests/test_model_header.py fails while a ModelConfig field has no checker.
+The model and training sections are checked by the declarations of ModelConfig's and
+TrainConfig's fields (their type and `file` bounds, lstmcast.options); a field that holds a
+list has its checker in LIST_FIELDS. To add another header field: give it a checker in the
+table of its section (DATA_FIELDS, TOP_FIELDS, METRICS_FIELDS), or a name in EXTRA_TENSORS for
+a tensor.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
+import typing
 from collections.abc import Callable
 
 from lstmcast import methods
-from lstmcast.config import ModelConfig
+from lstmcast.config import MAX_STEPS, ModelConfig, TrainConfig
 from lstmcast.errors import ModelFileError
+from lstmcast.options import Stored, stored_of
 
-__all__ = ["check_model_header", "weight_shapes", "MODEL_FIELDS"]
+__all__ = ["check_model_header", "weight_shapes", "MODEL_FIELDS", "TRAIN_FIELDS"]
 
-MAX_STEPS = 1_000_000  # lookback, horizon, season, patch: a million steps is no real model
-MAX_HIDDEN = 65_536
-MAX_LAYERS = 64
-MAX_ENSEMBLE = 1_024
 MAX_LIST = 10_000_000  # series ids, columns: one per series, bounded by the header size anyway
 
 Check = Callable[[object], str | None]  # None when the value is fine, else what it should be
@@ -129,29 +130,50 @@ def quantiles(v) -> str | None:
         return "a sorted list of distinct numbers between 0 and 1, including 0.5"
 
 
-STEPS = integer(1, MAX_STEPS)
 METHODS = methods.names()  # the registry's: the LSTM first, then the per-series methods
-# One checker per ModelConfig field; `required` are those ModelConfig.from_dict cannot default.
-MODEL_FIELDS: dict[str, Check] = {
-    "lookback": STEPS,
-    "horizon": STEPS,
-    "hidden_size": integer(1, MAX_HIDDEN),
-    "layers": integer(1, MAX_LAYERS),
-    "dropout": number(0.0, 1.0),
+# The config fields that hold lists; the others are checked by their declaration.
+LIST_FIELDS: dict[str, Check] = {
     "quantiles": quantiles,
-    "season": STEPS,
-    "patch": STEPS,
-    "skip": flag,
-    "scaling": one_of("auto", "std", "meanabs", "log"),  # auto reads as std in the model
-    "calendar": flag,
     "periods": optional(list_of(number(1e-9, float(MAX_STEPS)), 1, 64)),
-    "ensemble": integer(1, MAX_ENSEMBLE),
     "covariates": optional(list_of(text, 0, 1_024)),
     "past_covariates": optional(list_of(text, 0, 1_024)),
-    "gate": flag,
-    "skip_cycles": integer(1, 1_000),
 }
+# The fields every model file has (ModelConfig.from_dict cannot default them).
 MODEL_REQUIRED = ("lookback", "horizon", "hidden_size", "layers", "quantiles", "season", "patch")
+
+
+def declared_checks(cls, required: tuple[str, ...] = ()) -> dict[str, Check]:
+    """One checker per field of a config class: its type, inside its declared `file` bounds.
+
+    A field that may be None may be None in a file too, unless every file holds it: the
+    lookback a file records was resolved from the data.
+    """
+    hints = typing.get_type_hints(cls)
+    checks = {}
+    for field in dataclasses.fields(cls):
+        kinds = typing.get_args(hints[field.name]) or (hints[field.name],)
+        check = LIST_FIELDS.get(field.name) or _check(kinds[0], stored_of(field), field.name)
+        if type(None) in kinds and field.name not in required and field.name not in LIST_FIELDS:
+            check = optional(check)
+        checks[field.name] = check
+    return checks
+
+
+def _check(kind: type, bounds: Stored, name: str) -> Check:
+    """A value of `kind` (bool, int, float or str) inside the bounds a model file may hold."""
+    if kind is bool:
+        return flag
+    if kind is int:
+        assert bounds.lo is not None, f"{name}: declare the bounds of a model file, file=(lo, hi)"
+        return integer(int(bounds.lo), bounds.hi)
+    if kind is float:
+        return number(bounds.lo, bounds.hi)
+    assert kind is str, f"{name}: a model file holds no {kind}; give it a checker in LIST_FIELDS"
+    return one_of(*bounds.choices) if bounds.choices else text
+
+
+MODEL_FIELDS = declared_checks(ModelConfig, MODEL_REQUIRED)
+TRAIN_FIELDS = declared_checks(TrainConfig)
 
 DATA_FIELDS: dict[str, Check] = {
     "path": text,
@@ -185,25 +207,6 @@ TOP_FIELDS: dict[str, Check] = {
     ),
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
-
-# One checker per TrainConfig field.
-TRAIN_FIELDS: dict[str, Check] = {
-    "epochs": integer(1),
-    "max_steps": optional(integer(1)),
-    "time_budget": optional(number(0.0)),
-    "batch_size": integer(1),
-    "lr": number(0.0),
-    "weight_decay": number(0.0),
-    "grad_clip": number(0.0),
-    "patience": integer(1),
-    "windows_per_epoch": integer(1),
-    "val_size": optional(integer(1)),
-    "seed": integer(-(2**63), 2**64 - 1),
-    "device": text,
-    "loss": one_of("pinball", "huber"),
-    "calibrate": flag,
-    "threads": optional(integer(1)),
-}
 
 METRICS_FIELDS: dict[str, Check] = {
     "epochs": integer(0),
