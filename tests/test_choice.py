@@ -50,9 +50,12 @@ def test_verdict_compares_with_the_best_baseline_not_seasonal_naive_alone():
     assert table["lstm"]["mase"] > table[best]["mase"]
     assert doc["skill_vs_best_baseline"] < 0
     assert doc["verdict"] != "beats" and doc["beats_best_baseline"] is False
-    # and the series is forecast by naive, kept unless the strongest beats it beyond the
-    # noise of the windows; never by the LSTM nor seasonal naive
-    assert doc["default_method"] in ("naive", best)
+    # and the series is forecast by naive (kept unless the strongest beats it beyond the
+    # noise of the windows), or, on a tie, by the LSTM's mix with it; never by the LSTM alone
+    # nor seasonal naive
+    kept = ("naive", best)
+    allowed = kept if doc["verdict"] == "loses" else tuple(registry.mix(m) for m in kept)
+    assert doc["default_method"] in allowed
     assert list(verdict.methods) == [doc["default_method"]]
     assert doc["all_windows"]["naive"]["windows"] == 10  # its bands: windows across the series
 
@@ -101,16 +104,19 @@ def test_choice_is_recorded_in_the_model_file_and_applied_by_predict(tmp_path):
     by_series = fc.groupby("unique_id")["model"].agg(lambda m: set(m))
     assert {uid: m.pop() for uid, m in by_series.items()} == methods
     season = header["model"]["season"]
+
+    def own_quantiles(uid: str, method: str) -> np.ndarray:
+        history = frame.loc[frame["unique_id"] == uid, "y"].to_numpy()
+        widths = np.asarray(header["method_widths"][method])
+        return baseline_quantiles(history, method, 24, season, widths)
+
     for uid, rows in fc.groupby("unique_id"):
         assert (rows["yhat_lower"] <= rows["yhat"]).all() and (
             rows["yhat"] <= rows["yhat_upper"]
         ).all()
         method = methods[uid]
-        if method != "lstm":
-            history = frame.loc[frame["unique_id"] == uid, "y"].to_numpy()
-            expected = baseline_quantiles(
-                history, method, 24, season, np.asarray(header["method_widths"][method])
-            )
+        if not registry.uses_lstm(method):
+            expected = own_quantiles(uid, method)
             np.testing.assert_allclose(rows["yhat"], expected[:, 1], rtol=1e-5)
             np.testing.assert_allclose(rows["yhat_upper"], expected[:, 2], rtol=1e-5)
 
@@ -121,6 +127,13 @@ def test_choice_is_recorded_in_the_model_file_and_applied_by_predict(tmp_path):
     assert (lstm["model"] == "lstm").all()
     chosen = fc["model"] == "lstm"
     np.testing.assert_array_equal(lstm.loc[chosen, "yhat"], fc.loc[chosen, "yhat"])
+    # a mix (a tie): the LSTM's and its partner's quantiles, half and half
+    for uid, method in methods.items():
+        partner = registry.partner(method)
+        if partner:
+            rows = (fc["unique_id"] == uid).to_numpy()
+            half = (lstm.loc[rows, "yhat"].to_numpy() + own_quantiles(uid, partner)[:, 1]) / 2
+            np.testing.assert_allclose(fc.loc[rows, "yhat"], half, rtol=1e-5)
     assert invoke("predict", data, "--model", model, "--fallback", "mean", ok=False).exit_code == 2
 
 

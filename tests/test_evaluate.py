@@ -55,7 +55,7 @@ def test_ranking_is_by_skill_not_by_raw_mase():
     assert [str(c) for c in best.columns[0].cells] == ["hard"]
     assert [str(c) for c in worst.columns[4].cells] == ["seasonal naive"]
     assert [str(c) for c in best.columns[4].cells] == ["drift"]
-    assert "best baseline" in best.caption
+    assert "best other method" in best.caption
 
 
 def test_few_series_are_ranked_in_one_table():

@@ -305,7 +305,11 @@ def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
     doc = verdict.doc
     assert doc["windows"] == 6 and doc["series_validated"] == 3
     assert doc["lstm_folds"] == {"min": 2, "median": 2.0, "max": 2}
-    assert set(doc["methods"]) == {"lstm", *methods.candidates(season), "combined"}
+    # beside the LSTM and every per-series method: the LSTM's mix with the pooled choice
+    mixes = {m for m in doc["methods"] if methods.partner(m)}
+    assert len(mixes) == 1 and methods.partner(mixes.pop()) in methods.candidates(season)
+    shown = {m for m in doc["methods"] if not methods.partner(m)}
+    assert shown == {"lstm", *methods.candidates(season), "combined"}
     assert set(doc["all_windows"]) == set(methods.candidates(season))
     # the table: every method on the LSTM's six windows, the LSTM's band checked there too
     assert all(doc["methods"][m]["windows"] == 6 for m in doc["methods"])
@@ -321,9 +325,11 @@ def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
     assert low <= skill <= high
     assert doc["verdict"] == metrics.verdict(low, high)
     assert doc["beats_best_baseline"] == (doc["verdict"] == "beats")
+    local = set(methods.candidates(season))
     if doc["verdict"] == "beats":
         assert doc["default_method"] == "lstm"
-    else:  # the LSTM forecasts no series it did not beat the pooled winner on
-        assert doc["default_method"] == best and set(verdict.methods) <= set(
-            methods.candidates(season)
-        )
+    elif doc["verdict"] == "ties":  # hedged: every series by the LSTM's mix with its method
+        assert methods.partner(doc["default_method"]) in local
+        assert all(methods.partner(m) in local for m in verdict.methods)
+    else:  # the LSTM forecasts no series it lost on
+        assert doc["default_method"] in local and set(verdict.methods) <= local

@@ -25,7 +25,14 @@ def test_every_method_has_a_unique_name_label_and_order():
 def test_names_start_with_the_lstm_and_local_names_are_the_rest():
     names = methods.names()
     assert names[0] == "lstm" and methods.get("lstm") is methods.LSTM
-    assert methods.local_names() == names[1:]
+    local = methods.local_names()
+    assert names[1 : 1 + len(local)] == local
+    # then the LSTM's half-and-half mix with each of them, named and labelled after it
+    assert names[1 + len(local) :] == tuple(methods.mix(m) for m in local)
+    assert all(methods.partner(methods.mix(m)) == m for m in local)
+    assert methods.label(methods.mix("theta")) == "LSTM + Theta"
+    assert all(methods.uses_lstm(m) for m in ("lstm", methods.mix("naive")))
+    assert not any(methods.uses_lstm(m) for m in local)
     assert methods.LSTM.forecast is None
     assert all(callable(methods.get(m).forecast) for m in methods.local_names())
     assert {"naive", "seasonal_naive", "drift", "ets", "theta"} <= set(names)
