@@ -1,6 +1,7 @@
 """Default settings on real public datasets: lstmcast against naive baselines on a held-out tail.
 
-Usage: python benchmarks/datasets.py [--only NAME,...] [--time-budget S] [--output PATH] [--list]
+Usage: python benchmarks/datasets.py [--only NAME,...] [--time-budget S] [--output PATH]
+       [--json PATH] [--no-peers] [--list]
 
 Every dataset ships inside a Python package's wheel (statsmodels, vega_datasets: install with
 `pip install -e '.[bench]'`), so nothing is downloaded at run time; the repository's sample
@@ -18,6 +19,15 @@ files are run too. Protocol, the same for each dataset:
    inside the 80 % interval, each the mean over series, beside seasonal naive, naive and drift
    forecast from the same training part (gaps filled by linear interpolation, as lstmcast
    fills them).
+5. Peers, when statsforecast is installed (it comes with the `bench` extra): AutoETS and
+   AutoTheta (`season_length` = the dataset's season, 1 where it has none) fit in this
+   process on the same filled training part of each series, scored on the same test steps
+   with the same MASE scale, their 80 % intervals (level=[80]) beside lstmcast's.
+
+A summary follows the table: the geometric mean over datasets of the default's MASE over
+each peer's (and the LSTM alone's), per dataset the default's MASE over the better of naive
+and seasonal naive (flagged above 1.10) and the default's 80 % coverage with the number of
+held-out points (flagged below 0.60 where there are 8 or more), and the pooled coverage.
 
 Prints a markdown table and writes it, with date, machine and command, to
 benchmarks/results/datasets.md (a run with --only writes nothing unless --output is given).
@@ -43,12 +53,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmcast import metrics
-from lstmcast.methods import drift, naive, seasonal_naive
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers as peer_models  # noqa: E402
+
+from lstmcast import metrics  # noqa: E402
+
+try:  # the methods registry; older versions kept the baselines in metrics
+    from lstmcast.methods import drift, naive, seasonal_naive  # noqa: E402
+
+    def _snaive(x, h, m):
+        return seasonal_naive.forecast(x, h, m)
+
+    _naive, _drift = naive.forecast, drift.forecast
+except ImportError:  # pragma: no cover - an older checkout
+    _snaive, _naive, _drift = (
+        metrics.seasonal_naive_forecast,
+        metrics.naive_forecast,
+        metrics.drift_forecast,
+    )
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "datasets.md"
 NOTES_HEADING = "## Notes"  # hand-written notes below this heading survive a re-run
+WORSE_THAN_NAIVE = 1.10  # flag: default MASE over the better of naive and seasonal naive
+LOW_COVERAGE = 0.60  # flag: the default's 80 % band holds fewer of the held-out points
+MIN_POINTS_FOR_COVERAGE = 8  # fewer held-out points say too little about coverage
 
 
 @dataclass(frozen=True)
@@ -293,16 +322,20 @@ def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[d
 BASELINE_NAMES = ("snaive", "naive", "drift")
 
 
-def evaluate(ds: Dataset, time_budget: float | None) -> dict:
+def evaluate(ds: Dataset, time_budget: float | None, with_peers: bool = True) -> dict:
     """Run one dataset through the protocol; returns the row of the results table."""
     sp = split(ds.load(), ds.grid, ds.horizon)
     summary, fc, alone = forecast_lstm(sp, ds.horizon, time_budget)
     trained = summary.get("lstm_trained", True)
     h, m = ds.horizon, ds.season
+    peer_names = peer_models.PEERS if with_peers else ()
     scores: dict[str, dict[str, list[float]]] = {
-        k: {"mase": [], "smape": []} for k in ("lstm", "combined", *BASELINE_NAMES)
+        k: {"mase": [], "smape": []} for k in ("lstm", "combined", *BASELINE_NAMES, *peer_names)
     }
     hits, points, lstm_hits = 0, 0, 0
+    peer_hits = dict.fromkeys(peer_names, 0)
+    peer_failures: list[str] = []
+    peer_seconds = 0.0
     for uid in sp.ids:
         if uid not in fc:
             raise RuntimeError(f"{ds.name}: no forecast for series {uid!r}")
@@ -315,10 +348,21 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
         preds = {
             "lstm": a["yhat"].to_numpy(float)[obs] if trained else np.full(len(y), np.nan),
             "combined": f["yhat"].to_numpy(float)[obs],
-            "snaive": seasonal_naive.forecast(x, h, m)[obs],
-            "naive": naive.forecast(x, h)[obs],
-            "drift": drift.forecast(x, h)[obs],
+            "snaive": _snaive(x, h, m)[obs],
+            "naive": _naive(x, h)[obs],
+            "drift": _drift(x, h)[obs],
         }
+        if with_peers:
+            started = time.perf_counter()
+            peer_fc = peer_models.forecast_peers(x, h, m)
+            peer_seconds += time.perf_counter() - started
+            for name, pf in peer_fc.items():
+                if isinstance(pf, str):  # failed on this series: scored as missing
+                    peer_failures.append(f"{name} on {uid!r}: {pf}")
+                    preds[name] = np.full(len(y), np.nan)
+                    continue
+                preds[name] = pf.mean[obs]
+                peer_hits[name] += int(((y >= pf.lo[obs]) & (y <= pf.hi[obs])).sum())
         for name, p in preds.items():
             scores[name]["mase"].append(metrics.mase(y, p, scale))
             scores[name]["smape"].append(metrics.smape(y, p))
@@ -347,6 +391,10 @@ def evaluate(ds: Dataset, time_budget: float | None) -> dict:
         "best_baseline": best,
         "coverage": hits / points,
         "lstm_coverage": lstm_hits / points if trained else float("nan"),
+        **{f"{k}_coverage": v / points for k, v in peer_hits.items()},
+        "peers": list(peer_names),
+        "peer_failures": peer_failures,
+        "peer_seconds": peer_seconds,
         "wins": int((lstm_mase < sn_mase).sum()),
         "scored_points": points,
         "forecast_by": summary.get("forecast_by", {}),
@@ -375,14 +423,23 @@ def _pair(r: dict, k: str) -> str:
     return "-" if not np.isfinite(v) else f"{v:.3f} / {r[f'{k}_smape']:.2f}"
 
 
+def _peer(r: dict, k: str) -> str:
+    """A peer's cell: MASE / sMAPE / 80 % coverage, '-' where it was not run."""
+    if k not in r.get("peers", ()):
+        return "-"
+    return f"{_pair(r, k)} / {r[f'{k}_coverage']:.3f}"
+
+
 def table(rows: list[dict]) -> str:
     """The main results table, markdown: the best baseline on the test, the LSTM alone and
-    the default forecast (each series by the method that won at validation)."""
+    the default forecast (each series by the method that won at validation), then the
+    statsforecast peers where they were run."""
+    peer_head = "".join(f"| {k} MASE / sMAPE / 80 % cov " for k in peer_models.PEERS)
     head = (
         "| dataset | freq | series | length | H | best baseline MASE / sMAPE | LSTM alone MASE / sMAPE "
         "| default (chosen per series) MASE / sMAPE | default vs best baseline | LSTM alone beats s-naive "
-        "| 80 % coverage (default / LSTM) | forecast by | train s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        f"| 80 % coverage (default / LSTM) | forecast by | train s {peer_head}|\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(peer_models.PEERS)
     )
     lines = [head]
     for r in rows:
@@ -400,7 +457,73 @@ def table(rows: list[dict]) -> str:
             f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {r['horizon']} "
             f"| {NAMES[best]} {_pair(r, best)} | {_pair(r, 'lstm')} | {_pair(r, 'combined')} "
             f"| {'**' if ratio > 1 else ''}{ratio:.3f}{'**' if ratio > 1 else ''} | {beats} "
-            f"| {cover} | {by} | {r['train_seconds']:.1f} |"
+            f"| {cover} | {by} | {r['train_seconds']:.1f} "
+            + "".join(f"| {_peer(r, k)} " for k in peer_models.PEERS)
+            + "|"
+        )
+    return "\n".join(lines)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if np.isfinite(a) and np.isfinite(b) and b > 0 else float("nan")
+
+
+def geometric_mean(ratios: list[float]) -> tuple[float, int]:
+    """exp(mean log r) over the finite, positive ratios, and how many there were."""
+    r = np.array([x for x in ratios if np.isfinite(x) and x > 0], dtype=np.float64)
+    return (float(np.exp(np.log(r).mean())) if len(r) else float("nan")), len(r)
+
+
+def pooled(rows: list[dict], key: str) -> tuple[float, int]:
+    """Share of the scored actuals, over the datasets that have `key` (a coverage), inside
+    that 80 % interval, and the number of actuals."""
+    have = [r for r in rows if np.isfinite(r.get(key, float("nan")))]
+    points = sum(r["scored_points"] for r in have)
+    hits = sum(r[key] * r["scored_points"] for r in have)
+    return (hits / points if points else float("nan")), points
+
+
+def summary(rows: list[dict]) -> str:
+    """Against the peers over all datasets, then per dataset against naive and the band's
+    coverage, each flag named in the line it marks."""
+    lines = ["## Summary", ""]
+    run = [k for k in peer_models.PEERS if any(k in r.get("peers", ()) for r in rows)]
+    for peer in run:
+        for key, label in (("combined", "default"), ("lstm", "LSTM alone")):
+            gm, n = geometric_mean(
+                [_ratio(r[f"{key}_mase"], r.get(f"{peer}_mase", np.nan)) for r in rows]
+            )
+            lines.append(
+                f"- Geometric mean over {n} datasets of {label} MASE / {peer} MASE: {gm:.3f}"
+                + (" (below 1: better than the peer)" if key == "combined" else "")
+            )
+    if not run:
+        lines.append(f"- Peers not run ({peer_models.MISSING.split(',')[0]}, or --no-peers).")
+    failures = [f"{r['dataset']}: {f}" for r in rows for f in r.get("peer_failures", [])]
+    if failures:
+        lines.append(f"- Peer failures (scored as missing): {'; '.join(failures)}")
+    for key, label in (
+        ("coverage", "default"),
+        ("lstm_coverage", "LSTM alone"),
+        *((f"{k}_coverage", k) for k in run),
+    ):
+        cov, points = pooled(rows, key)
+        lines.append(f"- Pooled 80 % coverage, {label}: {cov:.3f} over {points} held-out points")
+    lines += [
+        "",
+        f"| dataset | default MASE | min(naive, s-naive) MASE | ratio | > {WORSE_THAN_NAIVE:.2f} "
+        f"| default 80 % coverage | held-out points | coverage < {LOW_COVERAGE:.2f} "
+        f"(≥ {MIN_POINTS_FOR_COVERAGE} points) |",
+        "|---|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for r in rows:
+        floor = min(r["naive_mase"], r["snaive_mase"])
+        ratio = _ratio(r["combined_mase"], floor)
+        worse = "**FLAG**" if ratio > WORSE_THAN_NAIVE else ""
+        low = r["scored_points"] >= MIN_POINTS_FOR_COVERAGE and r["coverage"] < LOW_COVERAGE
+        lines.append(
+            f"| {r['dataset']} | {r['combined_mase']:.3f} | {floor:.3f} | {ratio:.3f} | {worse} "
+            f"| {r['coverage']:.3f} | {r['scored_points']} | {'**FLAG**' if low else ''} |"
         )
     return "\n".join(lines)
 
@@ -429,6 +552,13 @@ def details(rows: list[dict]) -> str:
             f"| {cover} | {warn} |"
         )
     return "\n".join(lines)
+
+
+def peer_version() -> str:
+    try:
+        return "statsforecast " + importlib.metadata.version("statsforecast")
+    except importlib.metadata.PackageNotFoundError:
+        return "statsforecast not installed"
 
 
 def provenance(selected: list[Dataset]) -> str:
@@ -460,10 +590,17 @@ def machine() -> str:
 
 
 def commit() -> str:
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    """HEAD, and the last commit that changed the product (lstmcast/) when that is older."""
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return out.stdout.strip() or "?"
+
+    head, product = (
+        git("rev-parse", "--short", "HEAD"),
+        git("log", "-1", "--format=%h", "--", "lstmcast"),
     )
-    return out.stdout.strip() or "?"
+    return head if head == product else f"{head} (lstmcast/ as of {product})"
 
 
 def report(rows: list[dict], selected: list[Dataset], command: str, failed: list[str]) -> str:
@@ -480,13 +617,18 @@ def report(rows: list[dict], selected: list[Dataset], command: str, failed: list
         " The best baseline is the best of seasonal naive, naive and drift on the test itself"
         " (a hindsight choice); the default forecasts each series by the method that won on it"
         " at validation (`model` column), the LSTM alone is `predict --fallback none`."
-        " 'default vs best baseline' is the MASE ratio, bold above 1 (worse).",
+        " 'default vs best baseline' is the MASE ratio, bold above 1 (worse)."
+        " Peers: statsforecast's AutoETS and AutoTheta (`season_length` = the dataset's"
+        " season) fit on the same filled training part, same test steps and MASE scale;"
+        f" their 80 % interval is level=[80] ({peer_version()}).",
         "",
         table(rows),
         "",
         f"Pooled 80 % coverage of the default forecast: {pooled_coverage(rows):.3f}"
         if rows
         else "",
+        "",
+        summary(rows) if rows else "",
         "",
         details(rows),
         "",
@@ -503,8 +645,12 @@ def main() -> int:
     parser.add_argument("--time-budget", type=float, default=None, help="passed to train")
     parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--no-peers", action="store_true", help="leave AutoETS and Theta out")
     parser.add_argument("--list", action="store_true", help="list the datasets and exit")
     args = parser.parse_args()
+    with_peers = not args.no_peers and peer_models.available()
+    if not args.no_peers and not with_peers:
+        print(peer_models.MISSING, file=sys.stderr)
     if args.list:
         for d in DATASETS:
             print(f"{d.name:<18}{d.grid:<8}H={d.horizon:<4}{d.source}")
@@ -522,7 +668,7 @@ def main() -> int:
     for d in selected:
         print(f"{d.name} ...", file=sys.stderr, flush=True)
         try:
-            rows.append(evaluate(d, args.time_budget))
+            rows.append(evaluate(d, args.time_budget, with_peers))
         except ModuleNotFoundError as exc:
             failed.append(f"{d.name} ({exc.name} not installed: pip install -e '.[bench]')")
         except (RuntimeError, ValueError) as exc:

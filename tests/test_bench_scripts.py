@@ -1,0 +1,86 @@
+"""The pure parts of the benchmark scripts: verdict labels, summary flags, the small panel."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import datasets  # noqa: E402
+import peers  # noqa: E402
+import random_walks  # noqa: E402
+import small_panel  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("validation", "expected"),
+    [
+        ({"verdict": "ties", "beats_best_baseline": True, "skill_vs_best_baseline": 0.01}, "ties"),
+        ({"beats_best_baseline": True, "skill_vs_best_baseline": 0.02}, "beats"),
+        ({"beats_best_baseline": False, "skill_vs_best_baseline": -0.1}, "loses"),
+        ({"beats_best_baseline": False, "skill_vs_best_baseline": None}, "no LSTM"),
+    ],
+)
+def test_the_verdict_field_wins_over_the_flag_it_refines(validation, expected):
+    assert random_walks.verdict(validation) == expected
+
+
+def test_geometric_mean_skips_what_is_not_a_ratio():
+    gm, n = datasets.geometric_mean([2.0, 0.5, float("nan"), 0.0, float("inf")])
+    assert (gm, n) == (1.0, 2)
+    assert math.isnan(datasets.geometric_mean([])[0])
+
+
+def _row(name, default, naive, snaive, coverage, points, peer=1.0):
+    return {
+        "dataset": name,
+        "combined_mase": default,
+        "lstm_mase": default,
+        "naive_mase": naive,
+        "snaive_mase": snaive,
+        "coverage": coverage,
+        "lstm_coverage": coverage,
+        "scored_points": points,
+        "peers": list(peers.PEERS),
+        **{f"{k}_mase": peer for k in peers.PEERS},
+        **{f"{k}_coverage": 0.5 for k in peers.PEERS},
+    }
+
+
+def test_summary_flags_a_loss_to_naive_and_a_narrow_band_only_with_enough_points():
+    rows = [
+        _row("worse", 1.2, 1.0, 2.0, 0.9, 10, peer=0.6),  # 1.2 / min(1, 2) = 1.2 > 1.10
+        _row("narrow", 1.0, 1.0, 1.0, 0.5, 8, peer=2.0),  # 8 points, coverage 0.5 < 0.6
+        _row("few", 1.05, 1.0, 1.0, 0.0, 7),  # too few points to flag coverage
+    ]
+    text = datasets.summary(rows)
+    flagged = {ln.split("|")[1].strip() for ln in text.splitlines() if "**FLAG**" in ln}
+    assert flagged == {"worse", "narrow"}
+    assert text.count("**FLAG**") == 2
+    # (1.2 / 0.6) * (1.0 / 2.0) * (1.05 / 1.0): geometric mean of 2, 0.5 and 1.05
+    assert f"of default MASE / AutoETS MASE: {1.05 ** (1 / 3):.3f}" in text
+    assert "Pooled 80 % coverage, default: 0.520 over 25 held-out points" in text
+
+
+def test_small_panel_is_seeded_positive_and_has_a_few_gaps():
+    df = small_panel.panel(20, 120, seed=3)
+    assert list(df.columns) == ["unique_id", "ds", "y"]
+    assert (df["y"] > 0).all()
+    assert df.equals(small_panel.panel(20, 120, seed=3))
+    steps = df.groupby("unique_id")["ds"].diff().dt.days.dropna()
+    assert (steps >= 1).all() and (steps > 1).any()  # daily, a few days missing
+    assert df.groupby("unique_id")["ds"].max().nunique() == 1  # all end on the same day
+
+
+@pytest.mark.slow
+def test_peers_forecast_the_horizon_with_an_interval():
+    pytest.importorskip("statsforecast")
+    t = np.arange(84)
+    y = 50 + 5 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 1, 84)
+    out = peers.forecast_peers(y, 7, 7)
+    assert set(out) == set(peers.PEERS)
+    for fc in out.values():
+        assert fc.mean.shape == fc.lo.shape == fc.hi.shape == (7,)
+        assert (fc.lo <= fc.mean).all() and (fc.mean <= fc.hi).all()
