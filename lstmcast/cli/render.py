@@ -305,7 +305,9 @@ def evidence_tables(validation: dict) -> list:
     if not table:
         return []
     count = max((v.get("windows") or 0) for v in table.values())
-    rows = [{"method": registry.label(k), **v} for k, v in table.items()]
+    order = {name: k for k, name in enumerate(registry.names())}  # a header's keys are sorted
+    ranked = sorted(table.items(), key=lambda kv: order.get(kv[0], len(order)))
+    rows = [{"method": registry.label(k), **v} for k, v in ranked]
     title = f"Per-series methods on every window: up to {count:,} windows a horizon apart"
     return [metrics_table(title, rows, METRIC_COLUMNS + ["windows"])]
 

@@ -315,13 +315,18 @@ def _check_metrics(metrics, path) -> None:
         return
     if not isinstance(validation, dict) or not isinstance(validation.get("methods"), dict):
         raise _bad(path, "metrics.validation", "a table with 'methods'")
-    for method, scores in validation["methods"].items():
-        # NaN is a real score (no window to score), so any float passes here.
-        ok = isinstance(scores, dict) and all(
-            v is None or isinstance(v, float) or _is_int(v) for v in scores.values()
-        )
-        if not ok:
-            raise _bad(path, f"metrics.validation.methods.{method}", "a table of numbers")
+    every = validation.get("all_windows", {})
+    if not isinstance(every, dict):
+        raise _bad(path, "metrics.validation.all_windows", "a table of methods")
+    tables = [("methods", validation["methods"]), ("all_windows", every)]
+    for key, table in tables:
+        for method, scores in table.items():
+            # NaN is a real score (no window to score), so any float passes here.
+            ok = isinstance(scores, dict) and all(
+                v is None or isinstance(v, float) or _is_int(v) for v in scores.values()
+            )
+            if not ok:
+                raise _bad(path, f"metrics.validation.{key}.{method}", "a table of numbers")
     counts = optional(integer(0))
     checks = {
         "interval": optional(list_of(number(), 2, 2)),
