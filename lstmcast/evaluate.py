@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import methods, metrics
-from lstmcast import methods as methods_registry  # where `methods` names an argument
+from lstmcast import methods as registry  # where `methods` names an argument
+from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
 
 __all__ = [
@@ -75,12 +76,9 @@ def fitted_sample(
     keep: np.ndarray | None = None,
     also: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(B,) the windows a fitted method is scored on: each series' latest FITTED_FOLDS
-    windows of those a horizon apart (more where there are few series, up to FITTED_WINDOWS
-    in all) and the windows `also` (B,) (where the LSTM is judged),
-    of every series while that makes at most FITTED_WINDOWS, else of series spread evenly
-    over the panel; and the windows `keep` (B,) in any case (those whose series it
-    forecasts)."""
+    """(B,) the windows a fitted method is scored on: each series' latest FITTED_FOLDS (more
+    with few series) and those in `also` (B,), of series spread evenly over the panel when
+    that makes more than FITTED_WINDOWS; and those in `keep` (B,) in any case."""
     folds = max(FITTED_FOLDS, FITTED_WINDOWS // max(panel.n_series, 1))  # few series: more
     rows = (panel.lengths[series] - origin) <= folds * horizon
     if also is not None:
@@ -268,7 +266,7 @@ def backtest(
         for name, line in compared["baselines"].items():
             rows = methods[series] == name
             point[rows] = line[rows]
-            mixed = methods[series] == methods_registry.mix(name)  # half the LSTM, half it
+            mixed = methods[series] == registry.mix(name)  # half the LSTM, half it
             point[mixed] = (point[mixed] + line[mixed]) / 2
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
@@ -305,25 +303,6 @@ def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> li
     return warnings + (["; ".join(parts)] if parts else [])
 
 
-def window_times(panel: Panel, series: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Timestamps of grid positions (B, P) of each window's series: datetime64[ns] (B, P)."""
-    from lstmcast.data.freq import fixed_step_ns
-
-    step = fixed_step_ns(panel.freq)
-    if step:
-        first = panel.first.astype("datetime64[ns]").view("int64")[series]
-        return (first[:, None] + positions * step).view("datetime64[ns]")
-    # Calendar grids (months, business days): one date range per series, shared by its windows.
-    out = np.empty(positions.shape, dtype="datetime64[ns]")
-    for s in np.unique(series):
-        rows = series == s
-        grid = pd.date_range(
-            panel.first[s], periods=int(positions[rows].max()) + 1, freq=panel.freq
-        )
-        out[rows] = grid.to_numpy()[positions[rows]]
-    return out
-
-
 def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | None = None):
     """Every backtest window in long format, one row per (series, cutoff, step).
 
@@ -338,7 +317,7 @@ def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | N
     series, origin = result.series, result.origin
     horizon, quantiles = result.horizon, result.quantiles
     steps = origin[:, None] + np.arange(-1, horizon)[None, :]  # (B, 1 + H): cutoff, then window
-    times = window_times(panel, series, steps)
+    times = grid_times(panel.first, panel.freq, series, steps)
     frame = {
         "unique_id": np.repeat(panel.ids[series].astype(str), horizon),
         "ds": times[:, 1:].reshape(-1),

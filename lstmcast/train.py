@@ -33,16 +33,11 @@ __all__ = [
     "MAX_VAL_WINDOWS",
 ]
 
-# Default lookback, in seasonal cycles: 7 (a week of daily values, 7 years of monthly ones);
-# for sub-daily data, whose cycle is a day, 14: two weeks, so the skip can mix the same hour
-# of both past weeks (M4 Hourly: OWA 0.393 against 0.409 with one week; benchmarks/ablations.py).
-LOOKBACK_CYCLES = 7
-SUBDAILY_LOOKBACK_CYCLES = 14
-# Training length from the data: a window drawn PASSES times on average is learnt; a small
-# panel stops there instead of at a fixed ~3,000 steps (M4 Hourly, 170k windows, reaches
-# the epoch cap first). MIN_STEPS keeps a one-series file from stopping before it learns.
-PASSES = 5
-MIN_STEPS = 200
+# Default lookback in seasonal cycles; sub-daily: two weeks, so the skip can mix the same hour
+# of both (M4 Hourly: OWA 0.393 against 0.409 with one week; benchmarks/ablations.py).
+LOOKBACK_CYCLES, SUBDAILY_LOOKBACK_CYCLES = 7, 14
+PASSES = 5  # draws of each training window: a small panel stops there, not at ~3,000 steps
+MIN_STEPS = 200  # so that a one-series file does not stop before it learns
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
 SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
 TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS

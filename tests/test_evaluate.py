@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lstmcast.cli.render import skill_tables
+from lstmcast.cli.backtests import skill_tables
 from lstmcast.evaluate import BacktestResult, per_series_table, ranked_by_skill
 
 
@@ -94,7 +94,7 @@ def walk_summary(n_series: int):
 
 def test_backtest_verdict_is_against_the_best_baseline_not_seasonal_naive():
     """Random walks: the LSTM beats seasonal naive but not the last value, so it loses."""
-    from lstmcast.cli.render import evaluate_tables
+    from lstmcast.cli.backtests import evaluate_tables
 
     summary, table = walk_summary(6)
     assert summary["beats_seasonal_naive"] and summary["skill_vs_seasonal_naive"] > 0

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from lstmcast import api, methods
-from lstmcast.cli import documents, render
+from lstmcast.cli import backtests, documents, render
 
 
 def text_of(*renderables) -> str:
@@ -334,7 +334,7 @@ def backtest_summary(series: int, **extra) -> dict:
 
 def test_evaluate_tables_of_several_series_give_mean_and_median():
     per_series = pd.DataFrame({"unique_id": ["a", "b"]})
-    tables = render.evaluate_tables(backtest_summary(2, refit=True), per_series, show=0)
+    tables = backtests.evaluate_tables(backtest_summary(2, refit=True), per_series, show=0)
     assert [t.title for t in tables] == [
         "Backtest, mean of 2 series, refit per fold",
         "Backtest, median of 2 series, refit per fold",
@@ -352,7 +352,7 @@ def test_evaluate_tables_of_one_series_and_their_footnotes():
     summary = backtest_summary(
         1, mape_zero_actuals_skipped=3, folds_per_series={"min": 1, "max": 2}
     )
-    (table,) = render.evaluate_tables(summary, pd.DataFrame({"unique_id": ["a"]}), show=5)
+    (table,) = backtests.evaluate_tables(summary, pd.DataFrame({"unique_id": ["a"]}), show=5)
     assert table.title == "Backtest of series 'a', mean of 2 windows"
     assert table.caption.splitlines()[-2:] == [
         "mape skips 3 zero actuals (it is undefined there)",

@@ -273,9 +273,10 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
         from lstmcast import api
+        from lstmcast.cli.backtests import evaluate_tables
         from lstmcast.cli.documents import evaluate_document, print_json
         from lstmcast.cli.progress import FoldProgress
-        from lstmcast.cli.render import evaluate_tables, out
+        from lstmcast.cli.render import out
         from lstmcast.data.io import write_stream
         from lstmcast.ops import DeferredSignals
 

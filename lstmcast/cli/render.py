@@ -37,7 +37,7 @@ def visible(text: Any) -> str:
     return str(text).translate(_CONTROL)
 
 
-def _cell(value: Any) -> Text:
+def cell(value: Any) -> Text:
     """A table cell that shows `value` literally: '[bold]x' is not markup, ESC is escaped."""
     from rich.text import Text
 
@@ -49,7 +49,7 @@ def _console(stderr: bool) -> Console:
 
     class _Console(Console):
         """Escapes control characters (but line breaks, which captions use) in every string
-        it renders; table cells of data are `_cell`s, escaped whole."""
+        it renders; table cells of data are `cell`s, escaped whole."""
 
         def render_str(self, text: str, **kwargs) -> Text:
             return super().render_str(str(text).translate(_CONTROL_BUT_NEWLINE), **kwargs)
@@ -118,7 +118,7 @@ def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, value in rows:
-        table.add_row(key, _cell(fmt(value) if not isinstance(value, str) else value))
+        table.add_row(key, cell(fmt(value) if not isinstance(value, str) else value))
     return table
 
 
@@ -170,7 +170,7 @@ def metrics_table(title: str, rows: list[dict], columns: list[str]) -> Table:
     for c in columns:
         table.add_column(c, justify="right")
     for row in rows:
-        table.add_row(_cell(row["method"]), *(fmt(row.get(c)) for c in columns))
+        table.add_row(cell(row["method"]), *(fmt(row.get(c)) for c in columns))
     return table
 
 
@@ -178,11 +178,7 @@ METRIC_COLUMNS = ["mae", "rmse", "smape", "mase"]
 
 
 def validation_table(validation: dict, title: str) -> Table:
-    # In the registry's order, whatever order the dict has: a model file's header stores
-    # its keys sorted, and info should list them as train did.
-    order = {name: k for k, name in enumerate((*registry.names(), "combined"))}
-    methods = sorted(validation["methods"].items(), key=lambda kv: order.get(kv[0], len(order)))
-    rows = [{"method": registry.label(k), **v} for k, v in methods]
+    rows = _method_rows(validation["methods"])
     has_cov = any(r.get("coverage") is not None for r in rows)
     has_windows = any(r.get("windows") is not None for r in rows)
     columns = (
@@ -223,6 +219,14 @@ def validation_table(validation: dict, title: str) -> Table:
     return table
 
 
+def _method_rows(table: dict) -> list[dict]:
+    """One row per method of `table` (method -> metrics), labelled, in the registry's order
+    whatever the dict's: a model file's header stores its keys sorted."""
+    order = {name: k for k, name in enumerate((*registry.names(), "combined"))}
+    ranked = sorted(table.items(), key=lambda kv: order.get(kv[0], len(order)))
+    return [{"method": registry.label(k), **v} for k, v in ranked]
+
+
 def chosen_text(chosen: dict) -> str:
     """'LSTM 3 series, naive 1' from {method: count}."""
     parts = [f"{registry.label(m)} {n:,}" for m, n in chosen.items() if n]
@@ -242,11 +246,9 @@ def verdict_line(
     name = registry.label(best)
     if verdict is None:  # model files from before the interval: "beats" meant skill > 0
         verdict = "beats" if skill > 0 else "loses"
-    said = {
-        "beats": "the LSTM beats it",
-        "ties": "the LSTM ties with it (the difference is within the noise of these windows)",
-        "loses": "[bold red]the LSTM loses to it[/]",
-    }[verdict]
+    said = {"beats": "the LSTM beats it", "loses": "[bold red]the LSTM loses to it[/]"}.get(
+        verdict, "the LSTM ties with it (the difference is within the noise of these windows)"
+    )
     spread = f", 90 % interval {interval[0]:+.3f} to {interval[1]:+.3f}" if interval else ""
     return f"skill {skill:+.3f} vs the best other method, {name} (1 - MASE ratio{spread}): {said}"
 
@@ -256,12 +258,10 @@ def evidence_line(validation: dict) -> str:
     folds = validation.get("folds") or {}
     if not folds:
         return ""
-    median = folds.get("median", 0)
-    text = f"{median:g} windows a horizon apart per series (median; {folds.get('min', 0)} to {folds.get('max', 0)})"
-    lstm = validation.get("lstm_folds") or {}
-    if lstm:
-        text += f"; the LSTM on {lstm.get('median', 0):g} held-out windows per series"
-    return text
+    text = f"{folds.get('median', 0):g} windows a horizon apart per series (median; "
+    text += f"{folds.get('min', 0)} to {folds.get('max', 0)})"
+    lstm = (validation.get("lstm_folds") or {}).get("median")
+    return text + (f"; the LSTM on {lstm:g} held-out windows per series" if lstm else "")
 
 
 def skill_line(skill: float | None) -> str:
@@ -305,9 +305,7 @@ def evidence_tables(validation: dict) -> list:
     if not table:
         return []
     count = max((v.get("windows") or 0) for v in table.values())
-    order = {name: k for k, name in enumerate(registry.names())}  # a header's keys are sorted
-    ranked = sorted(table.items(), key=lambda kv: order.get(kv[0], len(order)))
-    rows = [{"method": registry.label(k), **v} for k, v in ranked]
+    rows = _method_rows(table)
     title = f"Per-series methods on every window: up to {count:,} windows a horizon apart"
     return [metrics_table(title, rows, METRIC_COLUMNS + ["windows"])]
 
@@ -350,10 +348,10 @@ def forecast_table(frame, limit: int = 40) -> Table:
     if "ds" in head:  # the same text as in CSV and JSON: the rule looks at the whole column
         head["ds"] = time_text(frame["ds"])[: len(head)]
     for col in frame.columns:
-        table.add_column(_cell(col), justify="left" if col in ("unique_id", "ds") else "right")
+        table.add_column(cell(col), justify="left" if col in ("unique_id", "ds") else "right")
     for row in head.itertuples(index=False):
         table.add_row(
-            *(fmt(float(v)) if isinstance(v, float | np.floating) else _cell(v) for v in row)
+            *(fmt(float(v)) if isinstance(v, float | np.floating) else cell(v) for v in row)
         )
     return table
 
@@ -404,108 +402,4 @@ def info_tables(header: dict) -> list:
     if metrics.get("validation"):
         tables.append(validation_table(metrics["validation"], "Validation at training time"))
         tables.extend(evidence_tables(metrics["validation"]))
-    return tables
-
-
-def evaluate_tables(summary: dict, per_series, show: int) -> list:
-    """The backtest's tables: mean and median across series (one table for a single
-    series), then the series ranked by skill against their best baseline."""
-
-    cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
-    refit = ", refit per fold" if summary["refit"] else ""
-    single = summary["series"] == 1
-    tables = []
-    for how in ("mean",) if single else ("mean", "median"):
-        rows = [
-            {"method": registry.label(m), **summary["methods"][m][how]}
-            for m in (*registry.names(), "combined")
-            if m in summary["methods"]
-        ]
-        if single:
-            uid, windows = per_series["unique_id"].iloc[0], summary["windows"]
-            title = f"Backtest of series '{uid}', mean of {windows} window{'s' * (windows > 1)}"
-        else:
-            title = f"Backtest, {how} of {summary['series']:,} series"
-        table = metrics_table(title + refit, rows, cols)
-        if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
-            lines = [
-                verdict_line(
-                    summary.get("skill_vs_best_baseline"),
-                    summary.get("best_baseline"),
-                    summary.get("skill_interval"),
-                    summary.get("verdict"),
-                )
-            ]
-            table.caption = "\n".join(lines)
-            table.caption_justify = "left"
-        tables.append(table)
-    if summary.get("mape_zero_actuals_skipped"):
-        tables[
-            0
-        ].caption += f"\nmape skips {summary['mape_zero_actuals_skipped']:,} zero actuals (it is undefined there)"
-    fps = summary.get("folds_per_series")
-    if fps and fps["min"] < summary["folds"]:
-        tables[
-            0
-        ].caption += f"\nsome series are too short for {summary['folds']} folds: {fps['min']} to {fps['max']} per series"
-    if show and not single:
-        tables += skill_tables(per_series, show)
-    return tables
-
-
-SKILL_CAPTION = (
-    "skill = 1 - MASE(LSTM) / MASE(best other method), the per-series method (naive, "
-    "seasonal naive, drift, Theta, ETS, ETS + Theta) best on that series: below 0 it wins there"
-)
-
-
-def skill_tables(per_series, show: int) -> list:
-    """The `show` worst and `show` best series by skill against their best baseline;
-    one table of all of them when there are fewer than 2 x `show`."""
-    from rich.table import Table
-
-    from lstmcast.evaluate import ranked_by_skill
-
-    ranked = ranked_by_skill(per_series)
-    unranked = len(per_series) - len(ranked)
-    if ranked.empty:
-        return []
-    if len(ranked) < 2 * show:  # the worst and best would overlap
-        parts = [
-            (f"All {len(ranked)} series by skill against the best baseline, worst first", ranked)
-        ]
-    else:
-        parts = [
-            (f"Worst {show} series by skill against the best baseline", ranked.head(show)),
-            (f"Best {show} series by skill against the best baseline", ranked.tail(show)[::-1]),
-        ]
-    tables = []
-    for title, rows in parts:
-        table = Table(title=title, title_justify="left")
-        for c in (
-            "series",
-            "folds",
-            "skill",
-            "LSTM MASE",
-            "best baseline",
-            "its MASE",
-            "LSTM sMAPE",
-        ):
-            table.add_column(c, justify="left" if c in ("series", "best baseline") else "right")
-        for r in rows.itertuples(index=False):
-            best = r.best_baseline
-            table.add_row(
-                _cell(r.unique_id),
-                str(r.folds),
-                fmt(r.skill_vs_best_baseline),
-                fmt(r.lstm_mase),
-                registry.label(best),
-                fmt(getattr(r, f"{best}_mase")),
-                fmt(r.lstm_smape),
-            )
-        tables.append(table)
-    tables[-1].caption = SKILL_CAPTION + (
-        f"\n{unranked} series without a MASE (constant history) are not ranked" if unranked else ""
-    )
-    tables[-1].caption_justify = "left"
     return tables

@@ -15,6 +15,7 @@ __all__ = [
     "describe_freq",
     "check_freq",
     "steps_left",
+    "grid_times",
 ]
 
 DAY_NS = 86_400 * 10**9
@@ -247,3 +248,21 @@ def describe_freq(freq: str) -> str:
     if freq.startswith(("YS", "YE")):
         return f"yearly ({'start' if freq[1] == 'S' else 'end'}, {freq[3:].title()})"
     return f"every {freq}"
+
+
+def grid_times(
+    first: np.ndarray, freq: str, series: np.ndarray, positions: np.ndarray
+) -> np.ndarray:
+    """Timestamps (B, P), datetime64[ns], of grid positions (B, P) of the series `series`
+    (B,), each series' grid starting at its `first` timestamp."""
+    step = fixed_step_ns(freq)
+    if step:
+        start = first.astype("datetime64[ns]").view("int64")[series]
+        return (start[:, None] + positions * step).view("datetime64[ns]")
+    # Calendar grids (months, business days): one date range per series, shared by its windows.
+    out = np.empty(positions.shape, dtype="datetime64[ns]")
+    for s in np.unique(series):
+        rows = series == s
+        grid = pd.date_range(first[s], periods=int(positions[rows].max()) + 1, freq=freq)
+        out[rows] = grid.to_numpy()[positions[rows]]
+    return out

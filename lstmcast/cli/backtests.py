@@ -1,0 +1,112 @@
+"""Rendering of `evaluate`: the backtest's tables and the series ranked by skill."""
+
+from __future__ import annotations
+
+from lstmcast import methods as registry
+from lstmcast.cli.render import cell, fmt, metrics_table, verdict_line
+
+__all__ = ["evaluate_tables", "skill_tables", "SKILL_CAPTION"]
+
+
+def evaluate_tables(summary: dict, per_series, show: int) -> list:
+    """The backtest's tables: mean and median across series (one table for a single
+    series), then the series ranked by skill against their best baseline."""
+
+    cols = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
+    refit = ", refit per fold" if summary["refit"] else ""
+    single = summary["series"] == 1
+    tables = []
+    for how in ("mean",) if single else ("mean", "median"):
+        rows = [
+            {"method": registry.label(m), **summary["methods"][m][how]}
+            for m in (*registry.names(), "combined")
+            if m in summary["methods"]
+        ]
+        if single:
+            uid, windows = per_series["unique_id"].iloc[0], summary["windows"]
+            title = f"Backtest of series '{uid}', mean of {windows} window{'s' * (windows > 1)}"
+        else:
+            title = f"Backtest, {how} of {summary['series']:,} series"
+        table = metrics_table(title + refit, rows, cols)
+        if how == "mean" and summary["skill_vs_seasonal_naive"] is not None:
+            lines = [
+                verdict_line(
+                    summary.get("skill_vs_best_baseline"),
+                    summary.get("best_baseline"),
+                    summary.get("skill_interval"),
+                    summary.get("verdict"),
+                )
+            ]
+            table.caption = "\n".join(lines)
+            table.caption_justify = "left"
+        tables.append(table)
+    if summary.get("mape_zero_actuals_skipped"):
+        tables[
+            0
+        ].caption += f"\nmape skips {summary['mape_zero_actuals_skipped']:,} zero actuals (it is undefined there)"
+    fps = summary.get("folds_per_series")
+    if fps and fps["min"] < summary["folds"]:
+        tables[
+            0
+        ].caption += f"\nsome series are too short for {summary['folds']} folds: {fps['min']} to {fps['max']} per series"
+    if show and not single:
+        tables += skill_tables(per_series, show)
+    return tables
+
+
+SKILL_CAPTION = (
+    "skill = 1 - MASE(LSTM) / MASE(best other method), the per-series method (naive, "
+    "seasonal naive, drift, Theta, ETS, ETS + Theta) best on that series: below 0 it wins there"
+)
+
+
+def skill_tables(per_series, show: int) -> list:
+    """The `show` worst and `show` best series by skill against their best baseline;
+    one table of all of them when there are fewer than 2 x `show`."""
+    from rich.table import Table
+
+    from lstmcast.evaluate import ranked_by_skill
+
+    ranked = ranked_by_skill(per_series)
+    unranked = len(per_series) - len(ranked)
+    if ranked.empty:
+        return []
+    if len(ranked) < 2 * show:  # the worst and best would overlap
+        parts = [
+            (f"All {len(ranked)} series by skill against the best baseline, worst first", ranked)
+        ]
+    else:
+        parts = [
+            (f"Worst {show} series by skill against the best baseline", ranked.head(show)),
+            (f"Best {show} series by skill against the best baseline", ranked.tail(show)[::-1]),
+        ]
+    tables = []
+    for title, rows in parts:
+        table = Table(title=title, title_justify="left")
+        for c in (
+            "series",
+            "folds",
+            "skill",
+            "LSTM MASE",
+            "best baseline",
+            "its MASE",
+            "LSTM sMAPE",
+        ):
+            table.add_column(c, justify="left" if c in ("series", "best baseline") else "right")
+        for r in rows.itertuples(index=False):
+            best = r.best_baseline
+            table.add_row(
+                cell(r.unique_id),
+                str(r.folds),
+                fmt(r.skill_vs_best_baseline),
+                fmt(r.lstm_mase),
+                registry.label(best),
+                fmt(getattr(r, f"{best}_mase")),
+                fmt(r.lstm_smape),
+            )
+        tables.append(table)
+    tables[-1].caption = SKILL_CAPTION + (
+        f"\n{unranked} series without a MASE (constant history) are not ranked" if unranked else ""
+    )
+    tables[-1].caption_justify = "left"
+    return tables
