@@ -23,7 +23,7 @@ from lstmcast.config import (
 from lstmcast.data.io import output_format, write_table
 from lstmcast.data.load import ModelSchema, load
 from lstmcast.data.panel import Panel
-from lstmcast.errors import DataError, UsageError
+from lstmcast.errors import DataError
 from lstmcast.evaluate import BacktestResult
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import check_model_path, check_model_target
@@ -412,29 +412,47 @@ def _backtest_model(
     from lstmcast.forecast import chosen_methods as _chosen_methods
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
-    refit_fn = None
-    if refit:
-        from lstmcast.train import fit_model
-
-        m = header["model"]
-        cfg = ModelConfig.from_dict(m)
-        tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
-
-        def refit_fn(past: Panel):
-            return fit_model(past, cfg, tcfg, train_callback).model
-
-    if not header.get("lstm_trained", True):
-        raise UsageError(
-            f"{model_path} holds no LSTM (its training data was too short), so there is none to backtest",
-            hint="train on longer series; lstmcast train reports the baselines' validation errors",
-        )
+    lstm, fell_back = header.get("lstm_trained", True), []
+    refit_fn = _refit_recipe(header, device, train_callback, fell_back) if refit else None
     methods = _chosen_methods(header, panel, "auto", model_path, [])
-    result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods)
+    result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm)
     per_series = per_series_table(panel, result)
     trained_until = None if refit else pd.Timestamp(header["data"]["last_timestamp"])
     summary = backtest_summary(per_series, result, panel, str(data), folds, trained_until)
     warnings = list(panel.warnings) + backtest_warnings(panel, result, summary)
+    if not lstm and not refit:
+        warnings.append(
+            f"{model_path} holds no LSTM (its training data was too short): the per-series "
+            "methods and the choice predict makes are backtested"
+        )
+    if fell_back:
+        warnings.append(
+            f"--refit: {len(fell_back)} of {folds} folds too short to train the LSTM, forecast "
+            f"by baselines as train does (the LSTM is scored on the other folds); {fell_back[0]}"
+        )
     return EvaluateResult(per_series, summary, result, panel, methods, warnings)
+
+
+def _refit_recipe(header: dict, device: str, callback, fell_back: list):
+    """The model file's recipe, retrained on a fold's past: (model, None); where the past is
+    too short for an LSTM, (None, each series' baseline) as `train` chooses it then, with
+    train's reason appended to `fell_back`."""
+    from lstmcast.train import fit_model, too_little_data
+    from lstmcast.verdict import validate_methods
+
+    cfg = ModelConfig.from_dict(header["model"])
+    tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
+
+    def refit(past: Panel):
+        reason = too_little_data(past, cfg, tcfg, explicit_lookback=False)
+        if reason is None:
+            return fit_model(past, cfg, tcfg, callback).model, None
+        fell_back.append(reason)
+        none = np.empty(0, np.int64)
+        verdict = validate_methods(None, past, cfg.horizon, cfg.quantiles, cfg.season, none, none)
+        return None, verdict.methods
+
+    return refit
 
 
 @dataclass

@@ -11,6 +11,7 @@ from lstmcast import methods, metrics
 from lstmcast import methods as registry  # where `methods` names an argument
 from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
+from lstmcast.windows import backtest_origins
 
 __all__ = [
     "window_actuals",
@@ -156,26 +157,12 @@ def compare(
     actual = window_actuals(panel, series, origin, horizon)
     scale = mase_scales(panel, series, origin, season)
     base = local_forecasts(panel, series, origin, horizon, season, fitted_rows=fitted_rows)
-    scores = {"lstm": score_windows(actual, preds[:, :, median], scale, preds, quantiles)}
+    scores = {}
+    if np.isfinite(preds).any():  # a model without an LSTM (too little data) has no row
+        scores["lstm"] = score_windows(actual, preds[:, :, median], scale, preds, quantiles)
     for name, point in base.items():
         scores[name] = score_windows(actual, point, scale)
     return {"scores": scores, "actual": actual, "baselines": base}
-
-
-def backtest_origins(
-    panel: Panel, folds: int, horizon: int, step: int, min_history: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rolling origins: fold k of K starts at n - horizon - (K - 1 - k) * step in every series.
-
-    Returns (series, origin, fold) for the windows whose history has at least `min_history`
-    points; the last fold ends exactly at each series' last observation.
-    """
-    n = panel.lengths.astype(np.int64)
-    fold = np.arange(folds)
-    origin = n[:, None] - horizon - (folds - 1 - fold[None, :]) * step  # (S, K)
-    ok = origin >= min_history
-    series = np.broadcast_to(np.arange(len(n))[:, None], origin.shape)
-    return series[ok], origin[ok], np.broadcast_to(fold[None, :], origin.shape)[ok]
 
 
 @dataclass
@@ -200,6 +187,7 @@ class BacktestResult:
     season: int  # the season of MASE and seasonal naive
     quantiles: tuple[float, ...]
     median: int  # position of the 0.5 quantile in `quantiles`
+    methods: np.ndarray | None = None  # (B,) the method that forecast each window, if known
 
 
 def backtest(
@@ -212,16 +200,21 @@ def backtest(
     refit=None,
     callback=None,
     methods: np.ndarray | None = None,
+    lstm: bool = True,
 ) -> BacktestResult:
     """Rolling-origin backtest of `model` against every per-series method (naive, seasonal
     naive, drift, Theta, ETS: the registry).
 
     With `methods` (S,), the method each series is forecast by, also scores that
     combined forecast ("combined"): the LSTM's where a series uses it, else the baseline's.
+    Without `lstm` (a model file trained on too little data holds none) the LSTM forecasts
+    nothing: the per-series methods and that choice are scored, and no "lstm" row.
 
     Without `refit` the given model forecasts from every origin. With `refit` (a function
-    panel -> model), a fresh model is trained on each fold's past before forecasting it,
-    so no fold ever sees its own future.
+    panel -> (model, None), or (None, methods (S,)) when the past is too short for an LSTM,
+    as `train` falls back), a fresh model is trained on each fold's past before forecasting
+    it, so no fold ever sees its own future; a fold without one is scored for the LSTM
+    nowhere and forecast by the given per-series methods.
     Returns every window's forecasts and scores.
     """
     from lstmcast.forecast import floor_at_zero, forecast_at
@@ -241,39 +234,52 @@ def backtest(
             hint="pass fewer --folds, a smaller --horizon or --step",
         )
     quantiles, median = model.cfg.quantiles, model.cfg.median_index
-    preds = np.empty((len(series), horizon, len(quantiles)))
+    preds = np.full((len(series), horizon, len(quantiles)), np.nan)  # NaN: no LSTM forecast
+    used = np.full(len(series), "lstm", dtype=object)
+    if methods is not None:
+        used[:] = methods[series]
     emit("start", {"total": folds})
     for k in range(folds):
         sel = np.flatnonzero(fold == k)
         if len(sel):
-            fold_model = model
+            fold_model = model if lstm else None
             if refit is not None:
                 # Every series is cut at its own fold-k origin, also those too short to be
                 # scored in this fold, so no series leaks its future into the refit model.
                 cut = panel.lengths - horizon - (folds - 1 - k) * step
-                fold_model = refit(panel.head(np.maximum(cut, 1)))
-            fold_preds = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
-            floor_at_zero(fold_preds, panel, series[sel], origin[sel])  # as predict does
-            preds[sel] = fold_preds
+                fold_model, fallback = refit(panel.head(np.maximum(cut, 1)))
+                if fallback is not None:
+                    used[sel] = fallback[series[sel]]
+            if fold_model is not None:
+                fold_preds = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
+                floor_at_zero(fold_preds, panel, series[sel], origin[sel])  # as predict does
+                preds[sel] = fold_preds
         emit("fold", {"fold": k + 1, "total": folds})
-    keep = None if methods is None else np.isin(methods[series], _fitted_names())
+    keep = np.isin(used.astype(str), _fitted_names())
     compared = compare(
         panel, series, origin, preds, quantiles, median, season,
         fitted_sample(panel, series, origin, horizon, keep),
     )  # fmt: skip
-    if methods is not None:
-        point = preds[:, :, median].copy()
-        for name, line in compared["baselines"].items():
-            rows = methods[series] == name
-            point[rows] = line[rows]
-            mixed = methods[series] == registry.mix(name)  # half the LSTM, half it
-            point[mixed] = (point[mixed] + line[mixed]) / 2
-        scale = mase_scales(panel, series, origin, season)
-        compared["scores"]["combined"] = score_windows(compared["actual"], point, scale)
+    if methods is not None or not (used == "lstm").all():
+        compared["scores"]["combined"] = _score_choice(panel, series, origin, preds[:, :, median],
+                                                       used, compared, season)  # fmt: skip
     return BacktestResult(
         series, origin, fold, compared["scores"], compared["actual"], compared["baselines"],
-        preds, horizon, step, folds, season, quantiles, median,
+        preds, horizon, step, folds, season, quantiles, median, used.astype(str),
     )  # fmt: skip
+
+
+def _score_choice(panel, series, origin, lstm_point, used, compared, season) -> dict:
+    """The scores of the forecast each window's method `used` (B,) makes: the LSTM's point
+    forecast (B, H), a baseline's, or the mean of both for a mix."""
+    point = lstm_point.copy()
+    for name, line in compared["baselines"].items():
+        rows = used == name
+        point[rows] = line[rows]
+        mixed = used == registry.mix(name)  # half the LSTM, half it
+        point[mixed] = (point[mixed] + line[mixed]) / 2
+    scale = mase_scales(panel, series, origin, season)
+    return score_windows(compared["actual"], point, scale)
 
 
 def _fitted_names() -> list[str]:
@@ -285,7 +291,7 @@ def _fitted_names() -> list[str]:
 def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> list[str]:
     """What a user should know about a backtest's scores: windows inside the training
     data, and series scored in fewer than every fold, or in none."""
-    warnings = [OVERLAP_WARNING] if summary["overlaps_training"] else []
+    warnings = [OVERLAP_WARNING] if summary["overlaps_training"] and "lstm" in result.scores else []
     counts = np.bincount(result.series, minlength=len(panel.ids))
     none = np.flatnonzero(counts == 0)
     fewer = np.flatnonzero((counts > 0) & (counts < result.folds))
@@ -331,9 +337,10 @@ def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | N
         frame[name] = by_name.get(name, by_name["yhat"]).astype(np.float32)
     for name, point in result.baselines.items():
         frame[name] = point.reshape(-1).astype(np.float32)
-    # The method that forecast each series: the one place a per-series choice enters.
+    # The method that forecast each window: the one place a per-series choice enters.
     used = np.full(panel.n_series, "lstm", dtype=object) if methods is None else methods
-    frame["model"] = np.repeat(np.asarray(used, dtype=object)[series], horizon)
+    used = np.asarray(used, dtype=object)[series] if result.methods is None else result.methods
+    frame["model"] = np.repeat(np.asarray(used, dtype=object), horizon)
     return pd.DataFrame(frame)
 
 
@@ -352,7 +359,9 @@ def per_series_table(panel: Panel, result: BacktestResult):
         .reindex(frame["unique_id"])
         .to_numpy(),
     )
-    frame["skill"] = metrics.skill(frame["lstm_mase"], frame["seasonal_naive_mase"])
+    # No LSTM (a model file trained on too little data): no skill to measure.
+    lstm = frame["lstm_mase"] if "lstm_mase" in frame else pd.Series(np.nan, frame.index)
+    frame["skill"] = metrics.skill(lstm, frame["seasonal_naive_mase"])
     # The baseline to beat on each series is the one with the lowest MASE there.
     others = [m for m in methods.local_names() if f"{m}_mase" in frame]
     mase = frame[[f"{b}_mase" for b in others]].to_numpy(dtype=np.float64)
@@ -362,7 +371,7 @@ def per_series_table(panel: Panel, result: BacktestResult):
     known = np.isfinite(best_mase)
     frame["best_baseline"] = np.where(known, np.asarray(others, dtype=object)[best], None)
     frame["skill_vs_best_baseline"] = np.where(
-        known, metrics.skill(frame["lstm_mase"].to_numpy(), best_mase), np.nan
+        known, metrics.skill(lstm.to_numpy(dtype=np.float64), best_mase), np.nan
     )
     return frame
 
@@ -397,7 +406,8 @@ def aggregate(frame) -> dict:
                         else None
                     )
             table.setdefault(method, {})[how] = row
-    lstm, snaive = table["lstm"]["mean"]["mase"], table["seasonal_naive"]["mean"]["mase"]
+    lstm = table.get("lstm", {}).get("mean", {}).get("mase")
+    snaive = table["seasonal_naive"]["mean"]["mase"]
     skill = metrics.skill(lstm, snaive)
     others = [m for m in names if m not in ("lstm", "combined")]
     return {
@@ -411,7 +421,7 @@ def aggregate(frame) -> dict:
 def _verdict(frame, others: list[str]) -> dict:
     """The LSTM against the other method of lowest mean MASE over the series both are scored
     on: its skill there, the skill's bootstrap interval over series, and the verdict."""
-    lstm = frame["lstm_mase"].to_numpy(dtype=float)
+    lstm = frame["lstm_mase"].to_numpy(dtype=float) if "lstm_mase" in frame else np.nan
     best, best_mase = None, np.inf
     for m in others:
         values = frame[f"{m}_mase"].to_numpy(dtype=float)

@@ -310,6 +310,11 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
 
     bt, panel, table = result.backtest, result.panel, result.per_series
     ranked = ranked_by_skill(table)
+    if "lstm" not in bt.scores:  # a model file trained on too little data
+        raise DataError(
+            "--plot ranks series by the LSTM's skill, and this backtest has no LSTM",
+            hint="drop --plot, or plot single series with lstmcast plot --holdout N",
+        )
     if ranked.empty:
         raise DataError(
             "no series has a MASE to rank by for --plot (every history is constant)",

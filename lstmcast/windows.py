@@ -19,6 +19,7 @@ __all__ = [
     "default_val_size",
     "spaced_windows",
     "verdict_windows",
+    "backtest_origins",
     "VERDICT_FOLDS",
 ]
 
@@ -124,3 +125,19 @@ def verdict_windows(panel: Panel, index: WindowIndex) -> tuple[np.ndarray, np.nd
     return spaced_windows(
         panel.lengths, index.horizon, index.min_context, index.val_size // index.horizon
     )
+
+
+def backtest_origins(
+    panel: Panel, folds: int, horizon: int, step: int, min_history: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rolling origins: fold k of K starts at n - horizon - (K - 1 - k) * step in every series.
+
+    Returns (series, origin, fold) for the windows whose history has at least `min_history`
+    points; the last fold ends exactly at each series' last observation.
+    """
+    n = panel.lengths.astype(np.int64)
+    fold = np.arange(folds)
+    origin = n[:, None] - horizon - (folds - 1 - fold[None, :]) * step  # (S, K)
+    ok = origin >= min_history
+    series = np.broadcast_to(np.arange(len(n))[:, None], origin.shape)
+    return series[ok], origin[ok], np.broadcast_to(fold[None, :], origin.shape)[ok]

@@ -39,6 +39,9 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
             ]
             table.caption = "\n".join(lines)
             table.caption_justify = "left"
+        elif how == "mean" and "lstm" not in summary["methods"]:
+            table.caption = "no LSTM: the model file was trained on too little data"
+            table.caption_justify = "left"
         tables.append(table)
     if summary.get("mape_zero_actuals_skipped"):
         tables[
