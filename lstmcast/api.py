@@ -27,6 +27,7 @@ from lstmcast.errors import DataError
 from lstmcast.evaluate import BacktestResult
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import check_model_path, check_model_target
+from lstmcast.modelfile.header import check_offsets_room
 from lstmcast.modelfile.store import (
     check_evaluate_outputs,
     check_outputs,
@@ -130,6 +131,7 @@ def _train_locked(
     else:
         panel = load(data, spec)
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
+    check_offsets_room(cfg.horizon, len(cfg.quantiles))  # else no command reads the file
     warnings = list(panel.warnings)
     result = _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings)
     verdict = _validate(result, panel, cfg, warnings)

@@ -29,12 +29,19 @@ ID_ALIASES = ("unique_id", "id", "series", "series_id", "item_id", "ts_id", "key
 
 MAX_STEPS = 1_000_000  # lookback, horizon, season, patch in a model file: no real model has more
 STEPS = (1, MAX_STEPS)
+# --horizon, --lookback, --season, and what train derives for them from the data: a day of
+# 1-second data (86,400 steps) fits; a finer grid's day is no season (data.freq.season_length).
+OPTION_STEPS = 100_000
+# A cycle fed as sin/cos may be as long as a week of nanosecond steps: the longest calendar
+# cycle of the finest grid pandas has (data.freq.calendar_periods).
+MAX_PERIOD = 7 * 86_400 * 10**9
 ALL_COMMANDS = ("inspect", "train", "predict", "evaluate", "plot")
 
 
 # Text options that become tuples.
 
 MAX_QUANTILES = 99
+MAX_MODEL_QUANTILES = MAX_QUANTILES + 1  # a model's: train adds the median when it is missing
 
 
 def parse_quantiles(text: str) -> tuple[float, ...]:
@@ -129,16 +136,16 @@ class ModelConfig:
 
     # default: one seasonal cycle of the detected frequency; at most 11 years of hourly steps
     horizon: int | None = option(
-        None, "Steps to forecast (default: one season).", Range(1, 100_000, "24"), file=STEPS
+        None, "Steps to forecast (default: one season).", Range(1, OPTION_STEPS, "24"), file=STEPS
     )
     # default: a few seasonal cycles (train.resolve_model_config)
     lookback: int | None = option(
         None, "Past steps (default: 7 seasons, 14 if sub-daily; ≥ 3 horizons).",
-        Range(1, 100_000, "168"), file=STEPS,
+        Range(1, OPTION_STEPS, "168"), file=STEPS,
     )  # fmt: skip
     season: int | None = option(
         None, "Seasonal period in steps (default: from the frequency).",
-        Range(1, 100_000, "24"), file=STEPS,
+        Range(1, OPTION_STEPS, "24"), file=STEPS,
     )  # fmt: skip
     patch: int | None = stored(None, STEPS)  # steps per LSTM input token; a divisor of the season
     # big enough for many series at once, fast on 2 CPU cores; 8 layers of 2048: ~1 GB

@@ -230,8 +230,9 @@ def backtest(
         from lstmcast.errors import DataError
 
         raise DataError(
-            f"no series is long enough for {folds} folds of {horizon} steps (step {step})",
-            hint="pass fewer --folds, a smaller --horizon or --step",
+            f"no series is long enough for {folds} folds of {horizon} steps (step {step}) after "
+            f"season {season} + 1 steps of history (the longest has {panel.lengths.max()})",
+            hint="pass fewer --folds, a smaller --horizon, --step or --season",
         )
     quantiles, median = model.cfg.quantiles, model.cfg.median_index
     preds = np.full((len(series), horizon, len(quantiles)), np.nan)  # NaN: no LSTM forecast

@@ -15,7 +15,7 @@ import torch
 
 from lstmcast import distributed
 from lstmcast.batches import Batch, PanelBatches, window_sampler
-from lstmcast.config import ModelConfig, TrainConfig
+from lstmcast.config import OPTION_STEPS, ModelConfig, TrainConfig
 from lstmcast.data.freq import calendar_periods
 from lstmcast.data.panel import Panel
 from lstmcast.distributed import resolve_device
@@ -87,11 +87,11 @@ def resolve_model_config(
 
 
 def _default_lookback(panel: Panel, season: int, horizon: int, val: int) -> int:
-    """Seven cycles (fourteen, two weeks, where the cycle is a day of sub-daily data) or three
-    horizons, whichever is longer, shortened so the median series still yields windows."""
+    """Seven cycles (fourteen, two weeks, when the cycle is a day) or three horizons, whichever
+    is longer, at most OPTION_STEPS; shortened so the median series still yields windows."""
     daily_cycle = dict(calendar_periods(panel.freq)).get("time of day") == season
     cycles = SUBDAILY_LOOKBACK_CYCLES if daily_cycle else LOOKBACK_CYCLES
-    lookback = max(cycles * season, 3 * horizon) if season > 1 else 3 * horizon
+    lookback = min(max(cycles * season, 3 * horizon) if season > 1 else 3 * horizon, OPTION_STEPS)
     room = int(np.median(panel.lengths)) - val - horizon
     return max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstmcast.config import OPTION_STEPS
+
 __all__ = [
     "infer_freq",
     "fixed_step_ns",
@@ -205,27 +207,23 @@ def future_dates(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 
 
 def season_length(freq: str) -> int:
-    """The main seasonal period, in steps, of a frequency: 24 for hourly, 7 for daily, 12 monthly."""
+    """The main seasonal period, in steps, of a frequency: 24 for hourly, 7 for daily, 12
+    monthly, 6 every two months. A day of sub-daily data is a season when it holds at most
+    OPTION_STEPS steps (86,400 of 1-second data; what --season accepts): a finer grid, or a
+    step that does not divide the day or the year, has none (1)."""
     offset = pd.tseries.frequencies.to_offset(freq)
     name = offset.rule_code
     if _fixed_step(offset):
-        step = pd.Timedelta(offset)
-        if step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):
-            return int(
-                pd.Timedelta(days=1) / step
-            )  # one day: 24 hourly, 48 half-hourly, 96 quarter-hourly
-        if step == pd.Timedelta(days=1):
-            return 7  # a week of daily values
-        return 1
-    if name == "B":
-        return 5
-    if name.startswith("W"):
-        return 52
-    if name in ("MS", "ME"):
-        return 12
-    if name.startswith("Q"):
-        return 4
-    return 1
+        step = pd.Timedelta(offset).value
+        if step < DAY_NS and DAY_NS % step == 0 and DAY_NS // step <= OPTION_STEPS:
+            return DAY_NS // step  # one day: 24 hourly, 48 half-hourly, 96 quarter-hourly
+        return 7 if step == DAY_NS else 1  # a week of daily values
+    cycle = SEASONS.get(name.split("-")[0], 1)  # W-SUN: W; QS-JAN: QS
+    return cycle // offset.n if cycle % offset.n == 0 else 1
+
+
+# Steps in a week of business days and in a year of weeks, months and quarters.
+SEASONS = {"B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "Q": 4}
 
 
 def describe_freq(freq: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmcast.errors import ModelFileError, UsageError
+from lstmcast.errors import ModelFileError, OutputError, UsageError
 from lstmcast.files import atomic_write
 
 __all__ = [
@@ -61,6 +61,12 @@ def save_artifact(path: str | os.PathLike, header: dict, tensors: dict[str, np.n
     payload = b"".join(chunks)
     doc = {**header, "tensors": manifest, "payload_sha256": hashlib.sha256(payload).hexdigest()}
     head = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    if len(head) > MAX_HEADER:  # read_header would refuse it: write nothing instead
+        raise OutputError(
+            f"{path}: the model file's header would be {len(head):,} bytes, more than the "
+            f"{MAX_HEADER:,} lstmcast reads",
+            hint="train on fewer series per model, or with a shorter --horizon",
+        )
 
     def write(fh):
         fh.write(MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(head)))

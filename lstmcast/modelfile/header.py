@@ -22,11 +22,18 @@ import typing
 from collections.abc import Callable
 
 from lstmcast import methods
-from lstmcast.config import MAX_STEPS, ModelConfig, TrainConfig
-from lstmcast.errors import ModelFileError
+from lstmcast.config import MAX_MODEL_QUANTILES, MAX_PERIOD, MAX_STEPS, ModelConfig, TrainConfig
+from lstmcast.errors import ModelFileError, UsageError
+from lstmcast.modelfile.container import MAX_HEADER
 from lstmcast.options import Stored, stored_of
 
-__all__ = ["check_model_header", "weight_shapes", "MODEL_FIELDS", "TRAIN_FIELDS"]
+__all__ = [
+    "check_model_header",
+    "check_offsets_room",
+    "weight_shapes",
+    "MODEL_FIELDS",
+    "TRAIN_FIELDS",
+]
 
 MAX_LIST = 10_000_000  # series ids, columns: one per series, bounded by the header size anyway
 
@@ -125,7 +132,7 @@ def timestamp(aware: bool) -> Check:
 
 
 def quantiles(v) -> str | None:
-    why = list_of(number(), 1, 99)(v)
+    why = list_of(number(), 1, MAX_MODEL_QUANTILES)(v)
     if why or any(not 0 < q < 1 for q in v) or 0.5 not in v or sorted(set(v)) != v:
         return "a sorted list of distinct numbers between 0 and 1, including 0.5"
 
@@ -134,7 +141,7 @@ METHODS = methods.names()  # the registry's: the LSTM first, then the per-series
 # The config fields that hold lists; the others are checked by their declaration.
 LIST_FIELDS: dict[str, Check] = {
     "quantiles": quantiles,
-    "periods": optional(list_of(number(1e-9, float(MAX_STEPS)), 1, 64)),
+    "periods": optional(list_of(number(1e-9, float(MAX_PERIOD)), 1, 64)),
     "covariates": optional(list_of(text, 0, 1_024)),
     "past_covariates": optional(list_of(text, 0, 1_024)),
 }
@@ -203,7 +210,8 @@ TOP_FIELDS: dict[str, Check] = {
     "lstm_trained": flag,
     "methods": table_of(text, one_of(*METHODS)),
     "method_widths": table_of(
-        one_of(*methods.local_names()), list_of(list_of(real, 1, 99), 1, MAX_STEPS)
+        one_of(*methods.local_names()),
+        list_of(list_of(real, 1, MAX_MODEL_QUANTILES), 1, MAX_STEPS),
     ),
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
@@ -221,6 +229,27 @@ EXTRA_TENSORS = {
     "data.max": "float32",
     "data.worse_than_seasonal_naive": "int32",
 }
+
+
+OFFSET_BYTES = 25  # the most one interval offset takes in the header: '-1.2345678901234567e-30,'
+OFFSETS_SHARE = 0.75  # of MAX_HEADER: the rest holds the series ids, the choice and the metrics
+
+
+def check_offsets_room(horizon: int, quantiles: int) -> None:
+    """Refuse (UsageError, exit 2) before training a horizon and quantiles whose interval
+    offsets, (horizon x quantiles) for each per-series method, would make a header that no
+    command reads back (over OFFSETS_SHARE of MAX_HEADER)."""
+    count = len(methods.local_names())
+    fits = int(MAX_HEADER * OFFSETS_SHARE) // (OFFSET_BYTES * count * quantiles)
+    if quantiles > MAX_MODEL_QUANTILES or horizon > fits:
+        raise UsageError(
+            f"--horizon {horizon:,} with {quantiles} quantiles: the model file would hold "
+            f"{horizon * quantiles * count:,} interval offsets ({count} methods), more than "
+            "its header can",
+            hint=f"pass --horizon {fits:,} or less, or fewer --quantiles"
+            if fits
+            else f"pass at most {MAX_MODEL_QUANTILES - 1} --quantiles",
+        )
 
 
 def check_model_header(header: dict, path: str | os.PathLike, sections=("model", "data")):
