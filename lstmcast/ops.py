@@ -198,7 +198,7 @@ def _days(delta: dt.timedelta) -> str:
     return f"{seconds:.0f} seconds"
 
 
-STALE_STEPS = 2  # the newest timestamp may lag "now" by two steps (plus a day for time zones)
+STALE_STEPS = 2  # a series' last timestamp may lag "now" by two steps (plus a day for time zones)
 LAG_NAMED = 5  # lagging series named in the warning, most lagging first; the count says how many
 LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
 DAY = 86_400 * 10**9  # nanoseconds
@@ -212,6 +212,17 @@ class Lag:
     id: str
     last: object  # numpy.datetime64: its last timestamp in the data
     behind: int  # nanoseconds between it and the newest timestamp of the data
+
+
+def _trained_lag(panel, trained_last: dict[str, int] | None):
+    """(S,) int64 ns: how far each series ended behind the newest in the training data; 0
+    for a series not trained on, and for every series of a file from before the record."""
+    import numpy as np
+
+    trained_last = trained_last or {}
+    newest = max(trained_last.values(), default=0)
+    ids = panel.ids.astype(str)
+    return np.array([newest - trained_last.get(i, newest) for i in ids], dtype=np.int64)
 
 
 def lagging_series(panel, trained_last: dict[str, int] | None) -> list[Lag]:
@@ -230,14 +241,11 @@ def lagging_series(panel, trained_last: dict[str, int] | None) -> list[Lag]:
     last = panel.last.astype("datetime64[ns]")
     newest = last.max()
     behind = (newest - last).astype(np.int64)
-    trained_last = trained_last or {}
-    newest_then = max(trained_last.values(), default=0)
-    was = np.array([newest_then - trained_last.get(i, newest_then) for i in panel.ids.astype(str)])
     step = pd.tseries.frequencies.to_offset(panel.freq)
     tolerance = max(DAY, (pd.Timestamp(newest) - (pd.Timestamp(newest) - step)).value)
+    grown = behind - _trained_lag(panel, trained_last)
     out = [
-        Lag(str(panel.ids[i]), last[i], int(behind[i]))
-        for i in np.flatnonzero(behind - was >= tolerance)
+        Lag(str(panel.ids[i]), last[i], int(behind[i])) for i in np.flatnonzero(grown >= tolerance)
     ]
     return sorted(out, key=lambda lag: (-lag.behind, lag.id))
 
@@ -319,9 +327,18 @@ def _band(method: str, lookback: int) -> str:
     )
 
 
-def stale_warning(panel, as_of: dt.datetime) -> str | None:
-    """Whether the data as a whole is stale: its newest timestamp lags `as_of` by more than
-    STALE_STEPS steps and a day. A series that fell behind the others is lag_warning's."""
+def stale_warning(
+    panel, as_of: dt.datetime, trained_last: dict[str, int] | None = None, named=()
+) -> str | None:
+    """The series whose own last timestamp lags `as_of` by more than STALE_STEPS steps and a
+    day, most stale first, but those in `named` (the ids lag_warning named).
+
+    Each series is judged on its own end, so one feed that stopped is seen even when the
+    others are current; a series that ended early in the training data (`trained_last`,
+    see lagging_series) is judged by how much further behind it is now, so a staggered
+    panel is stale only when the clock has moved on from its newest series too.
+    """
+    import numpy as np
     import pandas as pd
 
     from lstmcast.data.io import time_text
@@ -329,13 +346,25 @@ def stale_warning(panel, as_of: dt.datetime) -> str | None:
     now = pd.Timestamp(as_of)
     now = now.tz_convert(None) if now.tzinfo else now
     cutoff = now - pd.Timedelta(days=1) - STALE_STEPS * pd.tseries.frequencies.to_offset(panel.freq)
-    newest = pd.Timestamp(panel.last.max())
-    if newest >= cutoff:
+    last = panel.last.astype("datetime64[ns]")
+    late = (now.to_datetime64() - last).astype(np.int64)
+    late -= _trained_lag(panel, trained_last)
+    stale = np.flatnonzero(
+        (late > (now - cutoff).value) & ~np.isin(panel.ids.astype(str), list(named))
+    )
+    if not len(stale):
         return None
+    stale = stale[np.lexsort((panel.ids[stale].astype(str), -late[stale]))]  # most stale first
+    ends = time_text(last[stale[:LAG_NAMED]])
+    ids = panel.ids.astype(str)
+    text = ", ".join(f"'{ids[i]}' (last {end})" for i, end in zip(stale, ends, strict=False))
+    more = f", and {len(stale) - LAG_NAMED} more" if len(stale) > LAG_NAMED else ""
+    besides = f" (besides the {len(named)} behind the others)" if len(named) else ""
     return (
-        f"the data is stale: no series ends after {time_text([newest])[0]}, "
-        f"{_span((now - newest).value)} before now ({now.floor('s').isoformat()}Z), more than "
-        f"{STALE_STEPS} steps ({panel.freq}) and a day; --as-of sets another 'now'"
+        f"the data is stale: {len(stale)} of {panel.n_series} series "
+        f"{'ends' if len(stale) == 1 else 'end'} more than {STALE_STEPS} steps ({panel.freq}) "
+        f"and a day before now ({now.floor('s').isoformat()}Z){besides}: {text}{more}; "
+        "--as-of sets another 'now'"
     )
 
 
@@ -351,10 +380,11 @@ def trained_ends(header: dict) -> dict[str, int] | None:
 def drift_warnings(header: dict, panel, as_of: dt.datetime, lags: list[Lag] = ()) -> list[str]:
     """Lag, staleness, schema and level guards for predict; each a one-line warning.
 
-    `lags` (lagging_series) name the series that fell behind; the stale warning speaks of
-    the data as a whole, so the two never say the same thing twice."""
-
-    warnings = [w for w in (lag_warning(panel, list(lags)), stale_warning(panel, as_of)) if w]
+    `lags` (lagging_series) are the series that fell behind the others; the stale warning
+    names the other series behind the clock, so the two never name a series twice."""
+    lags, ends = list(lags), trained_ends(header)
+    stale = stale_warning(panel, as_of, ends, [lag.id for lag in lags])
+    warnings = [w for w in (lag_warning(panel, lags), stale) if w]
     meta = header["data"]
     trained_cols = meta.get("source_columns")
     if trained_cols is not None and set(trained_cols) != set(panel.source_columns):

@@ -765,12 +765,11 @@ def test_stale_data_warns_or_with_strict_exits_3(trained):
     assert "warning" not in fresh.stderr
     stale = _predict(trained.data, trained.model, "--as-of", "2024-03-01")
     [warning] = [w for w in stale.stderr.splitlines() if w.startswith("warning")]
-    # The data as a whole: its newest timestamp, and how far behind "now" that is.
     assert warning.startswith(
-        "warning: the data is stale: no series ends after 2024-01-07T19:00:00"
+        "warning: the data is stale: 3 of 3 series end more than 2 steps (h) and a day before "
+        "now (2024-03-01T00:00:00Z): 'A' (last 2024-01-07T15:00:00), 'B' (last 2024-01-07T10:00:00), "
+        "'C' (last 2024-01-07T19:00:00)"
     )
-    assert "53.2 days before now (2024-03-01T00:00:00Z)" in warning
-    assert "'A'" not in warning  # the series did not fall behind each other: no names
     strict = _predict(trained.data, trained.model, "--as-of", "2024-03-01", "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
     assert "stale" in strict.stderr
@@ -799,10 +798,12 @@ def test_one_series_falling_behind_is_named_on_the_first_night_without_a_clock(t
         "0",
     )
     assert warning.removeprefix("warning: ") in logged_warnings(line)
-    # No clock at all: a "now" a year later says the data is stale, and still names B once.
+    # A "now" a year later: the others are stale too, and B is named once, as behind them.
     late = _predict("behind.csv", trained.model, "--as-of", "2025-01-08")
-    assert "the data is stale" in late.stderr
-    assert [w for w in late.stderr.splitlines() if "'B'" in w and "behind" in w] == [warning]
+    [stale] = [w for w in late.stderr.splitlines() if "stale" in w]
+    assert "2 of 3 series end" in stale and "(besides the 1 behind the others)" in stale
+    assert "'A'" in stale and "'C'" in stale and "'B'" not in stale
+    assert [w for w in late.stderr.splitlines() if "'B' ends" in w] == [warning]
 
     strict = _predict("behind.csv", trained.model, "--as-of", FRESH, "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
