@@ -72,6 +72,10 @@ def test_new_series_are_named_with_their_method_and_band(tmp_path, trained):
     [line] = read_log(tmp_path / "runs.log")
     assert (line["new"], line["lagging"]) == ("2", "0")
     assert warning.removeprefix("warning: ") in logged_warnings(line)
+    doc = json.loads(
+        invoke("predict", "grown.csv", "--model", trained.model, "--as-of", FRESH, "--json").stdout
+    )
+    assert (doc["new"], doc["lagging"]) == (["NEW", "TINYNEW"], [])
 
 
 def test_series_too_short_to_validate_at_training_are_named_at_predict(tmp_path, trained_model):

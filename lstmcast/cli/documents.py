@@ -110,7 +110,8 @@ def predict_document(result, model, output) -> dict:
 
     body = {
         "data": result.data_path, "model": str(model), "output": str(output) if output else None,
-        "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+        "horizon": result.horizon, "series": result.series,
+        "lagging": result.lagging, "new": result.new, "warnings": result.warnings,
         "forecast": None if output else records(result.forecast),
     }  # fmt: skip
     return document("predict", body)
