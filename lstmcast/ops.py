@@ -199,7 +199,7 @@ def _days(delta: dt.timedelta) -> str:
 
 
 STALE_STEPS = 2  # a series' last timestamp may lag "now" by two steps (plus a day for time zones)
-LAG_NAMED = 5  # lagging series named in the warning, most lagging first; the count says how many
+NAMED = 5  # series a warning names, the most urgent first; its count says how many in all
 LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
 DAY = 86_400 * 10**9  # nanoseconds
 
@@ -251,7 +251,7 @@ def lagging_series(panel, trained_last: dict[str, int] | None) -> list[Lag]:
 
 
 def lag_warning(panel, lags: list[Lag]) -> str | None:
-    """One warning naming the lagging series, most lagging first (LAG_NAMED of them)."""
+    """One warning naming the lagging series, most lagging first (NAMED of them)."""
     import numpy as np
 
     from lstmcast.data.io import time_text
@@ -261,9 +261,9 @@ def lag_warning(panel, lags: list[Lag]) -> str | None:
     ends = time_text(np.array([panel.last.max(), *(lag.last for lag in lags)]))
     named = ", ".join(
         f"'{lag.id}' ends {end} ({_span(lag.behind)} behind)"
-        for lag, end in zip(lags[:LAG_NAMED], ends[1:], strict=False)
+        for lag, end in zip(lags[:NAMED], ends[1:], strict=False)
     )
-    more = f", and {len(lags) - LAG_NAMED} more" if len(lags) > LAG_NAMED else ""
+    more = f", and {len(lags) - NAMED} more" if len(lags) > NAMED else ""
     return (
         f"{len(lags)} of {panel.n_series} series {'ends' if len(lags) == 1 else 'end'} before "
         f"the others (newest {ends[0]}), "
@@ -301,8 +301,8 @@ def unvalidated_warnings(panel, methods, new, untested: list[str], lookback: int
         groups = []
         for method in dict.fromkeys(methods[picked]):  # in the order of the series
             these = picked[methods[picked] == method]
-            names = ", ".join(f"'{ids[i]}'" for i in these[:LAG_NAMED])
-            more = f", and {len(these) - LAG_NAMED} more" if len(these) > LAG_NAMED else ""
+            names = ", ".join(f"'{ids[i]}'" for i in these[:NAMED])
+            more = f", and {len(these) - NAMED} more" if len(these) > NAMED else ""
             groups.append(f"{names}{more} by {_band(method, lookback)}")
         if groups:
             out.append(f"{len(picked)} series {what}: {'; '.join(groups)}")
@@ -355,10 +355,10 @@ def stale_warning(
     if not len(stale):
         return None
     stale = stale[np.lexsort((panel.ids[stale].astype(str), -late[stale]))]  # most stale first
-    ends = time_text(last[stale[:LAG_NAMED]])
+    ends = time_text(last[stale[:NAMED]])
     ids = panel.ids.astype(str)
     text = ", ".join(f"'{ids[i]}' (last {end})" for i, end in zip(stale, ends, strict=False))
-    more = f", and {len(stale) - LAG_NAMED} more" if len(stale) > LAG_NAMED else ""
+    more = f", and {len(stale) - NAMED} more" if len(stale) > NAMED else ""
     besides = f" (besides the {len(named)} behind the others)" if len(named) else ""
     return (
         f"the data is stale: {len(stale)} of {panel.n_series} series "

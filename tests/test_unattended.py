@@ -811,7 +811,7 @@ def test_one_series_falling_behind_is_named_on_the_first_night_without_a_clock(t
 
 
 def test_lag_warning_names_the_most_lagging_series_first(tmp_path):
-    from lstmcast.ops import LAG_NAMED, lag_warning, lagging_series
+    from lstmcast.ops import NAMED, lag_warning, lagging_series
 
     # 50 daily series to 2024-05-07; store_17 stopped 10 days before, six others 1 to 6 days.
     ends = {f"store_{k:02d}": 0 for k in range(50)} | {"store_17": 10}
@@ -829,7 +829,7 @@ def test_lag_warning_names_the_most_lagging_series_first(tmp_path):
     text = lag_warning(panel, lags)
     assert text.startswith("7 of 50 series end before the others (newest 2024-05-07)")
     assert "'store_17' ends 2024-04-27 (10 days behind), 'store_45' ends 2024-05-01 (6 days" in text
-    assert text.count(" ends ") == LAG_NAMED and f"and {7 - LAG_NAMED} more" in text
+    assert text.count(" ends ") == NAMED and f"and {7 - NAMED} more" in text
     # A staggered panel keeps its distances: not lagging. One day further behind: lagging.
     as_trained = {
         sid: pd.Timestamp(last).value for sid, last in zip(panel.ids, panel.last, strict=True)

@@ -131,10 +131,10 @@ def train(
                 data, model, spec, model_cfg, train_cfg, callback, warm_start, lock_timeout, given
             )
         run.series, run.output = summary.series, model
-        run.fields = train_log_fields(summary)  # the verdict reaches the log under --quiet too
         if distributed.is_main():  # every rank finds the same warnings
             run.warn(summary.warnings)
         doc = train_document(summary.to_dict())
+        run.fields = train_log_fields(doc)  # the verdict reaches the log under --quiet too
         if json_out:
             print_json(doc)
         elif not quiet:

@@ -56,30 +56,31 @@ def train_document(summary: dict) -> dict:
     return document("train", {**paths, **s, "model_config": model_config})
 
 
-def train_log_fields(summary) -> dict:
-    """What `train` adds to its --log-file line: the verdict against the best other method
-    (beats, ties, loses; none without an LSTM), its skill, and the series each method forecasts
-    (`forecast_by=lstm:12,ets:3`)."""
-    v = summary.validation
+def train_log_fields(doc: dict) -> dict:
+    """What `train` adds to its --log-file line, from its document (train_document): the
+    verdict against the best other method (beats, ties, loses; none without an LSTM), its
+    skill, and the series each method forecasts (`forecast_by=lstm:12,ets:3`)."""
+    v = doc["validation"]
     skill = v.get("skill_vs_best_baseline")
     return {
         "verdict": v.get("verdict") or "none",
         "skill": None if skill is None else f"{skill:+.3f}",
         "best_baseline": v.get("best_baseline"),
-        "forecast_by": ",".join(f"{m}:{n}" for m, n in summary.forecast_by.items()) or None,
+        "forecast_by": ",".join(f"{m}:{n}" for m, n in doc["forecast_by"].items()) or None,
     }
 
 
 def predict_log_fields(result) -> dict:
     """What `predict` adds to its --log-file line: the data's newest timestamp, the first and
     last timestamps forecast (ISO 8601), and how many series lag the others or are new."""
-    import numpy as np
+    import pandas as pd
 
     from lstmcast.data.io import time_text
 
     ds = result.forecast["ds"]
-    stamps = np.array([result.last_timestamp, ds.min(), ds.max()], dtype="datetime64[ns]")
-    last, first, final = time_text(stamps)  # one form for the three: dates, or date and time
+    stamps = pd.DatetimeIndex([result.last_timestamp, ds.min(), ds.max()])
+    # One form for the three (dates, or date and time); none for a forecast without rows.
+    last, first, final = (text or None for text in time_text(stamps))
     return {
         "data_last": last, "forecast_first": first, "forecast_last": final,
         "lagging": len(result.lagging), "new": len(result.new),
