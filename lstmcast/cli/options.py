@@ -167,7 +167,7 @@ LogFile = Annotated[
     Path | None,
     typer.Option(
         "--log-file",
-        help="Append one logfmt line per run: what it found, warnings and errors.",
+        help="Append one logfmt line per run: findings, warnings, errors.",
         rich_help_panel="Unattended runs",
     ),
 ]
