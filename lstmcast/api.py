@@ -263,6 +263,9 @@ class PredictResult:
     series: int
     data_path: str
     warnings: list[str]
+    last_timestamp: pd.Timestamp | None = None  # the newest timestamp of the data
+    lagging: list[str] = dataclasses.field(default_factory=list)  # fell behind: most first
+    new: list[str] = dataclasses.field(default_factory=list)  # series absent from training
 
 
 def predict(
@@ -314,16 +317,17 @@ def predict(
 def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
-    from lstmcast.forecast import check_horizon, forecast_by_choice, forecast_frame
-    from lstmcast.ops import check_age, drift_warnings
+    from lstmcast import ops
+    from lstmcast.forecast import check_horizon, forecast_by_choice, forecast_frame, new_series
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
     model, header, panel, data = _model_and_data(model_path, data, device, spec)
-    check_age(header, model_path, max_age, as_of)
+    ops.check_age(header, model_path, max_age, as_of)
     cfg = model.cfg
     horizon = horizon or cfg.horizon
     check_horizon(panel, horizon, len(cfg.quantiles))
-    guards = drift_warnings(header, panel, as_of)
+    lags = ops.lagging_series(panel, ops.trained_ends(header))
+    guards = ops.drift_warnings(header, panel, as_of, lags)
     if strict and guards:
         more = f" (+{len(guards) - 1} more)" if len(guards) > 1 else ""
         raise DataError(
@@ -334,10 +338,17 @@ def _predict_locked(
     preds, methods = forecast_by_choice(
         model, header, panel, horizon, fallback or "auto", model_path, warnings
     )
+    new = new_series(header, panel)
+    untested = ((header.get("metrics") or {}).get("validation") or {}).get("untested") or []
+    warnings += ops.unvalidated_warnings(panel, methods, new, untested, cfg.lookback)
     # Not a warning: the choice is the normal course, named in the model column per row.
     frame = forecast_frame(panel, preds, cfg.quantiles)
     frame["model"] = np.repeat(methods, horizon)
-    return PredictResult(frame, horizon, cfg.horizon, panel.n_series, str(data), warnings)
+    return PredictResult(
+        frame, horizon, cfg.horizon, panel.n_series, str(data), warnings,
+        pd.Timestamp(panel.last.max()), [lag.id for lag in lags],
+        [str(i) for i in panel.ids[new]],
+    )  # fmt: skip
 
 
 @dataclass

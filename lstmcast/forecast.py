@@ -26,6 +26,8 @@ __all__ = [
     "MIN_STEP_WINDOWS",
     "FALLBACKS",
     "chosen_methods",
+    "new_series",
+    "default_method",
     "horizon_warning",
     "forecast_by_choice",
     "forecast_by_method",
@@ -342,22 +344,40 @@ def chosen_methods(
             "every series forecast by the LSTM; retrain to choose per series"
         )
         recorded = {}
-    ids = panel.ids.astype(str)
-    default = np.array([default_method(header, int(n)) for n in panel.lengths], dtype=object)
+    ids, lookback = panel.ids.astype(str), header["model"]["lookback"]
+    default = [default_method(header, int(n), lookback) for n in panel.lengths]
     return np.array([recorded.get(i, d) for i, d in zip(ids, default, strict=True)], dtype=str)
 
 
-def default_method(header: dict, length: int) -> str:
+def new_series(header: dict, panel: Panel) -> np.ndarray:
+    """(S,) bool: the series the model file has no choice of method for (new since training)."""
+    known = header.get("methods")
+    if known is None:
+        known = header["data"].get("ids") or ()
+    known = set(known)
+    return np.array([i not in known for i in panel.ids.astype(str)], dtype=bool)
+
+
+def default_method(header: dict, length: int, lookback: int | None = None) -> str:
     """The method of a series the model file has no choice for (a new series): the one that
     won over all series at validation; in an older file the LSTM, or without one seasonal
-    naive (naive when shorter than a season)."""
+    naive (naive when shorter than a season).
+
+    A series shorter than `lookback` has no history the LSTM was validated on (its lookback
+    would be padded): it gets the per-series method chosen over all series instead, whose
+    band comes from that method's errors scaled to the series' own history."""
+    from lstmcast import methods
+
     validation = (header.get("metrics") or {}).get("validation") or {}
-    if validation.get("default_method"):
-        return validation["default_method"]
-    if header.get("lstm_trained", True):
-        return "lstm"
     season = header["model"]["season"]
-    return "seasonal_naive" if season > 1 and length >= season else "naive"
+    simplest = "seasonal_naive" if season > 1 and length >= season else "naive"
+    chosen = validation.get("default_method") or (
+        "lstm" if header.get("lstm_trained", True) else simplest
+    )
+    if lookback is None or length >= lookback or not methods.uses_lstm(chosen):
+        return chosen
+    local = validation.get("local_method") or methods.partner(chosen) or simplest
+    return local if local in (header.get("method_widths") or {}) else chosen  # older files
 
 
 def horizon_warning(horizon: int, trained: int) -> str | None:
@@ -390,10 +410,14 @@ def forecast_by_choice(
     network = np.char.startswith(methods.astype(str), "lstm")  # the LSTM or a mix with it
     if horizon > cfg.horizon and network.any():
         warnings.append(horizon_warning(horizon, cfg.horizon))
-    short = int(((panel.lengths < cfg.lookback) & network).sum())
-    if short:
+    short = np.flatnonzero((panel.lengths < cfg.lookback) & network)
+    if len(short):
+        short = short[np.argsort(panel.lengths[short], kind="stable")]  # the shortest first
+        named = ", ".join(f"'{panel.ids[i]}' ({panel.lengths[i]} points)" for i in short[:5])
+        more = f", and {len(short) - 5} more" if len(short) > 5 else ""
         warnings.append(
-            f"{short} series shorter than the lookback {cfg.lookback}: their first value was repeated to fill it"
+            f"{len(short)} series shorter than the lookback {cfg.lookback}, forecast by the "
+            f"LSTM from a lookback padded with the first value: {named}{more}"
         )
     series = np.arange(panel.n_series, dtype=np.int64)
     preds = forecast_by_method(

@@ -13,6 +13,7 @@ import signal
 import stat
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from lstmcast.errors import BusyError, Interrupted, ModelFileError, OutputError
@@ -24,6 +25,11 @@ __all__ = [
     "check_age",
     "drift_warnings",
     "stale_warning",
+    "Lag",
+    "lagging_series",
+    "lag_warning",
+    "trained_ends",
+    "unvalidated_warnings",
     "DeferredSignals",
 ]
 
@@ -193,43 +199,192 @@ def _days(delta: dt.timedelta) -> str:
 
 
 STALE_STEPS = 2  # a series' last timestamp may lag "now" by two steps (plus a day for time zones)
-STALE_NAMED = 5  # lagging series named in the warning; the count says how many in all
+NAMED = 5  # series a warning names, the most urgent first; its count says how many in all
 LEVEL_SHIFT = 1.0  # beyond one training range outside the training min/max is a shift
+DAY = 86_400 * 10**9  # nanoseconds
 
 
-def stale_warning(panel, as_of: dt.datetime) -> str | None:
-    """The series whose own last timestamp lags `as_of` by more than STALE_STEPS steps and a day.
+@dataclass
+class Lag:
+    """A series that ends further behind the newest series of the file than it did when
+    the model was trained: its feed stopped, or fell behind."""
 
-    Each series is judged on its own end, so one feed that stopped is seen even when the
-    others are current. Returns one warning naming the first few, or None.
+    id: str
+    last: object  # numpy.datetime64: its last timestamp in the data
+    behind: int  # nanoseconds between it and the newest timestamp of the data
+
+
+def _trained_lag(panel, trained_last: dict[str, int] | None):
+    """(S,) int64 ns: how far each series ended behind the newest in the training data; 0
+    for a series not trained on, and for every series of a file from before the record."""
+    import numpy as np
+
+    trained_last = trained_last or {}
+    newest = max(trained_last.values(), default=0)
+    ids = panel.ids.astype(str)
+    return np.array([newest - trained_last.get(i, newest) for i in ids], dtype=np.int64)
+
+
+def lagging_series(panel, trained_last: dict[str, int] | None) -> list[Lag]:
+    """The series whose own end fell behind the others', most lagging first.
+
+    A series lags when it ends at least one step, and at least a day, further behind the
+    newest series of the file than it did in the training data (`trained_last`: id -> last
+    timestamp in ns; a series missing there, new since training, is judged by its distance
+    to the newest alone). Needs no clock: on a nightly run the first night a feed misses
+    is enough. Series that ended at staggered times when the model was trained (a panel of
+    histories of different periods) are not lagging while they keep their distance.
     """
     import numpy as np
     import pandas as pd
 
+    last = panel.last.astype("datetime64[ns]")
+    newest = last.max()
+    behind = (newest - last).astype(np.int64)
+    step = pd.tseries.frequencies.to_offset(panel.freq)
+    tolerance = max(DAY, (pd.Timestamp(newest) - (pd.Timestamp(newest) - step)).value)
+    grown = behind - _trained_lag(panel, trained_last)
+    out = [
+        Lag(str(panel.ids[i]), last[i], int(behind[i])) for i in np.flatnonzero(grown >= tolerance)
+    ]
+    return sorted(out, key=lambda lag: (-lag.behind, lag.id))
+
+
+def lag_warning(panel, lags: list[Lag]) -> str | None:
+    """One warning naming the lagging series, most lagging first (NAMED of them)."""
+    import numpy as np
+
+    from lstmcast.data.io import time_text
+
+    if not lags:
+        return None
+    ends = time_text(np.array([panel.last.max(), *(lag.last for lag in lags)]))
+    named = ", ".join(
+        f"'{lag.id}' ends {end} ({_span(lag.behind)} behind)"
+        for lag, end in zip(lags[:NAMED], ends[1:], strict=False)
+    )
+    more = f", and {len(lags) - NAMED} more" if len(lags) > NAMED else ""
+    return (
+        f"{len(lags)} of {panel.n_series} series {'ends' if len(lags) == 1 else 'end'} before "
+        f"the others (newest {ends[0]}), "
+        f"further behind than in the training data: {named}{more}; each is forecast from its "
+        "own last timestamp: check its feed"
+    )
+
+
+def _span(ns: int) -> str:
+    """'10 days', '1 day', '30 hours', '45 minutes' where the distance is a whole number of
+    them (hours and minutes below two days and two hours), else as _days says it."""
+    for unit, size, below in (("day", DAY, None), ("hour", 3600 * 10**9, 2 * DAY),
+                              ("minute", 60 * 10**9, 2 * 3600 * 10**9)):  # fmt: skip
+        if ns >= size and ns % size == 0 and (below is None or ns < below):
+            n = ns // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return _days(dt.timedelta(microseconds=ns / 1000))
+
+
+def unvalidated_warnings(panel, methods, new, untested: list[str], lookback: int) -> list[str]:
+    """The series forecast without evidence of their own, by the method that forecasts them
+    and where its band comes from: those new since training (`new`: (S,) bool) and those
+    too short at training for any validation window (`untested`: ids)."""
+    import numpy as np
+
+    ids, methods = panel.ids.astype(str), np.asarray(methods, dtype=str)
+    kinds = (
+        (np.asarray(new, dtype=bool), "new since training, never validated"),
+        (np.isin(ids, list(untested)) & ~np.asarray(new, dtype=bool),
+         "too short at training for any validation window"),
+    )  # fmt: skip
+    out = []
+    for mask, what in kinds:
+        picked = np.flatnonzero(mask)
+        groups = []
+        for method in dict.fromkeys(methods[picked]):  # in the order of the series
+            these = picked[methods[picked] == method]
+            names = ", ".join(f"'{ids[i]}'" for i in these[:NAMED])
+            more = f", and {len(these) - NAMED} more" if len(these) > NAMED else ""
+            groups.append(f"{names}{more} by {_band(method, lookback)}")
+        if groups:
+            out.append(f"{len(picked)} series {what}: {'; '.join(groups)}")
+    return out
+
+
+def _band(method: str, lookback: int) -> str:
+    """A method and where its band comes from, for a series it was not validated on."""
+    from lstmcast import methods as registry
+
+    partner = registry.partner(method)
+    if method == "lstm":
+        return (
+            "the LSTM (band: its errors on the training series, scaled to the series' "
+            f"last {lookback} steps)"
+        )
+    if partner:
+        return f"{registry.label(method)} (the mean of the two forecasts and of their bands)"
+    return (
+        f"{registry.label(method)} (band: its errors on the training series, scaled to the "
+        "series' own history)"
+    )
+
+
+def stale_warning(
+    panel, as_of: dt.datetime, trained_last: dict[str, int] | None = None, named=()
+) -> str | None:
+    """The series whose own last timestamp lags `as_of` by more than STALE_STEPS steps and a
+    day, most stale first, but those in `named` (the ids lag_warning named).
+
+    Each series is judged on its own end, so one feed that stopped is seen even when the
+    others are current; a series that ended early in the training data (`trained_last`,
+    see lagging_series) is judged by how much further behind it is now, so a staggered
+    panel is stale only when the clock has moved on from its newest series too.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from lstmcast.data.io import time_text
+
     now = pd.Timestamp(as_of)
     now = now.tz_convert(None) if now.tzinfo else now
     cutoff = now - pd.Timedelta(days=1) - STALE_STEPS * pd.tseries.frequencies.to_offset(panel.freq)
-    last = pd.DatetimeIndex(panel.last)
-    lagging = np.flatnonzero(last < cutoff)
-    if not len(lagging):
+    last = panel.last.astype("datetime64[ns]")
+    late = (now.to_datetime64() - last).astype(np.int64)
+    late -= _trained_lag(panel, trained_last)
+    stale = np.flatnonzero(
+        (late > (now - cutoff).value) & ~np.isin(panel.ids.astype(str), list(named))
+    )
+    if not len(stale):
         return None
+    stale = stale[np.lexsort((panel.ids[stale].astype(str), -late[stale]))]  # most stale first
+    ends = time_text(last[stale[:NAMED]])
     ids = panel.ids.astype(str)
-    named = ", ".join(f"'{ids[i]}' (last {last[i].isoformat()})" for i in lagging[:STALE_NAMED])
-    more = f", and {len(lagging) - STALE_NAMED} more" if len(lagging) > STALE_NAMED else ""
+    text = ", ".join(f"'{ids[i]}' (last {end})" for i, end in zip(stale, ends, strict=False))
+    more = f", and {len(stale) - NAMED} more" if len(stale) > NAMED else ""
+    besides = f" (besides the {len(named)} behind the others)" if len(named) else ""
     return (
-        f"the data is stale: {len(lagging)} of {panel.n_series} series end more than {STALE_STEPS} steps "
-        f"({panel.freq}) and a day before now ({now:%Y-%m-%d %H:%M} UTC): {named}{more}; "
+        f"the data is stale: {len(stale)} of {panel.n_series} series "
+        f"{'ends' if len(stale) == 1 else 'end'} more than {STALE_STEPS} steps ({panel.freq}) "
+        f"and a day before now ({now.floor('s').isoformat()}Z){besides}: {text}{more}; "
         "--as-of sets another 'now'"
     )
 
 
-def drift_warnings(header: dict, panel, as_of: dt.datetime) -> list[str]:
-    """Staleness, schema and level guards for predict; each a one-line warning."""
+def trained_ends(header: dict) -> dict[str, int] | None:
+    """Each series' last timestamp (ns) in the training data; None in files from before."""
+    ends = header.get("extra_tensors", {}).get("data.last")
+    ids = header["data"].get("ids")
+    if ends is None or not ids or len(ids) != len(ends):
+        return None
+    return dict(zip(ids, (int(e) for e in ends), strict=True))
 
-    warnings = []
-    stale = stale_warning(panel, as_of)
-    if stale:
-        warnings.append(stale)
+
+def drift_warnings(header: dict, panel, as_of: dt.datetime, lags: list[Lag] = ()) -> list[str]:
+    """Lag, staleness, schema and level guards for predict; each a one-line warning.
+
+    `lags` (lagging_series) are the series that fell behind the others; the stale warning
+    names the other series behind the clock, so the two never name a series twice."""
+    lags, ends = list(lags), trained_ends(header)
+    stale = stale_warning(panel, as_of, ends, [lag.id for lag in lags])
+    warnings = [w for w in (lag_warning(panel, lags), stale) if w]
     meta = header["data"]
     trained_cols = meta.get("source_columns")
     if trained_cols is not None and set(trained_cols) != set(panel.source_columns):

@@ -96,6 +96,9 @@ def validate_methods(
     choice, pooled, strongest = _choose_local(panel.n_series, w_series, names, scores)
     doc.update(_folds(panel.n_series, w_series, scores[pooled]["mase"], "folds"))
     doc["series_without_windows"] = int(panel.n_series - len(np.unique(w_series)))
+    untested = np.setdiff1d(np.arange(panel.n_series), w_series)
+    doc["untested"] = [str(panel.ids[i]) for i in untested]  # predict names them
+    doc["local_method"] = pooled  # a new series shorter than the lookback gets it
     if model is not None and lstm_rows.any():
         choice, verdict = _judge_lstm(panel.n_series, w_series, scores, strongest, choice)
         doc.update(_folds(panel.n_series, w_series, scores["lstm"]["mase"], "lstm_folds"))

@@ -67,8 +67,12 @@ def test_inspect_passes_the_data_options_as_a_data_spec(monkeypatch):
 
 def test_train_builds_the_model_and_training_configs(monkeypatch):
     summary = SimpleNamespace(
-        series=1, warnings=[], to_dict=lambda: {"data_path": "", "model_path": "", "model": {}}
-    )
+        series=1,
+        warnings=[],
+        to_dict=lambda: {
+            "data_path": "", "model_path": "", "model": {}, "validation": {}, "forecast_by": {}
+        },
+    )  # fmt: skip
     calls = record(monkeypatch, "train", summary)
     run(
         "train", "data.csv", "--model", "m.lstmcast", "--horizon", "12", "--lookback", "48",
@@ -94,8 +98,9 @@ def test_train_builds_the_model_and_training_configs(monkeypatch):
 
 def test_predict_passes_its_options_and_the_output_file(monkeypatch):
     result = SimpleNamespace(
-        series=2, horizon=24, warnings=[], data_path="data.csv", forecast=pd.DataFrame()
-    )
+        series=2, horizon=24, warnings=[], data_path="data.csv", lagging=[], new=[],
+        last_timestamp=pd.Timestamp("2026-11-28"), forecast=pd.DataFrame({"ds": pd.to_datetime([])}),
+    )  # fmt: skip
     calls = record(monkeypatch, "predict", result)
     run(
         "predict", "data.csv", "-m", "m.lstmcast", "--horizon", "24", "-o", "f.csv",

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import typer.main
-from helpers import TINY, hourly_frame, invoke
+from helpers import TINY, invoke
 
 from lstmcast import api
 from lstmcast.cli import app
@@ -764,47 +764,81 @@ def test_stale_data_warns_or_with_strict_exits_3(trained):
     fresh = _predict(trained.data, trained.model, "--as-of", FRESH, "--strict")
     assert "warning" not in fresh.stderr
     stale = _predict(trained.data, trained.model, "--as-of", "2024-03-01")
-    assert "warning: the data is stale: 3 of 3 series" in stale.stderr
-    assert "'C' (last 2024-01-07T19:00:00)" in stale.stderr
+    [warning] = [w for w in stale.stderr.splitlines() if w.startswith("warning")]
+    assert warning.startswith(
+        "warning: the data is stale: 3 of 3 series end more than 2 steps (h) and a day before "
+        "now (2024-03-01T00:00:00Z): 'A' (last 2024-01-07T15:00:00), 'B' (last 2024-01-07T10:00:00), "
+        "'C' (last 2024-01-07T19:00:00)"
+    )
     strict = _predict(trained.data, trained.model, "--as-of", "2024-03-01", "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
     assert "stale" in strict.stderr
 
 
-def test_one_series_falling_behind_is_stale_even_when_the_others_are_current(tmp_path, trained):
+def test_one_series_falling_behind_is_named_on_the_first_night_without_a_clock(tmp_path, trained):
     # B stops three days early; A and C run to 2024-01-07, so the file's newest row is fresh.
     frame = trained.frame
     behind = frame[(frame["unique_id"] != "B") | (frame["ds"] < "2024-01-04 12:00")]
     behind.to_csv("behind.csv", index=False)
     result = _predict("behind.csv", trained.model, "--as-of", FRESH, "-q", "--log-file", "runs.log")
     assert result.stdout == ""
-    [warning] = [w for w in result.stderr.splitlines() if "stale" in w]
-    assert "1 of 3 series" in warning and "'B' (last 2024-01-04T11:00:00)" in warning
+    # B is named once, by the lag warning: the stale warning (the clock) says no more.
+    [warning] = [w for w in result.stderr.splitlines() if "ends before" in w]
+    assert "stale" not in result.stderr
+    assert warning.startswith(
+        "warning: 1 of 3 series ends before the others (newest 2024-01-07T19:00:00)"
+    )
+    assert "'B' ends 2024-01-04T11:00:00 (3.3 days behind)" in warning
     assert "'A'" not in warning and "'C'" not in warning
     [line] = read_log(tmp_path / "runs.log")
-    assert (line["command"], line["exit"]) == ("predict", "0")
+    assert (line["command"], line["exit"], line["lagging"], line["new"]) == (
+        "predict",
+        "0",
+        "1",
+        "0",
+    )
     assert warning.removeprefix("warning: ") in logged_warnings(line)
+    # A "now" a year later: the others are stale too, and B is named once, as behind them.
+    late = _predict("behind.csv", trained.model, "--as-of", "2025-01-08")
+    [stale] = [w for w in late.stderr.splitlines() if "stale" in w]
+    assert "2 of 3 series end" in stale and "(besides the 1 behind the others)" in stale
+    assert "'A'" in stale and "'C'" in stale and "'B'" not in stale
+    assert [w for w in late.stderr.splitlines() if "'B' ends" in w] == [warning]
 
     strict = _predict("behind.csv", trained.model, "--as-of", FRESH, "--strict", ok=False)
     assert strict.exit_code == 3, strict.output
     assert "'B'" in strict.stderr and "--strict" in strict.stderr
 
 
-def test_stale_warning_counts_every_lagging_series_and_names_the_first_few(tmp_path):
-    from lstmcast.ops import STALE_NAMED, stale_warning
+def test_lag_warning_names_the_most_lagging_series_first(tmp_path):
+    from lstmcast.ops import NAMED, lag_warning, lagging_series
 
-    spec = [(f"s{k}", "2024-01-01", 100 if k < 8 else 200) for k in range(10)]
-    hourly_frame(spec).to_csv("many.csv", index=False)
+    # 50 daily series to 2024-05-07; store_17 stopped 10 days before, six others 1 to 6 days.
+    ends = {f"store_{k:02d}": 0 for k in range(50)} | {"store_17": 10}
+    ends |= {f"store_{k:02d}": k - 39 for k in range(40, 46)}
+    rows = [
+        (sid, day, 1.0)
+        for sid, lag in ends.items()
+        for day in pd.date_range("2024-03-01", pd.Timestamp("2024-05-07") - pd.Timedelta(days=lag))
+    ]
+    pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).to_csv("many.csv", index=False)
     panel = api.load("many.csv")
-    as_of = dt.datetime(2024, 1, 10, tzinfo=dt.timezone.utc)  # s8, s9 end 2024-01-09 07:00
-    text = stale_warning(panel, as_of)
-    assert text.startswith("the data is stale: 8 of 10 series")
-    assert [f"'s{k}'" in text for k in range(10)] == [k < STALE_NAMED for k in range(10)]
-    assert f"and {8 - STALE_NAMED} more" in text
-    # the tolerance: two steps and a day behind "now" is not yet stale
-    # (s0 ends 2024-01-05 03:00: stale from 2024-01-06 05:00 on)
-    assert stale_warning(panel, dt.datetime(2024, 1, 6, 5, tzinfo=dt.timezone.utc)) is None
-    assert stale_warning(panel, dt.datetime(2024, 1, 6, 5, 1, tzinfo=dt.timezone.utc))
+    trained = {sid: pd.Timestamp("2024-05-01").value for sid in ends}  # level at training
+    lags = lagging_series(panel, trained)
+    assert [lag.id for lag in lags] == ["store_17", *(f"store_{k}" for k in range(45, 39, -1))]
+    text = lag_warning(panel, lags)
+    assert text.startswith("7 of 50 series end before the others (newest 2024-05-07)")
+    assert "'store_17' ends 2024-04-27 (10 days behind), 'store_45' ends 2024-05-01 (6 days" in text
+    assert text.count(" ends ") == NAMED and f"and {7 - NAMED} more" in text
+    # A staggered panel keeps its distances: not lagging. One day further behind: lagging.
+    as_trained = {
+        sid: pd.Timestamp(last).value for sid, last in zip(panel.ids, panel.last, strict=True)
+    }
+    assert lagging_series(panel, as_trained) == []
+    as_trained["store_17"] += pd.Timedelta(days=1).value
+    assert [lag.id for lag in lagging_series(panel, as_trained)] == ["store_17"]
+    as_trained["store_17"] -= pd.Timedelta(hours=1).value  # 23 hours is within a day
+    assert lagging_series(panel, as_trained) == []
 
 
 def test_log_line_is_stamped_with_the_start_of_the_run(tmp_path, trained, monkeypatch):

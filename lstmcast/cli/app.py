@@ -114,7 +114,7 @@ def train(
     with errors_handled(json_out, debug, log_file, "train") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.cli.documents import print_json, train_document
+        from lstmcast.cli.documents import print_json, train_document, train_log_fields
         from lstmcast.cli.progress import TrainProgress
         from lstmcast.cli.render import out, train_tables
         from lstmcast.ops import DeferredSignals
@@ -134,6 +134,7 @@ def train(
         if distributed.is_main():  # every rank finds the same warnings
             run.warn(summary.warnings)
         doc = train_document(summary.to_dict())
+        run.fields = train_log_fields(doc)  # the verdict reaches the log under --quiet too
         if json_out:
             print_json(doc)
         elif not quiet:
@@ -176,7 +177,7 @@ def predict(
     with errors_handled(json_out, debug, log_file, "predict") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.cli.documents import predict_document, print_json
+        from lstmcast.cli.documents import predict_document, predict_log_fields, print_json
         from lstmcast.cli.render import err, forecast_table, out
         from lstmcast.data.io import write_stream
 
@@ -193,6 +194,7 @@ def predict(
             spec=options.build(DataSpec),
         )  # fmt: skip
         run.series, run.output = result.series, output
+        run.fields = predict_log_fields(result)
         run.warn(result.warnings)
         if json_out:
             print_json(predict_document(result, model, output))

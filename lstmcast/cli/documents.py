@@ -11,6 +11,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "document",
     "train_document",
+    "train_log_fields",
+    "predict_log_fields",
     "info_document",
     "predict_document",
     "plot_document",
@@ -54,6 +56,37 @@ def train_document(summary: dict) -> dict:
     return document("train", {**paths, **s, "model_config": model_config})
 
 
+def train_log_fields(doc: dict) -> dict:
+    """What `train` adds to its --log-file line, from its document (train_document): the
+    verdict against the best other method (beats, ties, loses; none without an LSTM), its
+    skill, and the series each method forecasts (`forecast_by=lstm:12,ets:3`)."""
+    v = doc["validation"]
+    skill = v.get("skill_vs_best_baseline")
+    return {
+        "verdict": v.get("verdict") or "none",
+        "skill": None if skill is None else f"{skill:+.3f}",
+        "best_baseline": v.get("best_baseline"),
+        "forecast_by": ",".join(f"{m}:{n}" for m, n in doc["forecast_by"].items()) or None,
+    }
+
+
+def predict_log_fields(result) -> dict:
+    """What `predict` adds to its --log-file line: the data's newest timestamp, the first and
+    last timestamps forecast (ISO 8601), and how many series lag the others or are new."""
+    import pandas as pd
+
+    from lstmcast.data.io import time_text
+
+    ds = result.forecast["ds"]
+    stamps = pd.DatetimeIndex([result.last_timestamp, ds.min(), ds.max()])
+    # One form for the three (dates, or date and time); none for a forecast without rows.
+    last, first, final = (text or None for text in time_text(stamps))
+    return {
+        "data_last": last, "forecast_first": first, "forecast_last": final,
+        "lagging": len(result.lagging), "new": len(result.new),
+    }  # fmt: skip
+
+
 def info_document(header: dict) -> dict:
     h = dict(header)
     file, data, model, train = h.pop("file"), h.pop("data"), h.pop("model"), h.pop("train", None)
@@ -78,7 +111,8 @@ def predict_document(result, model, output) -> dict:
 
     body = {
         "data": result.data_path, "model": str(model), "output": str(output) if output else None,
-        "horizon": result.horizon, "series": result.series, "warnings": result.warnings,
+        "horizon": result.horizon, "series": result.series,
+        "lagging": result.lagging, "new": result.new, "warnings": result.warnings,
         "forecast": None if output else records(result.forecast),
     }  # fmt: skip
     return document("predict", body)

@@ -167,7 +167,7 @@ LogFile = Annotated[
     Path | None,
     typer.Option(
         "--log-file",
-        help="Append one logfmt line per run, warnings and errors too.",
+        help="Append one logfmt line per run: findings, warnings, errors.",
         rich_help_panel="Unattended runs",
     ),
 ]
@@ -246,7 +246,7 @@ Strict = Annotated[
     bool,
     typer.Option(
         "--strict",
-        help="Exit 3 instead of warning on stale or shifted data.",
+        help="Exit 3 instead of warning on lagging, stale or shifted data.",
         rich_help_panel="Unattended runs",
     ),
 ]

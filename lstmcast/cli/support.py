@@ -406,17 +406,19 @@ def errors_handled(
 
             duration = (_now() - started).total_seconds()  # from the start of the process's run
             fields = {"command": command, "exit": code, "duration": f"{duration:.1f}s"}
-            fields.update(series=run.series, output=run.output, error=error)
+            fields.update(series=run.series, output=run.output, **run.fields, error=error)
             append_log(log_file, fields, started, run.warnings)
 
 
 @dataclasses.dataclass
 class Run:
-    """What a command tells errors_handled for the log: counts, the file written, warnings."""
+    """What a command tells errors_handled for the log: counts, the file written, what the
+    run found (the verdict, the data's timestamps), warnings."""
 
     series: int | None = None
     output: Path | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
+    fields: dict = dataclasses.field(default_factory=dict)  # more of the log line: name -> value
 
     def warn(self, warnings: list[str]) -> None:
         """Print each warning on stderr — under --quiet too, so cron mails them — and keep it."""

@@ -228,6 +228,7 @@ EXTRA_TENSORS = {
     "data.min": "float32",
     "data.max": "float32",
     "data.worse_than_seasonal_naive": "int32",
+    "data.last": "int64",  # each series' last timestamp, ns since 1970
 }
 
 
@@ -371,6 +372,8 @@ def _check_metrics(metrics, path) -> None:
         "verdict": optional(one_of("beats", "ties", "loses")),
         "skill_interval": optional(list_of(real, 2, 2)),
         "default_method": optional(one_of(*METHODS)),
+        "local_method": optional(one_of(*methods.local_names())),
+        "untested": optional(list_of(text, 0, MAX_LIST)),
     }
     _fields(validation, checks, (), "metrics.validation.", path)
     calibration = validation.get("calibration")

@@ -103,6 +103,8 @@ def save_model(
     # Each series' training range, for the level-shift guard of predict.
     tensors["data.min"] = np.minimum.reduceat(panel.values, panel.offsets[:-1])
     tensors["data.max"] = np.maximum.reduceat(panel.values, panel.offsets[:-1])
+    # Each series' last timestamp (ns), for predict's guard against a feed that stopped.
+    tensors["data.last"] = panel.last.astype("datetime64[ns]").view(np.int64)
     save_artifact(path, header, tensors)
 
 
