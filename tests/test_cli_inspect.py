@@ -171,7 +171,7 @@ def test_json_error_document(runner, write_csv):
         "error": {
             "code": 3,
             "kind": "data",
-            "message": "target column 'y' is not numeric: 'oops' in data row 3",
+            "message": "target column 'y' is not numeric: 'oops' in file line 4",
             "hint": "use --target to pick another column, or clean the file",
         },
     }

@@ -305,7 +305,7 @@ def test_covariate_errors_in_the_cli(tmp_path):
     text.to_csv(tmp_path / "text.csv", index=False)
     result = invoke("train", tmp_path / "text.csv", *model, "--covariates", "promo", ok=False)
     assert result.exit_code == 3, result.output
-    assert "covariate column 'promo' is not numeric: 'lots' in data row 8" in result.stderr
+    assert "covariate column 'promo' is not numeric: 'lots' in file line 9" in result.stderr
 
     wide = frame.pivot(index="ds", columns="unique_id", values="y").reset_index()
     wide["promo"] = 1

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES
+from lstmcast.data.lines import FIRST_LINE
 from lstmcast.errors import DataError, UsageError
 from lstmcast.files import atomic_write
 
@@ -209,8 +210,10 @@ def _read_csv(
         dtype=dict.fromkeys(text, str),
         keep_default_na=not text,
         na_values={c: NA_STRINGS for c in names if c not in text} if text else None,
+        skip_blank_lines=False,  # kept, so that row i stays file line i + 2 (data.lines)
     )
     df.columns = [str(c).strip() for c in df.columns]
+    df.attrs[FIRST_LINE] = 2
     if df.empty:
         raise DataError(f"{name}: has a header but no data rows")
     if decimal == ",":
