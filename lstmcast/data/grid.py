@@ -233,7 +233,7 @@ def _drop_repeats(
         rows.where = dataclasses.replace(
             where, kept=np.flatnonzero(~drop) if where.kept is None else where.kept[~drop]
         )
-    warning = f"dropped {counted(n, 'row')} that repeat another row exactly (the first at {first})"
+    warning = f"dropped {counted(n, 'row')} repeating another row exactly (the first at {first})"
     return codes[keep], ts[keep], y[keep], warning
 
 
