@@ -242,7 +242,7 @@ def test_future_rows_become_the_panel_future_and_gaps_stay_gaps():
     assert panel.covariates[12, 0] == pytest.approx((a["promo"].iloc[11] + a["promo"].iloc[13]) / 2)
     np.testing.assert_allclose(panel.covariates[:40, 1], a["visits"].to_numpy()[:40], rtol=1e-6)
     assert any("1 missing covariate value" in w for w in panel.warnings)
-    assert any("dropped 1 rows" in w for w in panel.warnings)  # only the gap, not the future
+    assert any("dropped 1 row with" in w for w in panel.warnings)  # only the gap, not the future
     assert panel.summary()["columns"]["covariates"] == ["promo"]
 
     plain = load(frame)  # without covariates: trailing empty rows are dropped as before
