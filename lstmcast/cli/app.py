@@ -61,7 +61,8 @@ def inspect(
 ) -> None:
     """Show what lstmcast detects in a data file.
 
-    Layout, columns, frequency, number and length of series, gaps filled, warnings.
+    Layout, columns, frequency, number and length of series, gaps filled (with their
+    dates), warnings and notes; for a file it cannot load, what it found beside the problem.
 
     \b
     Example: lstmcast inspect sample_data/prices.csv
