@@ -199,6 +199,18 @@ def test_when_two_columns_could_be_the_id_the_error_leads_with_the_fix(tmp_path)
     assert result.exit_code == 0 and doc["series"] == 3 and doc["notes"] == []
 
 
+def test_when_only_two_columns_together_name_a_series_the_error_says_so(tmp_path):
+    path = tmp_path / "sales.csv"
+    frame = pd.concat([stores(2).assign(product=p) for p in ("tea", "cake")])
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines()[0] == (
+        "error: looks like several series, but no one column tells them apart "
+        "(columns store, product repeat timestamps)"
+    )
+
+
 def test_an_empty_column_of_a_wide_file_is_skipped_with_a_warning(tmp_path):
     path = tmp_path / "wide.csv"
     frame = layout_frame("wide").assign(C=np.nan)

@@ -171,17 +171,24 @@ def guess_id(df: pd.DataFrame, cols: list[str], time_col: str, target: str | Non
 
     Only when timestamps repeat (beyond rows that repeat whole): a column of text, or of a
     few integer codes, with no empty cell, that splits the rows into series of MIN_ROWS rows
-    or more, with one row per timestamp (but for a few, which data.grid then names). One such column is the id; several (`store`
-    and `store_name`) or none where two together would do are refused, naming the fix.
+    or more, with one row per timestamp (but for a few, which data.grid then names). One
+    such column is the id; several (`store` and `store_name`), or none where two together
+    would do, are refused, naming the fix.
     """
     named = {t.strip().lower() for t in (target or "").split(",")}
     kinds = _kinds(df)
-    candidates = [
-        c for c in cols if c.lower() not in named and _codes_like(df[c], kinds[c], len(df))
+    maybe = [  # by the dtype alone, before a look at any value
+        c
+        for c in cols
+        if c.lower() not in named
+        and (kinds[c] == "text" or kinds[c] == "number" and pd.api.types.is_integer_dtype(df[c]))
     ]
-    if not candidates:
+    if not maybe:
         return None
     repeats = int(df.duplicated(subset=[time_col]).sum())
+    candidates = [c for c in maybe if repeats and _codes_like(df[c], kinds[c], len(df))]
+    if not candidates:
+        return None
     exact = int(df.duplicated().sum()) if repeats else 0
     if repeats == exact:
         return None
