@@ -250,3 +250,11 @@ def test_guess_id_only_when_timestamps_repeat():
     repeated = pd.concat([one, one.iloc[:2]])  # exact repeats are no sign of series
     assert guess_id(repeated, ["store", "note", "sales"], "date", None) is None
     assert guess_id(frame, cols, "date", "store") is None  # the target is no id
+
+
+def test_blank_lines_above_the_header_count_in_the_line_numbers(write_csv):
+    path = write_csv("\n \nds,y\n2024-01-01,1\n\n2024-01-02,2\n2024-01-03,x\n")
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error: target column 'y' is not numeric: 'x' in file line 7\n")
+    assert "skipped 1 empty row (the first at file line 5)" in result.stdout
