@@ -60,7 +60,7 @@ def test_holidays_are_named_with_their_dates_and_the_honest_option(tmp_path):
     # The option named does what the note says: no fill, and an error naming the gap.
     result = runner.invoke(app, ["inspect", str(path), "--max-gap", "0"])
     assert result.exit_code == 3
-    assert "has a gap of 1 missing steps; at most 0 are filled" in result.stderr
+    assert "has a gap of 1 missing step; at most 0 are filled" in result.stderr
     table = runner.invoke(app, ["inspect", str(path)])
     assert f"filled {len(holidays)} missing steps" in table.stdout and "note" in table.stdout
 

@@ -525,7 +525,7 @@ def test_gap_of_one_season_is_filled_by_default():
 
 def test_max_gap_zero_fills_nothing():
     ts = days(10).delete([4])
-    with pytest.raises(DataError, match="gap of 1 missing steps; at most 0"):
+    with pytest.raises(DataError, match="gap of 1 missing step; at most 0"):
         load(pd.DataFrame({"ds": ts, "y": np.arange(9.0)}), DataSpec(max_gap=0))
 
 

@@ -317,7 +317,7 @@ def _fill_gaps(
     if run_end[longest] - run_start[longest] > max_gap:
         s = int(np.searchsorted(offsets, run_start[longest], side="right") - 1)
         raise DataError(
-            f"series '{ids[s]}' has a gap of {run_end[longest] - run_start[longest]} missing steps; at most {max_gap} are filled",
+            f"series '{ids[s]}' has a gap of {counted(int(run_end[longest] - run_start[longest]), 'missing step')}; at most {max_gap} are filled",
             hint=f"pass --max-gap {run_end[longest] - run_start[longest]} to fill it by interpolation, or remove the series",
         )
     # Series never start or end on a missing step, so interpolating the flat array never
