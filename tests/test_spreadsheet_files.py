@@ -258,3 +258,18 @@ def test_blank_lines_above_the_header_count_in_the_line_numbers(write_csv):
     assert result.exit_code == 3, result.output
     assert result.stderr.startswith("error: target column 'y' is not numeric: 'x' in file line 7\n")
     assert "skipped 1 empty row (the first at file line 5)" in result.stdout
+
+
+def test_repeats_with_covariates_compare_the_covariates_too(tmp_path):
+    frame = layout_frame("long").assign(promo=lambda d: (d.index % 2).astype(float))
+    spec = ("--covariates", "promo")
+    path, _ = write(tmp_path, frame, "csv", repeat=(4,))
+    result, doc = inspect(path, None, *spec)
+    assert result.exit_code == 0, result.output
+    assert doc["rows"] == len(frame) and doc["columns"]["covariates"] == ["promo"]
+    assert any(w.startswith("dropped 1 row repeating another row exactly") for w in doc["warnings"])
+    other = pd.concat([frame, frame.iloc[[4]].assign(promo=7.0)])  # same target, other promo
+    path, _ = write(tmp_path, other, "csv")
+    result = runner.invoke(app, ["inspect", str(path), *spec])
+    assert result.exit_code == 3
+    assert f"with different values (file lines 6 and {len(frame) + 2})" in result.stderr
