@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmcast.data.freq import describe_freq, grid_times
+from lstmcast.data.freq import grid_times
 from lstmcast.data.io import time_text
 from lstmcast.data.lines import counted
 
@@ -72,6 +72,6 @@ def _cause(dates: pd.DatetimeIndex, freq: str) -> str | None:
     return (
         f"the filled days recur every year ({', '.join(names[:SHOWN])}"
         f"{', ...' if len(names) > SHOWN else ''}): holidays, it seems. lstmcast has no "
-        f"holiday calendar, so they are filled on the {describe_freq(freq)} grid; "
-        "pass --max-gap 0 to refuse any fill instead"
+        "holiday calendar, so they are filled like any other gap; pass --max-gap 0 to refuse "
+        "any fill instead"
     )
