@@ -174,6 +174,10 @@ def test_json_error_document(runner, write_csv):
     assert doc == {
         "command": "inspect",
         "schema_version": 1,
+        "data": str(path),  # what inspect found, beside the problem
+        "layout": "single",
+        "columns": {"time": "ds", "target": ["y"], "id": None},
+        "notes": [],
         "error": {
             "code": 3,
             "kind": "data",

@@ -127,6 +127,13 @@ def test_conflicting_duplicates_name_both_rows_and_inspect_shows_the_layout(tmp_
     assert "Detected, with a problem" in result.stdout
     for row in ("layout       long", "id column    unique_id", "target       sales", message):
         assert row in result.stdout, result.stdout
+    result, doc = inspect(path, text)  # --json: the same, in the error document
+    assert result.exit_code == 3
+    assert (doc["layout"], doc["columns"]["id"], doc["error"]["message"]) == (
+        "long",
+        "unique_id",
+        message,
+    )
 
 
 @pytest.mark.parametrize("reader", ["csv", "gz", "parquet"])

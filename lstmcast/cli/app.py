@@ -76,8 +76,10 @@ def inspect(
         try:
             panel = load(data, options.build(DataSpec))
         except DataError as exc:  # show the layout found beside the problem, then the error
-            if getattr(exc, "found", None) and not (json_out or quiet):
-                out.print(inspect_problem(exc.found, str(data), exc.message))
+            if getattr(exc, "found", None):
+                exc.found = {"data": str(data), **exc.found}  # --json: in the error document
+                if not (json_out or quiet):
+                    out.print(inspect_problem(exc.found, str(data), exc.message))
             raise
         summary = panel.summary()
         if json_out:

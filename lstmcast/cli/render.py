@@ -90,10 +90,11 @@ def print_error(
     hint: str | None,
     as_json: bool,
     command: str | None = None,
+    found: dict | None = None,  # what inspect found before the problem, for its document
 ) -> None:
     if as_json:
         error = {"code": code, "kind": kind, "message": message, "hint": hint}
-        print_json(document(command, {"error": error}))
+        print_json(document(command, {**(found or {}), "error": error}))
     message, hint = visible(message), hint and visible(hint)
     sys.stderr.write(f"error: {message}\n" + (f"  hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
