@@ -280,3 +280,16 @@ def test_repeats_with_covariates_compare_the_covariates_too(tmp_path):
     result = runner.invoke(app, ["inspect", str(path), *spec])
     assert result.exit_code == 3
     assert f"with different values (file lines 6 and {len(frame) + 2})" in result.stderr
+
+
+def test_an_id_column_with_empty_cells_is_not_guessed_but_named_first(tmp_path):
+    path = tmp_path / "sales.csv"
+    frame = stores()
+    frame.iloc[7, 0] = None
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error: looks like several series: pass --id-col store\n")
+    result = runner.invoke(app, ["inspect", str(path), "--id-col", "store"])
+    assert result.exit_code == 3  # the next fix, named by its line
+    assert result.stderr.startswith("error: id column 'store' is empty in file line 9\n")

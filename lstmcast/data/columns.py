@@ -198,12 +198,14 @@ def guess_id(df: pd.DataFrame, cols: list[str], time_col: str, target: str | Non
         for c in candidates
         if (int(df.duplicated(subset=[c, time_col]).sum()) - exact) * FEW <= repeats - exact
     ]
-    if len(parts) == 1:
+    if len(parts) == 1 and not _has_empty(df[parts[0]]):
         return parts[0]
     if parts:
         raise DataError(
             f"looks like several series: pass --id-col {parts[0]}",
-            hint=f"each of {', '.join(parts)} tells the series apart; name the one to use",
+            hint=f"each of {', '.join(parts)} tells the series apart; name the one to use"
+            if len(parts) > 1
+            else f"'{parts[0]}' tells the series apart, but some of its cells are empty",
         )
     if len(candidates) > 1:
         raise DataError(
@@ -218,14 +220,16 @@ FEW = 20  # an id column leaves at most 1 in FEW of the repeated timestamps repe
 MIN_ROWS = 3  # rows per series an id column makes, on average (data.grid.MIN_LENGTH)
 
 
+def _has_empty(s: pd.Series) -> bool:
+    return bool(s.isna().any() or (s.astype("string").str.strip() == "").any())
+
+
 def _codes_like(s: pd.Series, kind: str, n_rows: int) -> bool:
-    """Text, or a few integer codes, with no empty cell: what an id column holds."""
+    """Text, or a few integer codes: what an id column holds (empty cells: see _has_empty)."""
     if kind == "text":
         if _looks_numeric(s):
             return False
     elif not (kind == "number" and pd.api.types.is_integer_dtype(s)):
-        return False
-    if s.isna().any() or (kind == "text" and (s.astype("string").str.strip() == "").any()):
         return False
     distinct = s.nunique()
     return 1 < distinct <= n_rows / MIN_ROWS and (kind == "text" or distinct <= MAX_CODES)
