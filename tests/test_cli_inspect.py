@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 SUMMARY_KEYS = {
     "data", "layout", "columns", "frequency", "frequency_name", "season_length", "series",
-    "rows", "length", "first_timestamp", "last_timestamp", "values_filled", "warnings",
+    "rows", "length", "first_timestamp", "last_timestamp", "values_filled", "warnings", "notes",
 }  # fmt: skip
 
 
@@ -35,10 +35,13 @@ def inspect_json(runner, *args):
 
 
 def assert_data_error(result, *fragments):
-    """Exit code 3, `error: ...` (+ optional `  hint: ...`) on stderr, nothing on stdout."""
+    """Exit code 3, `error: ...` (+ optional `  hint: ...`) on stderr; on stdout nothing, or
+    (a problem past the columns) what inspect found beside the problem."""
     assert result.exit_code == 3, result.output
-    assert result.stdout == ""
     lines = result.stderr.splitlines()
+    if result.stdout:
+        assert result.stdout.startswith("Detected, with a problem"), result.stdout
+        assert f"problem      {lines[0].removeprefix('error: ')}" in result.stdout
     assert lines[0].startswith("error: ")
     assert len(lines) <= 2, result.stderr
     if len(lines) == 2:
@@ -156,7 +159,10 @@ def test_overrides_reach_build_panel(runner, write_csv):
     doc = json.loads(result.stdout)
     assert doc["columns"] == {"time": "when", "target": ["sales"], "id": "shop"}
     assert doc["values_filled"] == 8
-    assert doc["warnings"] == ["filled 8 missing step(s) by linear interpolation"]
+    assert doc["warnings"] == [
+        "filled 8 missing steps by linear interpolation: 2024-01-04, 2024-01-05, 2024-01-06, "
+        "2024-01-07, 2024-01-08 and 3 more"
+    ]
 
 
 @pytest.mark.slow
@@ -168,10 +174,14 @@ def test_json_error_document(runner, write_csv):
     assert doc == {
         "command": "inspect",
         "schema_version": 1,
+        "data": str(path),  # what inspect found, beside the problem
+        "layout": "single",
+        "columns": {"time": "ds", "target": ["y"], "id": None},
+        "notes": [],
         "error": {
             "code": 3,
             "kind": "data",
-            "message": "target column 'y' is not numeric: 'oops' in data row 3",
+            "message": "target column 'y' is not numeric: 'oops' in file line 4",
             "hint": "use --target to pick another column, or clean the file",
         },
     }
@@ -188,13 +198,13 @@ def bad_files():
     return [
         ("non-numeric", daily(4, y=["1", "2", "x7", "4"]), [], ["'y'", "'x7'"]),
         ("bad-date", pd.DataFrame({"ds": ["2024-01-01", "soon", "2024-01-03"], "y": 1.0}), [], ["'ds'", "'soon'"]),
-        ("duplicate", pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01", "2024-01-01", "2024-01-02"], "y": 1.0}), [], ["series 'b'", "duplicate"]),
+        ("duplicate", pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01", "2024-01-01", "2024-01-02"], "y": np.arange(6.0)}), [], ["series 'b' has two rows for 2024-01-01", "file lines 5 and 6"]),
         ("too-short", pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 2, "ds": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01", "2024-01-02"], "y": 1.0}), [], ["series 'b'", "at least 3"]),
         ("long-gap", pd.DataFrame({"ds": gap, "y": np.arange(22.0)}), [], ["gap of 8", "--max-gap 8"]),
         ("mostly-missing", pd.DataFrame({"ds": sparse, "y": np.arange(12.0)}), [], ["series 'y'", "mostly missing"]),
         ("off-grid", pd.DataFrame({"ds": off, "y": np.arange(10.0)}), [], ["off the hourly grid", "05:17"]),
         ("all-empty", pd.DataFrame({"unique_id": ["a"] * 3 + ["b"] * 3, "ds": ["2024-01-01", "2024-01-02", "2024-01-03"] * 2, "y": [1.0, 2.0, 3.0, None, None, None]}), [], ["series 'b'", "no values"]),
-        ("infinite", daily(4, y=["1", "inf", "3", "4"]), [], ["infinite", "row 2"]),
+        ("infinite", daily(4, y=["1", "inf", "3", "4"]), [], ["infinite", "file line 3"]),
         ("numeric-time", pd.DataFrame({"t": [1, 2, 3, 4], "y": 1.0}), ["--time-col", "t"], ["holds numbers, not dates"]),
         ("ohlcv", pd.DataFrame({"Date": ["2024-01-01", "2024-01-02", "2024-01-03"], "Open": 1.0, "High": 2.0, "Low": 0.5, "Close": 1.5, "Volume": 10}), [], ["Open", "Close", "--target"]),
         ("no-such-column", daily(4, y=1.0), ["--target", "sales"], ["--target sales: no such column"]),
@@ -328,5 +338,5 @@ def test_installed_entry_point(tmp_path):
     bad.write_text("ds,y\n2024-01-01,1\n2024-01-02,nope\n2024-01-03,3\n")
     proc = subprocess.run([exe, "inspect", str(bad)], capture_output=True, text=True, timeout=60, env=env())  # fmt: skip
     assert proc.returncode == 3
-    assert proc.stdout == ""
-    assert proc.stderr.startswith("error: target column 'y' is not numeric: 'nope'")
+    assert proc.stdout.startswith("Detected, with a problem")  # the layout beside the problem
+    assert proc.stderr.startswith("error: target column 'y' is not numeric: 'nope' in file line 3")

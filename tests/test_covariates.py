@@ -242,7 +242,7 @@ def test_future_rows_become_the_panel_future_and_gaps_stay_gaps():
     assert panel.covariates[12, 0] == pytest.approx((a["promo"].iloc[11] + a["promo"].iloc[13]) / 2)
     np.testing.assert_allclose(panel.covariates[:40, 1], a["visits"].to_numpy()[:40], rtol=1e-6)
     assert any("1 missing covariate value" in w for w in panel.warnings)
-    assert any("dropped 1 rows" in w for w in panel.warnings)  # only the gap, not the future
+    assert any("dropped 1 row with" in w for w in panel.warnings)  # only the gap, not the future
     assert panel.summary()["columns"]["covariates"] == ["promo"]
 
     plain = load(frame)  # without covariates: trailing empty rows are dropped as before
@@ -305,7 +305,7 @@ def test_covariate_errors_in_the_cli(tmp_path):
     text.to_csv(tmp_path / "text.csv", index=False)
     result = invoke("train", tmp_path / "text.csv", *model, "--covariates", "promo", ok=False)
     assert result.exit_code == 3, result.output
-    assert "covariate column 'promo' is not numeric: 'lots' in data row 8" in result.stderr
+    assert "covariate column 'promo' is not numeric: 'lots' in file line 9" in result.stderr
 
     wide = frame.pivot(index="ds", columns="unique_id", values="y").reset_index()
     wide["promo"] = 1

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmcast.config import DataSpec
 from lstmcast.data.io import read_table, table_format, write_table
 from lstmcast.data.load import load
 from lstmcast.errors import DataError, LstmcastError, OutputError
@@ -425,10 +426,13 @@ def test_a_table_at_the_limit_is_read(write_csv, monkeypatch):
         read_table(write_csv(wide.replace("ds,", "ds,extra,") + rows, name="wider.csv"))
 
 
-def test_an_all_empty_column_is_named(write_csv):
+def test_an_all_empty_column_is_skipped_with_a_warning(write_csv):
     path = write_csv("ds,a,empty\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n")
-    with pytest.raises(DataError, match="'empty'"):
-        load(read_table(path))
+    panel = load(read_table(path))
+    assert panel.columns.layout == "single" and panel.ids.tolist() == ["a"]
+    assert panel.warnings == ["skipped 1 column empty in every row: 'empty'"]
+    with pytest.raises(DataError, match="^target column 'empty' is empty in every row$"):
+        load(read_table(path), DataSpec(target="a,empty"))
     path = write_csv("ds,y\n,1\n,2\n,3\n", name="no_dates.csv")
     with pytest.raises(DataError, match="time column 'ds' is empty"):
         load(read_table(path))

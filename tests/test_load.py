@@ -64,11 +64,17 @@ def test_a_load_enters_each_step_once_in_pipeline_order(tmp_path):
     assert path_taken == [
         (0, "load"),
         (1, "io"),  # read
+        (1, "lines"),  # empty rows dropped, rows named by their file line
         (1, "columns"),  # resolve the columns
         (1, "parse"),  # parse times and numbers
         (2, "dates"),  # (dates written as text)
         (1, "grid"),  # one regular grid
+        (2, "lines"),  # (the warning on rows dropped: their count)
         (2, "freq"),  # (its frequency)
+        (2, "fills"),  # (the dates it filled)
+        (3, "freq"),
+        (3, "io"),
+        (3, "lines"),
         (1, "covariates"),
         (1, "panel"),
     ]
@@ -84,8 +90,8 @@ def test_a_table_already_read_takes_the_same_steps(tmp_path):
         from_file.warnings
         == from_table.warnings
         == [
-            "dropped 1 rows with an empty target",
-            "filled 1 missing step(s) by linear interpolation",
+            "dropped 1 row with an empty target",
+            "filled 1 missing step by linear interpolation: 2024-01-11",
         ]
     )
     assert from_file.future.shape == (2, 2, 1)

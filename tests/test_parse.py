@@ -106,7 +106,7 @@ def test_wide_layout_series_may_start_late():
     assert panel.lengths.tolist() == [5, 6]
     assert pd.Timestamp(panel.first[0]) == pd.Timestamp("2024-01-02")
     assert panel.filled == 0
-    assert panel.warnings == ["dropped 1 rows with an empty target"]
+    assert panel.warnings == ["dropped 1 row with an empty target"]
 
 
 def test_time_column_found_by_content_and_by_dtype():
@@ -277,7 +277,10 @@ def test_business_days_with_holidays():
     assert panel.freq == "B"
     assert panel.lengths.tolist() == [40]
     assert panel.filled == 2
-    assert panel.warnings == ["filled 2 missing step(s) by linear interpolation"]
+    assert panel.warnings == [
+        "filled 2 missing steps by linear interpolation: 2024-01-15, 2024-02-07"
+    ]
+    assert panel.notes == []  # one year: nothing recurs
     assert panel.season == 5
     # The holiday gets the midpoint of its neighbours: 2024-01-15 sits between rows 9 and 10.
     assert panel.values[10] == pytest.approx((9 + 10) / 2)
@@ -391,7 +394,7 @@ def test_unparseable_date_names_column_value_and_row():
     df = pd.DataFrame({"ds": ["2024-01-01", "2024-01-02", "yesterday", "2024-01-04"], "y": 1.0})
     with pytest.raises(
         DataError,
-        match=r"time column 'ds' has a value that is not a date: 'yesterday' \(data row 3, file line 4\)",
+        match=r"time column 'ds' has a value that is not a date: 'yesterday' \(data row 3\)",
     ):
         load(df)
 
@@ -442,7 +445,8 @@ def test_duplicate_timestamps_name_the_series():
     df = long_frame(lengths=(4, 4), ids=("first", "second"))
     df.loc[6, "ds"] = df.loc[5, "ds"]
     with pytest.raises(
-        DataError, match=r"series 'second' has duplicate timestamp 2024-01-02 00:00:00"
+        DataError,
+        match=r"series 'second' has two rows for 2024-01-02 with different values \(data rows 6 and 7\)$",
     ) as info:
         load(df)
     assert "--id-col" not in info.value.hint
@@ -469,11 +473,13 @@ def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
     assert (part.ids.tolist(), part.freq, part.filled) == (whole.ids.tolist(), "D", 2)
     dup = long_frame(lengths=(4, 4), ids=("first", "second"))
     dup.loc[[6, 7], "ds"] = dup.loc[5, "ds"]
-    with pytest.raises(DataError, match=r"series 'second' .* \(2 duplicates in all\)"):
+    with pytest.raises(
+        DataError, match=r"series 'second' .* \(data rows 6 and 7; 2 such rows in all\)"
+    ):
         load(dup)
     text = long_frame().assign(ds=lambda d: d["ds"].astype(str))
     text.loc[1, "ds"], text.loc[5, "ds"] = "", "yesterday"  # the bad date wins over the empty one
-    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6, file line 7\)"):
+    with pytest.raises(DataError, match=r"not a date: 'yesterday' \(data row 6\)"):
         load(text)
     text.loc[5, "ds"] = "2024-01-02"
     with pytest.raises(DataError, match="time column 'ds' is empty in data row 2"):
@@ -482,7 +488,7 @@ def test_chunked_scans_find_the_same_rows_as_whole_ones(monkeypatch, chunk):
 
 def test_duplicates_in_a_single_series_suggest_an_id_column():
     df = pd.DataFrame({"ds": list(days(3)) * 2, "sales": np.arange(6.0)})
-    with pytest.raises(DataError, match="series 'sales' has duplicate timestamp") as info:
+    with pytest.raises(DataError, match="series 'sales' has two rows for 2024-01-01") as info:
         load(df)
     assert "--id-col" in info.value.hint
 
@@ -519,7 +525,7 @@ def test_gap_of_one_season_is_filled_by_default():
 
 def test_max_gap_zero_fills_nothing():
     ts = days(10).delete([4])
-    with pytest.raises(DataError, match="gap of 1 missing steps; at most 0"):
+    with pytest.raises(DataError, match="gap of 1 missing step; at most 0"):
         load(pd.DataFrame({"ds": ts, "y": np.arange(9.0)}), DataSpec(max_gap=0))
 
 
@@ -590,7 +596,7 @@ def test_empty_target_rows_are_dropped_and_filled():
     panel = load(df)
     assert panel.values.tolist() == [1, 2, 3, 4, 5, 6]
     assert panel.filled == 1
-    assert panel.warnings[0] == "dropped 1 rows with an empty target"
+    assert panel.warnings[0] == "dropped 1 row with an empty target"
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, "inf", "-Infinity"])

@@ -22,7 +22,7 @@ from lstmcast.cli.support import (
     parse_time,
 )
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
-from lstmcast.errors import UsageError
+from lstmcast.errors import DataError, UsageError
 
 __all__ = ["app"]
 
@@ -61,7 +61,8 @@ def inspect(
 ) -> None:
     """Show what lstmcast detects in a data file.
 
-    Layout, columns, frequency, number and length of series, gaps filled, warnings.
+    Layout, columns, frequency, number and length of series, gaps filled (with their
+    dates), warnings and notes; for a file it cannot load, what it found beside the problem.
 
     \b
     Example: lstmcast inspect sample_data/prices.csv
@@ -70,9 +71,16 @@ def inspect(
         check_options(ctx)
         from lstmcast.api import load
         from lstmcast.cli.documents import document, print_json
-        from lstmcast.cli.render import inspect_table, out
+        from lstmcast.cli.render import inspect_problem, inspect_table, out
 
-        panel = load(data, options.build(DataSpec))
+        try:
+            panel = load(data, options.build(DataSpec))
+        except DataError as exc:  # show the layout found beside the problem, then the error
+            if getattr(exc, "found", None):
+                exc.found = {"data": str(data), **exc.found}  # --json: in the error document
+                if not (json_out or quiet):
+                    out.print(inspect_problem(exc.found, str(data), exc.message))
+            raise
         summary = panel.summary()
         if json_out:
             print_json(document("inspect", {"data": str(data), **summary}))

@@ -90,10 +90,11 @@ def print_error(
     hint: str | None,
     as_json: bool,
     command: str | None = None,
+    found: dict | None = None,  # what inspect found before the problem, for its document
 ) -> None:
     if as_json:
         error = {"code": code, "kind": kind, "message": message, "hint": hint}
-        print_json(document(command, {"error": error}))
+        print_json(document(command, {**(found or {}), "error": error}))
     message, hint = visible(message), hint and visible(hint)
     sys.stderr.write(f"error: {message}\n" + (f"  hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
@@ -122,20 +123,32 @@ def kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     return table
 
 
+def _found_rows(found: dict, path: str) -> list[tuple[str, Any]]:
+    """The file and what each column is: how inspect's tables begin."""
+    cols = found["columns"]
+    target = cols["target"]
+    return [
+        ("file", path),
+        ("layout", found["layout"]),
+        ("time column", cols["time"]),
+        ("id column", cols["id"] or "—"),
+        ("target", ", ".join(target) if len(target) <= 6 else f"{len(target)} columns"),
+    ]
+
+
+def inspect_problem(found: dict, path: str, problem: str) -> Table:
+    """What inspect found in a file it cannot load, beside the problem (the error follows)."""
+    rows = _found_rows(found, path)
+    if "covariates" in found["columns"]:
+        rows.append(("covariates", _covariates_text(found["columns"])))
+    rows += [("problem", problem)] + [("note", n) for n in found.get("notes", [])]
+    return kv_table("Detected, with a problem", rows)
+
+
 def inspect_table(summary: dict, path: str) -> Table:
     cols = summary["columns"]
     length = summary["length"]
-    rows = [
-        ("file", path),
-        ("layout", summary["layout"]),
-        ("time column", cols["time"]),
-        ("id column", cols["id"] or "—"),
-        (
-            "target",
-            ", ".join(cols["target"])
-            if len(cols["target"]) <= 6
-            else f"{len(cols['target'])} columns",
-        ),
+    rows = _found_rows(summary, path) + [
         (
             "frequency",
             f"{summary['frequency']} ({summary['frequency_name']}, season {summary['season_length']})",
@@ -153,6 +166,7 @@ def inspect_table(summary: dict, path: str) -> Table:
     if "covariates" in cols:
         rows.insert(5, ("covariates", _covariates_text(cols)))
     rows += [("warning", w) for w in summary["warnings"]]
+    rows += [("note", n) for n in summary.get("notes", [])]
     return kv_table("Detected", rows)
 
 

@@ -385,7 +385,8 @@ def errors_handled(
             import traceback
 
             traceback.print_exc()
-        print_error(exc.kind, code, exc.message, exc.hint, as_json, command)
+        found = getattr(exc, "found", None) if command == "inspect" else None
+        print_error(exc.kind, code, exc.message, exc.hint, as_json, command, found)
         raise typer.Exit(code) from None
     except typer.Exit as exc:
         code = exc.exit_code

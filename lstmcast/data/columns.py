@@ -10,7 +10,14 @@ import pandas as pd
 from lstmcast.config import ID_ALIASES, DataSpec
 from lstmcast.errors import DataError, UsageError
 
-__all__ = ["ColumnRoles", "resolve_columns", "TIME_ALIASES", "TARGET_ALIASES", "PRICE_COLUMNS"]
+__all__ = [
+    "ColumnRoles",
+    "resolve_columns",
+    "guess_id",
+    "TIME_ALIASES",
+    "TARGET_ALIASES",
+    "PRICE_COLUMNS",
+]
 
 TIME_ALIASES = (
     "ds",
@@ -39,6 +46,8 @@ class ColumnRoles:
     id_col: str | None = None
     covariates: tuple[str, ...] = ()  # known ahead: given in rows after the last target
     past_covariates: tuple[str, ...] = ()  # known only up to the last target
+    id_guessed: bool = False  # the id column was told by its values, not by name or option
+    skipped: tuple[str, ...] = ()  # columns of a guessed wide table empty in every row
 
 
 def resolve_columns(df: pd.DataFrame, spec: DataSpec) -> ColumnRoles:
@@ -102,6 +111,10 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
     cols = [str(c) for c in df.columns if str(c) not in exclude]
     time_col = _pick(cols, spec.time_col, "--time-col") or _guess_time(df, cols)
     id_col = _pick(cols, spec.id_col, "--id-col") or _alias(cols, ID_ALIASES, exclude={time_col})
+    guessed = False
+    if id_col is None and "," not in (spec.target or ""):
+        id_col = guess_id(df, [c for c in cols if c != time_col], time_col, spec.target)
+        guessed = id_col is not None
     rest = [c for c in cols if c not in (time_col, id_col)]
     if spec.target:
         targets = tuple(
@@ -112,7 +125,7 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
                 "--target names several columns, but a long file (with an id column) has one target"
             )
         layout = "long" if id_col else ("single" if len(targets) == 1 else "wide")
-        return ColumnRoles(layout, time_col, targets, id_col)
+        return ColumnRoles(layout, time_col, targets, id_col, id_guessed=guessed)
     kinds = _kinds(df)
     numeric = [
         c for c in rest if kinds[c] == "number" or kinds[c] == "text" and _looks_numeric(df[c])
@@ -120,9 +133,9 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
     alias = _alias(rest, TARGET_ALIASES)
     if id_col:
         if alias:
-            return ColumnRoles("long", time_col, (alias,), id_col)
+            return ColumnRoles("long", time_col, (alias,), id_col, id_guessed=guessed)
         if len(numeric) == 1:
-            return ColumnRoles("long", time_col, (numeric[0],), id_col)
+            return ColumnRoles("long", time_col, (numeric[0],), id_col, id_guessed=guessed)
         if not numeric:
             raise DataError(
                 f"no numeric target column found (columns: {', '.join(cols)})",
@@ -142,7 +155,84 @@ def _resolve_columns(df: pd.DataFrame, spec: DataSpec, exclude: set[str]) -> Col
         raise _ambiguous(
             numeric, "several price columns (open/high/low/close/volume) and no obvious target"
         )
+    empty = [c for c in numeric if not df[c].notna().any()]
+    if empty and len(empty) < len(numeric):  # a spreadsheet's unused columns
+        kept = tuple(c for c in numeric if c not in empty)
+        layout = "single" if len(kept) == 1 else "wide"
+        return ColumnRoles(layout, time_col, kept, skipped=tuple(empty))
     return ColumnRoles("wide", time_col, tuple(numeric))
+
+
+MAX_CODES = 10_000  # an integer column with more distinct values is a measure, not an id
+
+
+def guess_id(df: pd.DataFrame, cols: list[str], time_col: str, target: str | None) -> str | None:
+    """The column that tells several series apart in a table without an id column, or None.
+
+    Only when timestamps repeat (beyond rows that repeat whole): a column of text, or of a
+    few integer codes, with no empty cell, that splits the rows into series of MIN_ROWS rows
+    or more, with one row per timestamp (but for a few, which data.grid then names). One
+    such column is the id; several (`store` and `store_name`), or none where two together
+    would do, are refused, naming the fix.
+    """
+    named = {t.strip().lower() for t in (target or "").split(",")}
+    kinds = _kinds(df)
+    maybe = [  # by the dtype alone, before a look at any value
+        c
+        for c in cols
+        if c.lower() not in named
+        and (kinds[c] == "text" or kinds[c] == "number" and pd.api.types.is_integer_dtype(df[c]))
+    ]
+    if not maybe:
+        return None
+    repeats = int(df.duplicated(subset=[time_col]).sum())
+    candidates = [c for c in maybe if repeats and _codes_like(df[c], kinds[c], len(df))]
+    if not candidates:
+        return None
+    exact = int(df.duplicated().sum()) if repeats else 0
+    if repeats == exact:
+        return None
+    # A column that leaves few of the repeats (a data error in one series, reported later).
+    parts = [
+        c
+        for c in candidates
+        if (int(df.duplicated(subset=[c, time_col]).sum()) - exact) * FEW <= repeats - exact
+    ]
+    if len(parts) == 1 and not _has_empty(df[parts[0]]):
+        return parts[0]
+    if parts:
+        raise DataError(
+            f"looks like several series: pass --id-col {parts[0]}",
+            hint=f"each of {', '.join(parts)} tells the series apart; name the one to use"
+            if len(parts) > 1
+            else f"'{parts[0]}' tells the series apart, but some of its cells are empty",
+        )
+    if len(candidates) > 1:
+        raise DataError(
+            f"looks like several series, but no one column tells them apart "
+            f"(columns {', '.join(candidates)} repeat timestamps)",
+            hint="join the columns that name a series into one and pass --id-col with it",
+        )
+    return None
+
+
+FEW = 20  # an id column leaves at most 1 in FEW of the repeated timestamps repeated
+MIN_ROWS = 3  # rows per series an id column makes, on average (data.grid.MIN_LENGTH)
+
+
+def _has_empty(s: pd.Series) -> bool:
+    return bool(s.isna().any() or (s.astype("string").str.strip() == "").any())
+
+
+def _codes_like(s: pd.Series, kind: str, n_rows: int) -> bool:
+    """Text, or a few integer codes: what an id column holds (empty cells: see _has_empty)."""
+    if kind == "text":
+        if _looks_numeric(s):
+            return False
+    elif not (kind == "number" and pd.api.types.is_integer_dtype(s)):
+        return False
+    distinct = s.nunique()
+    return 1 < distinct <= n_rows / MIN_ROWS and (kind == "text" or distinct <= MAX_CODES)
 
 
 def _ambiguous(candidates: list[str], what: str) -> DataError:

@@ -18,6 +18,7 @@ A value that does not fit the column's format is an error naming its row.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -120,11 +121,18 @@ def _regular(values: pd.Series, fmt: str, freq: str | None) -> bool:
 
 
 def parse_dates(
-    text: pd.Series, fmt: str, col: str, first_row: int = 0, told: bool = False
+    text: pd.Series,
+    fmt: str,
+    col: str,
+    first_row: int = 0,
+    told: bool = False,
+    where: Callable[[int], str] = lambda row: f"data row {row + 1}",
 ) -> np.ndarray:
     """Parse stripped text with one format into naive UTC datetime64[ns].
 
-    Empty values become NaT; a value that does not fit is an error naming its row. Each
+    Empty values become NaT; a value that does not fit is an error naming its row (`where`
+    of its index in the whole column: its file line, or data row; `text` starts at
+    `first_row`). Each
     distinct value is parsed once (a long file repeats every date once per series). `told`:
     the format was given (--date-format or the model file), not inferred from the column.
     """
@@ -143,19 +151,18 @@ def parse_dates(
         shown = "ISO 8601 (2024-01-31 13:00)" if fmt == ISO else f"{fmt} (e.g. {example(fmt)})"
         if told:
             raise DataError(
-                f"time column '{col}': data row {row + 1} (file line {row + 2}) has {value!r}, "
+                f"time column '{col}': {where(row)} has {value!r}, "
                 f"which does not fit the date format {shown}",
                 hint="pass --date-format with the format the file's dates are written in, "
                 "e.g. --date-format '%d/%m/%Y'",
             )
         if not _looks_like_date(value):
             raise DataError(
-                f"time column '{col}' has a value that is not a date: {value!r} "
-                f"(data row {row + 1}, file line {row + 2})",
+                f"time column '{col}' has a value that is not a date: {value!r} ({where(row)})",
                 hint=f"the column's dates are read as {shown}; fix or remove that row",
             )
         raise DataError(
-            f"time column '{col}' mixes date formats: data row {row + 1} (file line {row + 2}) "
+            f"time column '{col}' mixes date formats: {where(row)} "
             f"has {value!r}, which does not fit the column's format {shown}",
             hint="write every date of the column in one format, or pass --date-format FORMAT",
         )

@@ -187,6 +187,16 @@ def check_freq(text: str) -> str:
         raise UsageError(f"--freq {text}: not a pandas frequency", hint=hint) from None
     if not positive:
         raise UsageError(f"--freq {text}: the step must be positive", hint=hint)
+    try:  # a calendar lstmcast has no grid for: custom or holiday business days, BMS, ...
+        grid_ordinals(np.zeros(1, dtype="datetime64[ns]"), offset.freqstr)
+        supported = offset.rule_code != "B" or offset.n == 1
+    except ValueError:
+        supported = False
+    if not supported:
+        raise UsageError(
+            f"--freq {text}: lstmcast has no grid for this frequency",
+            hint=hint + " (no holiday calendars: holidays on a B grid are filled, see --max-gap)",
+        )
     return offset.freqstr
 
 

@@ -11,6 +11,7 @@ naming the series.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from lstmcast.config import DataSpec
 from lstmcast.data.columns import ColumnRoles
+from lstmcast.data.fills import describe_fills
 from lstmcast.data.freq import (
     check_freq,
     describe_freq,
@@ -26,6 +28,8 @@ from lstmcast.data.freq import (
     infer_freq,
     season_length,
 )
+from lstmcast.data.io import time_text
+from lstmcast.data.lines import Where, counted
 from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
 
@@ -49,6 +53,7 @@ class Grid:
     max_gap: int  # the longest run of missing steps that is filled
     filled: int  # missing steps filled
     warnings: list[str]
+    notes: list[str]  # what a person may want to know, and to change: shown by inspect
     # With covariates, for every parsed row: its series (an index into `ids`) and its step
     # from the series' first (-1 before it; the series' length or more after its last target).
     row_series: np.ndarray | None = None
@@ -63,13 +68,22 @@ def put_on_grid(rows: Rows, cols: ColumnRoles, spec: DataSpec) -> Grid:
     `rows.target` are None after it, so a table's parsed rows never outlive their copies
     here (the peak memory of a 10 M row load). With covariates every row is placed later.
     """
-    codes, ids, ts, y, warnings = _target_rows(rows, cols)
+    # The table's rows (a wide table's rows hold one value of every target column).
+    n_table = len(rows.times) // (1 if cols.layout == "long" else len(cols.targets))
+    codes, ids, ts, y, kept, warnings = _target_rows(rows, cols)
     if rows.covariates is None:
         rows.codes = rows.times = rows.target = None
-    codes, ts, y = _sorted_rows(codes, ts, y)
+    codes, ts, y, order = _sorted_rows(codes, ts, y)
+    if _duplicates(codes, ts.view("int64"))[0]:
+        # Each sorted row's row in the table, to name it (only on this rare path).
+        origin = np.arange(len(codes)) if order is None else order
+        origin = (origin if kept is None else kept[origin]) % n_table
+        codes, ts, y, repeats = _drop_repeats(codes, ts, y, origin, rows, ids, cols)
+        warnings.append(repeats)
+    del order, kept
     counts = np.bincount(codes, minlength=len(ids))
     starts = np.concatenate([[0], np.cumsum(counts)])
-    _check_rows(codes, ids, ts, counts, cols)
+    _check_short(ids, counts)
     freq = check_freq(spec.freq) if spec.freq else infer_freq(ts, starts)
     if freq is None:
         raise DataError(
@@ -81,10 +95,8 @@ def put_on_grid(rows: Rows, cols: ColumnRoles, spec: DataSpec) -> Grid:
     del ordinal, y
 
     max_gap = spec.max_gap if spec.max_gap is not None else max(season_length(freq), 1)
-    filled = _fill_gaps(values, offsets, ids, max_gap, freq)
-    if filled:
-        warnings.append(f"filled {filled} missing step(s) by linear interpolation")
     first, last = ts[starts[:-1]], ts[starts[1:] - 1]
+    missing = _fill_gaps(values, offsets, ids, max_gap, freq)
     grid = Grid(
         ids=np.asarray(ids, dtype=object),
         values=values.astype(np.float32, copy=False),
@@ -93,20 +105,26 @@ def put_on_grid(rows: Rows, cols: ColumnRoles, spec: DataSpec) -> Grid:
         last=last,
         freq=freq,
         max_gap=max_gap,
-        filled=filled,
+        filled=len(missing),
         warnings=warnings,
+        notes=[],
     )
     if rows.covariates is not None:
         # Every row's series as numbered on the grid (see _target_rows), and its step there.
         grid.row_series = pd.Index(grid.ids).get_indexer(rows.ids)[rows.codes]
-        grid.row_position = _row_positions(grid.row_series, rows.times, grid.ids, first, freq)
+        grid.row_position = _row_positions(
+            grid.row_series, rows.times, grid.ids, first, freq, rows.where
+        )
+    if len(missing):  # the dates filled, and their likely cause
+        fills = describe_fills(missing, offsets, grid.ids, first, freq)
+        grid.warnings.append(fills.warning)
+        grid.notes += [fills.note] if fills.note else []
     return grid
 
 
-def _target_rows(
-    rows: Rows, cols: ColumnRoles
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(codes, ids, ts, y, warnings) of the rows with a target.
+def _target_rows(rows: Rows, cols: ColumnRoles) -> tuple:
+    """(codes, ids, ts, y, kept, warnings) of the rows with a target; `kept`: their
+    positions among all rows, None when every row has one.
 
     A series with no target at all is an error. With covariates, the rows after a series'
     last target hold the known future: they are not counted as dropped, and the series are
@@ -115,11 +133,20 @@ def _target_rows(
     codes, ids, ts, y = rows.codes, rows.ids, rows.times, rows.target
     keep = ~np.isnan(y)
     if keep.all():
-        return codes, ids, ts, y, []
+        return codes, ids, ts, y, None, []
     empty = np.flatnonzero(np.bincount(codes[keep], minlength=len(ids)) == 0)
     if len(empty):
+        name = ids[empty[0]]
+        if cols.layout == "long":
+            raise DataError(
+                f"series '{name}' has no values (target '{cols.targets[0]}' is empty in every row)",
+                hint="remove its rows, or fill in its values",
+            )
         raise DataError(
-            f"series '{ids[empty[0]]}' has no values (target '{cols.targets[0]}' is empty in every row)"
+            f"target column '{name}' is empty in every row",
+            hint="leave it out of --target"
+            if cols.layout == "wide"
+            else "name another column with --target",
         )
     dropped = int((~keep).sum())
     if rows.covariates is not None:
@@ -129,8 +156,9 @@ def _target_rows(
         ahead = ~keep & (stamp > last_seen[codes])
         dropped -= int(ahead.sum())
         codes, ids = _renumbered(codes, ids, ~ahead)
-    warnings = [f"dropped {dropped} rows with an empty target"] if dropped else []
-    return codes[keep], ids, ts[keep], y[keep], warnings
+    warnings = [f"dropped {counted(dropped, 'row')} with an empty target"] if dropped else []
+    kept = np.flatnonzero(keep)
+    return codes[kept], ids, ts[kept], y[kept], kept, warnings
 
 
 def _renumbered(
@@ -148,35 +176,73 @@ def _renumbered(
     return number[codes].astype(codes.dtype), ids[order]
 
 
-def _sorted_rows(
-    codes: np.ndarray, ts: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes, ts, y) ordered by series, then time (stable); as given when already so."""
+def _sorted_rows(codes: np.ndarray, ts: np.ndarray, y: np.ndarray) -> tuple:
+    """(codes, ts, y, order) ordered by series, then time (stable); order None when the
+    rows are in that order already (then they are returned as given)."""
     order = _sort_order(codes, ts.view("int64"))
     if order is None:
-        return codes, ts, y
-    return codes[order], ts[order], y[order]
+        return codes, ts, y, None
+    return codes[order], ts[order], y[order], order
 
 
-def _check_rows(
-    codes: np.ndarray, uniques: np.ndarray, ts: np.ndarray, counts: np.ndarray, cols: ColumnRoles
-) -> None:
-    """Refuse a repeated timestamp within a series, and a series shorter than MIN_LENGTH."""
-    n_dup, i = _duplicates(codes, ts.view("int64"))
-    if n_dup:
+def _drop_repeats(
+    codes: np.ndarray,
+    ts: np.ndarray,
+    y: np.ndarray,
+    origin: np.ndarray,
+    rows: Rows,
+    ids: np.ndarray,
+    cols: ColumnRoles,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(codes, ts, y, warning) without the sorted rows that repeat the row before them: the
+    same series, time, target and covariates. Two rows of one series and time that differ
+    are an error naming both rows (`origin`: each sorted row's row in the table).
+    """
+    ns = ts.view("int64")
+    same = np.zeros(len(codes), dtype=bool)
+    same[1:] = (np.diff(codes) == 0) & (np.diff(ns) == 0)
+    later = np.flatnonzero(same)
+    equal = y[later] == y[later - 1]
+    if rows.covariates is not None:  # rows of a long or single table: origin is the row
+        a, b = rows.covariates[origin[later]], rows.covariates[origin[later - 1]]
+        equal &= ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    if not equal.all():
+        j = int(later[np.argmin(equal)])
+        lines = sorted(rows.where.number(int(origin[k])) for k in (j - 1, j))
+        unit, conflicts = rows.where.unit + "s", int((~equal).sum())
+        more = f"; {conflicts:,} such rows in all" if conflicts > 1 else ""
         raise DataError(
-            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
-            hint="each series may have one row per timestamp; aggregate or remove duplicates first"
-            + (
-                ""
-                if cols.id_col
-                else "; if the file holds several series, name the id column with --id-col"
-            ),
+            f"series '{ids[codes[j]]}' has two rows for {time_text(ts[j : j + 1])[0]} with "
+            f"different values ({unit} {lines[0]} and {lines[1]}{more})",
+            hint="keep one row per series and timestamp, or aggregate them first"
+            + ("" if cols.id_col else "; if the file holds several series, pass --id-col COLUMN"),
         )
+    first = rows.where(int(origin[later].min()))
+    n = len(np.unique(origin[later]))  # table rows: a wide table's row holds every series
+    keep = ~same
+    if rows.covariates is not None:  # the rows that place covariates lose them too
+        drop = np.zeros(len(rows.codes), dtype=bool)
+        drop[origin[later]] = True
+        rows.codes, rows.times, rows.target = (
+            rows.codes[~drop],
+            rows.times[~drop],
+            rows.target[~drop],
+        )
+        rows.covariates = rows.covariates[~drop]
+        where = rows.where
+        rows.where = dataclasses.replace(
+            where, kept=np.flatnonzero(~drop) if where.kept is None else where.kept[~drop]
+        )
+    warning = f"dropped {counted(n, 'row')} repeating another row exactly (the first at {first})"
+    return codes[keep], ts[keep], y[keep], warning
+
+
+def _check_short(ids: np.ndarray, counts: np.ndarray) -> None:
+    """Refuse a series shorter than MIN_LENGTH."""
     short = np.flatnonzero(counts < MIN_LENGTH)
     if len(short):
         raise DataError(
-            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
+            f"series '{ids[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
             + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
             hint="remove the short series or collect more data",
         )
@@ -227,12 +293,15 @@ def _on_grid(
 
 def _fill_gaps(
     values: np.ndarray, offsets: np.ndarray, ids: np.ndarray, max_gap: int, freq: str
-) -> int:
-    """Interpolate missing steps in place; every series starts and ends with a real value."""
+) -> np.ndarray:
+    """Interpolate missing steps in place; every series starts and ends with a real value.
+
+    Returns the positions filled, in `values`.
+    """
     missing = np.isnan(values)
     n_missing = int(missing.sum())
     if not n_missing:
-        return 0
+        return np.empty(0, dtype=np.int64)
     per_series = np.add.reduceat(missing.astype(np.int64), offsets[:-1])
     lengths = np.diff(offsets)
     worst = int(np.argmax(per_series / lengths))
@@ -248,18 +317,23 @@ def _fill_gaps(
     if run_end[longest] - run_start[longest] > max_gap:
         s = int(np.searchsorted(offsets, run_start[longest], side="right") - 1)
         raise DataError(
-            f"series '{ids[s]}' has a gap of {run_end[longest] - run_start[longest]} missing steps; at most {max_gap} are filled",
+            f"series '{ids[s]}' has a gap of {counted(int(run_end[longest] - run_start[longest]), 'missing step')}; at most {max_gap} are filled",
             hint=f"pass --max-gap {run_end[longest] - run_start[longest]} to fill it by interpolation, or remove the series",
         )
     # Series never start or end on a missing step, so interpolating the flat array never
     # reaches across a series boundary.
     idx = np.arange(len(values))
     values[missing] = np.interp(idx[missing], idx[~missing], values[~missing])
-    return n_missing
+    return idx[missing]
 
 
 def _row_positions(
-    series: np.ndarray, ts: np.ndarray, ids: np.ndarray, first_ts: np.ndarray, freq: str
+    series: np.ndarray,
+    ts: np.ndarray,
+    ids: np.ndarray,
+    first_ts: np.ndarray,
+    freq: str,
+    where: Where,
 ) -> np.ndarray:
     """Step of each row from its series' first observation; rows before it get -1.
 
@@ -277,16 +351,18 @@ def _row_positions(
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"series '{ids[series[i]]}' has a row off the {describe_freq(freq)} grid: "
-            f"{pd.Timestamp(ts[i])} (its target is empty)",
+            f"{time_text(ts[i : i + 1])[0]} in {where(i)} (its target is empty)",
             hint="rows with an empty target carry covariates and must be on the series' grid",
         )
     order = np.lexsort((position, series))
     same = (np.diff(series[order]) == 0) & (np.diff(position[order]) == 0)
     same &= position[order][1:] >= 0
     if same.any():
-        i = int(order[np.flatnonzero(same)[0]])
+        k = int(np.flatnonzero(same)[0])
+        i, lines = int(order[k + 1]), sorted(where.number(int(r)) for r in order[k : k + 2])
         raise DataError(
-            f"series '{ids[series[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])}",
+            f"series '{ids[series[i]]}' has two rows for {time_text(ts[i : i + 1])[0]} "
+            f"({where.unit}s {lines[0]} and {lines[1]})",
             hint="each series may have one row per timestamp; give the covariates in that row",
         )
     return np.where(position >= 0, position, -1)

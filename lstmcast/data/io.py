@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.config import ID_ALIASES
+from lstmcast.data.lines import FIRST_LINE
 from lstmcast.errors import DataError, UsageError
 from lstmcast.files import atomic_write
 
@@ -189,7 +190,9 @@ def _read_csv(
                 f"{name}: is not UTF-8 text",
                 hint="save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
             ) from exc
-    first_line = text.splitlines()[0] if text.splitlines() else ""
+    lines = text.splitlines()
+    blank = next((i for i, line in enumerate(lines) if line.strip()), 0)  # lines above the header
+    first_line = lines[blank] if lines else ""
     sep = _sniff_separator(text, first_line)
     # Semicolon files come from locales that write decimal commas ("1,5"); a value written
     # with a point still parses later, as text, through pd.to_numeric.
@@ -209,8 +212,11 @@ def _read_csv(
         dtype=dict.fromkeys(text, str),
         keep_default_na=not text,
         na_values={c: NA_STRINGS for c in names if c not in text} if text else None,
+        skiprows=blank,
+        skip_blank_lines=False,  # kept, so that row i stays file line i + blank + 2 (data.lines)
     )
     df.columns = [str(c).strip() for c in df.columns]
+    df.attrs[FIRST_LINE] = blank + 2
     if df.empty:
         raise DataError(f"{name}: has a header but no data rows")
     if decimal == ",":

@@ -23,7 +23,8 @@ from lstmcast.data.columns import ColumnRoles, resolve_columns
 from lstmcast.data.covariates import place_covariates
 from lstmcast.data.grid import put_on_grid
 from lstmcast.data.io import read_table
-from lstmcast.data.panel import Panel
+from lstmcast.data.lines import counted, drop_blank_rows
+from lstmcast.data.panel import Panel, columns_summary
 from lstmcast.data.parse import parse_rows
 from lstmcast.errors import DataError
 
@@ -62,10 +63,20 @@ def load(
     if table.empty:
         raise DataError("the table has no rows")
     with in_model_terms(model, path, table):
+        table, where, notes = drop_blank_rows(table)
         columns = resolve_columns(table, spec)
-        rows = parse_rows(table, columns, spec)
-        grid = put_on_grid(rows, columns, spec)
-        covariates = place_covariates(rows, grid, columns)
+        try:
+            rows = parse_rows(table, columns, spec, where)
+            grid = put_on_grid(rows, columns, spec)
+            covariates = place_covariates(rows, grid, columns)
+        except DataError as exc:
+            # inspect shows what was found beside the problem
+            exc.found = {
+                "layout": columns.layout,
+                "columns": columns_summary(columns),
+                "notes": notes + column_notes(columns),
+            }
+            raise
     ids, source = model_names(model, columns, grid.ids, [str(c) for c in table.columns])
     return Panel(
         ids=ids,
@@ -76,12 +87,31 @@ def load(
         freq=grid.freq,
         columns=columns,
         filled=grid.filled,
-        warnings=grid.warnings + (covariates.warnings if covariates else []),
+        warnings=column_warnings(columns)
+        + grid.warnings
+        + (covariates.warnings if covariates else []),
+        notes=notes + column_notes(columns, len(grid.ids)) + grid.notes,
         source_columns=source,
         covariates=covariates.values if covariates else None,
         future=covariates.future if covariates else None,
         date_format=rows.date_format,
     )
+
+
+def column_notes(columns: ColumnRoles, n_series: int | None = None) -> list[str]:
+    """The note on a guessed id column: which one, and how many series it makes."""
+    if not columns.id_guessed:
+        return []
+    count = f" ({counted(n_series, 'series', 'series')})" if n_series else ""
+    return [f"taking '{columns.id_col}' as the series id{count}; pass --id-col to choose"]
+
+
+def column_warnings(columns: ColumnRoles) -> list[str]:
+    """The warning on columns left out of a wide table because they hold no value."""
+    if not columns.skipped:
+        return []
+    names = ", ".join(f"'{c}'" for c in columns.skipped)
+    return [f"skipped {counted(len(columns.skipped), 'column')} empty in every row: {names}"]
 
 
 def read_data(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from lstmcast.data.columns import ColumnRoles
 from lstmcast.data.freq import describe_freq, grid_ordinals, season_length
 from lstmcast.data.io import time_text
 
-__all__ = ["Panel"]
+__all__ = ["Panel", "columns_summary"]
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Panel:
     columns: ColumnRoles  # what each used column of the file is
     filled: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what inspect tells besides the warnings
     source_columns: tuple[str, ...] = ()  # every column of the file read, used or not
     # (N, C) float32 beside `values`: columns.covariates then columns.past_covariates, gaps
     # filled. None without covariates (see lstmcast.data.covariates).
@@ -104,12 +105,7 @@ class Panel:
         first_last = time_text(ends)[:2]
         return {
             "layout": self.columns.layout,
-            "columns": {
-                "time": self.columns.time_col,
-                "target": list(self.columns.targets),
-                "id": self.columns.id_col,
-                **_covariate_summary(self.columns),
-            },
+            "columns": columns_summary(self.columns),
             "frequency": self.freq,
             "frequency_name": describe_freq(self.freq),
             "season_length": self.season,
@@ -124,7 +120,18 @@ class Panel:
             "last_timestamp": first_last[1],
             "values_filled": int(self.filled),
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
+
+
+def columns_summary(cols: ColumnRoles) -> dict:
+    """What each used column is, as plain data (inspect's `columns`)."""
+    return {
+        "time": cols.time_col,
+        "target": list(cols.targets),
+        "id": cols.id_col,
+        **_covariate_summary(cols),
+    }
 
 
 def _covariate_summary(cols: ColumnRoles) -> dict:

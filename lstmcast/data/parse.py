@@ -17,6 +17,7 @@ import pandas as pd
 from lstmcast.config import DataSpec
 from lstmcast.data.columns import ColumnRoles
 from lstmcast.data.dates import ISO, column_format, parse_dates
+from lstmcast.data.lines import Where
 from lstmcast.errors import DataError
 
 __all__ = ["Rows", "parse_rows", "parse_numbers"]
@@ -38,12 +39,14 @@ class Rows:
     # where empty; None without covariates.
     covariates: np.ndarray | None
     date_format: str | None  # the one format the text time column was read with
+    where: Where = Where()  # how row i is named in messages: its file line, or data row
 
 
-def parse_rows(df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec) -> Rows:
+def parse_rows(df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec, where: Where = Where()) -> Rows:
     """Parse the time, id, target and covariate columns of every row.
 
     The time column's one format is decided first, from all its values (see _time_format).
+    Errors name a row by `where` (data.lines): its file line where the file has lines.
     """
     time = df[cols.time_col]
     date_format = _time_format(time, cols.time_col, spec)
@@ -51,12 +54,12 @@ def parse_rows(df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec) -> Rows:
     # Whether a misfit date is reported against a given format (--date-format, or the model
     # file's). Files with covariate columns report it against the column's own reading.
     told = spec.date_format is not None and not covariates
-    ts = _parse_times(time, cols.time_col, date_format, told)
+    ts = _parse_times(time, cols.time_col, date_format, told, where)
     if cols.layout == "long":
-        codes, ids = _id_codes(df[cols.id_col], cols.id_col)
-        target = parse_numbers(df[cols.targets[0]], cols.targets[0])
+        codes, ids = _id_codes(df[cols.id_col], cols.id_col, where)
+        target = parse_numbers(df[cols.targets[0]], cols.targets[0], where=where)
     else:
-        target = _block_values(df, cols.targets)
+        target = _block_values(df, cols.targets, where)
         per_column, ids = pd.factorize(np.array(cols.targets, dtype=object), sort=False)
         codes = np.repeat(per_column.astype(np.int32), len(df))
         ids, ts = np.asarray(ids, dtype=object), np.tile(ts, len(cols.targets))
@@ -64,12 +67,17 @@ def parse_rows(df: pd.DataFrame, cols: ColumnRoles, spec: DataSpec) -> Rows:
     if covariates:
         hint = "covariates must be numbers (true/false is read as 1/0); clean the file"
         values = np.column_stack(
-            [parse_numbers(df[c], c, "covariate", hint, flags=True) for c in covariates]
+            [
+                parse_numbers(df[c], c, "covariate", hint, flags=True, where=where)
+                for c in covariates
+            ]
         )  # (rows, C)
-    return Rows(codes, ids, ts, target, values, date_format)
+    return Rows(codes, ids, ts, target, values, date_format, where)
 
 
-def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = False) -> np.ndarray:
+def _parse_times(
+    s: pd.Series, col: str, fmt: str | None = None, told: bool = False, where: Where = Where()
+) -> np.ndarray:
     """Timestamps as naive datetime64[ns]; zone-aware values are converted to UTC first."""
     if isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
         # Naive timestamps (what Parquet files mostly hold) need no parsing and no copy.
@@ -89,11 +97,12 @@ def _parse_times(s: pd.Series, col: str, fmt: str | None = None, told: bool = Fa
         fmt = fmt or _text_format(s, col, None)
         ts = np.empty(len(s), dtype="datetime64[ns]")
         for rows in _chunks(len(s)):
-            ts[rows] = parse_dates(_clean_text(s.iloc[rows]), fmt, col, rows.start, told)
+            text = _clean_text(s.iloc[rows])
+            ts[rows] = parse_dates(text, fmt, col, rows.start, told, where)
     if np.isnat(ts).any():
         row = int(np.flatnonzero(np.isnat(ts))[0])
         raise DataError(
-            f"time column '{col}' is empty in data row {row + 1}",
+            f"time column '{col}' is empty in {where(row)}",
             hint="every row needs a timestamp",
         )
     return ts
@@ -139,6 +148,7 @@ def parse_numbers(
     role: str = "target",
     hint: str = "use --target to pick another column, or clean the file",
     flags: bool = False,
+    where: Where = Where(),
 ) -> np.ndarray:
     """A column of numbers: float64 (float32 kept as float32), empty cells NaN.
 
@@ -162,16 +172,16 @@ def parse_numbers(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{role} column '{col}' is not numeric: {text.iloc[row]!r} in data row {row + 1}",
+                f"{role} column '{col}' is not numeric: {text.iloc[row]!r} in {where(row)}",
                 hint=hint,
             )
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
-        raise DataError(f"{role} column '{col}' has an infinite value in data row {row + 1}")
+        raise DataError(f"{role} column '{col}' has an infinite value in {where(row)}")
     return values
 
 
-def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
+def _block_values(df: pd.DataFrame, targets: tuple[str, ...], where: Where) -> np.ndarray:
     """The target columns of a wide table back to back, column after column.
 
     Numeric columns of one dtype are taken as one block (a wide file may have 100,000 of
@@ -184,9 +194,9 @@ def _block_values(df: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
         if np.isinf(values).any():
             k = int(np.flatnonzero(np.isinf(values))[0])
             col, row = targets[k // len(df)], k % len(df)
-            raise DataError(f"target column '{col}' has an infinite value in data row {row + 1}")
+            raise DataError(f"target column '{col}' has an infinite value in {where(row)}")
         return values
-    return np.concatenate([parse_numbers(df[c], c) for c in targets])
+    return np.concatenate([parse_numbers(df[c], c, where=where) for c in targets])
 
 
 def _is_number(dtype) -> bool:
@@ -199,7 +209,7 @@ def _is_number(dtype) -> bool:
     )
 
 
-def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
+def _id_codes(s: pd.Series, col: str, where: Where) -> tuple[np.ndarray, np.ndarray]:
     """Series code per row (int32) and the ids as text; an empty or missing id is an error.
 
     The column is factorized as stored (categories, Arrow strings, numbers), so a 10 M row
@@ -216,7 +226,7 @@ def _id_codes(s: pd.Series, col: str) -> tuple[np.ndarray, np.ndarray]:
         empty |= codes == blank[0]
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
-        raise DataError(f"id column '{col}' is empty in data row {row + 1}")
+        raise DataError(f"id column '{col}' is empty in {where(row)}")
     return codes, np.asarray(ids, dtype=object)
 
 
