@@ -37,6 +37,7 @@ from lstmcast.modelfile.store import (
     save_model,
     spec_from_header,
 )
+from lstmcast.text import plural
 
 __all__ = [
     "load",
@@ -196,7 +197,7 @@ def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
     if verdict.doc["series_without_windows"]:
         warnings.append(
             f"{verdict.doc['series_without_windows']} series too short to validate any method "
-            f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
+            f"(the shortest has {plural(int(panel.lengths.min()), 'point')}, horizon {cfg.horizon}): "
             f"forecast by {methods.label(verdict.doc['default_method'])}, untested"
         )
     few = verdict_evidence_warning(verdict.doc)

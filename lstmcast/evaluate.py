@@ -11,6 +11,7 @@ from lstmcast import methods, metrics
 from lstmcast import methods as registry  # where `methods` names an argument
 from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
+from lstmcast.text import plural
 
 __all__ = [
     "window_actuals",
@@ -237,7 +238,7 @@ def backtest(
         from lstmcast.errors import DataError
 
         raise DataError(
-            f"no series is long enough for {folds} folds of {horizon} steps (step {step})",
+            f"no series is long enough for {plural(folds, 'fold')} of {plural(horizon, 'step')} (step {step})",
             hint="pass fewer --folds, a smaller --horizon or --step",
         )
     quantiles, median = model.cfg.quantiles, model.cfg.median_index
@@ -297,7 +298,7 @@ def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> li
         )
     if len(fewer):
         parts.append(
-            f"{len(fewer)} series scored on fewer than {result.folds} folds "
+            f"{len(fewer)} series scored on fewer than {plural(result.folds, 'fold')} "
             f"(e.g. '{panel.ids[fewer[0]]}')"
         )
     return warnings + (["; ".join(parts)] if parts else [])

@@ -13,6 +13,7 @@ from lstmcast.data.freq import fixed_step_ns, future_dates, steps_left
 from lstmcast.data.panel import Panel
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.methods.lstm import TARGET_CLIP, LSTMForecaster
+from lstmcast.text import timestamp
 
 __all__ = [
     "check_horizon",
@@ -57,7 +58,7 @@ def check_horizon(panel: Panel, horizon: int, n_quantiles: int, series: int | No
     room = steps_left(latest, panel.freq)
     if horizon > room:
         raise UsageError(
-            f"--horizon {horizon}: {horizon:,} steps after {latest.isoformat()} run past "
+            f"--horizon {horizon}: {horizon:,} steps after {timestamp(latest)} run past "
             f"{pd.Timestamp.max:%Y-%m-%d}, the last date pandas can represent",
             hint=f"pass --horizon {room} or less" if room else "no forecast fits after this date",
         )

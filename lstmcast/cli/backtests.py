@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lstmcast import methods as registry
 from lstmcast.cli.render import cell, fmt, metrics_table, verdict_line
+from lstmcast.text import plural
 
 __all__ = ["evaluate_tables", "skill_tables", "SKILL_CAPTION"]
 
@@ -24,7 +25,7 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
         ]
         if single:
             uid, windows = per_series["unique_id"].iloc[0], summary["windows"]
-            title = f"Backtest of series '{uid}', mean of {windows} window{'s' * (windows > 1)}"
+            title = f"Backtest of series '{uid}', mean of {plural(windows, 'window')}"
         else:
             title = f"Backtest, {how} of {summary['series']:,} series"
         table = metrics_table(title + refit, rows, cols)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any
+
+from lstmcast.text import json_float
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -23,8 +24,8 @@ SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or remov
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None  # JSON has no NaN or inf
+    if isinstance(obj, float):
+        return json_float(obj)  # the shortest text of its float32 value; NaN and inf: null
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

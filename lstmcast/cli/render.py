@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstmcast import methods as registry
 from lstmcast.cli.documents import document, print_json
+from lstmcast.text import plural, timestamp
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -147,7 +148,7 @@ def inspect_table(summary: dict, path: str) -> Table:
             f"{length['min']:,} / {length['median']:,.0f} / {length['max']:,}",
         ),
         ("first timestamp", summary["first_timestamp"]),
-        ("last timestamp", summary["last_timestamp"]),
+        ("last timestamp", timestamp(summary["last_timestamp"])),
         ("values filled", f"{summary['values_filled']:,}"),
     ]
     if "covariates" in cols:
@@ -258,10 +259,10 @@ def evidence_line(validation: dict) -> str:
     folds = validation.get("folds") or {}
     if not folds:
         return ""
-    text = f"{folds.get('median', 0):g} windows a horizon apart per series (median; "
+    text = f"{plural(folds.get('median', 0), 'window')} a horizon apart per series (median; "
     text += f"{folds.get('min', 0)} to {folds.get('max', 0)})"
     lstm = (validation.get("lstm_folds") or {}).get("median")
-    return text + (f"; the LSTM on {lstm:g} held-out windows per series" if lstm else "")
+    return text + (f"; the LSTM on {plural(lstm, 'held-out window')} per series" if lstm else "")
 
 
 def skill_line(skill: float | None) -> str:
@@ -294,7 +295,9 @@ def train_tables(summary: dict) -> list:
     ]
     if summary.get("forecast_by"):
         rows.append(("forecast by", chosen_text(summary["forecast_by"])))
-    title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
+    title = (
+        f"Validation: {plural(v['windows'], 'held-out window')} of {plural(v['horizon'], 'step')}"
+    )
     return [kv_table("Trained", rows), validation_table(v, title), *evidence_tables(v)]
 
 
@@ -306,7 +309,7 @@ def evidence_tables(validation: dict) -> list:
         return []
     count = max((v.get("windows") or 0) for v in table.values())
     rows = _method_rows(table)
-    title = f"Per-series methods on every window: up to {count:,} windows a horizon apart"
+    title = f"Per-series methods on every window: up to {plural(count, 'window')} a horizon apart"
     return [metrics_table(title, rows, METRIC_COLUMNS + ["windows"])]
 
 
@@ -329,7 +332,7 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
     if m.get("skip", True):
         rows.append(("skip", skip_text(m)))
     if m.get("ensemble", 1) > 1:
-        rows.append(("ensemble", f"{m['ensemble']} members, median of their forecasts"))
+        rows.append(("ensemble", f"{plural(m['ensemble'], 'member')}, median of their forecasts"))
     return rows
 
 
@@ -337,10 +340,10 @@ def forecast_table(frame, limit: int = 40) -> Table:
     import numpy as np
     from rich.table import Table
 
-    from lstmcast.data.io import time_text
+    from lstmcast.text import time_text
 
     table = Table(
-        title=f"Forecast ({len(frame):,} rows)"
+        title=f"Forecast ({plural(len(frame), 'row')})"
         + (f", first {limit}" if len(frame) > limit else ""),
         title_justify="left",
     )
@@ -370,7 +373,7 @@ def info_tables(header: dict) -> list:
         ("frequency", d["freq"]),
         *([("date format", d["date_format"])] if d.get("date_format") else []),
         ("series / rows", f"{d['series']:,} / {d['rows']:,}"),
-        ("last timestamp", d["last_timestamp"]),
+        ("last timestamp", timestamp(d["last_timestamp"])),
         (
             "lookback / horizon",
             f"{m['lookback']} / {m['horizon']} (season {m['season']}, patch {m['patch']})",
@@ -388,7 +391,7 @@ def info_tables(header: dict) -> list:
         rows.append(
             (
                 "training",
-                f"{metrics['epochs']} epochs, {metrics['steps']:,} steps, {metrics['seconds']:.1f} s on {metrics['device']}",
+                f"{plural(metrics['epochs'], 'epoch')}, {plural(metrics['steps'], 'step')}, {metrics['seconds']:.1f} s on {metrics['device']}",
             )
         )
     if header.get("methods") is not None:

@@ -23,6 +23,7 @@ from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.modelfile.header import check_model_header
+from lstmcast.text import plural, timestamp
 
 __all__ = [
     "SCALING_TEXT",
@@ -74,7 +75,7 @@ def save_model(
             "date_format": panel.date_format,
             "series": panel.n_series,
             "rows": summary.rows,
-            "last_timestamp": str(pd.Timestamp(panel.last.max())),
+            "last_timestamp": timestamp(panel.last.max()),
             "source_columns": list(panel.source_columns),
             "ids": [str(i) for i in panel.ids],
         },
@@ -176,7 +177,7 @@ def spec_from_header(header: dict, given: DataSpec = DataSpec(), path="model fil
     target = given.target or ",".join(meta["targets"])
     if given.target and len(given.target.split(",")) != len(meta["targets"]):
         raise UsageError(
-            f"--target {given.target}: the model reads {len(meta['targets'])} target column(s) "
+            f"--target {given.target}: the model reads {plural(len(meta['targets']), 'target column')} "
             f"({', '.join(meta['targets'])})",
             hint="name as many columns as the model was trained on, in the same order",
         )
