@@ -442,7 +442,7 @@ def test_duplicate_timestamps_name_the_series():
     df = long_frame(lengths=(4, 4), ids=("first", "second"))
     df.loc[6, "ds"] = df.loc[5, "ds"]
     with pytest.raises(
-        DataError, match=r"series 'second' has duplicate timestamp 2024-01-02 00:00:00"
+        DataError, match=r"series 'second' has duplicate timestamp 2024-01-02 \("
     ) as info:
         load(df)
     assert "--id-col" not in info.value.hint
@@ -490,7 +490,7 @@ def test_duplicates_in_a_single_series_suggest_an_id_column():
 def test_too_short_series_is_named():
     df = long_frame(lengths=(5, MIN_LENGTH - 1), ids=("long_one", "short_one"))
     with pytest.raises(
-        DataError, match=r"series 'short_one' has 2 point\(s\); at least 3 are needed"
+        DataError, match=r"series 'short_one' has 2 points; at least 3 are needed"
     ):
         load(df)
 
@@ -549,7 +549,7 @@ def test_off_grid_timestamp():
     ts.sort()
     with pytest.raises(
         DataError,
-        match=r"series 'y' has 1 timestamp\(s\) off the hourly grid, e.g. 2024-01-01 10:17:00",
+        match=r"series 'y' has 1 timestamp off the hourly grid, e.g. 2024-01-01T10:17:00",
     ) as info:
         load(pd.DataFrame({"ds": ts, "y": np.arange(10.0)}))
     assert "--freq" in info.value.hint

@@ -61,3 +61,12 @@ def test_counts_of_one_are_singular(tmp_path):
     out = invoke("train", data, "--model", model, *TINY, "--horizon", "7", "--val-size", "7")
     assert "Validation: 1 held-out window of 7 steps" in out.stdout, out.stdout
     assert "9 windows a horizon apart" in out.stdout and "9.0" not in out.stdout
+
+
+def test_duplicate_error_writes_iso_and_singular(write_csv):
+    """A repeated hourly timestamp is named in ISO 8601, and one duplicate is 'duplicate'."""
+    rows = ["unique_id,ds,y"] + [f"a,2024-01-01T{h:02d}:00:00,{h}" for h in range(12)]
+    path = write_csv("\n".join([*rows, "a,2024-01-01T05:00:00,7"]) + "\n")
+    result = invoke("inspect", path, ok=False)
+    assert result.exit_code == 3, result.output
+    assert "duplicate timestamp 2024-01-01T05:00:00 (1 duplicate in all)" in result.output

@@ -28,6 +28,7 @@ from lstmcast.data.freq import (
 )
 from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
+from lstmcast.text import plural, timestamp
 
 __all__ = ["Grid", "put_on_grid", "MIN_LENGTH"]
 
@@ -165,7 +166,7 @@ def _check_rows(
     n_dup, i = _duplicates(codes, ts.view("int64"))
     if n_dup:
         raise DataError(
-            f"series '{uniques[codes[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])} ({n_dup} duplicates in all)",
+            f"series '{uniques[codes[i]]}' has duplicate timestamp {timestamp(ts[i])} ({plural(n_dup, 'duplicate')} in all)",
             hint="each series may have one row per timestamp; aggregate or remove duplicates first"
             + (
                 ""
@@ -176,7 +177,7 @@ def _check_rows(
     short = np.flatnonzero(counts < MIN_LENGTH)
     if len(short):
         raise DataError(
-            f"series '{uniques[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
+            f"series '{uniques[short[0]]}' has {plural(counts[short[0]], 'point')}; at least {MIN_LENGTH} are needed"
             + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
             hint="remove the short series or collect more data",
         )
@@ -198,7 +199,7 @@ def _grid_steps(
         i = int(np.flatnonzero(~on_grid)[0])
         n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
         raise DataError(
-            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
+            f"series '{uniques[codes[i]]}' has {plural(n_off, 'timestamp')} off the {describe_freq(freq)} grid, e.g. {timestamp(ts[i])}",
             hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
         )
     return ordinal
@@ -277,7 +278,7 @@ def _row_positions(
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"series '{ids[series[i]]}' has a row off the {describe_freq(freq)} grid: "
-            f"{pd.Timestamp(ts[i])} (its target is empty)",
+            f"{timestamp(ts[i])} (its target is empty)",
             hint="rows with an empty target carry covariates and must be on the series' grid",
         )
     order = np.lexsort((position, series))
@@ -286,7 +287,7 @@ def _row_positions(
     if same.any():
         i = int(order[np.flatnonzero(same)[0]])
         raise DataError(
-            f"series '{ids[series[i]]}' has duplicate timestamp {pd.Timestamp(ts[i])}",
+            f"series '{ids[series[i]]}' has duplicate timestamp {timestamp(ts[i])}",
             hint="each series may have one row per timestamp; give the covariates in that row",
         )
     return np.where(position >= 0, position, -1)
