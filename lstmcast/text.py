@@ -33,12 +33,14 @@ def time_text(values):
     return text
 
 
-def timestamp(value) -> str:
+def timestamp(value, with_time: bool = False) -> str:
     """One timestamp as every message writes it (time_text's rule): 2024-05-07 at midnight,
-    2024-05-07T19:00:00 otherwise."""
+    2024-05-07T19:00:00 otherwise; `with_time` writes the time at midnight too (for a
+    timestamp of sub-daily data)."""
     import pandas as pd
 
-    return str(time_text([pd.Timestamp(value)])[0])
+    text = str(time_text([pd.Timestamp(value)])[0])
+    return text + "T00:00:00" if with_time and len(text) == 10 else text
 
 
 def number_text(values):
