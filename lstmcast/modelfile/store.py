@@ -152,6 +152,9 @@ def model_info(path: str | os.PathLike) -> dict:
     header, _ = read_header(path)
     header = dict(check_sections(header, path))  # every field info prints, checked
     spec_from_header(header, path=path)  # and the frequency
+    scored = ((header.get("metrics") or {}).get("validation") or {}).get("methods") or {}
+    if "combined" in scored:  # the name of "chosen" in files written before it was renamed
+        scored["chosen"] = scored.pop("combined")
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
