@@ -489,9 +489,7 @@ def test_duplicates_in_a_single_series_suggest_an_id_column():
 
 def test_too_short_series_is_named():
     df = long_frame(lengths=(5, MIN_LENGTH - 1), ids=("long_one", "short_one"))
-    with pytest.raises(
-        DataError, match=r"series 'short_one' has 2 points; at least 3 are needed"
-    ):
+    with pytest.raises(DataError, match=r"series 'short_one' has 2 points; at least 3 are needed"):
         load(df)
 
 

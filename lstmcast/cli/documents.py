@@ -86,10 +86,12 @@ def predict_document(result, model, output) -> dict:
 
 
 def plot_document(result, data, model, output) -> dict:
-    """The `plot --json` document: the series drawn, as a count and by id."""
+    """The `plot --json` document: the series drawn, as a count and by id, and how many the
+    data file holds."""
     drawn = result.series
-    body = {"data": str(data) if data else None, "model": str(model)}
+    body = {"data": result.data or (str(data) if data else None), "model": str(model)}
     body.update(output=str(output), series=len(drawn), series_ids=drawn)
+    body.update(series_in_data=result.total)
     return document("plot", {**body, "warnings": result.warnings})
 
 

@@ -20,6 +20,8 @@ __all__ = [
     "out",
     "err",
     "print_error",
+    "wrote",
+    "drawn_text",
     "inspect_table",
     "kv_table",
     "metrics_table",
@@ -84,6 +86,24 @@ out = _LazyConsole(stderr=False)
 err = _LazyConsole(stderr=True)
 
 
+def wrote(path, what: str) -> None:
+    """The line on stderr that says a file was written, and what it holds."""
+    err.print(f"wrote {path} ({what})", markup=False)
+
+
+def drawn_text(drawn: list[str], total: int, hint: str | None = None) -> str:
+    """'6 of 50 series: s0, s1, … (--series picks others)': the series a plot drew, and the
+    `hint` on choosing others when it drew only some."""
+    shown = ", ".join(drawn[:6]) + (" …" if len(drawn) > 6 else "")
+    count = (
+        f"{len(drawn)} of {total} series"
+        if total > len(drawn)
+        else plural(total, "series", "series")
+    )
+    more = f"; {hint}" if hint and total > len(drawn) else ""
+    return f"{count}: {shown}{more}"
+
+
 def print_error(
     kind: str,
     code: int,
@@ -135,7 +155,7 @@ def inspect_table(summary: dict, path: str) -> Table:
             "target",
             ", ".join(cols["target"])
             if len(cols["target"]) <= 6
-            else f"{len(cols['target'])} columns",
+            else f"{len(cols['target'])} columns (--json lists every one)",
         ),
         (
             "frequency",
@@ -196,7 +216,7 @@ def validation_table(validation: dict, title: str) -> Table:
                 "intervals calibrated on these windows; cross-fitted coverage "
                 f"{cal['cross_fitted_coverage']:.3f} (calibrated on half, measured on the other)"
             )
-    if "combined" in validation["methods"]:
+    if "chosen" in validation["methods"]:
         lines.append(
             "chosen per series: each series scored by the method chosen for it here "
             "(chosen on these same windows, so an optimistic figure)"
@@ -223,7 +243,7 @@ def validation_table(validation: dict, title: str) -> Table:
 def _method_rows(table: dict) -> list[dict]:
     """One row per method of `table` (method -> metrics), labelled, in the registry's order
     whatever the dict's: a model file's header stores its keys sorted."""
-    order = {name: k for k, name in enumerate((*registry.names(), "combined"))}
+    order = {name: k for k, name in enumerate((*registry.names(), "chosen"))}
     ranked = sorted(table.items(), key=lambda kv: order.get(kv[0], len(order)))
     return [{"method": registry.label(k), **v} for k, v in ranked]
 
@@ -346,6 +366,8 @@ def forecast_table(frame, limit: int = 40) -> Table:
         title=f"Forecast ({plural(len(frame), 'row')})"
         + (f", first {limit}" if len(frame) > limit else ""),
         title_justify="left",
+        caption="every row: -o FILE or --format csv" if len(frame) > limit else None,
+        caption_justify="left",
     )
     head = frame.head(limit).copy()
     if "ds" in head:  # the same text as in CSV and JSON: the rule looks at the whole column
