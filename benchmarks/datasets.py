@@ -330,7 +330,7 @@ def evaluate(ds: Dataset, time_budget: float | None, with_peers: bool = True) ->
     h, m = ds.horizon, ds.season
     peer_names = peer_models.PEERS if with_peers else ()
     scores: dict[str, dict[str, list[float]]] = {
-        k: {"mase": [], "smape": []} for k in ("lstm", "combined", *BASELINE_NAMES, *peer_names)
+        k: {"mase": [], "smape": []} for k in ("lstm", "chosen", *BASELINE_NAMES, *peer_names)
     }
     hits, points, lstm_hits = 0, 0, 0
     peer_hits = dict.fromkeys(peer_names, 0)
@@ -347,7 +347,7 @@ def evaluate(ds: Dataset, time_budget: float | None, with_peers: bool = True) ->
         scale = metrics.mase_scale(x, m)
         preds = {
             "lstm": a["yhat"].to_numpy(float)[obs] if trained else np.full(len(y), np.nan),
-            "combined": f["yhat"].to_numpy(float)[obs],
+            "chosen": f["yhat"].to_numpy(float)[obs],
             "snaive": _snaive(x, h, m)[obs],
             "naive": _naive(x, h)[obs],
             "drift": _drift(x, h)[obs],
@@ -444,7 +444,7 @@ def table(rows: list[dict]) -> str:
     lines = [head]
     for r in rows:
         best = r["best_baseline"]
-        ratio = r["combined_mase"] / r[f"{best}_mase"] if r[f"{best}_mase"] else float("nan")
+        ratio = r["chosen_mase"] / r[f"{best}_mase"] if r[f"{best}_mase"] else float("nan")
         beats = (
             "-" if not r["lstm_trained"] else
             ("yes" if r["lstm_mase"] < r["snaive_mase"] else "**no**") + f" ({r['wins']}/{r['series']})"
@@ -455,7 +455,7 @@ def table(rows: list[dict]) -> str:
         )
         lines.append(
             f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {r['horizon']} "
-            f"| {NAMES[best]} {_pair(r, best)} | {_pair(r, 'lstm')} | {_pair(r, 'combined')} "
+            f"| {NAMES[best]} {_pair(r, best)} | {_pair(r, 'lstm')} | {_pair(r, 'chosen')} "
             f"| {'**' if ratio > 1 else ''}{ratio:.3f}{'**' if ratio > 1 else ''} | {beats} "
             f"| {cover} | {by} | {r['train_seconds']:.1f} "
             + "".join(f"| {_peer(r, k)} " for k in peer_models.PEERS)
@@ -489,13 +489,13 @@ def summary(rows: list[dict]) -> str:
     lines = ["## Summary", ""]
     run = [k for k in peer_models.PEERS if any(k in r.get("peers", ()) for r in rows)]
     for peer in run:
-        for key, label in (("combined", "default"), ("lstm", "LSTM alone")):
+        for key, label in (("chosen", "default"), ("lstm", "LSTM alone")):
             gm, n = geometric_mean(
                 [_ratio(r[f"{key}_mase"], r.get(f"{peer}_mase", np.nan)) for r in rows]
             )
             lines.append(
                 f"- Geometric mean over {n} datasets of {label} MASE / {peer} MASE: {gm:.3f}"
-                + (" (below 1: better than the peer)" if key == "combined" else "")
+                + (" (below 1: better than the peer)" if key == "chosen" else "")
             )
     if not run:
         lines.append(f"- Peers not run ({peer_models.MISSING.split(',')[0]}, or --no-peers).")
@@ -518,11 +518,11 @@ def summary(rows: list[dict]) -> str:
     ]
     for r in rows:
         floor = min(r["naive_mase"], r["snaive_mase"])
-        ratio = _ratio(r["combined_mase"], floor)
+        ratio = _ratio(r["chosen_mase"], floor)
         worse = "**FLAG**" if ratio > WORSE_THAN_NAIVE else ""
         low = r["scored_points"] >= MIN_POINTS_FOR_COVERAGE and r["coverage"] < LOW_COVERAGE
         lines.append(
-            f"| {r['dataset']} | {r['combined_mase']:.3f} | {floor:.3f} | {ratio:.3f} | {worse} "
+            f"| {r['dataset']} | {r['chosen_mase']:.3f} | {floor:.3f} | {ratio:.3f} | {worse} "
             f"| {r['coverage']:.3f} | {r['scored_points']} | {'**FLAG**' if low else ''} |"
         )
     return "\n".join(lines)

@@ -9,7 +9,7 @@ three level shifts, multiplicative noise, strictly positive values, and a few mi
 in a few series. Then runs the real CLI in a subprocess, as a user would:
 `lstmcast train panel.csv --json --model m.lstmcast [--horizon H]`, and prints the wall
 seconds of that whole command (start-up and model file included), the steps, epochs and
-seconds the JSON reports, the validation MASE of each method and of the combined forecast
+seconds the JSON reports, the validation MASE of each method and of the chosen forecast
 (each series by its chosen method), the verdict and `forecast_by`.
 
 For reference, in this process and timed apart: statsforecast's AutoETS and AutoTheta
@@ -116,7 +116,7 @@ def report(doc: dict, wall: float, horizon: int | None) -> list[str]:
         f"  {'validation method':<20}{'MASE':>8}{'MAE':>10}",
     ]
     for name, row in v["methods"].items():
-        label = "combined (chosen)" if name == "combined" else name
+        label = "chosen per series" if name == "chosen" else name
         mase = "-" if row.get("mase") is None else f"{row['mase']:8.3f}"
         mae = "-" if row.get("mae") is None else f"{row['mae']:10.3f}"
         lines.append(f"  {label:<20}{mase:>8}{mae:>10}")

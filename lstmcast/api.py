@@ -23,7 +23,7 @@ from lstmcast.config import (
 from lstmcast.data.io import output_format, write_table
 from lstmcast.data.load import ModelSchema, load
 from lstmcast.data.panel import Panel
-from lstmcast.errors import DataError
+from lstmcast.errors import DataError, UsageError
 from lstmcast.evaluate import BacktestResult
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import check_model_path, check_model_target
@@ -38,6 +38,7 @@ from lstmcast.modelfile.store import (
     save_model,
     spec_from_header,
 )
+from lstmcast.text import plural
 
 __all__ = [
     "load",
@@ -198,7 +199,7 @@ def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
     if verdict.doc["series_without_windows"]:
         warnings.append(
             f"{verdict.doc['series_without_windows']} series too short to validate any method "
-            f"(the shortest has {int(panel.lengths.min())} points, horizon {cfg.horizon}): "
+            f"(the shortest has {plural(int(panel.lengths.min()), 'point')}, horizon {cfg.horizon}): "
             f"forecast by {methods.label(verdict.doc['default_method'])}, untested"
         )
     few = verdict_evidence_warning(verdict.doc)
@@ -359,6 +360,7 @@ class EvaluateResult:
     panel: Panel
     methods: np.ndarray | None = None  # the method predict uses for each series by default
     warnings: list[str] = dataclasses.field(default_factory=list)
+    plotted: list[str] = dataclasses.field(default_factory=list)  # the series --plot drew
 
     @property
     def series(self) -> int:
@@ -368,8 +370,8 @@ class EvaluateResult:
     def forecasts(self) -> pd.DataFrame:
         """Every backtest window in long format (`unique_id, ds, cutoff, y, yhat, ...`).
 
-        `yhat` and its band are the LSTM's; `model` names the method predict uses for the
-        series by default, whose column holds that forecast."""
+        `yhat` and its band are the forecast predict makes by default, by the method `model`
+        names; `lstm` and each per-series method's column hold their point forecasts."""
         from lstmcast.evaluate import backtest_frame
 
         return backtest_frame(self.panel, self.backtest, self.methods)
@@ -391,18 +393,24 @@ def evaluate(
     forecasts: str | os.PathLike | None = None,
     plot: str | os.PathLike | None = None,
     scored=None,
+    show: int = 3,
 ) -> EvaluateResult:
     """Rolling-origin backtest of a trained model (or of its recipe, retrained per fold).
 
     Writes what it is asked for: the per-series table to `output`, every backtest window
-    to `forecasts` (both .csv, .tsv, .parquet or .json) and the worst and best series to
-    the PNG `plot`. Each is refused before the backtest runs when it would overwrite the
+    to `forecasts` (both .csv, .tsv, .parquet or .json) and the `show` worst and `show` best
+    series to the PNG `plot`. Each is refused before the backtest runs when it would overwrite the
     data, the model or another output, or cannot be written. `scored(result)`, when given,
     is called once the backtest is scored and before anything is written, so a caller can
     report its warnings even when writing fails.
     """
     outputs = {"--output": output, "--forecasts": forecasts, "--plot": plot}
     check_evaluate_outputs(outputs, model_path, data)
+    if plot is not None and show < 1:
+        raise UsageError(
+            f"--show {show} leaves no series for --plot to draw",
+            hint="pass --show 1 or more, or drop --plot",
+        )
     result = _backtest_model(
         model_path, data, folds, horizon, step, season, refit, device, callback,
         train_callback, spec,
@@ -414,7 +422,7 @@ def evaluate(
     if forecasts is not None:
         write_table(result.forecasts(), forecasts)
     if plot is not None:
-        plot_backtest(result, plot)
+        result.plotted = plot_backtest(result, plot, show)
     return result
 
 
@@ -428,7 +436,10 @@ def _backtest_model(
     lstm, fell_back = header.get("lstm_trained", True), []
     refit_fn = _refit_recipe(header, device, train_callback, fell_back) if refit else None
     methods = _chosen_methods(header, panel, "auto", model_path, [])
-    result = backtest(model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm)
+    widths = header.get("method_widths")
+    result = backtest(
+        model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm, widths
+    )
     per_series = per_series_table(panel, result)
     trained_until = None if refit else pd.Timestamp(header["data"]["last_timestamp"])
     summary = backtest_summary(per_series, result, panel, str(data), folds, trained_until)
@@ -472,6 +483,8 @@ def _refit_recipe(header: dict, device: str, callback, fell_back: list):
 class PlotResult:
     series: list[str]  # the series drawn, in order
     warnings: list[str]
+    data: str = ""  # the data file drawn from (the model's training data when not given)
+    total: int = 0  # the series in that file
 
 
 def plot(
@@ -499,7 +512,7 @@ def plot(
     drawn, warnings = plot_model(
         model, header, panel, output, data, model_path, series, last, holdout, horizon
     )
-    return PlotResult(drawn, warnings)
+    return PlotResult(drawn, warnings, str(data), panel.n_series)
 
 
 def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int = 3) -> list[str]:

@@ -96,27 +96,33 @@ class DataSpec:
     """Which columns hold what, and the time grid; None means 'infer from the file'."""
 
     time_col: str | None = option(
-        None, "Time column (default: the model's, else ds, date, ...).", commands=ALL_COMMANDS
-    )
+        None, "Time column (default: ds, date, ..., else guessed).", commands=ALL_COMMANDS,
+        read_help="Time column (default: the model's).",
+    )  # fmt: skip
     # one column, or "A,B,C" for wide files
     target: str | None = option(
-        None, "Value column(s), comma-separated for a wide file.", commands=ALL_COMMANDS
-    )
+        None, "Value column(s), comma-separated for a wide file.", commands=ALL_COMMANDS,
+        read_help="Value column(s) of this file (default: the model's).",
+    )  # fmt: skip
     id_col: str | None = option(
-        None, "Series id column (default: the model's, else unique_id, ...).", commands=ALL_COMMANDS
-    )
+        None, "Series id column (default: unique_id, id, series, ...).", commands=ALL_COMMANDS,
+        read_help="Series id column (default: the model's).",
+    )  # fmt: skip
     # a pandas alias such as "h", "B", "MS"; inferred when None
     freq: str | None = option(
-        None, "Frequency: h, D, B, W-SUN, MS, ... (default: inferred).", commands=ALL_COMMANDS
-    )
+        None, "Frequency: h, D, B, W-SUN, MS, ... (default: inferred).", commands=ALL_COMMANDS,
+        read_help="Frequency: h, D, B, W-SUN, MS, ... (default: the model's).",
+    )  # fmt: skip
     # strftime format of a text time column; None = inferred
     date_format: str | None = option(
-        None, "strftime format of the time column, e.g. %d/%m/%Y.", commands=ALL_COMMANDS
-    )
+        None, "strftime format of the time column, e.g. %d/%m/%Y.", commands=ALL_COMMANDS,
+        read_help="strftime format of the time column (default: the model's).",
+    )  # fmt: skip
     # longest run of missing steps filled; None = one season
     max_gap: int | None = option(
         None, "Longest gap to interpolate, in steps (default: a season).",
         Range(0, 1_000_000, "24"), commands=("inspect", "train", "predict"),
+        read_help="Longest gap to interpolate, in steps (default: the model's).",
     )  # fmt: skip
     # columns also known for the horizon (future rows)
     covariates: tuple[str, ...] = option(

@@ -28,6 +28,7 @@ import numpy as np
 
 from lstmcast import errors
 from lstmcast.errors import DataError, LstmcastError, UsageError
+from lstmcast.text import plural
 from lstmcast.windows import WindowIndex
 
 if TYPE_CHECKING:
@@ -313,7 +314,7 @@ def rank_share(
     """
     if index.n_train < n:
         raise DataError(
-            f"{index.n_train} training windows cannot be shared by {n} processes",
+            f"{plural(index.n_train, 'training window')} cannot be shared by {plural(n, 'process', 'processes')}",
             hint="use fewer processes (--nproc-per-node) or more data",
         )
     import torch

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from lstmcast import methods, metrics
-from lstmcast import methods as registry  # where `methods` names an argument
 from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
+from lstmcast.text import plural
 from lstmcast.windows import backtest_origins
 
 __all__ = [
@@ -171,7 +171,9 @@ class BacktestResult:
 
     Window b is series `series[b]` forecast from grid position `origin[b]` (the first step
     it forecasts) in fold `fold[b]`. `scores` holds, per method (`lstm`, each baseline and,
-    with a per-series choice, `combined`), each metric per window (B,).
+    with a per-series choice, `chosen`), each metric per window (B,). `chosen` (B, H, Q) is
+    the forecast that ships, each window by its series' method with its band, as `predict`
+    makes it (the LSTM's `preds` where there is no choice).
     """
 
     series: np.ndarray  # (B,) index of the window's series in the panel
@@ -188,6 +190,7 @@ class BacktestResult:
     quantiles: tuple[float, ...]
     median: int  # position of the 0.5 quantile in `quantiles`
     methods: np.ndarray | None = None  # (B,) the method that forecast each window, if known
+    chosen: np.ndarray | None = None  # (B, H, Q) each window by that method, as predict makes it
 
 
 def backtest(
@@ -201,12 +204,15 @@ def backtest(
     callback=None,
     methods: np.ndarray | None = None,
     lstm: bool = True,
+    widths: dict | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of `model` against every per-series method (naive, seasonal
     naive, drift, Theta, ETS: the registry).
 
-    With `methods` (S,), the method each series is forecast by, also scores that
-    combined forecast ("combined"): the LSTM's where a series uses it, else the baseline's.
+    With `methods` (S,), the method each series is forecast by, and `widths`, the model
+    file's interval offsets of the per-series methods, also scores the forecast that ships
+    ("chosen"): the LSTM's where a series uses it, the per-series method's with its band
+    where it does not, and their mean for a mix (`lstm+theta`), as `predict` makes it.
     Without `lstm` (a model file trained on too little data holds none) the LSTM forecasts
     nothing: the per-series methods and that choice are scored, and no "lstm" row.
 
@@ -217,7 +223,7 @@ def backtest(
     nowhere and forecast by the given per-series methods.
     Returns every window's forecasts and scores.
     """
-    from lstmcast.forecast import floor_at_zero, forecast_at
+    from lstmcast.forecast import chosen_forecasts, floor_at_zero, forecast_at
 
     emit = callback or (lambda event, info: None)
     horizon = horizon or model.cfg.horizon
@@ -230,8 +236,9 @@ def backtest(
         from lstmcast.errors import DataError
 
         raise DataError(
-            f"no series is long enough for {folds} folds of {horizon} steps (step {step}) after "
-            f"season {season} + 1 steps of history (the longest has {panel.lengths.max()})",
+            f"no series is long enough for {plural(folds, 'fold')} of {plural(horizon, 'step')} "
+            f"(step {step}) after season {season} + 1 steps of history (the longest has "
+            f"{panel.lengths.max()})",
             hint="pass fewer --folds, a smaller --horizon, --step or --season",
         )
     quantiles, median = model.cfg.quantiles, model.cfg.median_index
@@ -261,26 +268,19 @@ def backtest(
         panel, series, origin, preds, quantiles, median, season,
         fitted_sample(panel, series, origin, horizon, keep),
     )  # fmt: skip
+    chosen = None
     if methods is not None or not (used == "lstm").all():
-        compared["scores"]["combined"] = _score_choice(panel, series, origin, preds[:, :, median],
-                                                       used, compared, season)  # fmt: skip
+        chosen = chosen_forecasts(
+            panel, series, origin, preds, used, compared["baselines"], model.cfg.season, widths
+        )
+        scale = mase_scales(panel, series, origin, season)
+        compared["scores"]["chosen"] = score_windows(
+            compared["actual"], chosen[:, :, median], scale, chosen, quantiles
+        )
     return BacktestResult(
         series, origin, fold, compared["scores"], compared["actual"], compared["baselines"],
-        preds, horizon, step, folds, season, quantiles, median, used.astype(str),
+        preds, horizon, step, folds, season, quantiles, median, used.astype(str), chosen,
     )  # fmt: skip
-
-
-def _score_choice(panel, series, origin, lstm_point, used, compared, season) -> dict:
-    """The scores of the forecast each window's method `used` (B,) makes: the LSTM's point
-    forecast (B, H), a baseline's, or the mean of both for a mix."""
-    point = lstm_point.copy()
-    for name, line in compared["baselines"].items():
-        rows = used == name
-        point[rows] = line[rows]
-        mixed = used == registry.mix(name)  # half the LSTM, half it
-        point[mixed] = (point[mixed] + line[mixed]) / 2
-    scale = mase_scales(panel, series, origin, season)
-    return score_windows(compared["actual"], point, scale)
 
 
 def _fitted_names() -> list[str]:
@@ -304,7 +304,7 @@ def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> li
         )
     if len(fewer):
         parts.append(
-            f"{len(fewer)} series scored on fewer than {result.folds} folds "
+            f"{len(fewer)} series scored on fewer than {plural(result.folds, 'fold')} "
             f"(e.g. '{panel.ids[fewer[0]]}')"
         )
     return warnings + (["; ".join(parts)] if parts else [])
@@ -313,11 +313,13 @@ def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> li
 def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | None = None):
     """Every backtest window in long format, one row per (series, cutoff, step).
 
-    Columns: `unique_id, ds, cutoff, y`, the model's `yhat, yhat_lower, yhat_upper` (and
-    `yhat_q<q>` for other quantiles), one column per baseline on the same window, and
-    `model`, the method behind `yhat`. `cutoff` is the last timestamp the forecast saw
-    (the step before the window), so `cutoff < ds` on every row. `methods` gives that method
-    per panel series; without it every row is "lstm".
+    Columns: `unique_id, ds, cutoff, y`, the forecast that ships `yhat, yhat_lower,
+    yhat_upper` (and `yhat_q<q>` for other quantiles: the result's `chosen` forecasts where
+    there are, else the LSTM's), `model`, the method behind `yhat`, and one column per
+    method's point forecast on the same window (`lstm`, then the per-series methods).
+    `cutoff` is the last timestamp the forecast saw (the step before the window), so
+    `cutoff < ds` on every row. `methods` gives the method per panel series; without it every
+    row is "lstm".
     """
     from lstmcast.forecast import quantile_columns
 
@@ -332,16 +334,18 @@ def backtest_frame(panel: Panel, result: BacktestResult, methods: np.ndarray | N
         "y": result.actual.reshape(-1).astype(np.float32),  # exactly the data's values
     }
     names = quantile_columns(quantiles)
-    by_name = {names[q]: result.preds[:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
+    shipped = result.preds if result.chosen is None or methods is None else result.chosen
+    by_name = {names[q]: shipped[:, :, k].reshape(-1) for k, q in enumerate(quantiles)}
     extra = [names[q] for q in quantiles if names[q].startswith("yhat_q")]
     for name in ("yhat", "yhat_lower", "yhat_upper", *extra):
         frame[name] = by_name.get(name, by_name["yhat"]).astype(np.float32)
-    for name, point in result.baselines.items():
-        frame[name] = point.reshape(-1).astype(np.float32)
     # The method that forecast each window: the one place a per-series choice enters.
     used = np.full(panel.n_series, "lstm", dtype=object) if methods is None else methods
     used = np.asarray(used, dtype=object)[series] if result.methods is None else result.methods
     frame["model"] = np.repeat(np.asarray(used, dtype=object), horizon)
+    frame["lstm"] = result.preds[:, :, result.median].reshape(-1).astype(np.float32)
+    for name, point in result.baselines.items():
+        frame[name] = point.reshape(-1).astype(np.float32)
     return pd.DataFrame(frame)
 
 
@@ -390,7 +394,7 @@ def ranked_by_skill(per_series):
 def aggregate(frame) -> dict:
     """Mean and median across series of each method's metrics, and the model's skill."""
     names = [m for m in methods.names() if f"{m}_mae" in frame]
-    names += ["combined"] if "combined_mae" in frame else []
+    names += ["chosen"] if "chosen_mae" in frame else []
     metrics_ = ["mae", "rmse", "smape", "mape", "mase", "pinball", "coverage", "width"]
     table = {}
     for method in names:
@@ -410,7 +414,7 @@ def aggregate(frame) -> dict:
     lstm = table.get("lstm", {}).get("mean", {}).get("mase")
     snaive = table["seasonal_naive"]["mean"]["mase"]
     skill = metrics.skill(lstm, snaive)
-    others = [m for m in names if m not in ("lstm", "combined")]
+    others = [m for m in names if m not in ("lstm", "chosen")]
     return {
         "methods": table,
         **_verdict(frame, others),

@@ -13,6 +13,7 @@ from lstmcast.data.freq import fixed_step_ns, future_dates, steps_left
 from lstmcast.data.panel import Panel
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.methods.lstm import TARGET_CLIP, LSTMForecaster
+from lstmcast.text import timestamp
 
 __all__ = [
     "check_horizon",
@@ -21,6 +22,8 @@ __all__ = [
     "forecast_frame",
     "quantile_columns",
     "baseline_quantiles",
+    "band_offsets",
+    "chosen_forecasts",
     "apply_choice",
     "calibrate_intervals",
     "MIN_STEP_WINDOWS",
@@ -59,7 +62,7 @@ def check_horizon(panel: Panel, horizon: int, n_quantiles: int, series: int | No
     room = steps_left(latest, panel.freq)
     if horizon > room:
         raise UsageError(
-            f"--horizon {horizon}: {horizon:,} steps after {latest.isoformat()} run past "
+            f"--horizon {horizon}: {horizon:,} steps after {timestamp(latest)} run past "
             f"{pd.Timestamp.max:%Y-%m-%d}, the last date pandas can represent",
             hint=f"pass --horizon {room} or less" if room else "no forecast fits after this date",
         )
@@ -199,20 +202,64 @@ def baseline_quantiles(
     """A per-series method's quantile forecast (horizon, Q) from one series' history.
 
     The method's point forecast (naive, seasonal naive, drift, Theta, ETS: the registry)
-    plus its validation offsets (H, Q), in units of the series' MASE scale; steps beyond H
-    take the last offset grown like a random walk's, by sqrt(h / H).
+    plus its band (band_offsets).
     """
-    from lstmcast import methods, metrics
+    from lstmcast import methods
 
     x = history.astype(np.float64)
     point = methods.get(method).forecast(x, horizon, season)
+    return point[:, None] + band_offsets(x, horizon, season, widths)
+
+
+def band_offsets(history: np.ndarray, horizon: int, season: int, widths: np.ndarray) -> np.ndarray:
+    """A per-series method's quantile offsets (horizon, Q) around its point forecast: its
+    validation offsets (H, Q) times the history's MASE scale; steps beyond H take the last
+    offset grown like a random walk's, by sqrt(h / H)."""
+    from lstmcast import metrics
+
+    x = np.asarray(history, dtype=np.float64)
+    widths = np.asarray(widths, dtype=np.float64)
     trained = len(widths)
     if horizon > trained:
         grow = np.sqrt(np.arange(trained + 1, horizon + 1) / trained)[:, None]
         widths = np.concatenate([widths, widths[-1:] * grow])
     scale = metrics.mase_scale(x, season) if len(x) > 1 else 0.0
     scale = scale if np.isfinite(scale) else 0.0
-    return point[:, None] + widths[:horizon] * scale
+    return widths[:horizon] * scale
+
+
+def chosen_forecasts(
+    panel: Panel,
+    series: np.ndarray,
+    origin: np.ndarray,
+    preds: np.ndarray,
+    used: np.ndarray,
+    points: dict[str, np.ndarray],
+    season: int,
+    widths: dict | None,
+) -> np.ndarray:
+    """Each window (B, H, Q) by its method `used` (B,), as `predict` forecasts it: the LSTM's
+    `preds`, or the per-series method's point forecast (`points[method]`, (B, H), from the
+    backtest) with the band the model file recorded for it (band_offsets, at the model's
+    `season`), or the mean of the two for a mix. A method without recorded offsets gets no
+    band (NaN)."""
+    from lstmcast import methods as registry
+
+    out = preds.astype(np.float64, copy=True)
+    for k in np.flatnonzero(used != "lstm"):
+        own = registry.partner(used[k]) or used[k]
+        point = points[own][k]
+        history = panel.series(int(series[k]))[: int(origin[k])]
+        offsets = (widths or {}).get(own)
+        band = (
+            band_offsets(history, preds.shape[1], season, offsets)
+            if offsets is not None
+            else np.full(preds.shape[1:], np.nan)
+        )
+        local = point[:, None] + band
+        out[k] = (out[k] + local) / 2 if own != used[k] else local
+    floor_at_zero(out, panel, series, origin)
+    return out
 
 
 def floor_at_zero(preds: np.ndarray, panel: Panel, series: np.ndarray, origin: np.ndarray) -> None:

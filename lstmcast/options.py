@@ -19,6 +19,11 @@ __all__ = ["Range", "Option", "Stored", "option", "stored", "options_of", "store
 
 OPTION = "lstmcast.option"  # field metadata keys
 STORED = "lstmcast.stored"
+READS_MODEL = (
+    "predict",
+    "evaluate",
+    "plot",
+)  # the commands whose data options default to the model's
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,12 @@ class Option:
     range: Range | None = None  # checked before any work, on the command line and in the file
     commands: tuple[str, ...] = ("train",)  # the commands that take it
     parse: Callable[[str], object] | None = None  # text -> the field's value (a tuple)
+    read_help: str | None = None  # the help of READS_MODEL commands, where the default differs
+
+    def help_for(self, command: str) -> str:
+        """The help line that is true for `command`: a command that reads a model file
+        defaults to what the model recorded, one that makes or inspects data does not."""
+        return self.read_help if self.read_help and command in READS_MODEL else self.help
 
 
 @dataclass(frozen=True)
@@ -85,9 +96,11 @@ def option(
     choices: tuple[str, ...] = (),
     commands: tuple[str, ...] = ("train",),
     parse: Callable[[str], object] | None = None,
+    read_help: str | None = None,
 ):
-    """A config field that is an option; `file` and `choices` bound it in a model file."""
-    metadata = {OPTION: Option(help, range, commands, parse)}
+    """A config field that is an option; `file` and `choices` bound it in a model file;
+    `read_help` is its help for the commands that read a model file (Option.help_for)."""
+    metadata = {OPTION: Option(help, range, commands, parse, read_help)}
     if file or choices:
         metadata[STORED] = Stored(*(file or (None, None)), choices)
     return dataclasses.field(default=default, metadata=metadata)

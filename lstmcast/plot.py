@@ -16,6 +16,7 @@ from lstmcast.data.freq import describe_freq, fixed_step_ns, future_dates
 from lstmcast.data.panel import Panel
 from lstmcast.errors import DataError
 from lstmcast.files import atomic_write
+from lstmcast.text import plural, timestamp
 
 __all__ = [
     "Forecast",
@@ -24,6 +25,7 @@ __all__ = [
     "plot_series",
     "history_slice",
     "stamp",
+    "tick_labels",
     "default_history",
     "pick_series",
     "plot_model",
@@ -65,9 +67,9 @@ class SeriesPlot:
 
 
 def stamp(ts, freq: str) -> str:
-    """A timestamp as people write it: with the time of day only for sub-daily data."""
-    ts = pd.Timestamp(ts)
-    return ts.strftime("%Y-%m-%d %H:%M" if _subdaily(freq) else "%Y-%m-%d")
+    """A timestamp in a panel's title: ISO 8601 (lstmcast.text.timestamp), without the time
+    of day for daily and coarser data."""
+    return timestamp(ts, with_time=True) if _subdaily(freq) else timestamp(ts)[:10]
 
 
 def _subdaily(freq: str) -> bool:
@@ -75,27 +77,65 @@ def _subdaily(freq: str) -> bool:
     return step is not None and step < pd.Timedelta(days=1).value
 
 
+def tick_labels(ticks) -> list[str]:
+    """Labels of date ticks that cannot be misread: month names, never a bare number.
+
+    Each label writes the unit the ticks step by ('15 Dec', 'Jan 2025', '2025', '19:00'),
+    and adds the coarser unit on the first tick and wherever it changes ('22 Dec' then
+    '5 Jan\n2025'; '23:00' then '00:00\n16 Dec'), so no offset label is needed.
+    """
+    stamps = [pd.Timestamp(t).tz_localize(None) for t in ticks]
+    if not stamps:
+        return []
+    step = min(
+        (b - a for a, b in zip(stamps, stamps[1:], strict=False)), default=pd.Timedelta(days=1)
+    )
+    labels, before = [], None
+    for t in stamps:
+        day = f"{t.day} {t:%b}"
+        if step >= pd.Timedelta(days=300):
+            label = f"{t:%Y}"
+        elif step >= pd.Timedelta(days=28):
+            label = f"{t:%b}" + (f"\n{t:%Y}" if before is None or t.year != before.year else "")
+        elif step >= pd.Timedelta(days=1):
+            label = day + (f"\n{t:%Y}" if before is None or t.year != before.year else "")
+        else:
+            clock = "%H:%M" if step >= pd.Timedelta(minutes=1) else "%H:%M:%S"
+            label = t.strftime(clock) + (
+                f".{t.microsecond // 1000:03d}" if step < pd.Timedelta(seconds=1) else ""
+            )
+            if before is None or t.normalize() != before.normalize():
+                label += (
+                    f"\n{day} {t:%Y}" if before is None or t.year != before.year else f"\n{day}"
+                )
+        labels.append(label)
+        before = t
+    return labels
+
+
 def _time_axis(ax, start, end, freq: str) -> None:
-    """Date ticks; for sub-daily data hour ticks (the date written at midnight)."""
+    """Date ticks labelled by tick_labels; for sub-daily data hour ticks where they fit."""
     import matplotlib.dates as mdates
+    from matplotlib.ticker import Formatter
+
+    class Labels(Formatter):
+        def format_ticks(self, values):
+            return tick_labels(mdates.num2date(v) for v in values)
+
+        def __call__(self, x, pos=None):
+            return tick_labels([mdates.num2date(x)])[0]
 
     hours = (pd.Timestamp(end) - pd.Timestamp(start)) / pd.Timedelta(hours=1)
     fits = [k for k in HOUR_STEPS if hours / k <= MAX_TICKS]
-    if _subdaily(freq) and fits:
+    if _subdaily(freq) and hours >= 3 and fits:
         locator = mdates.HourLocator(byhour=range(0, 24, fits[0]))
-        formatter = mdates.ConciseDateFormatter(
-            locator, zero_formats=["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"], show_offset=False
-        )
-    elif _subdaily(freq):  # too long for labelled hours: dates, with a tick every 6 hours
-        days = math.ceil(hours / 24 / MAX_TICKS)
-        locator = mdates.DayLocator(interval=days)
-        formatter = mdates.DateFormatter("%b %d")
+    elif _subdaily(freq) and hours >= 3:  # too long for labelled hours: days, minor 6-hourly
+        locator = mdates.DayLocator(interval=math.ceil(hours / 24 / MAX_TICKS))
         ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=(0, 6, 12, 18)))
     else:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-        formatter = mdates.ConciseDateFormatter(locator)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
+    ax.xaxis.set_major_formatter(Labels())
 
 
 def build_figure(
@@ -167,12 +207,17 @@ def plot_series(
     title: str | None = None,
     interval: str = "80% interval",
 ) -> None:
-    """Draw the plots (see `build_figure`) and write the PNG atomically."""
+    """Draw the plots (see `build_figure`) and write the PNG atomically. The PNG's text
+    chunks repeat the figure's title and each panel's (`Title`, `Description`), so the
+    words of a plot can be read, searched and checked without looking at it."""
     import matplotlib.pyplot as plt
 
     fig = build_figure(plots, freq, title, interval)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    panels = "\n".join(
+        p.title + (" | " + p.note.replace("\n", "; ") if p.note else "") for p in plots
+    )
+    fig.savefig(buf, format="png", dpi=110, metadata={"Title": title or "", "Description": panels})
     plt.close(fig)
     atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
@@ -288,9 +333,9 @@ def plot_forecasts(
                 ylabel=_target_name(panel, i), series=ids[i],
             )
         )  # fmt: skip
-    title = f"Forecast{_of_target(plots)}: {horizon} steps ({describe_freq(panel.freq)})" + (
-        f" against the last {holdout} values, held out" if holdout else ""
-    )
+    title = f"Forecast{_of_target(plots)}: {plural(horizon, 'step')} ({describe_freq(panel.freq)})"
+    title += f" against the last {holdout} values, held out" if holdout else ""
+    title += f"; {len(chosen)} of {panel.n_series} series" if len(chosen) < panel.n_series else ""
     plot_series(plots, output, panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band")
 
 
@@ -304,6 +349,9 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
     """Panels of the `count` worst and `count` best series by skill against their best
     baseline, each with every fold it was scored on and the figures of exactly those folds.
 
+    Each series is drawn as `predict` forecasts it: by the method the model file chose for
+    it (`result.methods`: the LSTM, a per-series method, or a mix), with that method's band;
+    the panel names the method and the folds it was scored on, out of the backtest's folds.
     `result` is an api.EvaluateResult: its per-series table, backtest windows and panel.
     """
     from lstmcast.evaluate import ranked_by_skill
@@ -324,6 +372,7 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
     best = [u for u in ranked["unique_id"].tail(count)[::-1] if u not in worst]
     ids = panel.ids.astype(str)
     horizon, mid = bt.horizon, bt.median
+    shipped = bt.preds if bt.chosen is None or result.methods is None else bt.chosen
     plots = []
     for uid in worst + best:
         i = int(np.flatnonzero(ids == uid)[0])
@@ -338,44 +387,64 @@ def backtest_plots(result, count: int = 3) -> list[SeriesPlot]:
             o = int(bt.origin[w])
             cutoff_ds, cutoff_y = span_ds[o - first], span_y[o - first]
             fc_ds = future_dates(pd.Timestamp(cutoff_ds), panel.freq, horizon).to_numpy()
-            p = bt.preds[w]
+            p = shipped[w]
             forecasts.append(Forecast(cutoff_ds, cutoff_y, fc_ds, p[:, mid], p[:, 0], p[:, -1]))
         row = table.loc[table["unique_id"] == uid].iloc[0]
-        base = row["best_baseline"]
-        folds = len(rows)
+        method = "lstm" if result.methods is None or bt.chosen is None else result.methods[i]
         origins = stamp(forecasts[0].cutoff, panel.freq) + (
-            f" … {stamp(forecasts[-1].cutoff, panel.freq)}" if folds > 1 else ""
-        )
-        rank = "" if len(ranked) == 1 else "worst: " if uid in worst else "best: "
-        note = (
-            f"{rank}skill {row['skill_vs_best_baseline']:+.3f} "
-            f"vs {base.replace('_', ' ')}; MASE {row['lstm_mase']:.3f} vs {row[f'{base}_mase']:.3f}"
-            f" (mean of {folds} fold{'s' * (folds > 1)})"
+            f" … {stamp(forecasts[-1].cutoff, panel.freq)}" if len(rows) > 1 else ""
         )
         plots.append(
             SeriesPlot(
-                f"{uid} — forecast origin{'s' * (folds > 1)} {origins}",
-                hist_ds, hist_y, forecasts, span_ds, span_y, note=note,
+                f"{uid} — {registry.label(method)}, forecast origin{'s' * (len(rows) > 1)} {origins}",
+                hist_ds, hist_y, forecasts, span_ds, span_y,
+                note=_backtest_note(row, method, len(rows), bt.folds, ranked, uid in worst),
                 ylabel=_target_name(panel, i), series=uid,
             )
         )  # fmt: skip
     return plots
 
 
+def _backtest_note(row, method: str, folds: int, total: int, ranked, worst: bool) -> str:
+    """A backtest panel's note: the LSTM's skill on the series, the drawn method's MASE and
+    the folds both are the mean of (of the backtest's `total`)."""
+    base = row["best_baseline"]
+    rank = "" if len(ranked) == 1 else "worst: " if worst else "best: "
+    of = f"{folds} of {plural(total, 'fold')}" if folds < total else plural(folds, "fold")
+    drawn = float(row.get("chosen_mase", np.nan)) if method != "lstm" else np.nan
+    shown = f"{registry.label(method)} drawn, MASE {drawn:.3f}; " if np.isfinite(drawn) else ""
+    return (
+        f"{rank}LSTM skill {row['skill_vs_best_baseline']:+.3f} vs {registry.label(base)} "
+        f"(MASE {row['lstm_mase']:.3f} vs {row[f'{base}_mase']:.3f})\n{shown}mean of {of}"
+    )
+
+
 def plot_backtest(result, output: str | os.PathLike, count: int = 3) -> list[str]:
-    """Draw `backtest_plots` to a PNG; returns the series drawn."""
+    """Draw `backtest_plots` to a PNG; returns the series drawn. The title's folds are the
+    backtest's, and says when a drawn series was scored on fewer."""
     bt = result.backtest
     plots = backtest_plots(result, count)
+    drawn = [p.series for p in plots]
+    ids = result.panel.ids.astype(str)
+    fewest = min(int(np.isin(bt.series, np.flatnonzero(ids == u)).sum()) for u in drawn)
     title = (
-        f"Backtest{_of_target(plots)}: {bt.folds} folds of {bt.horizon} steps"
+        f"Backtest{_of_target(plots)}: {plural(bt.folds, 'fold')} of {plural(bt.horizon, 'step')}"
+        + (f" ({fewest} for the shortest series drawn)" if fewest < bt.folds else "")
         + (", refit per fold" if result.summary["refit"] else "")
-        + ("; worst and best series by skill against the best baseline" if len(plots) > 1 else "")
+        + (
+            f"; {len(plots)} of {result.panel.n_series} series, the worst and best by skill"
+            if len(plots) < result.panel.n_series
+            else "; worst and best series by skill"
+            if len(plots) > 1
+            else ""
+        )
+        + (" against the best baseline" if len(plots) > 1 else "")
     )
     q = bt.quantiles
     plot_series(
         plots, output, result.panel.freq, title, interval=f"{q[0]:g}–{q[-1]:g} quantile band"
     )
-    return [p.series for p in plots]
+    return drawn
 
 
 def _target_name(panel: Panel, i: int) -> str:

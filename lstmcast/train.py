@@ -22,6 +22,7 @@ from lstmcast.distributed import resolve_device
 from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.forecast import calibrate_intervals
 from lstmcast.methods.lstm import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
+from lstmcast.text import plural
 from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
 
 __all__ = [
@@ -262,7 +263,7 @@ def too_little_data(
         return None
     source = f"--lookback {cfg.lookback}" if explicit_lookback else f"the lookback {cfg.lookback}"
     return (
-        f"little data: the longest series has {int(panel.lengths.max())} points, but training "
+        f"little data: the longest series has {plural(int(panel.lengths.max()), 'point')}, but training "
         f"the LSTM needs {index.min_length} (context {index.min_context}: half of {source}, at least 1; "
         f"+ horizon {cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
         "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
@@ -281,7 +282,7 @@ def _training_index(
             else f"the derived lookback {cfg.lookback}"
         )
         raise DataError(
-            f"no series is long enough to train: the longest has {int(panel.lengths.max())} points, but "
+            f"no series is long enough to train: the longest has {plural(int(panel.lengths.max()), 'point')}, but "
             f"context {index.min_context} (half of {source}, at least 1) + horizon {cfg.horizon} + validation "
             f"{index.val_size} needs {index.min_length}",
             hint="pass a smaller --lookback, --horizon or --val-size, or collect more data",

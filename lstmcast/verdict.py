@@ -115,7 +115,7 @@ def validate_methods(
     rows = lstm_rows if "lstm" in scores else np.ones(len(w_series), dtype=bool)
     shown = ("lstm", *names, methods.mix(pooled)) if "lstm" in scores else names
     doc["methods"] = _table(scores, shown, rows)
-    doc["methods"]["combined"] = _combined(scores, chosen[w_series], rows)
+    doc["methods"]["chosen"] = _chosen(scores, chosen[w_series], rows)
     doc["windows"] = int(rows.sum())
     if "lstm" in scores:
         doc["all_windows"] = _table(scores, names, np.ones(len(w_series), dtype=bool))
@@ -259,7 +259,7 @@ def _table(scores: dict, names, rows: np.ndarray) -> dict:
     return out
 
 
-def _combined(scores: dict, chosen: np.ndarray, rows: np.ndarray) -> dict:
+def _chosen(scores: dict, chosen: np.ndarray, rows: np.ndarray) -> dict:
     """The forecast that ships: each window of `rows` scored by its series' method."""
     out = {}
     for k in ("mae", "rmse", "smape", "mape", "mase"):

@@ -36,7 +36,7 @@ def test_geometric_mean_skips_what_is_not_a_ratio():
 def _row(name, default, naive, snaive, coverage, points, peer=1.0):
     return {
         "dataset": name,
-        "combined_mase": default,
+        "chosen_mase": default,
         "lstm_mase": default,
         "naive_mase": naive,
         "snaive_mase": snaive,

@@ -36,8 +36,8 @@ def assert_png(path):
 def test_evaluate_json_schema(trained):
     result = invoke("evaluate", trained.data, "--model", trained.model, "--folds", "2", "--json")
     doc = json.loads(result.stdout)
-    # "combined": each series by the method the model file chose for it
-    assert set(doc["methods"]) == {*METHODS, "combined"}
+    # "chosen": each series by the method the model file chose for it
+    assert set(doc["methods"]) == {*METHODS, "chosen"}
     for method in METHODS:
         for how in ("mean", "median"):
             row = doc["methods"][method][how]
@@ -268,7 +268,7 @@ def test_plot_chosen_series_with_holdout(tmp_path, trained):
         "24",
     )
     assert_png(png)
-    assert "(2 series: C, A)" in result.stderr
+    assert "(2 of 3 series: C, A)" in result.stderr
 
 
 @pytest.mark.slow
@@ -318,8 +318,8 @@ def backtest_files(trained, tmp_path_factory):
 def test_evaluate_forecasts_file_has_every_window(trained, backtest_files):
     cv = backtest_files.cv
     assert list(cv.columns) == [
-        "unique_id", "ds", "cutoff", "y", "yhat", "yhat_lower", "yhat_upper",
-        *registry.local_names(), "model",
+        "unique_id", "ds", "cutoff", "y", "yhat", "yhat_lower", "yhat_upper", "model",
+        "lstm", *registry.local_names(),
     ]  # fmt: skip
     assert len(cv) == 3 * 2 * 24  # series x folds x horizon
     assert (cv["cutoff"] < cv["ds"]).all()
@@ -347,10 +347,12 @@ def test_evaluate_forecasts_file_has_every_window(trained, backtest_files):
 
 
 def test_evaluate_forecasts_give_the_per_series_errors(backtest_files):
-    # MAE recomputed from the file, per window then averaged over folds, is the table's
+    # MAE recomputed from the file, per window then averaged over folds, is the table's; yhat
+    # and its band are the forecast that ships ("chosen"), by the method `model` names
     cv, table = backtest_files.cv, backtest_files.table
     for column, method in (
-        ("yhat", "lstm"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive"), ("drift", "drift"),
+        ("yhat", "chosen"), ("lstm", "lstm"), ("naive", "naive"),
+        ("seasonal_naive", "seasonal_naive"), ("drift", "drift"),
     ):  # fmt: skip
         err = (cv[column] - cv["y"]).abs().groupby([cv["unique_id"], cv["cutoff"]]).mean()
         mae = err.groupby(level="unique_id").mean()
@@ -359,7 +361,7 @@ def test_evaluate_forecasts_give_the_per_series_errors(backtest_files):
         )
     inside = (cv["y"] >= cv["yhat_lower"]) & (cv["y"] <= cv["yhat_upper"])
     coverage = inside.groupby([cv["unique_id"], cv["cutoff"]]).mean().groupby(level=0).mean()
-    np.testing.assert_allclose(coverage.loc[table.index], table["lstm_coverage"])
+    np.testing.assert_allclose(coverage.loc[table.index], table["chosen_coverage"])
 
 
 @pytest.mark.slow
@@ -372,10 +374,8 @@ def test_evaluate_forecasts_equal_predict_from_each_cutoff(tmp_path, trained, ba
         past = data[data["ds"] <= data["unique_id"].map(cut)]
         past.to_csv(tmp_path / "past.csv", index=False)
         out = tmp_path / "fc.csv"
-        invoke(
-            "predict", tmp_path / "past.csv", "--model", trained.model, "-o", out, "-q",
-            "--fallback", "none",  # yhat is the LSTM's forecast whatever method a series uses
-        )  # fmt: skip
+        # yhat is the forecast predict ships: each series by its method, with its band
+        invoke("predict", tmp_path / "past.csv", "--model", trained.model, "-o", out, "-q")
         fc = pd.read_csv(out, parse_dates=["ds"]).set_index(["unique_id", "ds"])
         rows = cv[cv["cutoff"] == cv["unique_id"].map(cut)].set_index(["unique_id", "ds"])
         assert len(rows) == 3 * 24
@@ -439,7 +439,7 @@ def test_plot_names_series_origin_and_target(tmp_path, trained, drawn):
     for p, uid in zip(call.plots, "ABC", strict=True):
         origin = ends[uid] - pd.Timedelta("24h")
         label = registry.label(methods[uid])
-        assert p.title == f"{uid} — {label}, forecast origin {origin:%Y-%m-%d %H:%M}"
+        assert p.title == f"{uid} — {label}, forecast origin {origin.isoformat()}"
         assert p.forecasts[0].cutoff == origin == p.hist_ds[-1]
         assert len(p.hist_ds) == 72  # three horizons (two seasons are 48)
         assert p.ylabel == "y"
@@ -505,9 +505,10 @@ def test_backtest_plot_draws_every_fold_with_its_figures(tmp_path, trained, draw
             )
         row = table.loc[p.series]
         best = row["best_baseline"]
-        assert f"skill {row['skill_vs_best_baseline']:+.3f} vs {best.replace('_', ' ')}" in p.note
+        assert f"skill {row['skill_vs_best_baseline']:+.3f} vs {registry.label(best)}" in p.note
         assert f"MASE {row['lstm_mase']:.3f} vs {row[f'{best}_mase']:.3f}" in p.note
-        assert "(mean of 2 folds)" in p.note
+        assert p.note.endswith("mean of 2 folds")
+        assert p.title.startswith(f"{p.series} — {registry.label(rows['model'].iloc[0])}, ")
         assert p.actual_ds[0] == p.forecasts[0].cutoff and p.actual_ds[-1] == rows["ds"].max()
 
 

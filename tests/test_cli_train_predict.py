@@ -305,7 +305,7 @@ def test_info_json(trained):
     assert doc["model"] == str(trained.model)
     assert doc["data_schema"]["freq"] == "h"
     assert doc["series"] == doc["data_schema"]["series"] == 3
-    assert doc["data_schema"]["last_timestamp"] == str(trained.frame["ds"].max())
+    assert doc["data_schema"]["last_timestamp"] == trained.frame["ds"].max().isoformat()
     assert doc["model_config"] == trained.summary["model_config"]
     assert doc["metrics"]["validation"]["methods"].keys() >= {"lstm", "naive", "seasonal_naive"}
     assert doc["bytes"] == trained.model.stat().st_size

@@ -97,7 +97,7 @@ def test_a_horizon_beyond_the_trained_one_needs_its_covariates_too(trained, tmp_
     assert result.exit_code == 3, result.output
     when = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=N + FUTURE)
     assert (
-        f"error: series 'A': covariate 'promo' has no value for {when:%Y-%m-%d %H:%M} "
+        f"error: series 'A': covariate 'promo' has no value for {when.isoformat()} "
         f"(needed for the {FUTURE + 1}-step horizon; 3 values missing in all)"
     ) in result.stderr
 
@@ -115,7 +115,7 @@ def test_a_missing_future_value_is_exit_3_and_keeps_the_old_forecast(trained, tm
     result = invoke("predict", tmp_path / "gap.csv", "--model", trained.model, "-o", out, ok=False)
     assert result.exit_code == 3, result.output
     first = result.stderr.splitlines()[0]
-    when = pd.Timestamp(frame.loc[row, "ds"]).strftime("%Y-%m-%d %H:%M")
+    when = pd.Timestamp(frame.loc[row, "ds"]).isoformat()
     assert first == (
         f"error: series 'B': covariate 'promo' has no value for {when} "
         "(needed for the 24-step horizon)"
@@ -269,7 +269,7 @@ def test_a_long_covariate_gap_is_an_error_naming_series_column_and_time():
     with pytest.raises(DataError) as exc:
         load(frame, DataSpec(covariates=("promo",)))
     assert exc.value.message == (
-        "series 'A': covariate 'promo' has a gap of 36 missing steps from 2024-01-01 05:00; "
+        "series 'A': covariate 'promo' has a gap of 36 missing steps from 2024-01-01T05:00:00; "
         "at most 24 are filled"
     )
     assert "--max-gap 36" in exc.value.hint

@@ -246,7 +246,7 @@ def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
     assert doc["best_baseline"] == doc["default_method"] in methods.candidates(24)
     assert "lstm_folds" not in doc and "all_windows" not in doc
     assert doc["series_without_windows"] == 0
-    assert set(doc["methods"]) == {*methods.candidates(24), "combined"}
+    assert set(doc["methods"]) == {*methods.candidates(24), "chosen"}
     # 480 points, two seasons of history: the simple methods on MAX_FOLDS windows a horizon
     # apart per series; with 3 series FITTED_WINDOWS leaves room for the fitted ones on
     # every window too (each series' latest FITTED_FOLDS at least)
@@ -309,7 +309,7 @@ def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
     mixes = {m for m in doc["methods"] if methods.partner(m)}
     assert len(mixes) == 1 and methods.partner(mixes.pop()) in methods.candidates(season)
     shown = {m for m in doc["methods"] if not methods.partner(m)}
-    assert shown == {"lstm", *methods.candidates(season), "combined"}
+    assert shown == {"lstm", *methods.candidates(season), "chosen"}
     assert set(doc["all_windows"]) == set(methods.candidates(season))
     # the table: every method on the LSTM's six windows, the LSTM's band checked there too
     assert all(doc["methods"][m]["windows"] == 6 for m in doc["methods"])

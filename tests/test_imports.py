@@ -13,7 +13,7 @@ import lstmcast
 
 PACKAGE = Path(lstmcast.__file__).parent
 
-BASE = {"errors", "metrics", "config", "files"}  # any folder may import these
+BASE = {"errors", "metrics", "config", "files", "text"}  # any folder may import these
 PIPELINE = {"train", "forecast", "evaluate", "verdict", "plot", "api"}
 
 

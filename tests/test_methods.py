@@ -66,7 +66,7 @@ def test_an_unknown_method_is_refused_with_the_known_ones_named():
 def test_labels_come_from_the_registry():
     assert methods.label("lstm") == "LSTM"
     assert methods.label("seasonal_naive") == methods.get("seasonal_naive").label
-    assert methods.label("combined") == "chosen per series"
+    assert methods.label("chosen") == "chosen per series"
     assert methods.label("elsewhere") == "elsewhere"  # a name from an older file: as is
 
 

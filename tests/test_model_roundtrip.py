@@ -57,7 +57,7 @@ def read_back(folder, train=(), predict=(), evaluate=()) -> dict:
     evaluated = json.loads(
         invoke("evaluate", "--model", model, "--folds", "1", *evaluate, "--json").stdout
     )
-    assert evaluated["windows"] >= 1 and "combined" in evaluated["methods"]
+    assert evaluated["windows"] >= 1 and "chosen" in evaluated["methods"]
     assert ("lstm" in evaluated["methods"]) == trained["lstm_trained"]
     return cfg
 

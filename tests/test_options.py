@@ -134,7 +134,7 @@ def test_each_declared_option_is_a_parameter_with_the_fields_default_and_help(co
             param = params[name]
             default = ",".join(map(str, field.default)) or None if spec.parse else field.default
             assert param.default == default, (command, name)
-            assert param.help == spec.help, (command, name)
+            assert param.help == spec.help_for(command), (command, name)
             assert param.opts[0] == "--" + name.replace("_", "-")
 
 

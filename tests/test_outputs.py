@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from helpers import TINY, hourly_frame, invoke
 
-from lstmcast.data.io import number_text, time_text
+from lstmcast.text import number_text, time_text
 
 ISO_HOUR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 

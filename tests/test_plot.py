@@ -1,11 +1,14 @@
-"""The time axis of plots: hour ticks for sub-daily data, dates otherwise."""
+"""The time axis of plots: hour ticks for sub-daily data, dates otherwise, and labels that
+name the month."""
+
+import re
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast.plot import Forecast, SeriesPlot, build_figure, stamp
+from lstmcast.plot import Forecast, SeriesPlot, build_figure, stamp, tick_labels
 
 
 def one_panel(freq: str, history: int, horizon: int) -> SeriesPlot:
@@ -21,9 +24,9 @@ def one_panel(freq: str, history: int, horizon: int) -> SeriesPlot:
 @pytest.mark.parametrize(
     ("freq", "history", "labels"),
     [
-        ("h", 72, {"Mar 01", "12:00"}),  # four days: labelled hours, the date at midnight
-        ("h", 240, {"Mar 01", "Mar 05"}),  # eleven days: dates, unlabelled 6-hour ticks
-        ("D", 60, {"Mar", "Apr"}),
+        ("h", 72, {"00:00\n2 Mar", "12:00"}),  # four days: labelled hours, the date at midnight
+        ("h", 240, {"1 Mar\n2024", "5 Mar"}),  # eleven days: dates, unlabelled 6-hour ticks
+        ("D", 60, {"Mar\n2024", "Apr"}),
     ],
 )
 def test_time_axis_ticks(freq, history, labels):
@@ -39,7 +42,48 @@ def test_time_axis_ticks(freq, history, labels):
         assert len(ax.xaxis.get_minorticklocs()) > len(ax.xaxis.get_majorticklocs())
 
 
+SPANS = [  # (first timestamp, steps, frequency): sub-second to yearly data
+    ("2024-12-15 10:00", 60, "500ms"),
+    ("2024-12-31 20:00", 10, "h"),
+    ("2024-12-15", 48, "h"),
+    ("2024-11-20", 60, "D"),
+    ("2024-06-02", 60, "W-SUN"),
+    ("2020-01-01", 60, "MS"),
+    ("1990-01-01", 30, "YS"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("start", "steps", "freq"), SPANS)
+def test_tick_labels_cannot_be_misread(start, steps, freq):
+    """No tick is a bare day number that an offset label would have to explain: days carry
+    their month's name, the first tick its year, and the year is repeated where it changes."""
+    fig = build_figure([one_panel(freq, steps, 1)], freq)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert len(labels) >= 2, labels
+    assert re.search(r"\b\d{4}\b", labels[0]), labels  # the year, on the first tick
+    months = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+    for label in labels:
+        head = label.split("\n")[0]
+        assert not re.fullmatch(r"\d{1,2}", head), labels  # a day always has its month
+        if re.fullmatch(r"\d{1,2} \w+", head):
+            assert re.fullmatch(rf"\d{{1,2}} ({months})", head), labels
+    assert fig.axes[0].xaxis.get_offset_text().get_text() == ""
+
+
+def test_daily_ticks_across_new_year_name_both_months():
+    ticks = pd.date_range("2024-12-15", periods=4, freq="7D")
+    assert tick_labels(ticks) == ["15 Dec\n2024", "22 Dec", "29 Dec", "5 Jan\n2025"]
+    assert tick_labels(pd.date_range("2024-12-31 22:00", periods=3, freq="h")) == [
+        "22:00\n31 Dec 2024", "23:00", "00:00\n1 Jan 2025",
+    ]  # fmt: skip
+    assert tick_labels(pd.date_range("2024-01-01", periods=3, freq="QS")) == [
+        "Jan\n2024", "Apr", "Jul",
+    ]  # fmt: skip
+
+
 def test_stamp_writes_the_time_only_for_sub_daily_data():
-    assert stamp("2024-03-01 13:00", "h") == "2024-03-01 13:00"
+    assert stamp("2024-03-01 13:00", "h") == "2024-03-01T13:00:00"
     assert stamp("2024-03-01", "D") == "2024-03-01"
     assert stamp("2024-03-01", "MS") == "2024-03-01"

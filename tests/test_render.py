@@ -128,7 +128,7 @@ def test_inspect_table_counts_many_targets_instead_of_listing_them():
     values = dict(
         zip(*(cells(render.inspect_table(summary, "w.csv"), k) for k in (0, 1)), strict=True)
     )
-    assert values["target"] == "7 columns" and values["id column"] == "—"
+    assert values["target"] == "7 columns (--json lists every one)" and values["id column"] == "—"
     assert "warning" not in values and values["values filled"] == "3"
 
 
@@ -146,7 +146,7 @@ VALIDATION = {
             "windows": 6,
         },
         "naive": {"mae": 1.0, "rmse": 1.5, "smape": 8.0, "mase": 1.0, "windows": 6},
-        "combined": {"mae": 0.9, "rmse": 1.4, "smape": 7.0, "mase": 0.9, "windows": 6},
+        "chosen": {"mae": 0.9, "rmse": 1.4, "smape": 7.0, "mase": 0.9, "windows": 6},
     },
     "best_baseline": "naive",
     "skill_vs_best_baseline": -0.2,

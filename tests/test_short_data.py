@@ -43,13 +43,13 @@ def test_evaluate_backtests_the_baselines_of_a_model_without_lstm(tmp_path):
     windows = tmp_path / "windows.csv"
     result = invoke("evaluate", "--model", model, "--folds", "2", "--forecasts", windows, "--json")
     doc = json.loads(result.stdout)
-    assert "lstm" not in doc["methods"] and "combined" in doc["methods"]
+    assert "lstm" not in doc["methods"] and "chosen" in doc["methods"]
     assert doc["verdict"] is None and doc["skill_vs_seasonal_naive"] is None
     assert any("holds no LSTM" in w for w in doc["warnings"])
     for row in doc["per_series"]:  # the choice scored is exactly the baseline predict uses
         chosen = shipped[row["unique_id"]]
         assert chosen in methods.local_names()
-        assert row["combined_mase"] == pytest.approx(row[f"{chosen}_mase"])
+        assert row["chosen_mase"] == pytest.approx(row[f"{chosen}_mase"])
     frame = pd.read_csv(windows)
     assert frame.groupby("unique_id")["model"].first().to_dict() == shipped
     assert frame["yhat"].isna().all()  # the LSTM's columns: there is no LSTM

@@ -107,10 +107,10 @@ def train(
 ) -> None:
     """Train one global LSTM on every series in DATA.
 
-    Saves it to --model and ends with its validation error beside naive, seasonal naive
-    and drift on the same held-out windows, the verdict against the best of them, and how
-    many series each method will forecast. Data too short for the LSTM is forecast by the
-    baselines.
+    Saves it to --model and ends with its validation error beside every other method
+    (naive, seasonal naive, drift, Theta, ETS) on the same held-out windows, the verdict
+    against the best of them, and how many series each method will forecast. Data too
+    short for the LSTM is forecast by the other methods.
 
     \b
     Example: lstmcast train sample_data/stores.csv --model stores.lstmcast
@@ -129,7 +129,8 @@ def train(
 
         model_cfg, train_cfg = options.build(ModelConfig), options.build(TrainConfig)
         spec, given = options.build(DataSpec), options.given_to(ModelConfig)
-        with DeferredSignals() as signals, TrainProgress(not (quiet or json_out)) as progress:
+        progress = TrainProgress(not (quiet or json_out), budget=train_cfg.time_budget)
+        with DeferredSignals() as signals, progress:
 
             def callback(event: str, info: dict) -> None:
                 signals.check()  # a signal is acted on here, never inside torch
@@ -222,11 +223,14 @@ def predict(
 def info(
     model: opt.ModelArg = Path("model.lstmcast"),
     json_out: opt.Json = False,
+    quiet: opt.Quiet = False,
     debug: opt.Debug = False,
 ) -> None:
     """Show what a model file holds.
 
-    Its settings, the data it expects and its validation errors at training time.
+    Its settings, the data it expects and its validation errors at training time. With
+    --quiet it prints nothing and its exit code says whether the file is readable (0) or
+    not (4).
 
     \b
     Example: lstmcast info model.lstmcast
@@ -239,7 +243,7 @@ def info(
         header = api.model_info(model)
         if json_out:
             print_json(info_document(header))
-        else:
+        elif not quiet:
             for table in info_tables(header):
                 out.print(table)
 
@@ -269,13 +273,16 @@ def evaluate(
     quiet: opt.Quiet = False,
     debug: opt.Debug = False,
 ) -> None:
-    """Backtest the model against naive, seasonal naive and drift.
+    """Backtest the model against every other method.
 
-    Every method is scored on the same rolling-origin windows, and so is the forecast
-    predict makes by default (each series by the method chosen for it: "chosen per
-    series"). Skill is 1 - MASE(LSTM) / MASE(seasonal naive).
+    The LSTM, naive, seasonal naive, drift, Theta and ETS are scored on the same
+    rolling-origin windows, and so is the forecast predict makes ("chosen per series":
+    each series by its method, with its band). Skill is 1 - MASE(LSTM) / MASE(best other
+    method); the LSTM beats it when the skill's 90 % interval lies above 0, loses when
+    below, and ties otherwise.
 
-    Series are ranked by skill against their own best baseline; --forecasts writes every window.
+    Series are ranked by skill against their own best method; --show N shows the N worst
+    and best, in the tables and in --plot; --forecasts writes every window.
 
     \b
     Example: lstmcast evaluate sample_data/stores.csv -m stores.lstmcast --folds 3 --forecasts backtest.csv
@@ -283,7 +290,7 @@ def evaluate(
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
         from lstmcast import api
-        from lstmcast.cli.backtests import evaluate_tables
+        from lstmcast.cli.backtests import evaluate_tables, written_lines
         from lstmcast.cli.documents import evaluate_document, print_json
         from lstmcast.cli.progress import FoldProgress
         from lstmcast.cli.render import out
@@ -309,7 +316,7 @@ def evaluate(
                 model, data, folds, horizon, step, season, refit, device, on_fold,
                 lambda event, info: signals.check(),
                 spec=options.build(DataSpec),
-                output=output, forecasts=forecasts, plot=plot_file, scored=scored,
+                output=output, forecasts=forecasts, plot=plot_file, scored=scored, show=show,
             )  # fmt: skip
         if to_stdout and not json_out:
             write_stream(result.per_series, sys.stdout, "csv")
@@ -318,6 +325,8 @@ def evaluate(
         elif not quiet:
             for table in evaluate_tables(result.summary, result.per_series, show):
                 out.print(table)
+        if not (quiet or json_out):
+            written_lines(result, output, forecasts, plot_file)
 
 
 @app.command(cls=PlainCommand)
@@ -340,9 +349,9 @@ def plot(
 ) -> None:
     """Draw history, forecast and interval of some series to a PNG.
 
-    Each series is drawn as predict forecasts it (the LSTM or the baseline chosen for it);
-    each panel is titled with its series, that method and its forecast origin; the y axis
-    names the target.
+    Each series is drawn as predict forecasts it (the LSTM, a per-series method, or a mix
+    of the two, as chosen for it); each panel is titled with its series, that method and
+    its forecast origin; the y axis names the target.
 
     \b
     Example: lstmcast plot sample_data/stores.csv -m stores.lstmcast --holdout 24 -o stores.png
@@ -351,7 +360,7 @@ def plot(
         check_options(ctx)
         from lstmcast import api
         from lstmcast.cli.documents import plot_document, print_json
-        from lstmcast.cli.render import err
+        from lstmcast.cli.render import drawn_text, wrote
 
         spec = options.build(DataSpec)
         result = api.plot(model, output, data, series, last, holdout, horizon, device, spec)
@@ -360,7 +369,5 @@ def plot(
         if json_out:
             print_json(plot_document(result, data, model, output))
         elif not quiet:
-            err.print(
-                f"wrote {output} ({len(drawn)} series: {', '.join(drawn[:6])}{' …' if len(drawn) > 6 else ''})",
-                markup=False,
-            )
+            hint = None if series else "--series picks others"  # unless the user picked them
+            wrote(output, drawn_text(drawn, result.total, hint))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from lstmcast import methods as registry
-from lstmcast.cli.render import cell, fmt, metrics_table, verdict_line
+from lstmcast.cli.render import cell, drawn_text, fmt, metrics_table, verdict_line, wrote
+from lstmcast.text import plural
 
-__all__ = ["evaluate_tables", "skill_tables", "SKILL_CAPTION"]
+__all__ = ["evaluate_tables", "skill_tables", "written_lines", "SKILL_CAPTION"]
 
 
 def evaluate_tables(summary: dict, per_series, show: int) -> list:
@@ -19,12 +20,12 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
     for how in ("mean",) if single else ("mean", "median"):
         rows = [
             {"method": registry.label(m), **summary["methods"][m][how]}
-            for m in (*registry.names(), "combined")
+            for m in (*registry.names(), "chosen")
             if m in summary["methods"]
         ]
         if single:
             uid, windows = per_series["unique_id"].iloc[0], summary["windows"]
-            title = f"Backtest of series '{uid}', mean of {windows} window{'s' * (windows > 1)}"
+            title = f"Backtest of series '{uid}', mean of {plural(windows, 'window')}"
         else:
             title = f"Backtest, {how} of {summary['series']:,} series"
         table = metrics_table(title + refit, rows, cols)
@@ -51,7 +52,7 @@ def evaluate_tables(summary: dict, per_series, show: int) -> list:
     if fps and fps["min"] < summary["folds"]:
         tables[
             0
-        ].caption += f"\nsome series are too short for {summary['folds']} folds: {fps['min']} to {fps['max']} per series"
+        ].caption += f"\nsome series are too short for {plural(summary['folds'], 'fold')}: {fps['min']} to {fps['max']} per series"
     if show and not single:
         tables += skill_tables(per_series, show)
     return tables
@@ -108,8 +109,35 @@ def skill_tables(per_series, show: int) -> list:
                 fmt(r.lstm_smape),
             )
         tables.append(table)
-    tables[-1].caption = SKILL_CAPTION + (
-        f"\n{unranked} series without a MASE (constant history) are not ranked" if unranked else ""
+    between = len(ranked) - 2 * show
+    tables[-1].caption = (
+        SKILL_CAPTION
+        + (
+            f"\n{unranked} series without a MASE (constant history) are not ranked"
+            if unranked
+            else ""
+        )
+        + (
+            f"\n{between} series in between: --show {len(ranked)} lists every one, "
+            "-o FILE writes the per-series table"
+            if between > 0
+            else ""
+        )
     )
     tables[-1].caption_justify = "left"
     return tables
+
+
+def written_lines(result, output, forecasts, plot) -> None:
+    """A 'wrote FILE (what)' line on stderr for each file evaluate wrote."""
+    bt = result.backtest
+    if output is not None:
+        wrote(output, f"per-series table, {plural(len(result.per_series), 'series', 'series')}")
+    if forecasts is not None:
+        rows = len(bt.series) * bt.horizon
+        wrote(
+            forecasts,
+            f"{plural(rows, 'row')}: {plural(len(bt.series), 'window')} of {plural(bt.horizon, 'step')}",
+        )
+    if plot is not None:
+        wrote(plot, drawn_text(result.plotted, result.series, "--show N draws N worst and N best"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any
+
+from lstmcast.text import json_float
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -25,8 +26,8 @@ SCHEMA_VERSION = 1  # raised when a key of a --json document is renamed or remov
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None  # JSON has no NaN or inf
+    if isinstance(obj, float):
+        return json_float(obj)  # the shortest text of its float32 value; NaN and inf: null
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -119,10 +120,12 @@ def predict_document(result, model, output) -> dict:
 
 
 def plot_document(result, data, model, output) -> dict:
-    """The `plot --json` document: the series drawn, as a count and by id."""
+    """The `plot --json` document: the series drawn, as a count and by id, and how many the
+    data file holds."""
     drawn = result.series
-    body = {"data": str(data) if data else None, "model": str(model)}
+    body = {"data": result.data or (str(data) if data else None), "model": str(model)}
     body.update(output=str(output), series=len(drawn), series_ids=drawn)
+    body.update(series_in_data=result.total)
     return document("plot", {**body, "warnings": result.warnings})
 
 

@@ -97,7 +97,7 @@ def _parameters(command: str) -> list[inspect.Parameter]:
             if spec.parse:  # a tuple, written as text: "0.1,0.5,0.9"
                 default = ",".join(map(str, default)) or None
                 kind = str if default else str | None
-            kind = Annotated[kind, typer.Option(help=spec.help, rich_help_panel=panel)]
+            kind = Annotated[kind, typer.Option(help=spec.help_for(command), rich_help_panel=panel)]
             keyword = inspect.Parameter.KEYWORD_ONLY
             params.append(inspect.Parameter(name, keyword, default=default, annotation=kind))
     return params
@@ -307,7 +307,10 @@ Refit = Annotated[
 ]
 Show = Annotated[
     int,
-    typer.Option(help="Show the N worst and N best series by skill.", rich_help_panel="Output"),
+    typer.Option(
+        help="Show the N worst and best series by skill (tables, --plot).",
+        rich_help_panel="Output",
+    ),
 ]
 TableOutput = Annotated[
     Path | None,
@@ -322,14 +325,16 @@ Forecasts = Annotated[
     Path | None,
     typer.Option(
         "--forecasts",
-        help="Every backtest window, beside the baselines, to a table file.",
+        help="Every backtest window, each method's forecast, to a table file.",
         rich_help_panel="Output",
     ),
 ]
 PlotFile = Annotated[
     Path | None,
     typer.Option(
-        "--plot", help="Draw the worst and best series to this PNG.", rich_help_panel="Output"
+        "--plot",
+        help="Draw the --show worst and best series to this PNG.",
+        rich_help_panel="Output",
     ),
 ]
 
@@ -342,7 +347,7 @@ SeriesIds = Annotated[
     typer.Option(
         "--series",
         "-s",
-        help="Series id to draw; repeat for several (default: 6).",
+        help="Series id to draw; repeat for several (default: the first 6).",
         rich_help_panel="Output",
     ),
 ]

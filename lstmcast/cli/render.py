@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstmcast import methods as registry
 from lstmcast.cli.documents import document, print_json
+from lstmcast.text import plural, timestamp
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,6 +20,8 @@ __all__ = [
     "out",
     "err",
     "print_error",
+    "wrote",
+    "drawn_text",
     "inspect_table",
     "kv_table",
     "metrics_table",
@@ -83,6 +86,24 @@ out = _LazyConsole(stderr=False)
 err = _LazyConsole(stderr=True)
 
 
+def wrote(path, what: str) -> None:
+    """The line on stderr that says a file was written, and what it holds."""
+    err.print(f"wrote {path} ({what})", markup=False)
+
+
+def drawn_text(drawn: list[str], total: int, hint: str | None = None) -> str:
+    """'6 of 50 series: s0, s1, … (--series picks others)': the series a plot drew, and the
+    `hint` on choosing others when it drew only some."""
+    shown = ", ".join(drawn[:6]) + (" …" if len(drawn) > 6 else "")
+    count = (
+        f"{len(drawn)} of {total} series"
+        if total > len(drawn)
+        else plural(total, "series", "series")
+    )
+    more = f"; {hint}" if hint and total > len(drawn) else ""
+    return f"{count}: {shown}{more}"
+
+
 def print_error(
     kind: str,
     code: int,
@@ -132,7 +153,12 @@ def _found_rows(found: dict, path: str) -> list[tuple[str, Any]]:
         ("layout", found["layout"]),
         ("time column", cols["time"]),
         ("id column", cols["id"] or "—"),
-        ("target", ", ".join(target) if len(target) <= 6 else f"{len(target)} columns"),
+        (
+            "target",
+            ", ".join(target)
+            if len(target) <= 6
+            else f"{len(target)} columns (--json lists every one)",
+        ),
     ]
 
 
@@ -160,7 +186,7 @@ def inspect_table(summary: dict, path: str) -> Table:
             f"{length['min']:,} / {length['median']:,.0f} / {length['max']:,}",
         ),
         ("first timestamp", summary["first_timestamp"]),
-        ("last timestamp", summary["last_timestamp"]),
+        ("last timestamp", timestamp(summary["last_timestamp"])),
         ("values filled", f"{summary['values_filled']:,}"),
     ]
     if "covariates" in cols:
@@ -209,7 +235,7 @@ def validation_table(validation: dict, title: str) -> Table:
                 "intervals calibrated on these windows; cross-fitted coverage "
                 f"{cal['cross_fitted_coverage']:.3f} (calibrated on half, measured on the other)"
             )
-    if "combined" in validation["methods"]:
+    if "chosen" in validation["methods"]:
         lines.append(
             "chosen per series: each series scored by the method chosen for it here "
             "(chosen on these same windows, so an optimistic figure)"
@@ -236,7 +262,7 @@ def validation_table(validation: dict, title: str) -> Table:
 def _method_rows(table: dict) -> list[dict]:
     """One row per method of `table` (method -> metrics), labelled, in the registry's order
     whatever the dict's: a model file's header stores its keys sorted."""
-    order = {name: k for k, name in enumerate((*registry.names(), "combined"))}
+    order = {name: k for k, name in enumerate((*registry.names(), "chosen"))}
     ranked = sorted(table.items(), key=lambda kv: order.get(kv[0], len(order)))
     return [{"method": registry.label(k), **v} for k, v in ranked]
 
@@ -272,10 +298,10 @@ def evidence_line(validation: dict) -> str:
     folds = validation.get("folds") or {}
     if not folds:
         return ""
-    text = f"{folds.get('median', 0):g} windows a horizon apart per series (median; "
+    text = f"{plural(folds.get('median', 0), 'window')} a horizon apart per series (median; "
     text += f"{folds.get('min', 0)} to {folds.get('max', 0)})"
     lstm = (validation.get("lstm_folds") or {}).get("median")
-    return text + (f"; the LSTM on {lstm:g} held-out windows per series" if lstm else "")
+    return text + (f"; the LSTM on {plural(lstm, 'held-out window')} per series" if lstm else "")
 
 
 def skill_line(skill: float | None) -> str:
@@ -308,7 +334,9 @@ def train_tables(summary: dict) -> list:
     ]
     if summary.get("forecast_by"):
         rows.append(("forecast by", chosen_text(summary["forecast_by"])))
-    title = f"Validation: {v['windows']:,} held-out windows of {v['horizon']} steps"
+    title = (
+        f"Validation: {plural(v['windows'], 'held-out window')} of {plural(v['horizon'], 'step')}"
+    )
     return [kv_table("Trained", rows), validation_table(v, title), *evidence_tables(v)]
 
 
@@ -320,7 +348,7 @@ def evidence_tables(validation: dict) -> list:
         return []
     count = max((v.get("windows") or 0) for v in table.values())
     rows = _method_rows(table)
-    title = f"Per-series methods on every window: up to {count:,} windows a horizon apart"
+    title = f"Per-series methods on every window: up to {plural(count, 'window')} a horizon apart"
     return [metrics_table(title, rows, METRIC_COLUMNS + ["windows"])]
 
 
@@ -343,7 +371,7 @@ def model_rows(m: dict) -> list[tuple[str, str]]:
     if m.get("skip", True):
         rows.append(("skip", skip_text(m)))
     if m.get("ensemble", 1) > 1:
-        rows.append(("ensemble", f"{m['ensemble']} members, median of their forecasts"))
+        rows.append(("ensemble", f"{plural(m['ensemble'], 'member')}, median of their forecasts"))
     return rows
 
 
@@ -351,12 +379,14 @@ def forecast_table(frame, limit: int = 40) -> Table:
     import numpy as np
     from rich.table import Table
 
-    from lstmcast.data.io import time_text
+    from lstmcast.text import time_text
 
     table = Table(
-        title=f"Forecast ({len(frame):,} rows)"
+        title=f"Forecast ({plural(len(frame), 'row')})"
         + (f", first {limit}" if len(frame) > limit else ""),
         title_justify="left",
+        caption="every row: -o FILE or --format csv" if len(frame) > limit else None,
+        caption_justify="left",
     )
     head = frame.head(limit).copy()
     if "ds" in head:  # the same text as in CSV and JSON: the rule looks at the whole column
@@ -384,7 +414,7 @@ def info_tables(header: dict) -> list:
         ("frequency", d["freq"]),
         *([("date format", d["date_format"])] if d.get("date_format") else []),
         ("series / rows", f"{d['series']:,} / {d['rows']:,}"),
-        ("last timestamp", d["last_timestamp"]),
+        ("last timestamp", timestamp(d["last_timestamp"])),
         (
             "lookback / horizon",
             f"{m['lookback']} / {m['horizon']} (season {m['season']}, patch {m['patch']})",
@@ -402,7 +432,7 @@ def info_tables(header: dict) -> list:
         rows.append(
             (
                 "training",
-                f"{metrics['epochs']} epochs, {metrics['steps']:,} steps, {metrics['seconds']:.1f} s on {metrics['device']}",
+                f"{plural(metrics['epochs'], 'epoch')}, {plural(metrics['steps'], 'step')}, {metrics['seconds']:.1f} s on {metrics['device']}",
             )
         )
     if header.get("methods") is not None:

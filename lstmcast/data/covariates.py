@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.data.columns import ColumnRoles
-from lstmcast.data.freq import fixed_step_ns
 from lstmcast.data.grid import Grid
 from lstmcast.data.panel import Panel
 from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
+from lstmcast.text import timestamp
 
 __all__ = ["Covariates", "place_covariates", "covariate_table", "check_future", "step_time"]
 
@@ -172,9 +172,6 @@ def check_future(panel: Panel, series: np.ndarray, origin: np.ndarray, horizon: 
 
 
 def step_time(panel: Panel | Grid, series: int, position: int) -> str:
-    """The timestamp of step `position` of a series (0 = its first), as a short text."""
+    """The timestamp of step `position` of a series (0 = its first), in ISO 8601."""
     t = pd.Timestamp(panel.first[series]) + position * pd.tseries.frequencies.to_offset(panel.freq)
-    step = fixed_step_ns(panel.freq)
-    if t == t.normalize() and not (step and step < 86_400 * 10**9):  # daily or coarser
-        return f"{t:%Y-%m-%d}"
-    return f"{t:%Y-%m-%d %H:%M}" if t.second == 0 and t.microsecond == 0 else str(t)
+    return timestamp(t)

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.data.freq import grid_times
-from lstmcast.data.io import time_text
-from lstmcast.data.lines import counted
+from lstmcast.text import plural, time_text
 
 __all__ = ["Fills", "describe_fills"]
 
@@ -45,12 +44,10 @@ def describe_fills(
     dates = np.unique(grid_times(first, freq, series[sample], steps[:, None])[:, 0])
     shown = ", ".join(time_text(dates[:SHOWN]))
     more = f" and {len(dates) - SHOWN:,} more" if len(dates) > SHOWN else ""
-    text = (
-        f"filled {counted(len(positions), 'missing step')} by linear interpolation: {shown}{more}"
-    )
+    text = f"filled {plural(len(positions), 'missing step')} by linear interpolation: {shown}{more}"
     if len(worst) > 1:
         per = ", ".join(f"'{ids[s]}' {per_series[s]:,}" for s in worst[:SHOWN])
-        rest = f" and {counted(len(worst) - SHOWN, 'more series', 'more series')}"
+        rest = f" and {plural(len(worst) - SHOWN, 'more series', 'more series')}"
         text += f" (per series, most first: {per}{rest if len(worst) > SHOWN else ''})"
     return Fills(text, _cause(pd.DatetimeIndex(dates), freq))
 

@@ -28,10 +28,10 @@ from lstmcast.data.freq import (
     infer_freq,
     season_length,
 )
-from lstmcast.data.io import time_text
-from lstmcast.data.lines import Where, counted
+from lstmcast.data.lines import Where
 from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
+from lstmcast.text import plural, timestamp
 
 __all__ = ["Grid", "put_on_grid", "MIN_LENGTH"]
 
@@ -156,7 +156,7 @@ def _target_rows(rows: Rows, cols: ColumnRoles) -> tuple:
         ahead = ~keep & (stamp > last_seen[codes])
         dropped -= int(ahead.sum())
         codes, ids = _renumbered(codes, ids, ~ahead)
-    warnings = [f"dropped {counted(dropped, 'row')} with an empty target"] if dropped else []
+    warnings = [f"dropped {plural(dropped, 'row')} with an empty target"] if dropped else []
     kept = np.flatnonzero(keep)
     return codes[kept], ids, ts[kept], y[kept], kept, warnings
 
@@ -212,7 +212,7 @@ def _drop_repeats(
         unit, conflicts = rows.where.unit + "s", int((~equal).sum())
         more = f"; {conflicts:,} such rows in all" if conflicts > 1 else ""
         raise DataError(
-            f"series '{ids[codes[j]]}' has two rows for {time_text(ts[j : j + 1])[0]} with "
+            f"series '{ids[codes[j]]}' has two rows for {timestamp(ts[j])} with "
             f"different values ({unit} {lines[0]} and {lines[1]}{more})",
             hint="keep one row per series and timestamp, or aggregate them first"
             + ("" if cols.id_col else "; if the file holds several series, pass --id-col COLUMN"),
@@ -233,7 +233,7 @@ def _drop_repeats(
         rows.where = dataclasses.replace(
             where, kept=np.flatnonzero(~drop) if where.kept is None else where.kept[~drop]
         )
-    warning = f"dropped {counted(n, 'row')} repeating another row exactly (the first at {first})"
+    warning = f"dropped {plural(n, 'row')} repeating another row exactly (the first at {first})"
     return codes[keep], ts[keep], y[keep], warning
 
 
@@ -242,7 +242,7 @@ def _check_short(ids: np.ndarray, counts: np.ndarray) -> None:
     short = np.flatnonzero(counts < MIN_LENGTH)
     if len(short):
         raise DataError(
-            f"series '{ids[short[0]]}' has {counts[short[0]]} point(s); at least {MIN_LENGTH} are needed"
+            f"series '{ids[short[0]]}' has {plural(counts[short[0]], 'point')}; at least {MIN_LENGTH} are needed"
             + (f" ({len(short)} series are this short)" if len(short) > 1 else ""),
             hint="remove the short series or collect more data",
         )
@@ -264,7 +264,7 @@ def _grid_steps(
         i = int(np.flatnonzero(~on_grid)[0])
         n_off = int((~on_grid[starts[codes[i]] : starts[codes[i] + 1]]).sum())
         raise DataError(
-            f"series '{uniques[codes[i]]}' has {n_off} timestamp(s) off the {describe_freq(freq)} grid, e.g. {pd.Timestamp(ts[i])}",
+            f"series '{uniques[codes[i]]}' has {plural(n_off, 'timestamp')} off the {describe_freq(freq)} grid, e.g. {timestamp(ts[i])}",
             hint="resample the data to one frequency, or pass --freq if the inferred one is wrong",
         )
     return ordinal
@@ -317,7 +317,7 @@ def _fill_gaps(
     if run_end[longest] - run_start[longest] > max_gap:
         s = int(np.searchsorted(offsets, run_start[longest], side="right") - 1)
         raise DataError(
-            f"series '{ids[s]}' has a gap of {counted(int(run_end[longest] - run_start[longest]), 'missing step')}; at most {max_gap} are filled",
+            f"series '{ids[s]}' has a gap of {plural(int(run_end[longest] - run_start[longest]), 'missing step')}; at most {max_gap} are filled",
             hint=f"pass --max-gap {run_end[longest] - run_start[longest]} to fill it by interpolation, or remove the series",
         )
     # Series never start or end on a missing step, so interpolating the flat array never
@@ -351,7 +351,7 @@ def _row_positions(
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"series '{ids[series[i]]}' has a row off the {describe_freq(freq)} grid: "
-            f"{time_text(ts[i : i + 1])[0]} in {where(i)} (its target is empty)",
+            f"{timestamp(ts[i])} in {where(i)} (its target is empty)",
             hint="rows with an empty target carry covariates and must be on the series' grid",
         )
     order = np.lexsort((position, series))
@@ -361,7 +361,7 @@ def _row_positions(
         k = int(np.flatnonzero(same)[0])
         i, lines = int(order[k + 1]), sorted(where.number(int(r)) for r in order[k : k + 2])
         raise DataError(
-            f"series '{ids[series[i]]}' has two rows for {time_text(ts[i : i + 1])[0]} "
+            f"series '{ids[series[i]]}' has two rows for {timestamp(ts[i])} "
             f"({where.unit}s {lines[0]} and {lines[1]})",
             hint="each series may have one row per timestamp; give the covariates in that row",
         )

@@ -13,6 +13,7 @@ from lstmcast.config import ID_ALIASES
 from lstmcast.data.lines import FIRST_LINE
 from lstmcast.errors import DataError, UsageError
 from lstmcast.files import atomic_write
+from lstmcast.text import json_numbers, number_text, time_text
 
 __all__ = [
     "read_table",
@@ -20,8 +21,6 @@ __all__ = [
     "table_format",
     "write_stream",
     "output_format",
-    "number_text",
-    "time_text",
     "text_frame",
     "records",
 ]
@@ -395,45 +394,6 @@ def write_stream(df: pd.DataFrame, fh, fmt: str) -> None:
         text_frame(df).to_csv(fh, index=False, sep=SEPARATORS[fmt], lineterminator="\n")
 
 
-def number_text(values: np.ndarray) -> np.ndarray:
-    """Shortest decimal that round-trips in the array's own precision; '' for NaN.
-
-    80.0453 stays 80.0453 (not float32's 80.04529571533203), 1405334.0 is 1405334; an exponent
-    only outside 1e-6..1e16, where positional digits would run long.
-    """
-    values = np.asarray(values)
-    # numpy's str is the shortest round-trip (Dragon4), computed in C; it turns to exponents
-    # early (float32 from 1e6 up), and those few values are written out positionally here.
-    text = values.astype(str).astype("U32")  # room for 0.00000 and 17 digits
-    magnitude = np.abs(values)
-    redo = np.flatnonzero(
-        (magnitude >= 1e-6) & (magnitude < 1e16) & (np.strings.find(text, "e") >= 0)
-    )
-    for i in redo:
-        text[i] = np.format_float_positional(values[i], unique=True, trim="-")
-    head, _, tail = np.strings.partition(text, ".")
-    text = np.where(tail == "0", head, text)  # 3.0 -> 3
-    return np.where(np.isnan(values), "", text)
-
-
-def time_text(values) -> np.ndarray:
-    """ISO 8601 text of a timestamp column: dates (2024-05-01) when every value falls at
-    midnight, else date and time (2024-05-01T22:00:00, with a fraction only when needed).
-
-    One rule for CSV, JSON and tables; missing values are ''.
-    """
-    stamps = np.asarray(pd.DatetimeIndex(values).tz_localize(None), dtype="datetime64[ns]")
-    ns = stamps[~np.isnat(stamps)].view("int64")
-    unit = next(
-        (u for u, step in (("D", 86_400 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
-         if (ns % step == 0).all()),
-        "ns",
-    )  # fmt: skip
-    text = np.datetime_as_string(stamps, unit=unit).astype(object)
-    text[np.isnat(stamps)] = ""
-    return text
-
-
 def _is_time(col: pd.Series) -> bool:
     return pd.api.types.is_datetime64_any_dtype(col.dtype)
 
@@ -456,8 +416,7 @@ def _json_rows(df: pd.DataFrame) -> np.ndarray:
     rows = None
     for name, col in df.items():
         if pd.api.types.is_float_dtype(col.dtype):
-            text = number_text(col.to_numpy())
-            text = np.where(np.isfinite(col.to_numpy()), text, "null")
+            text = json_numbers(col.to_numpy())
         elif _is_time(col):
             text = time_text(col)
             text = np.where(text == "", "null", np.strings.add(np.strings.add('"', text), '"'))
@@ -479,13 +438,11 @@ def _json_rows(df: pd.DataFrame) -> np.ndarray:
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: timestamps as time_text, floats as the shortest decimals (NaN: None)."""
+    """JSON-ready rows: timestamps as time_text, floats as json_numbers writes them (NaN: None)."""
     cols = {}
     for name, col in df.items():
         if pd.api.types.is_float_dtype(col.dtype):
-            cols[name] = [
-                float(t) if t and t[-1] != "f" else None for t in number_text(col.to_numpy())
-            ]
+            cols[name] = [None if t == "null" else float(t) for t in json_numbers(col.to_numpy())]
         elif _is_time(col):
             cols[name] = [t or None for t in time_text(col)]
         else:

@@ -15,17 +15,13 @@ import numpy as np
 import pandas as pd
 
 from lstmcast.errors import DataError
+from lstmcast.text import plural
 
-__all__ = ["Where", "FIRST_LINE", "drop_blank_rows", "counted", "where_of"]
+__all__ = ["Where", "FIRST_LINE", "drop_blank_rows", "where_of"]
 
 # The table attribute data.io sets on a table read from a text file: the file line of its
 # first data row (2: the header is line 1). Tables without it number their rows from 1.
 FIRST_LINE = "lstmcast_first_line"
-
-
-def counted(n: int, word: str, words: str | None = None) -> str:
-    """'1 row', '3 rows': a count with its noun in the right number."""
-    return f"{n:,} {word if n == 1 else words or word + 's'}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +71,9 @@ def drop_blank_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, Where, list[str]
     first = where(int(np.argmax(blank)))
     if n == len(table):
         raise DataError(
-            f"every data row is empty ({counted(n, 'row')}, the first at {first})",
+            f"every data row is empty ({plural(n, 'row')}, the first at {first})",
             hint="the file has a header but no values; check that it is the right file",
         )
     kept = np.flatnonzero(~blank)
-    note = f"skipped {counted(n, 'empty row')} (the first at {first})"
+    note = f"skipped {plural(n, 'empty row')} (the first at {first})"
     return table.iloc[kept], Where(where.unit, where.first, kept), [note]

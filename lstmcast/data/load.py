@@ -23,10 +23,11 @@ from lstmcast.data.columns import ColumnRoles, resolve_columns
 from lstmcast.data.covariates import place_covariates
 from lstmcast.data.grid import put_on_grid
 from lstmcast.data.io import read_table
-from lstmcast.data.lines import counted, drop_blank_rows
+from lstmcast.data.lines import drop_blank_rows
 from lstmcast.data.panel import Panel, columns_summary
 from lstmcast.data.parse import parse_rows
 from lstmcast.errors import DataError
+from lstmcast.text import plural
 
 __all__ = ["load", "ModelSchema"]
 
@@ -102,7 +103,7 @@ def column_notes(columns: ColumnRoles, n_series: int | None = None) -> list[str]
     """The note on a guessed id column: which one, and how many series it makes."""
     if not columns.id_guessed:
         return []
-    count = f" ({counted(n_series, 'series', 'series')})" if n_series else ""
+    count = f" ({plural(n_series, 'series', 'series')})" if n_series else ""
     return [f"taking '{columns.id_col}' as the series id{count}; pass --id-col to choose"]
 
 
@@ -111,7 +112,7 @@ def column_warnings(columns: ColumnRoles) -> list[str]:
     if not columns.skipped:
         return []
     names = ", ".join(f"'{c}'" for c in columns.skipped)
-    return [f"skipped {counted(len(columns.skipped), 'column')} empty in every row: {names}"]
+    return [f"skipped {plural(len(columns.skipped), 'column')} empty in every row: {names}"]
 
 
 def read_data(path: str | os.PathLike, spec: DataSpec) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from lstmcast.data.columns import ColumnRoles
 from lstmcast.data.freq import describe_freq, grid_ordinals, season_length
-from lstmcast.data.io import time_text
+from lstmcast.text import time_text
 
 __all__ = ["Panel", "columns_summary"]
 

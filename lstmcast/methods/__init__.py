@@ -118,8 +118,8 @@ def get(name: str) -> Method:
 
 
 def label(name: str) -> str:
-    """How tables, summaries and plots name a method ("combined": the per-series choice)."""
-    if name == "combined":
+    """How tables, summaries and plots name a method ("chosen": the per-series choice)."""
+    if name == "chosen":
         return "chosen per series"
     if partner(name) in registry():
         return f"LSTM + {registry()[partner(name)].label}"

@@ -23,6 +23,7 @@ from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.modelfile.header import check_model_header
+from lstmcast.text import plural, timestamp
 
 __all__ = [
     "SCALING_TEXT",
@@ -74,7 +75,7 @@ def save_model(
             "date_format": panel.date_format,
             "series": panel.n_series,
             "rows": summary.rows,
-            "last_timestamp": str(pd.Timestamp(panel.last.max())),
+            "last_timestamp": timestamp(panel.last.max()),
             "source_columns": list(panel.source_columns),
             "ids": [str(i) for i in panel.ids],
         },
@@ -153,6 +154,9 @@ def model_info(path: str | os.PathLike) -> dict:
     header, _ = read_header(path)
     header = dict(check_sections(header, path))  # every field info prints, checked
     spec_from_header(header, path=path)  # and the frequency
+    scored = ((header.get("metrics") or {}).get("validation") or {}).get("methods") or {}
+    if "combined" in scored:  # the name of "chosen" in files written before it was renamed
+        scored["chosen"] = scored.pop("combined")
     tensors = header.pop("tensors")
     header.pop("payload_sha256", None)
     header["file"] = {"path": str(path), "bytes": os.path.getsize(path), "tensors": len(tensors)}
@@ -178,7 +182,7 @@ def spec_from_header(header: dict, given: DataSpec = DataSpec(), path="model fil
     target = given.target or ",".join(meta["targets"])
     if given.target and len(given.target.split(",")) != len(meta["targets"]):
         raise UsageError(
-            f"--target {given.target}: the model reads {len(meta['targets'])} target column(s) "
+            f"--target {given.target}: the model reads {plural(len(meta['targets']), 'target column')} "
             f"({', '.join(meta['targets'])})",
             hint="name as many columns as the model was trained on, in the same order",
         )
