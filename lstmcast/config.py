@@ -155,7 +155,11 @@ class ModelConfig:
     )  # fmt: skip
     patch: int | None = stored(None, STEPS)  # steps per LSTM input token; a divisor of the season
     # big enough for many series at once, fast on 2 CPU cores; 8 layers of 2048: ~1 GB
-    hidden_size: int = option(128, "LSTM hidden units.", Range(1, 2048, "64"), file=(1, 65_536))
+    # default: 64 below 50,000 training windows, else 128 (train.resolve_model_config)
+    hidden_size: int | None = option(
+        None, "LSTM hidden units (default: 64 for small data, 128 from 50,000 windows).",
+        Range(1, 2048, "64"), file=(1, 65_536),
+    )  # fmt: skip
     layers: int = option(2, "Stacked LSTM layers.", Range(1, 8, "2"), file=(1, 64))
     dropout: float = option(
         0.1, "Dropout between layers and in the head.", Range(0, 0.9, "0.1", whole=False),

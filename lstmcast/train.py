@@ -37,6 +37,12 @@ __all__ = [
 # Default lookback in seasonal cycles; sub-daily: two weeks, so the skip can mix the same hour
 # of both (M4 Hourly: OWA 0.393 against 0.409 with one week; benchmarks/ablations.py).
 LOOKBACK_CYCLES, SUBDAILY_LOOKBACK_CYCLES = 7, 14
+# Fewest LSTM tokens a default patch leaves: one per cycle of a 7-cycle lookback, so the
+# recurrence walks seasons, not steps (a daily panel: 7 tokens, not 49; benchmarks/small_panel.py).
+MIN_TOKENS = LOOKBACK_CYCLES
+# Hidden units by the training windows the data give: a small file gets a model its data can
+# fit in seconds; a big panel (M4 Hourly: ~300,000 windows) the capacity it needs.
+SMALL_HIDDEN, HIDDEN, SMALL_DATA_WINDOWS = 64, 128, 50_000
 PASSES = 5  # draws of each training window: a small panel stops there, not at ~3,000 steps
 MIN_STEPS = 200  # so that a one-series file does not stop before it learns
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
@@ -49,12 +55,14 @@ Callback = Callable[[str, dict], None]
 def resolve_model_config(
     cfg: ModelConfig, panel: Panel, val_size: int | None = None
 ) -> ModelConfig:
-    """Fill in season, horizon, lookback and patch from the data where the user gave none.
+    """Fill in season, horizon, lookback, patch and hidden size from the data where the user
+    gave none.
 
     horizon: one seasonal cycle (24 hourly, 7 daily, 5 business days, 12 monthly; 4 when
     the frequency has no season). lookback: seven cycles (two weeks of sub-daily data) or
     three horizons, whichever is longer, shortened so the median series still yields windows. patch: the largest
-    divisor of the season that leaves at least 16 tokens (and divides an explicit lookback).
+    divisor of the season that leaves at least MIN_TOKENS tokens (and divides an explicit
+    lookback). hidden size: SMALL_HIDDEN below SMALL_DATA_WINDOWS training windows, else HIDDEN.
     """
     season = cfg.season or panel.season
     horizon = cfg.horizon or (season if season >= 4 else 4)
@@ -71,6 +79,7 @@ def resolve_model_config(
     if patch is None:
         patch = _default_patch(season, lookback, exact=cfg.lookback is not None)
     lookback = int(math.ceil(lookback / patch) * patch)  # whole tokens
+    hidden = cfg.hidden_size or _default_hidden(panel, lookback, horizon, val)
     quantiles = _quantiles(cfg.quantiles)
     scaling = _scaling(cfg.scaling, panel)
     return dataclasses.replace(
@@ -79,6 +88,7 @@ def resolve_model_config(
         horizon=horizon,
         lookback=lookback,
         patch=patch,
+        hidden_size=hidden,
         quantiles=quantiles,
         scaling=scaling,
         periods=_periods(cfg, season, panel.freq),
@@ -98,13 +108,19 @@ def _default_lookback(panel: Panel, season: int, horizon: int, val: int) -> int:
 
 
 def _default_patch(season: int, lookback: int, exact: bool) -> int:
-    """The largest divisor of the season that leaves at least 16 tokens; with an `exact`
-    (the user's) lookback, only one that divides it."""
+    """The largest divisor of the season that leaves at least MIN_TOKENS tokens; with an
+    `exact` (the user's) lookback, only one that divides it."""
     divisors = [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
-    fits = [d for d in divisors if lookback // d >= 16 or d == 1]
+    fits = [d for d in divisors if lookback // d >= MIN_TOKENS or d == 1]
     if exact:
         fits = [d for d in fits if lookback % d == 0]
     return max(fits)
+
+
+def _default_hidden(panel: Panel, lookback: int, horizon: int, val: int) -> int:
+    """SMALL_HIDDEN when the panel yields fewer than SMALL_DATA_WINDOWS training windows."""
+    windows = build_index(panel, lookback, horizon, val).n_train
+    return SMALL_HIDDEN if windows < SMALL_DATA_WINDOWS else HIDDEN
 
 
 def _quantiles(quantiles: tuple[float, ...]) -> tuple[float, ...]:

@@ -1,6 +1,5 @@
 """LSTMForecaster shapes and skip connection, window scaling, pinball loss, config defaults."""
 
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,14 @@ from lstmcast.config import ModelConfig
 from lstmcast.data.load import load
 from lstmcast.errors import UsageError
 from lstmcast.methods.lstm import LSTMForecaster, pinball_loss, window_stats
-from lstmcast.train import resolve_model_config
+from lstmcast.train import (
+    HIDDEN,
+    MIN_TOKENS,
+    SMALL_DATA_WINDOWS,
+    SMALL_HIDDEN,
+    resolve_model_config,
+)
+from lstmcast.windows import build_index, default_val_size
 
 
 def small_cfg(**kw) -> ModelConfig:
@@ -164,11 +170,31 @@ def test_resolve_defaults_from_the_frequency(freq, n, season, horizon, lookback)
     LSTMForecaster(cfg)  # a resolved config builds a model
 
 
-def test_resolve_hourly_patch_leaves_at_least_16_tokens():
+@pytest.mark.parametrize(("freq", "n", "patch"), [("h", 1000, 24), ("D", 400, 7), ("MS", 300, 12)])
+def test_resolve_patch_is_the_largest_that_leaves_min_tokens(freq, n, patch):
+    cfg = resolve_model_config(ModelConfig(), panel_of(freq, n))
+    assert cfg.patch == patch  # with a 7-cycle lookback (14 sub-daily): one token per cycle
+    assert cfg.lookback // cfg.patch >= MIN_TOKENS
+    smaller = [d for d in range(cfg.patch + 1, cfg.season + 1) if cfg.season % d == 0]
+    assert all(cfg.lookback // d < MIN_TOKENS for d in smaller)
+
+
+def test_resolve_hourly_skip_mixes_every_day_of_two_weeks():
     cfg = resolve_model_config(ModelConfig(), panel_of("h", 1000))
-    assert cfg.patch == 12  # largest divisor of 24 with 336 // patch >= 16
-    assert cfg.lookback // cfg.patch >= 16
-    assert cfg.mixed_cycles == 14  # the skip mixes every day of the two weeks
+    assert cfg.mixed_cycles == 14
+
+
+def test_resolve_hidden_size_grows_with_the_training_windows():
+    small = resolve_model_config(ModelConfig(), panel_of("h", 1000, series=3))
+    assert small.hidden_size == SMALL_HIDDEN
+    big_panel = panel_of("h", 1000, series=70)  # about 70 x 800 training windows
+    assert (
+        build_index(big_panel, 336, 24, default_val_size(big_panel, 24)).n_train
+        >= SMALL_DATA_WINDOWS
+    )
+    assert resolve_model_config(ModelConfig(), big_panel).hidden_size == HIDDEN
+    given = resolve_model_config(ModelConfig(hidden_size=5), big_panel)
+    assert given.hidden_size == 5
 
 
 def test_resolve_short_series_shrinks_the_lookback_to_whole_patches():
@@ -180,17 +206,19 @@ def test_resolve_short_series_shrinks_the_lookback_to_whole_patches():
 
 
 def test_resolve_keeps_explicit_values():
-    given = ModelConfig(lookback=48, horizon=12, season=24, patch=4, quantiles=(0.1, 0.5, 0.9))
+    given = ModelConfig(
+        lookback=48, horizon=12, season=24, patch=4, hidden_size=32, quantiles=(0.1, 0.5, 0.9)
+    )
     cfg = resolve_model_config(given, panel_of("h", 1000))
     assert (cfg.lookback, cfg.horizon, cfg.season, cfg.patch) == (48, 12, 24, 4)
-    assert dataclasses.replace(cfg, hidden_size=given.hidden_size) == cfg
+    assert cfg.hidden_size == 32
     cfg = resolve_model_config(ModelConfig(lookback=48, horizon=12), panel_of("h", 1000))
     assert (cfg.lookback, cfg.horizon, cfg.season) == (48, 12, 24)
 
 
 def test_resolve_keeps_an_explicit_lookback_that_some_patch_divides():
-    # hourly: patch 3 (the largest divisor of 24 leaving 16 tokens of 50) does not divide 50,
-    # so --lookback 50 silently became 51; patch 2 divides both 24 and 50 (25 tokens).
+    # hourly: patch 6 (the largest divisor of 24 leaving 7 tokens of 50) does not divide 50,
+    # so --lookback 50 would become 54; patch 2 divides both 24 and 50 (25 tokens).
     cfg = resolve_model_config(ModelConfig(lookback=50), panel_of("h", 1000))
     assert cfg.lookback == 50
     assert cfg.lookback % cfg.patch == 0
