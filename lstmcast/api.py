@@ -74,6 +74,7 @@ class TrainSummary:
     warnings: list[str]
     lstm_trained: bool = True  # False: too little data, every series is forecast by a baseline
     forecast_by: dict = dataclasses.field(default_factory=dict)  # method -> number of series
+    notes: list[str] = dataclasses.field(default_factory=list)  # how the data was read
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -227,6 +228,7 @@ def _summary(data, model_path, panel, cfg, result, validation, warnings, seconds
         warnings=warnings,
         lstm_trained=result is not None,
         forecast_by={m: n for m, n in validation["chosen"].items() if n},
+        notes=list(panel.notes),
     )
 
 

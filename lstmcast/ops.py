@@ -254,7 +254,7 @@ def lag_warning(panel, lags: list[Lag]) -> str | None:
     """One warning naming the lagging series, most lagging first (NAMED of them)."""
     import numpy as np
 
-    from lstmcast.data.io import time_text
+    from lstmcast.text import time_text
 
     if not lags:
         return None
@@ -341,7 +341,7 @@ def stale_warning(
     import numpy as np
     import pandas as pd
 
-    from lstmcast.data.io import time_text
+    from lstmcast.text import time_text
 
     now = pd.Timestamp(as_of)
     now = now.tz_convert(None) if now.tzinfo else now

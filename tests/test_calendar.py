@@ -127,7 +127,13 @@ def test_day_of_week_feature_lets_the_model_learn_a_weekend_effect():
     losses = {}
     for calendar in (True, False):
         base = ModelConfig(
-            lookback=24, horizon=24, hidden_size=16, layers=1, dropout=0.0, calendar=calendar
+            lookback=24,
+            horizon=24,
+            patch=1,
+            hidden_size=16,
+            layers=1,
+            dropout=0.0,
+            calendar=calendar,
         )
         cfg = resolve_model_config(base, panel, tcfg.val_size)
         losses[calendar] = fit(panel, cfg, tcfg).best_val_loss

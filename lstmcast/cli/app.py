@@ -142,6 +142,8 @@ def train(
         run.series, run.output = summary.series, model
         if distributed.is_main():  # every rank finds the same warnings
             run.warn(summary.warnings)
+            if not quiet and not json_out:  # how the file was read: the guessed id, empty rows
+                run.note(summary.notes)
         doc = train_document(summary.to_dict())
         run.fields = train_log_fields(doc)  # the verdict reaches the log under --quiet too
         if json_out:

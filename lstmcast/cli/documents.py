@@ -76,7 +76,7 @@ def predict_log_fields(result) -> dict:
     last timestamps forecast (ISO 8601), and how many series lag the others or are new."""
     import pandas as pd
 
-    from lstmcast.data.io import time_text
+    from lstmcast.text import time_text
 
     ds = result.forecast["ds"]
     stamps = pd.DatetimeIndex([result.last_timestamp, ds.min(), ds.max()])

@@ -430,6 +430,13 @@ class Run:
         sys.stderr.flush()
         self.warnings.extend(warnings)
 
+    def note(self, notes: list[str]) -> None:
+        """Print each note (how the data was read; nothing to act on) on stderr."""
+        from lstmcast.cli.render import visible
+
+        for n in notes:
+            sys.stderr.write(f"note: {visible(n)}\n")
+
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_AGE_DAYS = 36_500  # a hundred years: beyond any model's life, well inside timedelta

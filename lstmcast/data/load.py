@@ -66,6 +66,10 @@ def load(
     with in_model_terms(model, path, table):
         table, where, notes = drop_blank_rows(table)
         columns = resolve_columns(table, spec)
+        if _guessed_number_ids(path, spec, table, columns):  # "007" must stay "007"
+            table, where, notes = drop_blank_rows(
+                read_data(path, dataclasses.replace(spec, id_col=columns.id_col))
+            )
         try:
             rows = parse_rows(table, columns, spec, where)
             grid = put_on_grid(rows, columns, spec)
@@ -96,6 +100,18 @@ def load(
         covariates=covariates.values if covariates else None,
         future=covariates.future if covariates else None,
         date_format=rows.date_format,
+    )
+
+
+def _guessed_number_ids(path, spec: DataSpec, table: pd.DataFrame, columns: ColumnRoles) -> bool:
+    """Whether the id column was guessed among columns read as numbers from a file that can
+    be read again: then it is read again as text, as predict reads a model's id column."""
+    guessed = columns.id_col is not None and columns.id_col != spec.id_col
+    return (
+        guessed
+        and not isinstance(path, pd.DataFrame)
+        and str(path) != "-"
+        and pd.api.types.is_numeric_dtype(table[columns.id_col])
     )
 
 
