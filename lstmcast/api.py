@@ -46,7 +46,6 @@ __all__ = [
     "predict",
     "evaluate",
     "plot",
-    "plot_backtest",
     "load_model",
     "model_info",
     "TrainSummary",
@@ -321,7 +320,8 @@ def _predict_locked(
     model_path, data, horizon, device, spec, max_age, as_of, strict, fallback=None
 ) -> PredictResult:
     from lstmcast import ops
-    from lstmcast.forecast import check_horizon, forecast_by_choice, forecast_frame, new_series
+    from lstmcast.choice import new_series
+    from lstmcast.forecast import check_horizon, forecast_by_choice, forecast_frame
 
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
     model, header, panel, data = _model_and_data(model_path, data, device, spec)
@@ -424,6 +424,8 @@ def evaluate(
     if forecasts is not None:
         write_table(result.forecasts(), forecasts)
     if plot is not None:
+        from lstmcast.plot import plot_backtest
+
         result.plotted = plot_backtest(result, plot, show)
     return result
 
@@ -431,12 +433,13 @@ def evaluate(
 def _backtest_model(
     model_path, data, folds, horizon, step, season, refit, device, callback, train_callback, spec
 ) -> EvaluateResult:
+    from lstmcast.choice import chosen_methods as _chosen_methods
     from lstmcast.evaluate import backtest, backtest_summary, backtest_warnings, per_series_table
-    from lstmcast.forecast import chosen_methods as _chosen_methods
+    from lstmcast.verdict import refit_recipe
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
     lstm, fell_back = header.get("lstm_trained", True), []
-    refit_fn = _refit_recipe(header, device, train_callback, fell_back) if refit else None
+    refit_fn = refit_recipe(header, device, train_callback, fell_back) if refit else None
     methods = _chosen_methods(header, panel, "auto", model_path, [])
     widths = header.get("method_widths")
     result = backtest(
@@ -457,28 +460,6 @@ def _backtest_model(
             f"by baselines as train does (the LSTM is scored on the other folds); {fell_back[0]}"
         )
     return EvaluateResult(per_series, summary, result, panel, methods, warnings)
-
-
-def _refit_recipe(header: dict, device: str, callback, fell_back: list):
-    """The model file's recipe, retrained on a fold's past: (model, None); where the past is
-    too short for an LSTM, (None, each series' baseline) as `train` chooses it then, with
-    train's reason appended to `fell_back`."""
-    from lstmcast.train import fit_model, too_little_data
-    from lstmcast.verdict import validate_methods
-
-    cfg = ModelConfig.from_dict(header["model"])
-    tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
-
-    def refit(past: Panel):
-        reason = too_little_data(past, cfg, tcfg, explicit_lookback=False)
-        if reason is None:
-            return fit_model(past, cfg, tcfg, callback).model, None
-        fell_back.append(reason)
-        none = np.empty(0, np.int64)
-        verdict = validate_methods(None, past, cfg.horizon, cfg.quantiles, cfg.season, none, none)
-        return None, verdict.methods
-
-    return refit
 
 
 @dataclass
@@ -515,11 +496,3 @@ def plot(
         model, header, panel, output, data, model_path, series, last, holdout, horizon
     )
     return PlotResult(drawn, warnings, str(data), panel.n_series)
-
-
-def plot_backtest(result: EvaluateResult, output: str | os.PathLike, count: int = 3) -> list[str]:
-    """Draw the worst and best series of a backtest to a PNG (see plot.backtest_plots);
-    returns the series drawn."""
-    from lstmcast import plot
-
-    return plot.plot_backtest(result, output, count)

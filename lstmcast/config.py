@@ -157,7 +157,7 @@ class ModelConfig:
     # big enough for many series at once, fast on 2 CPU cores; 8 layers of 2048: ~1 GB
     # default: 64 below 50,000 training windows, else 128 (train.resolve_model_config)
     hidden_size: int | None = option(
-        None, "LSTM hidden units (default: 64 for small data, 128 from 50,000 windows).",
+        None, "LSTM hidden units (default: 64, or 128 from 50,000 windows).",
         Range(1, 2048, "64"), file=(1, 65_536),
     )  # fmt: skip
     layers: int = option(2, "Stacked LSTM layers.", Range(1, 8, "2"), file=(1, 64))

@@ -10,6 +10,7 @@ import pandas as pd
 from lstmcast import methods, metrics
 from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
+from lstmcast.methods import fitted_names
 from lstmcast.text import plural
 from lstmcast.windows import backtest_origins
 
@@ -263,7 +264,7 @@ def backtest(
                 floor_at_zero(fold_preds, panel, series[sel], origin[sel])  # as predict does
                 preds[sel] = fold_preds
         emit("fold", {"fold": k + 1, "total": folds})
-    keep = np.isin(used.astype(str), _fitted_names())
+    keep = np.isin(used.astype(str), fitted_names())
     compared = compare(
         panel, series, origin, preds, quantiles, median, season,
         fitted_sample(panel, series, origin, horizon, keep),
@@ -281,12 +282,6 @@ def backtest(
         series, origin, fold, compared["scores"], compared["actual"], compared["baselines"],
         preds, horizon, step, folds, season, quantiles, median, used.astype(str), chosen,
     )  # fmt: skip
-
-
-def _fitted_names() -> list[str]:
-    """The fitted per-series methods and the LSTM's mixes with them."""
-    fitted = [m for m in methods.local_names() if methods.get(m).fitted]
-    return fitted + [methods.mix(m) for m in fitted]
 
 
 def backtest_warnings(panel: Panel, result: BacktestResult, summary: dict) -> list[str]:

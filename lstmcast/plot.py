@@ -266,7 +266,8 @@ def plot_model(
     """Forecast some series of `panel` as `predict` would (each by the method the model file
     chose for it) from their end, or `holdout` steps before it, and draw them with
     plot_forecasts; returns the ids drawn and the warnings."""
-    from lstmcast.forecast import check_horizon, chosen_methods, forecast_by_method, horizon_warning
+    from lstmcast.choice import chosen_methods
+    from lstmcast.forecast import check_horizon, forecast_by_method, horizon_warning
 
     ids = list(panel.ids.astype(str))
     chosen = pick_series(panel, series, data)

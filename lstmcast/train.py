@@ -15,7 +15,7 @@ import torch
 
 from lstmcast import distributed
 from lstmcast.batches import Batch, PanelBatches, window_sampler
-from lstmcast.config import OPTION_STEPS, ModelConfig, TrainConfig
+from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.data.freq import calendar_periods
 from lstmcast.data.panel import Panel
 from lstmcast.distributed import resolve_device
@@ -23,7 +23,15 @@ from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.forecast import calibrate_intervals
 from lstmcast.methods.lstm import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
 from lstmcast.text import plural
-from lstmcast.windows import WindowIndex, build_index, default_val_size, verdict_windows
+from lstmcast.windows import (
+    WindowIndex,
+    build_index,
+    default_hidden,
+    default_lookback,
+    default_patch,
+    default_val_size,
+    verdict_windows,
+)
 
 __all__ = [
     "resolve_model_config",
@@ -34,15 +42,6 @@ __all__ = [
     "MAX_VAL_WINDOWS",
 ]
 
-# Default lookback in seasonal cycles; sub-daily: two weeks, so the skip can mix the same hour
-# of both (M4 Hourly: OWA 0.393 against 0.409 with one week; benchmarks/ablations.py).
-LOOKBACK_CYCLES, SUBDAILY_LOOKBACK_CYCLES = 7, 14
-# Fewest LSTM tokens a default patch leaves: one per cycle of a 7-cycle lookback, so the
-# recurrence walks seasons, not steps (a daily panel: 7 tokens, not 49; benchmarks/small_panel.py).
-MIN_TOKENS = LOOKBACK_CYCLES
-# Hidden units by the training windows the data give: a small file gets a model its data can
-# fit in seconds; a big panel (M4 Hourly: ~300,000 windows) the capacity it needs.
-SMALL_HIDDEN, HIDDEN, SMALL_DATA_WINDOWS = 64, 128, 50_000
 PASSES = 5  # draws of each training window: a small panel stops there, not at ~3,000 steps
 MIN_STEPS = 200  # so that a one-series file does not stop before it learns
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
@@ -74,12 +73,12 @@ def resolve_model_config(
         )
     lookback = cfg.lookback
     if lookback is None:
-        lookback = _default_lookback(panel, season, horizon, val)
+        lookback = default_lookback(panel, season, horizon, val)
     patch = cfg.patch
     if patch is None:
-        patch = _default_patch(season, lookback, exact=cfg.lookback is not None)
+        patch = default_patch(season, lookback, exact=cfg.lookback is not None)
     lookback = int(math.ceil(lookback / patch) * patch)  # whole tokens
-    hidden = cfg.hidden_size or _default_hidden(panel, lookback, horizon, val)
+    hidden = cfg.hidden_size or default_hidden(panel, lookback, horizon, val)
     quantiles = _quantiles(cfg.quantiles)
     scaling = _scaling(cfg.scaling, panel)
     return dataclasses.replace(
@@ -95,32 +94,6 @@ def resolve_model_config(
         covariates=panel.columns.covariates,
         past_covariates=panel.columns.past_covariates,
     )
-
-
-def _default_lookback(panel: Panel, season: int, horizon: int, val: int) -> int:
-    """Seven cycles (fourteen, two weeks, when the cycle is a day) or three horizons, whichever
-    is longer, at most OPTION_STEPS; shortened so the median series still yields windows."""
-    daily_cycle = dict(calendar_periods(panel.freq)).get("time of day") == season
-    cycles = SUBDAILY_LOOKBACK_CYCLES if daily_cycle else LOOKBACK_CYCLES
-    lookback = min(max(cycles * season, 3 * horizon) if season > 1 else 3 * horizon, OPTION_STEPS)
-    room = int(np.median(panel.lengths)) - val - horizon
-    return max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
-
-
-def _default_patch(season: int, lookback: int, exact: bool) -> int:
-    """The largest divisor of the season that leaves at least MIN_TOKENS tokens; with an
-    `exact` (the user's) lookback, only one that divides it."""
-    divisors = [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
-    fits = [d for d in divisors if lookback // d >= MIN_TOKENS or d == 1]
-    if exact:
-        fits = [d for d in fits if lookback % d == 0]
-    return max(fits)
-
-
-def _default_hidden(panel: Panel, lookback: int, horizon: int, val: int) -> int:
-    """SMALL_HIDDEN when the panel yields fewer than SMALL_DATA_WINDOWS training windows."""
-    windows = build_index(panel, lookback, horizon, val).n_train
-    return SMALL_HIDDEN if windows < SMALL_DATA_WINDOWS else HIDDEN
 
 
 def _quantiles(quantiles: tuple[float, ...]) -> tuple[float, ...]:

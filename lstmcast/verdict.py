@@ -30,6 +30,7 @@ __all__ = [
     "Verdict",
     "validate_methods",
     "verdict_evidence_warning",
+    "refit_recipe",
 ]
 
 # A series leaves the method best over all series only for one whose validation MAE there is
@@ -314,3 +315,25 @@ def verdict_evidence_warning(doc: dict) -> str | None:
         f"{what} on {median:g} independent {windows} per series (fewer than {MIN_FOLDS}): "
         "treat it as a guess (collect more data, or pass a smaller --horizon)"
     )
+
+
+def refit_recipe(header: dict, device: str, callback, fell_back: list):
+    """The model file's recipe, retrained on a fold's past: (model, None); where the past is
+    too short for an LSTM, (None, each series' baseline) as `train` chooses it then, with
+    train's reason appended to `fell_back`."""
+    from lstmcast.config import ModelConfig, TrainConfig
+    from lstmcast.train import fit_model, too_little_data
+
+    cfg = ModelConfig.from_dict(header["model"])
+    tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
+
+    def refit(past: Panel):
+        reason = too_little_data(past, cfg, tcfg, explicit_lookback=False)
+        if reason is None:
+            return fit_model(past, cfg, tcfg, callback).model, None
+        fell_back.append(reason)
+        none = np.empty(0, np.int64)
+        verdict = validate_methods(None, past, cfg.horizon, cfg.quantiles, cfg.season, none, none)
+        return None, verdict.methods
+
+    return refit

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstmcast.config import OPTION_STEPS
+from lstmcast.data.freq import calendar_periods
 from lstmcast.data.panel import Panel
 
 __all__ = [
@@ -21,6 +23,9 @@ __all__ = [
     "verdict_windows",
     "backtest_origins",
     "VERDICT_FOLDS",
+    "default_lookback",
+    "default_patch",
+    "default_hidden",
 ]
 
 VERDICT_FOLDS = 3  # held-out horizons per series where the data allow: the LSTM's evidence
@@ -141,3 +146,42 @@ def backtest_origins(
     ok = origin >= min_history
     series = np.broadcast_to(np.arange(len(n))[:, None], origin.shape)
     return series[ok], origin[ok], np.broadcast_to(fold[None, :], origin.shape)[ok]
+
+
+# The model's default shape: how much history a window reads, in how many tokens, and how
+# wide the LSTM is, from the data (train.resolve_model_config).
+# Default lookback in seasonal cycles; sub-daily: two weeks, so the skip can mix the same hour
+# of both (M4 Hourly: OWA 0.393 against 0.409 with one week; benchmarks/ablations.py).
+LOOKBACK_CYCLES, SUBDAILY_LOOKBACK_CYCLES = 7, 14
+# Fewest LSTM tokens a default patch leaves: one per cycle of a 7-cycle lookback, so the
+# recurrence walks seasons, not steps (a daily panel: 7 tokens, not 49; benchmarks/small_panel.py).
+MIN_TOKENS = LOOKBACK_CYCLES
+# Hidden units by the training windows the data give: a small file gets a model its data can
+# fit in seconds; a big panel (M4 Hourly: ~300,000 windows) the capacity it needs.
+SMALL_HIDDEN, HIDDEN, SMALL_DATA_WINDOWS = 64, 128, 50_000
+
+
+def default_lookback(panel: Panel, season: int, horizon: int, val: int) -> int:
+    """Seven cycles (fourteen, two weeks, when the cycle is a day) or three horizons, whichever
+    is longer, at most OPTION_STEPS; shortened so the median series still yields windows."""
+    daily_cycle = dict(calendar_periods(panel.freq)).get("time of day") == season
+    cycles = SUBDAILY_LOOKBACK_CYCLES if daily_cycle else LOOKBACK_CYCLES
+    lookback = min(max(cycles * season, 3 * horizon) if season > 1 else 3 * horizon, OPTION_STEPS)
+    room = int(np.median(panel.lengths)) - val - horizon
+    return max(min(lookback, room), min(season if season > 1 else horizon, max(room, 1)), 1)
+
+
+def default_patch(season: int, lookback: int, exact: bool) -> int:
+    """The largest divisor of the season that leaves at least MIN_TOKENS tokens; with an
+    `exact` (the user's) lookback, only one that divides it."""
+    divisors = [d for d in range(1, max(season, 1) + 1) if season % d == 0] if season > 1 else [1]
+    fits = [d for d in divisors if lookback // d >= MIN_TOKENS or d == 1]
+    if exact:
+        fits = [d for d in fits if lookback % d == 0]
+    return max(fits)
+
+
+def default_hidden(panel: Panel, lookback: int, horizon: int, val: int) -> int:
+    """SMALL_HIDDEN when the panel yields fewer than SMALL_DATA_WINDOWS training windows."""
+    windows = build_index(panel, lookback, horizon, val).n_train
+    return SMALL_HIDDEN if windows < SMALL_DATA_WINDOWS else HIDDEN

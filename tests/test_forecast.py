@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast import api, errors, forecast
+from lstmcast import api, choice, errors, forecast
 from lstmcast.data.load import load
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -285,9 +285,9 @@ def test_default_method_is_the_validation_winner_else_the_older_rules():
         "model": {"season": 24},
         "metrics": {"validation": {"default_method": "theta"}},
     }
-    assert forecast.default_method(header, 10) == "theta"
+    assert choice.default_method(header, 10) == "theta"
     older = {"model": {"season": 24}, "metrics": {"validation": {}}}
-    assert forecast.default_method(older, 10) == "lstm"  # a file from before: the LSTM
+    assert choice.default_method(older, 10) == "lstm"  # a file from before: the LSTM
     short = {**older, "lstm_trained": False}  # and without one: seasonal naive or naive
-    assert forecast.default_method(short, 48) == "seasonal_naive"
-    assert forecast.default_method(short, 10) == "naive"
+    assert choice.default_method(short, 48) == "seasonal_naive"
+    assert choice.default_method(short, 10) == "naive"

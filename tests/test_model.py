@@ -1,6 +1,5 @@
 """LSTMForecaster shapes and skip connection, window scaling, pinball loss, config defaults."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,14 +9,15 @@ from lstmcast.config import ModelConfig
 from lstmcast.data.load import load
 from lstmcast.errors import UsageError
 from lstmcast.methods.lstm import LSTMForecaster, pinball_loss, window_stats
-from lstmcast.train import (
+from lstmcast.train import resolve_model_config
+from lstmcast.windows import (
     HIDDEN,
     MIN_TOKENS,
     SMALL_DATA_WINDOWS,
     SMALL_HIDDEN,
-    resolve_model_config,
+    build_index,
+    default_val_size,
 )
-from lstmcast.windows import build_index, default_val_size
 
 
 def small_cfg(**kw) -> ModelConfig:

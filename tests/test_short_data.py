@@ -52,7 +52,9 @@ def test_evaluate_backtests_the_baselines_of_a_model_without_lstm(tmp_path):
         assert row["chosen_mase"] == pytest.approx(row[f"{chosen}_mase"])
     frame = pd.read_csv(windows)
     assert frame.groupby("unique_id")["model"].first().to_dict() == shipped
-    assert frame["yhat"].isna().all()  # the LSTM's columns: there is no LSTM
+    assert frame["lstm"].isna().all()  # the LSTM's column: there is no LSTM
+    shipped_point = frame.apply(lambda r: r[r["model"]], axis=1)  # yhat: the forecast shipped
+    assert np.allclose(frame["yhat"], shipped_point, rtol=1e-5)
 
     tables = invoke("evaluate", "--model", model, "--folds", "2")
     assert "chosen per series" in tables.stdout and "LSTM " not in tables.stdout
@@ -77,8 +79,9 @@ def test_evaluate_refit_falls_back_on_folds_too_short_for_the_lstm(tmp_path):
     assert doc["methods"]["lstm"]["mean"]["mase"] is not None  # scored on the fold that trained
     frame = pd.read_csv(windows)
     last = frame["cutoff"] == frame.groupby("unique_id")["cutoff"].transform("max")
-    assert frame.loc[last, "yhat"].notna().all()  # the last fold's past trains an LSTM
-    assert frame.loc[~last, "yhat"].isna().all()  # the earlier folds' do not
+    assert frame.loc[last, "lstm"].notna().all()  # the last fold's past trains an LSTM
+    assert frame.loc[~last, "lstm"].isna().all()  # the earlier folds' do not
+    assert frame["yhat"].notna().all()  # every window has the forecast that ships
     assert frame.loc[~last, "model"].isin(methods.local_names()).all()  # baselines instead
     plain = invoke(*args)  # the note is one line on stderr beside the tables
     lines = [line for line in plain.stderr.splitlines() if "--refit:" in line]

@@ -32,6 +32,7 @@ __all__ = [
     "mix",
     "partner",
     "uses_lstm",
+    "fitted_names",
 ]
 
 Forecast = Callable[[np.ndarray, int, int], np.ndarray]  # (history, horizon, season) -> (H,)
@@ -146,3 +147,10 @@ def forecast_many(name: str, histories: list[np.ndarray], horizon: int, season: 
             Parallel(n_jobs=workers, backend="loky")(fit(h, horizon, season) for h in histories)
         )
     return np.stack([method.forecast(h, horizon, season) for h in histories])
+
+
+def fitted_names() -> list[str]:
+    """The fitted per-series methods (ETS, Theta: a fit per window) and the LSTM's mixes
+    with them."""
+    fitted = [m for m in local_names() if get(m).fitted]
+    return fitted + [mix(m) for m in fitted]
