@@ -153,11 +153,14 @@ def test_evaluate_makes_one_call_that_also_writes_its_files(monkeypatch):
         "output": Path("s.csv"),
         "forecasts": Path("w.parquet"),
         "plot": Path("p.png"),
+        "show": 10,  # the default: --show also picks the series --plot draws
     }
 
 
 def test_plot_passes_the_series_and_the_window(monkeypatch):
-    calls = record(monkeypatch, "plot", SimpleNamespace(series=["A"], warnings=[]))
+    calls = record(
+        monkeypatch, "plot", SimpleNamespace(series=["A"], warnings=[], data="data.csv", total=2)
+    )
     run(
         "plot", "data.csv", "-m", "m.lstmcast", "-o", "p.png", "-s", "A", "-s", "B",
         "--last", "30", "--holdout", "12", "--horizon", "12", "--target", "sales", "--json",

@@ -69,12 +69,9 @@ def test_a_load_enters_each_step_once_in_pipeline_order(tmp_path):
         (1, "parse"),  # parse times and numbers
         (2, "dates"),  # (dates written as text)
         (1, "grid"),  # one regular grid
-        (2, "lines"),  # (the warning on rows dropped: their count)
         (2, "freq"),  # (its frequency)
         (2, "fills"),  # (the dates it filled)
         (3, "freq"),
-        (3, "io"),
-        (3, "lines"),
         (1, "covariates"),
         (1, "panel"),
     ]

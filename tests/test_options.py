@@ -175,7 +175,7 @@ def test_a_model_file_is_checked_against_the_declared_bounds_not_the_options_ran
 
 def test_warm_config_holds_only_the_given_fields_against_the_model():
     old = ModelConfig(lookback=48, horizon=12, season=24, patch=4, hidden_size=8, layers=1)
-    asked = ModelConfig(horizon=12)  # hidden size 128 and 2 layers by default
+    asked = ModelConfig(horizon=12, hidden_size=128)  # 2 layers by default
     assert warm_config(old, asked, given=()) is old
     assert warm_config(old, asked, given={"horizon"}) is old
     assert warm_config(old, ModelConfig(quantiles=(0.1, 0.9)), given={"quantiles"}) is old

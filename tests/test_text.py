@@ -64,9 +64,11 @@ def test_counts_of_one_are_singular(tmp_path):
 
 
 def test_duplicate_error_writes_iso_and_singular(write_csv):
-    """A repeated hourly timestamp is named in ISO 8601, and one duplicate is 'duplicate'."""
+    """A repeated hourly timestamp with another value is named in ISO 8601, with both lines."""
     rows = ["unique_id,ds,y"] + [f"a,2024-01-01T{h:02d}:00:00,{h}" for h in range(12)]
     path = write_csv("\n".join([*rows, "a,2024-01-01T05:00:00,7"]) + "\n")
     result = invoke("inspect", path, ok=False)
     assert result.exit_code == 3, result.output
-    assert "duplicate timestamp 2024-01-01T05:00:00 (1 duplicate in all)" in result.output
+    assert "two rows for 2024-01-01T05:00:00 with different values (file lines 7 and 14)" in (
+        result.output
+    )

@@ -73,7 +73,9 @@ def test_step_events_carry_the_loss_without_a_copy_per_step():
 
 
 def test_lstm_step_gflop_counts_the_gate_products():
-    cfg = ModelConfig(lookback=168, horizon=48, season=24, patch=8, periods=(24.0, 168.0))
+    cfg = ModelConfig(
+        lookback=168, horizon=48, season=24, patch=8, hidden_size=128, periods=(24.0, 168.0)
+    )
     model = LSTMForecaster(cfg)  # 12 inputs per token (8 values, 2 cycles' sin/cos), 21 tokens
     macs = 4 * 128 * (12 + 128) + 4 * 128 * (128 + 128)  # per window and token, both layers
     assert lstm_step_gflop(model, 256) == pytest.approx(6 * 256 * 21 * macs / 1e9)
@@ -81,7 +83,9 @@ def test_lstm_step_gflop_counts_the_gate_products():
 
 def test_threads_by_model_size_unless_given():
     tiny = LSTMForecaster(ModelConfig(lookback=8, horizon=4, season=4, patch=2, hidden_size=8))
-    default = LSTMForecaster(ModelConfig(lookback=168, horizon=48, season=24, patch=8))
+    default = LSTMForecaster(
+        ModelConfig(lookback=168, horizon=48, season=24, patch=8, hidden_size=128)
+    )
     assert cpu_threads(tiny, TrainConfig()) == 1
     assert cpu_threads(default, TrainConfig()) == TORCH_THREADS
     assert cpu_threads(tiny, TrainConfig(threads=3)) == 3

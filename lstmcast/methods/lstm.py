@@ -85,7 +85,9 @@ class LSTMForecaster(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        assert cfg.lookback and cfg.horizon and cfg.patch and cfg.season, "resolve the config first"
+        assert cfg.lookback and cfg.horizon and cfg.patch and cfg.season and cfg.hidden_size, (
+            "resolve the config first"
+        )
         assert cfg.lookback % cfg.patch == 0, (
             f"lookback {cfg.lookback} must be a multiple of patch {cfg.patch}"
         )
