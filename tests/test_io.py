@@ -393,7 +393,7 @@ def test_zst_without_zstandard_names_the_missing_package(write_csv, monkeypatch)
 
 def test_repeated_column_names_are_named(write_csv):
     # pandas alone would read the second 'a' as 'a.1' and carry on.
-    with pytest.raises(DataError, match=r"column name\(s\) 'a', 'b' appear more than once"):
+    with pytest.raises(DataError, match=r"column names 'a', 'b' appear more than once"):
         read_table(write_csv("ds,a,b,a,c,b\n2024-01-01,1,2,3,4,5\n"))
 
 

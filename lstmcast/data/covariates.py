@@ -21,7 +21,7 @@ from lstmcast.data.grid import Grid
 from lstmcast.data.panel import Panel
 from lstmcast.data.parse import Rows
 from lstmcast.errors import DataError
-from lstmcast.text import timestamp
+from lstmcast.text import plural, timestamp
 
 __all__ = ["Covariates", "place_covariates", "covariate_table", "check_future", "step_time"]
 
@@ -60,7 +60,9 @@ def place_covariates(rows: Rows, grid: Grid, cols: ColumnRoles) -> Covariates | 
         future[series[after], step] = rows.covariates[after, :n_future]
     warnings = []
     if filled:
-        warnings.append(f"filled {filled} missing covariate value(s) by linear interpolation")
+        warnings.append(
+            f"filled {plural(filled, 'missing covariate value')} by linear interpolation"
+        )
     return Covariates(values.astype(np.float32), future.astype(np.float32), warnings)
 
 

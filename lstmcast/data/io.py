@@ -272,7 +272,8 @@ def _check_names(path: Path | str, names: list[str]) -> None:
     if repeated:
         shown = ", ".join(f"'{n}'" for n in repeated[:5]) + (" ..." if len(repeated) > 5 else "")
         raise DataError(
-            f"{path}: the column name(s) {shown} appear more than once in the header",
+            f"{path}: the column {'name' if len(repeated) == 1 else 'names'} {shown} "
+            f"{'appears' if len(repeated) == 1 else 'appear'} more than once in the header",
             hint="give every column its own name",
         )
 
