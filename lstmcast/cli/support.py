@@ -131,9 +131,22 @@ class PlainGroup(_PlainHelp, typer.core.TyperGroup):
                 raise
             code = _usage_error(exc, args)
         code = code if isinstance(code, int) else 0
+        if standalone_mode and code and _under_torchrun():
+            # A failed rank leaves at once: its peers may have gone already, and gloo's
+            # teardown against their closed sockets can abort the process (-6), hiding the
+            # exit code that says what failed. Everything it wrote is flushed or closed.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _under_torchrun() -> bool:
+    from lstmcast.distributed import launched
+
+    return launched()
 
 
 # What the current run knows before its command body starts: its start time and, once the
