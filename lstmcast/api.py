@@ -435,6 +435,7 @@ def _backtest_model(
 ) -> EvaluateResult:
     from lstmcast.choice import chosen_methods as _chosen_methods
     from lstmcast.evaluate import backtest, backtest_summary, backtest_warnings, per_series_table
+    from lstmcast.forecast import follows_level
     from lstmcast.verdict import refit_recipe
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
@@ -443,8 +444,9 @@ def _backtest_model(
     methods = _chosen_methods(header, panel, "auto", model_path, [])
     widths = header.get("method_widths")
     result = backtest(
-        model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm, widths
-    )
+        model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm, widths,
+        follows_level(header),
+    )  # fmt: skip
     per_series = per_series_table(panel, result)
     trained_until = None if refit else pd.Timestamp(header["data"]["last_timestamp"])
     summary = backtest_summary(per_series, result, panel, str(data), folds, trained_until)

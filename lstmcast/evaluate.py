@@ -103,6 +103,18 @@ def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: in
     )
 
 
+def band_scales(
+    panel: Panel, series: np.ndarray, origin: np.ndarray, season: int, horizon: int
+) -> np.ndarray:
+    """Units of the per-series methods' bands: metrics.band_scale of the history before each origin."""
+    return np.array(
+        [
+            metrics.band_scale(panel.series(int(s))[: int(o)].astype(np.float64), season, horizon)
+            for s, o in zip(series, origin, strict=True)
+        ]
+    )
+
+
 def score_windows(
     actual: np.ndarray,
     point: np.ndarray,
@@ -206,6 +218,7 @@ def backtest(
     methods: np.ndarray | None = None,
     lstm: bool = True,
     widths: dict | None = None,
+    follow_level: bool = True,
 ) -> BacktestResult:
     """Rolling-origin backtest of `model` against every per-series method (naive, seasonal
     naive, drift, Theta, ETS: the registry).
@@ -213,7 +226,8 @@ def backtest(
     With `methods` (S,), the method each series is forecast by, and `widths`, the model
     file's interval offsets of the per-series methods, also scores the forecast that ships
     ("chosen"): the LSTM's where a series uses it, the per-series method's with its band
-    where it does not, and their mean for a mix (`lstm+theta`), as `predict` makes it.
+    where it does not, and their mean for a mix (`lstm+theta`), as `predict` makes it
+    (its bands following the level as the file says: `follow_level`).
     Without `lstm` (a model file trained on too little data holds none) the LSTM forecasts
     nothing: the per-series methods and that choice are scored, and no "lstm" row.
 
@@ -272,8 +286,9 @@ def backtest(
     chosen = None
     if methods is not None or not (used == "lstm").all():
         chosen = chosen_forecasts(
-            panel, series, origin, preds, used, compared["baselines"], model.cfg.season, widths
-        )
+            panel, series, origin, preds, used, compared["baselines"], model.cfg.season, widths,
+            follow_level,
+        )  # fmt: skip
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["chosen"] = score_windows(
             compared["actual"], chosen[:, :, median], scale, chosen, quantiles

@@ -32,6 +32,7 @@ __all__ = [
     "forecast_by_choice",
     "forecast_by_method",
     "check_finite",
+    "follows_level",
 ]
 
 CHUNK = 8192  # series per forward pass: large batches, bounded memory
@@ -195,6 +196,7 @@ def baseline_quantiles(
     horizon: int,
     season: int,
     widths: np.ndarray,
+    follow_level: bool = True,
 ) -> np.ndarray:
     """A per-series method's quantile forecast (horizon, Q) from one series' history.
 
@@ -205,13 +207,16 @@ def baseline_quantiles(
 
     x = history.astype(np.float64)
     point = methods.get(method).forecast(x, horizon, season)
-    return point[:, None] + band_offsets(x, horizon, season, widths)
+    return point[:, None] + band_offsets(x, horizon, season, widths, follow_level)
 
 
-def band_offsets(history: np.ndarray, horizon: int, season: int, widths: np.ndarray) -> np.ndarray:
+def band_offsets(
+    history: np.ndarray, horizon: int, season: int, widths: np.ndarray, follow_level: bool = True
+) -> np.ndarray:
     """A per-series method's quantile offsets (horizon, Q) around its point forecast: its
-    validation offsets (H, Q) times the history's MASE scale; steps beyond H take the last
-    offset grown like a random walk's, by sqrt(h / H)."""
+    validation offsets (H, Q) times the history's band scale (metrics.band_scale: the MASE
+    scale, grown with the recent level of positive data unless not `follow_level`); steps
+    beyond H take the last offset grown like a random walk's, by sqrt(h / H)."""
     from lstmcast import metrics
 
     x = np.asarray(history, dtype=np.float64)
@@ -220,7 +225,7 @@ def band_offsets(history: np.ndarray, horizon: int, season: int, widths: np.ndar
     if horizon > trained:
         grow = np.sqrt(np.arange(trained + 1, horizon + 1) / trained)[:, None]
         widths = np.concatenate([widths, widths[-1:] * grow])
-    scale = metrics.mase_scale(x, season) if len(x) > 1 else 0.0
+    scale = metrics.band_scale(x, season, trained, follow_level) if len(x) > 1 else 0.0
     scale = scale if np.isfinite(scale) else 0.0
     return widths[:horizon] * scale
 
@@ -234,12 +239,13 @@ def chosen_forecasts(
     points: dict[str, np.ndarray],
     season: int,
     widths: dict | None,
+    follow_level: bool = True,
 ) -> np.ndarray:
     """Each window (B, H, Q) by its method `used` (B,), as `predict` forecasts it: the LSTM's
     `preds`, or the per-series method's point forecast (`points[method]`, (B, H), from the
     backtest) with the band the model file recorded for it (band_offsets, at the model's
-    `season`), or the mean of the two for a mix. A method without recorded offsets gets no
-    band (NaN)."""
+    `season`, following the level as the file says), or the mean of the two for a mix. A
+    method without recorded offsets gets no band (NaN)."""
     from lstmcast import methods as registry
 
     out = preds.astype(np.float64, copy=True)
@@ -249,7 +255,7 @@ def chosen_forecasts(
         history = panel.series(int(series[k]))[: int(origin[k])]
         offsets = (widths or {}).get(own)
         band = (
-            band_offsets(history, preds.shape[1], season, offsets)
+            band_offsets(history, preds.shape[1], season, offsets, follow_level)
             if offsets is not None
             else np.full(preds.shape[1:], np.nan)
         )
@@ -276,13 +282,15 @@ def apply_choice(
     widths: dict[str, list[list[float]]],
     series: np.ndarray | None = None,
     origin: np.ndarray | None = None,
+    follow_level: bool = True,
 ) -> None:
     """Replace, in place, the forecasts (B, H, Q) of windows whose method is a per-series
     one; average those of a mix (`lstm+theta`, `preds` holding the LSTM's) with the
     per-series method's, quantile by quantile.
 
     Window k is series `series[k]` forecast from `origin[k]` (default: every series from
-    its end), by `methods[k]` from the history before the origin.
+    its end), by `methods[k]` from the history before the origin; its band follows the
+    level unless not `follow_level` (band_offsets).
     """
     from lstmcast import methods as registry
 
@@ -300,7 +308,7 @@ def apply_choice(
             )
         offsets = np.asarray(widths[own], dtype=np.float64)
         history = panel.series(i)[: int(origin[k])]
-        local = baseline_quantiles(history, own, horizon, season, offsets)
+        local = baseline_quantiles(history, own, horizon, season, offsets, follow_level)
         preds[k] = (preds[k] + local) / 2 if own != method else local
 
 
@@ -420,9 +428,18 @@ def forecast_by_method(
     if lstm.any():
         preds[lstm] = forecast_at(model, panel, series[lstm], origin[lstm], horizon)
     widths = header.get("method_widths") or {}
-    apply_choice(preds, panel, methods, model.cfg.season, widths, series, origin)
+    follow = follows_level(header)
+    apply_choice(preds, panel, methods, model.cfg.season, widths, series, origin, follow)
     floor_at_zero(preds, panel, series, origin)
     return preds
+
+
+def follows_level(header: dict) -> bool:
+    """Whether the model file's per-series method bands follow the series' level
+    (metrics.band_scale): files from before it say nothing and were calibrated without."""
+    from lstmcast.metrics import BAND_SCALE
+
+    return header.get("band_scale") == BAND_SCALE
 
 
 def check_finite(preds: np.ndarray, panel: Panel, horizon: int, trained: int, model_path) -> None:

@@ -15,6 +15,8 @@ __all__ = [
     "mase",
     "mase_scale",
     "mase_scales",
+    "band_scale",
+    "BAND_SCALE",
     "pinball",
     "coverage",
     "interval_width",
@@ -103,6 +105,30 @@ def mase_scale(insample: np.ndarray, season: int = 1) -> float:
     if len(x) <= m:
         return float("nan")
     return float(np.abs(x[m:] - x[:-m]).mean())
+
+
+LEVEL_WINDOW_MIN = 12  # values at least in the recent level a band scale follows
+# What a model file's `band_scale` says when its per-series method bands are in band_scale units.
+BAND_SCALE = "mase scale, grown with the recent level of positive data"
+
+
+def band_scale(insample: np.ndarray, season: int, horizon: int, follow_level: bool = True) -> float:
+    """The unit of a per-series method's band: the series' MASE scale (mase_scale), grown by
+    how far its recent level stands above its mean level when every value is positive.
+
+    Errors of positive data grow with their level (a price, a count, a demand that doubled),
+    so differences averaged over the whole history understate the scale of a series that has
+    grown. The recent level is the mean of the last max(2 horizon, season, LEVEL_WINDOW_MIN)
+    values. The scale is never shrunk below the MASE scale: a series that fell keeps the
+    band its whole history gives. Data with zeros or negative values (or `follow_level`
+    False, as model files from before it hold) get the plain MASE scale.
+    """
+    x = np.asarray(insample, dtype=np.float64)
+    scale = mase_scale(x, season)
+    if not follow_level or len(x) < 2 or not np.isfinite(scale) or float(x.min()) <= 0:
+        return scale
+    recent = x[-max(2 * horizon, season, LEVEL_WINDOW_MIN) :]
+    return scale * max(1.0, float(recent.mean() / x.mean()))
 
 
 def mase_scales(insamples: Sequence[np.ndarray], season: int = 1) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 from lstmcast import methods, metrics
 from lstmcast.data.panel import Panel
 from lstmcast.evaluate import (
+    band_scales,
     fitted_sample,
     local_forecasts,
     mase_scales,
@@ -54,7 +55,8 @@ class Verdict:
 
     doc: the summary's `validation` section; methods: (S,) the method each series is
     forecast by; widths: per-series method, (H, Q) interval offsets in units of each series'
-    MASE scale (mean absolute seasonal difference), from its out-of-sample errors.
+    band scale (metrics.band_scale: its MASE scale, grown with the recent level of positive
+    data), from its out-of-sample errors.
     """
 
     doc: dict
@@ -85,7 +87,7 @@ def validate_methods(
     least = np.clip(np.minimum(2 * max(season, 1), (panel.lengths - horizon) // 2), 2, None)
     l_series, l_origin = spaced_windows(panel.lengths, horizon, least, MAX_FOLDS)
     w_series, w_origin, lstm_rows = _union(l_series, l_origin, series, origin)
-    scores, preds, actual, scale = _score_all(
+    scores, preds, actual = _score_all(
         model, panel, names, horizon, season, w_series, w_origin, lstm_rows
     )
     doc = {
@@ -121,9 +123,10 @@ def validate_methods(
     if "lstm" in scores:
         doc["all_windows"] = _table(scores, names, np.ones(len(w_series), dtype=bool))
     doc["chosen"] = {m: int((chosen == m).sum()) for m in methods.names()}
-    with np.errstate(divide="ignore", invalid="ignore"):  # scale 0: a constant history
+    unit = band_scales(panel, w_series, w_origin, season, horizon)  # the bands' unit
+    with np.errstate(divide="ignore", invalid="ignore"):  # unit 0: a constant history
         widths = {
-            m: _widths(np.abs(actual - preds[m]) / scale[:, None], horizon, quantiles)
+            m: _widths(np.abs(actual - preds[m]) / unit[:, None], horizon, quantiles)
             for m in names
         }
     return Verdict(doc, chosen.astype(str), widths)
@@ -162,7 +165,7 @@ def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_ro
         for m in names:  # each mix: the LSTM's and the method's forecast, averaged
             preds[methods.mix(m)] = (lstm_point + preds[m]) / 2
             scores[methods.mix(m)] = score_windows(actual, preds[methods.mix(m)], scale)
-    return scores, preds, actual, scale
+    return scores, preds, actual
 
 
 def _choose_local(n_series, w_series, names, scores):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmcast import api, choice, errors, forecast
+from lstmcast import api, choice, errors, forecast, metrics
 from lstmcast.data.load import load
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -291,3 +291,15 @@ def test_default_method_is_the_validation_winner_else_the_older_rules():
     short = {**older, "lstm_trained": False}  # and without one: seasonal naive or naive
     assert choice.default_method(short, 48) == "seasonal_naive"
     assert choice.default_method(short, 10) == "naive"
+
+
+def test_a_band_follows_the_recent_level_of_a_positive_series_unless_the_file_predates_it():
+    wiggle = np.where(np.arange(48) % 2 == 0, 1.0, -1.0)
+    grown = np.concatenate([np.full(36, 10.0), np.full(12, 30.0)]) + wiggle
+    # the scale: mean |step| 2 (one jump of 20 +- 2 among 47 steps), times 30 / 15
+    plain = metrics.mase_scale(grown, 1)
+    np.testing.assert_allclose(forecast.band_offsets(grown, 2, 1, WIDTHS), WIDTHS * plain * 2)
+    old = forecast.band_offsets(grown, 2, 1, WIDTHS, follow_level=False)
+    np.testing.assert_allclose(old, WIDTHS * plain)
+    assert forecast.follows_level({"band_scale": metrics.BAND_SCALE})
+    assert not forecast.follows_level({})  # a file from before: its offsets are in MASE units

@@ -277,3 +277,36 @@ def test_verdict_reads_only_the_interval():
     assert metrics.verdict(-0.3, -0.01) == "loses"
     assert metrics.verdict(-0.1, 0.1) == metrics.verdict(0.0, 0.2) == "ties"  # 0 inside: a tie
     assert metrics.verdict(None, None) == "ties"
+
+
+# --- the unit of a per-series method's band -------------------------------------------------
+
+
+def _grown(low: float = 10.0, high: float = 30.0) -> np.ndarray:
+    """36 values around `low`, then 12 around `high`, each step +-1: a level that tripled."""
+    wiggle = np.where(np.arange(48) % 2 == 0, 1.0, -1.0)
+    return np.concatenate([np.full(36, low), np.full(12, high)]) + wiggle
+
+
+def test_band_scale_grows_with_the_recent_level_of_positive_data():
+    x = _grown()
+    # recent level: the last max(2 * 3, 1, 12) = 12 values, mean 30; the mean level is 15
+    assert metrics.band_scale(x, 1, 3) == pytest.approx(metrics.mase_scale(x, 1) * 30 / 15)
+    # a longer horizon looks at more of the recent history: the last 2 * 10 = 20 values
+    recent = x[-20:].mean() / x.mean()
+    assert metrics.band_scale(x, 1, 10) == pytest.approx(metrics.mase_scale(x, 1) * recent)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [_grown()[::-1], _grown() - _grown().min(), _grown() - 20, np.full(48, 5.0)],
+    ids=["fallen", "with-a-zero", "negative", "constant"],
+)
+def test_band_scale_is_the_mase_scale_where_the_level_did_not_grow_or_is_not_positive(x):
+    assert metrics.band_scale(x, 1, 3) == metrics.mase_scale(x, 1)
+
+
+def test_band_scale_without_following_the_level_is_the_mase_scale():
+    x = _grown()
+    assert metrics.band_scale(x, 2, 3, follow_level=False) == metrics.mase_scale(x, 2)
+    assert np.isnan(metrics.band_scale(np.array([4.0]), 1, 3))

@@ -154,3 +154,37 @@ def test_the_default_lookback_of_long_one_second_series_fits_the_header():
     assert stored["season"] == 86_400 and OPTION_STEPS <= stored["lookback"] < 2 * OPTION_STEPS
     for name, check in MODEL_FIELDS.items():
         assert check(stored[name]) is None, (name, stored[name])
+
+
+def test_a_file_from_before_band_scale_keeps_its_bands_in_mase_units(tmp_path):
+    """A series that tripled: the band of a new file follows its level; the same file read
+    as one written before the `band_scale` field (offsets in plain MASE units) does not."""
+    import struct
+
+    from lstmcast.modelfile.container import FORMAT_VERSION, MAGIC, read_header
+
+    wiggle = np.where(np.arange(48) % 2 == 0, 1.0, -1.0)
+    y = np.concatenate([np.full(36, 10.0), np.full(12, 30.0)]) + wiggle
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    data, model = tmp_path / "grown.csv", tmp_path / "m.lstmcast"
+    pd.DataFrame({"ds": ds, "y": y}).to_csv(data, index=False)
+    # --lookback 96: too little data for an LSTM, so a per-series method forecasts it
+    invoke("train", data, "--model", model, *SMALLEST, "--horizon", "3", "--lookback", "96")
+    header, start = read_header(model)
+    assert header["band_scale"] and header["lstm_trained"] is False
+
+    def width(name: str) -> np.ndarray:
+        out = tmp_path / name
+        invoke("predict", "--model", model, "-o", out)
+        frame = pd.read_csv(out)
+        return (frame["yhat_upper"] - frame["yhat_lower"]).to_numpy()
+
+    new = width("new.csv")
+    payload = model.read_bytes()[start:]
+    del header["band_scale"]
+    head = json.dumps(header).encode()
+    model.write_bytes(MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(head)) + head + payload)
+    old = width("old.csv")
+    assert (new > 0).all() and (old > 0).all()
+    # the scale grows by the recent level over the mean level: the last 12 values over all
+    np.testing.assert_allclose(new / old, y[-12:].mean() / y.mean(), rtol=1e-3)

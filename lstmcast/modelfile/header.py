@@ -213,6 +213,7 @@ TOP_FIELDS: dict[str, Check] = {
         one_of(*methods.local_names()),
         list_of(list_of(real, 1, MAX_MODEL_QUANTILES), 1, MAX_STEPS),
     ),
+    "band_scale": text,
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
 

@@ -19,6 +19,7 @@ import pandas as pd
 from lstmcast import __version__
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.panel import Panel
+from lstmcast.metrics import BAND_SCALE
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
 from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
@@ -91,10 +92,11 @@ def save_model(
             if k not in ("model", "model_path", "data_path")
         },
         # The method each series is forecast by, and each baseline's interval offsets
-        # (horizon x quantiles, in units of the series' mean absolute seasonal difference).
+        # (horizon x quantiles, in units of each series' band scale: metrics.band_scale).
         "lstm_trained": model is not None,
         "methods": {str(i): str(m) for i, m in zip(panel.ids, verdict.methods, strict=True)},
         "method_widths": verdict.widths,
+        "band_scale": BAND_SCALE,  # the unit of those offsets: metrics.band_scale
     }
     tensors = {}
     if model is not None:
