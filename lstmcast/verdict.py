@@ -126,8 +126,7 @@ def validate_methods(
     unit = band_scales(panel, w_series, w_origin, season, horizon)  # the bands' unit
     with np.errstate(divide="ignore", invalid="ignore"):  # unit 0: a constant history
         widths = {
-            m: _widths(np.abs(actual - preds[m]) / unit[:, None], horizon, quantiles)
-            for m in names
+            m: _widths(np.abs(actual - preds[m]) / unit[:, None], horizon, quantiles) for m in names
         }
     return Verdict(doc, chosen.astype(str), widths)
 

@@ -19,9 +19,9 @@ import pandas as pd
 from lstmcast import __version__
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.panel import Panel
-from lstmcast.metrics import BAND_SCALE
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
+from lstmcast.metrics import BAND_SCALE
 from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.modelfile.header import check_model_header
 from lstmcast.text import plural, timestamp
