@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmcast import api, evaluate, methods
+from lstmcast import verdict as verdict_module
 from lstmcast.data.load import load
 from lstmcast.forecast import MIN_STEP_WINDOWS
 from lstmcast.verdict import MIN_FOLDS, SWITCH_MARGIN, _switch, _widths, validate_methods
@@ -263,6 +264,28 @@ def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
         w = np.array(widths)
         assert w.shape == (24, 3), method
         assert (w[:, 0] < 0).all() and (w[:, 1] == 0).all() and (w[:, 2] > 0).all(), method
+
+
+def test_with_few_series_a_band_rests_on_more_windows_than_the_choice(monkeypatch):
+    # one walk of 1,000 points, horizon 24: stormy steps (sd 4) but for the last 240 (sd 1)
+    rng = np.random.default_rng(3)
+    walk = 500 + np.cumsum(np.concatenate([rng.normal(0, 4, 760), rng.normal(0, 1, 240)]))
+    panel = load(long_frame({"walk": walk}))
+
+    def validated():
+        return validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+
+    verdict = validated()
+    # the choice rests on the latest 10 windows, the bands on all 39 there are (the origins
+    # 1,000 - 24 k with two seasons, 48 points, before them)
+    assert verdict.doc["folds"]["max"] == 10 and verdict.doc["methods"]["naive"]["windows"] == 10
+    assert verdict.doc["band_windows"]["naive"] == verdict.doc["band_windows"]["drift"] == 39
+    monkeypatch.setattr(verdict_module, "BAND_WINDOWS", 1)  # the bands on the choice's 10
+    calm = validated()
+    assert calm.doc["band_windows"]["naive"] == 10
+    assert calm.doc["methods"] == verdict.doc["methods"]  # the same evidence for the choice
+    wide, narrow = np.array(verdict.widths["naive"]), np.array(calm.widths["naive"])
+    assert (wide[:, 2] > 1.5 * narrow[:, 2]).all()  # the stormy past is in the band
 
 
 def test_naive_offsets_on_a_random_walk_widen_with_the_horizon():
