@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bands  # noqa: E402
 import datasets  # noqa: E402
 import peers  # noqa: E402
 import random_walks  # noqa: E402
@@ -84,3 +85,14 @@ def test_peers_forecast_the_horizon_with_an_interval():
     for fc in out.values():
         assert fc.mean.shape == fc.lo.shape == fc.hi.shape == (7,)
         assert (fc.lo <= fc.mean).all() and (fc.mean <= fc.hi).all()
+
+
+def test_the_band_units_compared():
+    from lstmcast import metrics
+
+    calm_then_grown = np.concatenate([10 + np.sin(np.arange(60)), 30 + 3 * np.sin(np.arange(24))])
+    mase = bands.unit(calm_then_grown, 1, 6, "mase")
+    assert mase == metrics.mase_scale(calm_then_grown, 1)
+    assert bands.unit(calm_then_grown, 1, 6, "level") > 1.5 * mase  # the level doubled
+    assert bands.unit(calm_then_grown, 1, 6, "recent") > 1.5 * mase  # steps 3 times as large
+    assert bands.unit(calm_then_grown[::-1], 1, 6, "level") == mase  # fallen: never shrunk
