@@ -153,7 +153,11 @@ def test_usage_errors_are_one_error_line_and_a_hint_with_exit_2(args, needle):
 
 @pytest.mark.slow
 def test_shell_completion_installs_and_completes(tmp_path):
+    # Typer takes the shell from the process tree unless detection is off: under a parent
+    # `sh -c` (cron, nohup, some CI runners) that is "sh", which it does not support, and
+    # the "bash" argument below would be ignored. With detection off it names the shell.
     env = {**ENV, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    env["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
     entry = [sys.executable, "-m", "lstmcast"]
     shown = subprocess.run([*entry, "--show-completion", "bash"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
