@@ -232,10 +232,10 @@ def backtest(
     nothing: the per-series methods and that choice are scored, and no "lstm" row.
 
     Without `refit` the given model forecasts from every origin. With `refit` (a function
-    panel -> (model, None), or (None, methods (S,)) when the past is too short for an LSTM,
-    as `train` falls back), a fresh model is trained on each fold's past before forecasting
-    it, so no fold ever sees its own future; a fold without one is scored for the LSTM
-    nowhere and forecast by the given per-series methods.
+    panel -> (model, Verdict), the model None when the past is too short for an LSTM, as
+    `train` falls back), a fresh model is trained on each fold's past and validated there as
+    `train` does, so no fold ever sees its own future: neither its LSTM nor its choice of
+    method per series nor the bands; a fold without an LSTM is scored for the LSTM nowhere.
     Returns every window's forecasts and scores.
     """
     from lstmcast.forecast import chosen_forecasts, floor_at_zero, forecast_at
@@ -261,6 +261,7 @@ def backtest(
     used = np.full(len(series), "lstm", dtype=object)
     if methods is not None:
         used[:] = methods[series]
+    bands = [(widths, follow_level)] * folds  # each fold's per-series bands and their unit
     emit("start", {"total": folds})
     for k in range(folds):
         sel = np.flatnonzero(fold == k)
@@ -268,11 +269,12 @@ def backtest(
             fold_model = model if lstm else None
             if refit is not None:
                 # Every series is cut at its own fold-k origin, also those too short to be
-                # scored in this fold, so no series leaks its future into the refit model.
+                # scored in this fold, so no series leaks its future into the refit model,
+                # nor into the choice of method and the bands, made anew on that past.
                 cut = panel.lengths - horizon - (folds - 1 - k) * step
-                fold_model, fallback = refit(panel.head(np.maximum(cut, 1)))
-                if fallback is not None:
-                    used[sel] = fallback[series[sel]]
+                fold_model, verdict = refit(panel.head(np.maximum(cut, 1)))
+                used[sel] = verdict.methods[series[sel]]
+                bands[k] = (verdict.widths, True)
             if fold_model is not None:
                 fold_preds = forecast_at(fold_model, panel, series[sel], origin[sel], horizon)
                 floor_at_zero(fold_preds, panel, series[sel], origin[sel])  # as predict does
@@ -285,10 +287,14 @@ def backtest(
     )  # fmt: skip
     chosen = None
     if methods is not None or not (used == "lstm").all():
-        chosen = chosen_forecasts(
-            panel, series, origin, preds, used, compared["baselines"], model.cfg.season, widths,
-            follow_level,
-        )  # fmt: skip
+        chosen = np.full_like(preds, np.nan)
+        for k in range(folds):
+            sel = np.flatnonzero(fold == k)
+            points = {m: v[sel] for m, v in compared["baselines"].items()}
+            chosen[sel] = chosen_forecasts(
+                panel, series[sel], origin[sel], preds[sel], used[sel], points,
+                model.cfg.season, *bands[k],
+            )  # fmt: skip
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["chosen"] = score_windows(
             compared["actual"], chosen[:, :, median], scale, chosen, quantiles

@@ -331,22 +331,27 @@ def verdict_evidence_warning(doc: dict) -> str | None:
 
 
 def refit_recipe(header: dict, device: str, callback, fell_back: list):
-    """The model file's recipe, retrained on a fold's past: (model, None); where the past is
-    too short for an LSTM, (None, each series' baseline) as `train` chooses it then, with
-    train's reason appended to `fell_back`."""
+    """The model file's recipe, retrained and validated on a fold's past as `train` does it:
+    (model, Verdict: each series' method and the per-series methods' bands); where the past
+    is too short for an LSTM, (None, the per-series methods' Verdict), with train's reason
+    appended to `fell_back`."""
     from lstmcast.config import ModelConfig, TrainConfig
     from lstmcast.train import fit_model, too_little_data
+    from lstmcast.windows import verdict_windows
 
     cfg = ModelConfig.from_dict(header["model"])
     tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
 
     def refit(past: Panel):
+        model, series = None, np.empty(0, np.int64)
+        origin = series
         reason = too_little_data(past, cfg, tcfg, explicit_lookback=False)
         if reason is None:
-            return fit_model(past, cfg, tcfg, callback).model, None
-        fell_back.append(reason)
-        none = np.empty(0, np.int64)
-        verdict = validate_methods(None, past, cfg.horizon, cfg.quantiles, cfg.season, none, none)
-        return None, verdict.methods
+            result = fit_model(past, cfg, tcfg, callback)
+            model, (series, origin) = result.model, verdict_windows(past, result.index)
+        else:
+            fell_back.append(reason)
+        h, q, m = cfg.horizon, cfg.quantiles, cfg.season
+        return model, validate_methods(model, past, h, q, m, series, origin)
 
     return refit

@@ -356,3 +356,37 @@ def test_with_the_lstm_the_verdict_is_on_its_held_out_windows(trained):
         assert all(methods.partner(m) in local for m in verdict.methods)
     else:  # the LSTM forecasts no series it lost on
         assert doc["default_method"] in local and set(verdict.methods) <= local
+
+
+def test_refit_folds_forecast_by_the_choice_and_bands_of_their_own_past(trained):
+    """Under --refit each fold's per-series methods and bands come from validation on its
+    own past (a Verdict), not from the model file, which saw every fold's future."""
+    from lstmcast import metrics
+    from lstmcast.evaluate import backtest
+    from lstmcast.verdict import Verdict
+
+    model, _ = api.load_model(trained.model)
+    panel = api.load(trained.data)
+    h, q = model.cfg.horizon, len(model.cfg.quantiles)
+    widths = np.linspace(-1, 1, q)[None, :] * np.arange(1, h + 1)[:, None]  # (H, Q)
+    pasts = []
+
+    def refit(past):
+        pasts.append(past.lengths.copy())
+        picked = np.array(["drift"] * past.n_series)
+        return None, Verdict({}, picked, {"drift": widths.tolist()})
+
+    shipped = np.array(["naive"] * panel.n_series)
+    result = backtest(
+        model, panel, folds=2, refit=refit, methods=shipped, widths={"naive": []}, lstm=True
+    )
+    assert len(pasts) == 2 and (pasts[0] < pasts[1]).all()  # each fold's own, shorter past
+    assert set(result.methods) == {"drift"}  # the fold's choice, not the file's naive
+    for k in range(len(result.series)):
+        history = panel.series(int(result.series[k]))[: int(result.origin[k])]
+        point = result.baselines["drift"][k]
+        band = widths * metrics.band_scale(history.astype(np.float64), model.cfg.season, h)
+        expected = point[:, None] + band
+        if history.min() > 0:
+            expected = np.maximum(expected, 0)
+        np.testing.assert_allclose(result.chosen[k], expected, rtol=1e-9)
