@@ -1,7 +1,7 @@
 """A small daily panel through `lstmcast train` with default settings: time and validation.
 
 Usage: python benchmarks/small_panel.py [--series 50] [--length 550] [--seed 0] [--horizon H]
-       [--lstmcast PATH]
+       [--train-seed N] [--lstmcast PATH]
 
 Writes a seeded panel in long format (`unique_id, ds, y`) to a temporary folder: daily
 series of about `--length` points (a few start up to 10 % later), a weekly cycle, one to
@@ -67,11 +67,15 @@ def panel(n_series: int, length: int, seed: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def train(exe: Path, data: Path, horizon: int | None) -> tuple[dict, float]:
+def train(
+    exe: Path, data: Path, horizon: int | None, seed: int | None = None
+) -> tuple[dict, float]:
     """`lstmcast train DATA --json --model m.lstmcast`: the JSON and the command's wall s."""
     args = [str(exe), "train", data.name, "--json", "--model", "m.lstmcast"]
     if horizon is not None:
         args += ["--horizon", str(horizon)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
     started = time.perf_counter()
     proc = subprocess.run(args, cwd=data.parent, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -137,6 +141,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--horizon", type=int, default=None, help="passed to train")
     parser.add_argument(
+        "--train-seed", type=int, default=None, help="passed to train as --seed (default: its own)"
+    )
+    parser.add_argument(
         "--lstmcast",
         type=Path,
         default=Path(sys.executable).parent / "lstmcast",
@@ -157,7 +164,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "panel.csv"
         df.to_csv(data, index=False)
-        doc, wall = train(args.lstmcast.resolve(), data, args.horizon)
+        doc, wall = train(args.lstmcast.resolve(), data, args.horizon, args.train_seed)
     for line in report(doc, wall, args.horizon):
         print(line)
     if args.no_peers:

@@ -267,19 +267,18 @@ def test_the_verdict_without_an_lstm_is_the_per_series_methods_own_table():
 
 
 def test_with_few_series_a_band_rests_on_more_windows_than_the_choice(monkeypatch):
-    # one walk of 1,000 points, horizon 24: stormy steps (sd 4) but for the last 240 (sd 1)
+    # one walk of 500 points, horizon 10: stormy steps (sd 4) but for the last 100 (sd 1)
     rng = np.random.default_rng(3)
-    walk = 500 + np.cumsum(np.concatenate([rng.normal(0, 4, 760), rng.normal(0, 1, 240)]))
+    walk = 500 + np.cumsum(np.concatenate([rng.normal(0, 4, 400), rng.normal(0, 1, 100)]))
     panel = load(long_frame({"walk": walk}))
 
     def validated():
-        return validate_methods(None, panel, 24, QUANTILES, 24, NONE, NONE)
+        return validate_methods(None, panel, 10, QUANTILES, 1, NONE, NONE)
 
     verdict = validated()
-    # the choice rests on the latest 10 windows, the bands on all 39 there are (the origins
-    # 1,000 - 24 k with two seasons, 48 points, before them)
+    # the choice rests on the latest 10 windows (the calm 100 points), the bands on 40
     assert verdict.doc["folds"]["max"] == 10 and verdict.doc["methods"]["naive"]["windows"] == 10
-    assert verdict.doc["band_windows"]["naive"] == verdict.doc["band_windows"]["drift"] == 39
+    assert verdict.doc["band_windows"]["naive"] == verdict.doc["band_windows"]["drift"] == 40
     monkeypatch.setattr(verdict_module, "BAND_WINDOWS", 1)  # the bands on the choice's 10
     calm = validated()
     assert calm.doc["band_windows"]["naive"] == 10
