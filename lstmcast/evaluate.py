@@ -10,6 +10,7 @@ import pandas as pd
 from lstmcast import methods, metrics
 from lstmcast.data.freq import grid_times
 from lstmcast.data.panel import Panel
+from lstmcast.errors import DataError
 from lstmcast.methods import fitted_names
 from lstmcast.text import plural
 from lstmcast.windows import backtest_origins
@@ -98,18 +99,6 @@ def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: in
     return np.array(
         [
             metrics.mase_scale(panel.series(int(s))[: int(o)].astype(np.float64), season)
-            for s, o in zip(series, origin, strict=True)
-        ]
-    )
-
-
-def band_scales(
-    panel: Panel, series: np.ndarray, origin: np.ndarray, season: int, horizon: int
-) -> np.ndarray:
-    """Units of the per-series methods' bands: metrics.band_scale of the history before each origin."""
-    return np.array(
-        [
-            metrics.band_scale(panel.series(int(s))[: int(o)].astype(np.float64), season, horizon)
             for s, o in zip(series, origin, strict=True)
         ]
     )
@@ -223,20 +212,14 @@ def backtest(
     """Rolling-origin backtest of `model` against every per-series method (naive, seasonal
     naive, drift, Theta, ETS: the registry).
 
-    With `methods` (S,), the method each series is forecast by, and `widths`, the model
-    file's interval offsets of the per-series methods, also scores the forecast that ships
-    ("chosen"): the LSTM's where a series uses it, the per-series method's with its band
-    where it does not, and their mean for a mix (`lstm+theta`), as `predict` makes it
-    (its bands following the level as the file says: `follow_level`).
-    Without `lstm` (a model file trained on too little data holds none) the LSTM forecasts
-    nothing: the per-series methods and that choice are scored, and no "lstm" row.
+    With `methods` (S,), each series' method, and `widths` (and `follow_level`), the model
+    file's per-series bands, also scores the forecast that ships ("chosen") as `predict`
+    makes it: the LSTM's, the per-series method's with its band, or their mean for a mix.
+    Without `lstm` (the file holds none) only the per-series methods and that choice are.
 
-    Without `refit` the given model forecasts from every origin. With `refit` (a function
-    panel -> (model, Verdict), the model None when the past is too short for an LSTM, as
-    `train` falls back), a fresh model is trained on each fold's past and validated there as
-    `train` does, so no fold ever sees its own future: neither its LSTM nor its choice of
-    method per series nor the bands; a fold without an LSTM is scored for the LSTM nowhere.
-    Returns every window's forecasts and scores.
+    With `refit` (panel -> (model or None, Verdict), as `train` trains and validates), each
+    fold's past gets a fresh model, methods and bands, so no fold ever sees its own future;
+    a fold without an LSTM scores it nowhere. Returns every window's forecasts and scores.
     """
     from lstmcast.forecast import chosen_forecasts, floor_at_zero, forecast_at
 
@@ -248,8 +231,6 @@ def backtest(
         panel, folds, horizon, step, min_history=max(2, season + 1)
     )
     if len(series) == 0:
-        from lstmcast.errors import DataError
-
         raise DataError(
             f"no series is long enough for {plural(folds, 'fold')} of {plural(horizon, 'step')} "
             f"(step {step}) after season {season} + 1 steps of history (the longest has "
@@ -288,7 +269,7 @@ def backtest(
     chosen = None
     if methods is not None or not (used == "lstm").all():
         chosen = np.full_like(preds, np.nan)
-        for k in range(folds):
+        for k in range(folds):  # each fold by its own methods and bands, as predict makes it
             sel = np.flatnonzero(fold == k)
             points = {m: v[sel] for m, v in compared["baselines"].items()}
             chosen[sel] = chosen_forecasts(

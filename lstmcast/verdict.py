@@ -16,7 +16,6 @@ import numpy as np
 from lstmcast import methods, metrics
 from lstmcast.data.panel import Panel
 from lstmcast.evaluate import (
-    band_scales,
     fitted_sample,
     local_forecasts,
     mase_scales,
@@ -97,7 +96,7 @@ def validate_methods(
     scores, preds, actual = _score_all(
         model, panel, names, horizon, season, w_series, w_origin, lstm_rows
     )
-    unit = band_scales(panel, w_series, w_origin, season, horizon)  # the bands' unit
+    unit = _band_scales(panel, w_series, w_origin, season, horizon)  # the bands' unit
     with np.errstate(divide="ignore", invalid="ignore"):  # unit 0: a constant history
         errors = {m: np.abs(actual - preds[m]) / unit[:, None] for m in names}
     widths = {m: _widths(err, horizon, quantiles) for m, err in errors.items()}
@@ -140,6 +139,16 @@ def validate_methods(
     doc["chosen"] = {m: int((chosen == m).sum()) for m in methods.names()}
     doc["band_windows"] = band_windows
     return Verdict(doc, chosen.astype(str), widths)
+
+
+def _band_scales(panel: Panel, series, origin, season: int, horizon: int) -> np.ndarray:
+    """Units of the per-series methods' bands: metrics.band_scale of each window's history."""
+    return np.array(
+        [
+            metrics.band_scale(panel.series(int(s))[: int(o)].astype(np.float64), season, horizon)
+            for s, o in zip(series, origin, strict=True)
+        ]
+    )
 
 
 def _union(l_series, l_origin, series, origin):
