@@ -187,7 +187,7 @@ def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warn
 def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
     """The LSTM (if any) and the baselines scored on the same held-out windows: the verdict
     that chooses each series' method, with the LSTM's interval calibration."""
-    from lstmcast.verdict import validate_methods, verdict_evidence_warning
+    from lstmcast.verdict import band_evidence_warning, validate_methods, verdict_evidence_warning
     from lstmcast.windows import verdict_windows
 
     model, series, origin = None, np.empty(0, np.int64), np.empty(0, np.int64)
@@ -202,9 +202,9 @@ def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
             f"(the shortest has {plural(int(panel.lengths.min()), 'point')}, horizon {cfg.horizon}): "
             f"forecast by {methods.label(verdict.doc['default_method'])}, untested"
         )
-    few = verdict_evidence_warning(verdict.doc)
-    if few:
-        warnings.append(few)
+    warnings.extend(
+        w for w in (verdict_evidence_warning(verdict.doc), band_evidence_warning(verdict.doc)) if w
+    )
     return verdict
 
 

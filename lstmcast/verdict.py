@@ -22,6 +22,7 @@ from lstmcast.evaluate import (
     score_windows,
     window_actuals,
 )
+from lstmcast.text import plural
 from lstmcast.windows import spaced_windows
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Verdict",
     "validate_methods",
     "verdict_evidence_warning",
+    "band_evidence_warning",
     "refit_recipe",
 ]
 
@@ -336,6 +338,24 @@ def verdict_evidence_warning(doc: dict) -> str | None:
     return (
         f"{what} on {median:g} independent {windows} per series (fewer than {MIN_FOLDS}): "
         "treat it as a guess (collect more data, or pass a smaller --horizon)"
+    )
+
+
+def band_evidence_warning(doc: dict) -> str | None:
+    """The warning of a band that rests on fewer than MIN_FOLDS held-out windows: the
+    fewest of the methods that forecast a series (the LSTM's calibration windows for the
+    LSTM and its mixes, the band windows of a per-series method)."""
+    shipped = [m for m, n in doc.get("chosen", {}).items() if n]
+    bands = doc.get("band_windows", {})
+    counts = [bands[own] for m in shipped if (own := methods.partner(m) or m) in bands]
+    if any(methods.uses_lstm(m) for m in shipped) and "calibration" in doc:
+        counts.append(doc["calibration"]["windows"])
+    if not counts or min(counts) >= MIN_FOLDS:
+        return None
+    low, high = doc.get("interval", [0.1, 0.9])
+    return (
+        f"the {round(100 * (high - low))} % band rests on {plural(min(counts), 'held-out window')}: "
+        "its coverage is a rough guess (collect more data, or pass a smaller --horizon)"
     )
 
 

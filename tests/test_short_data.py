@@ -86,3 +86,30 @@ def test_evaluate_refit_falls_back_on_folds_too_short_for_the_lstm(tmp_path):
     plain = invoke(*args)  # the note is one line on stderr beside the tables
     lines = [line for line in plain.stderr.splitlines() if "--refit:" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: --refit: 2 of 3 folds")
+
+
+def test_a_band_on_one_window_says_its_coverage_is_a_guess(tmp_path):
+    """30 monthly points and --horizon 12 leave one held-out window for the band."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "m30.csv"
+    pd.DataFrame(
+        {
+            "month": pd.date_range("2022-01-01", periods=30, freq="MS"),
+            "sales": 100 + np.cumsum(rng.normal(2, 5, 30)),
+        }
+    ).to_csv(data, index=False)
+    args = ("train", data, "--model", tmp_path / "m.lstmcast", *TINY, "--horizon", "12")
+    doc = json.loads(invoke(*args, "--json").stdout)
+    (band,) = [w for w in doc["warnings"] if "band rests on" in w]
+    assert band.startswith("the 80 % band rests on 1 held-out window: its coverage is a rough")
+    plain = invoke(*args)
+    assert "warning: the 80 % band rests on 1 held-out window" in plain.stderr
+
+
+def test_a_band_on_enough_windows_says_nothing(tmp_path):
+    data = tmp_path / "daily.csv"
+    weekly_daily({"a": 200, "b": 190}).to_csv(data, index=False)
+    args = ("train", data, "--model", tmp_path / "m.lstmcast", *TINY, "--horizon", "7")
+    doc = json.loads(invoke(*args, "--json").stdout)
+    assert not [w for w in doc["warnings"] if "band rests on" in w], doc["warnings"]
+    assert min(doc["validation"]["band_windows"].values()) >= 3
