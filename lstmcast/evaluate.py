@@ -94,11 +94,11 @@ def fitted_sample(
     return rows if keep is None else rows | keep
 
 
-def mase_scales(panel: Panel, series: np.ndarray, origin: np.ndarray, season: int) -> np.ndarray:
-    """MASE denominators: in-sample seasonal-naive MAE of the history before each origin."""
+def mase_scales(panel: Panel, series, origin, season: int, scale=metrics.mase_scale) -> np.ndarray:
+    """MASE denominators (or another `scale(history, season)`) of the history before each origin."""
     return np.array(
         [
-            metrics.mase_scale(panel.series(int(s))[: int(o)].astype(np.float64), season)
+            scale(panel.series(int(s))[: int(o)].astype(np.float64), season)
             for s, o in zip(series, origin, strict=True)
         ]
     )

@@ -98,7 +98,9 @@ def validate_methods(
     scores, preds, actual = _score_all(
         model, panel, names, horizon, season, w_series, w_origin, lstm_rows
     )
-    unit = _band_scales(panel, w_series, w_origin, season, horizon)  # the bands' unit
+    unit = mase_scales(  # the bands' unit: metrics.band_scale of each window's history
+        panel, w_series, w_origin, season, lambda x, m: metrics.band_scale(x, m, horizon)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):  # unit 0: a constant history
         errors = {m: np.abs(actual - preds[m]) / unit[:, None] for m in names}
     widths = {m: _widths(err, horizon, quantiles) for m, err in errors.items()}
@@ -141,16 +143,6 @@ def validate_methods(
     doc["chosen"] = {m: int((chosen == m).sum()) for m in methods.names()}
     doc["band_windows"] = band_windows
     return Verdict(doc, chosen.astype(str), widths)
-
-
-def _band_scales(panel: Panel, series, origin, season: int, horizon: int) -> np.ndarray:
-    """Units of the per-series methods' bands: metrics.band_scale of each window's history."""
-    return np.array(
-        [
-            metrics.band_scale(panel.series(int(s))[: int(o)].astype(np.float64), season, horizon)
-            for s, o in zip(series, origin, strict=True)
-        ]
-    )
 
 
 def _union(l_series, l_origin, series, origin):

@@ -93,3 +93,18 @@ def trending_weekly_frame() -> pd.DataFrame:
     """Four daily series with a weekly profile on a trend: seasonal naive is the best
     baseline but lags a week of trend behind, and WEEKLY_LSTM learns both."""
     return seasonal_frame(slope=0.3, noise=0.5)
+
+
+def rewrite_header(path, change) -> None:
+    """Edit a model file's JSON header in place with `change(header)`, keeping the framing
+    and the payload (and so its checksum): a damaged file, or one from an older version."""
+    import json
+    import struct
+
+    from lstmcast.modelfile.container import FORMAT_VERSION, MAGIC, read_header
+
+    header, start = read_header(path)
+    payload = path.read_bytes()[start:]
+    change(header)
+    head = json.dumps(header).encode()
+    path.write_bytes(MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(head)) + head + payload)

@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 import torch
+from helpers import rewrite_header
 from typer.testing import CliRunner
 
 from lstmcast import api
@@ -196,15 +197,6 @@ def test_corrupt_header(tmp_path, head):
     refused(path, "corrupt model file header")
 
 
-def _rewrite_header(path, change) -> None:
-    """Edit the JSON header in place, keeping framing and payload (and so its checksum)."""
-    header, start = read_header(path)
-    payload = path.read_bytes()[start:]
-    change(header)
-    head = json.dumps(header).encode()
-    path.write_bytes(MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(head)) + head + payload)
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -217,14 +209,14 @@ def _rewrite_header(path, change) -> None:
     ids=["dtype", "shape", "nbytes", "no-offset", "entry-not-a-dict"],
 )
 def test_tampered_tensor_table(model_file, change):
-    _rewrite_header(model_file, change)
+    rewrite_header(model_file, change)
     refused(model_file, "corrupt tensor table")
 
 
 def test_tensor_table_that_is_not_a_mapping(model_file):
     # A header whose "tensors" is a list passes the framing checks; loading must still
     # answer with a ModelFileError (exit 4), not an AttributeError (exit 1, "internal").
-    _rewrite_header(model_file, lambda h: h.update(tensors=[]))
+    rewrite_header(model_file, lambda h: h.update(tensors=[]))
     refused(model_file, "corrupt")
 
 
