@@ -32,7 +32,10 @@ __all__ = [
 ]
 
 MAGIC = b"LSTMCAST"
-FORMAT_VERSION = 1
+# 2: bands of per-series methods in the unit named by the header's `band_scale`, and each
+# series' last timestamp (`data.last`). A reader of format 1 would misread both, so it is told
+# the file is newer; this reader still reads format 1 (bands in plain MASE units).
+FORMAT_VERSION = 2
 DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "int32": np.int32}
 MAX_HEADER = 64 * 1024 * 1024  # a header larger than this is corrupt, not big (ids of ~2M series)
 MAX_DEPTH = 16  # lstmcast writes headers 5 levels deep; deeper is not ours
