@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmcast import methods
+from lstmcast import methods, metrics
 from lstmcast.config import (
     DataSpec,
     ModelConfig,
@@ -420,7 +420,7 @@ def evaluate(
     if scored is not None:
         scored(result)
     if output is not None:
-        write_table(result.per_series, output)
+        write_table(metrics.as_written(result.per_series), output)
     if forecasts is not None:
         write_table(result.forecasts(), forecasts)
     if plot is not None:

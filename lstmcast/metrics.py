@@ -232,3 +232,12 @@ def verdict(low: float | None, high: float | None) -> str:
     if high is not None and high < 0:
         return "loses"
     return "ties"
+
+
+def as_written(frame):
+    """A table of scores as files and JSON show it: float64 columns as float32, so a MASE
+    reads 0.7723456 (about 7 significant digits, as forecasts are written), not 17 digits
+    of float64 noise. Summaries are computed from the float64 table before this."""
+    return frame.astype(
+        {name: "float32" for name, kind in frame.dtypes.items() if kind == "float64"}
+    )

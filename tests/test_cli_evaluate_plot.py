@@ -1,6 +1,7 @@
 """`lstmcast evaluate` and `lstmcast plot` end to end on a tiny hourly panel."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -101,8 +102,13 @@ def test_evaluate_output_per_series_table(tmp_path, trained):
             assert f"{method}_{metric}" in table.columns
     assert {"lstm_coverage", "lstm_width", "skill"} <= set(table.columns)
     np.testing.assert_allclose(
-        table["skill"], 1 - table["lstm_mase"] / table["seasonal_naive_mase"]
+        table["skill"], 1 - table["lstm_mase"] / table["seasonal_naive_mase"], rtol=1e-6
     )
+    # scores as float32 writes them (at most 9 significant digits), not float64's 17
+    cells = [c for line in out.read_text().splitlines()[1:] for c in line.split(",")[2:]]
+    numbers = [c.split("e")[0].lstrip("-") for c in cells if re.fullmatch(r"-?[\d.]+(e-?\d+)?", c)]
+    digits = [len(c.replace(".", "").lstrip("0")) for c in numbers]
+    assert digits and max(digits) <= 9 and max(digits) >= 5, max(digits)
     # the overlap with the training data is pointed out on stderr
     assert "optimistic" in result.stderr
 

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import invoke, rewrite_header
+from helpers import invoke
 
 from lstmcast.config import OPTION_STEPS, DataSpec, ModelConfig
 from lstmcast.data.load import load

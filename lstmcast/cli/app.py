@@ -291,7 +291,7 @@ def evaluate(
     """
     with errors_handled(json_out, debug, log_file, "evaluate") as run:
         check_options(ctx)
-        from lstmcast import api
+        from lstmcast import api, metrics
         from lstmcast.cli.backtests import evaluate_tables, written_lines
         from lstmcast.cli.documents import evaluate_document, print_json
         from lstmcast.cli.progress import FoldProgress
@@ -321,7 +321,7 @@ def evaluate(
                 output=output, forecasts=forecasts, plot=plot_file, scored=scored, show=show,
             )  # fmt: skip
         if to_stdout and not json_out:
-            write_stream(result.per_series, sys.stdout, "csv")
+            write_stream(metrics.as_written(result.per_series), sys.stdout, "csv")
         elif json_out:
             print_json(evaluate_document(result, model, output, plot_file, forecasts))
         elif not quiet:

@@ -133,9 +133,10 @@ def evaluate_document(result, model, output, plot, forecasts) -> dict:
     """The `evaluate --json` document: the backtest's summary, the paths it wrote (null when
     not asked for), its warnings and the per-series table."""
     from lstmcast.data.io import records
+    from lstmcast.metrics import as_written
 
     paths = {"model": str(model), "output": str(output) if output else None}
     paths["plot"] = str(plot) if plot else None
     paths["forecasts"] = str(forecasts) if forecasts else None
     body = {**result.summary, **paths, "warnings": result.warnings}
-    return document("evaluate", {**body, "per_series": records(result.per_series)})
+    return document("evaluate", {**body, "per_series": records(as_written(result.per_series))})
