@@ -1,4 +1,7 @@
-"""Training batches: the on-device window sampler, the step events, torch threads."""
+"""Training batches: the on-device window sampler, the step events, torch threads, the
+planned length."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -10,6 +13,8 @@ from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.load import load
 from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import (
+    MIN_STEPS,
+    PASSES,
     TORCH_THREADS,
     cpu_threads,
     fit,
@@ -101,3 +106,21 @@ def test_threads_option_sets_torch_threads():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_training_stops_at_the_steps_planned_from_the_data():
+    """PASSES draws of every training window (MIN_STEPS at least), then stop: the learning
+    rate's schedule ends there, and no epoch of one step at its floor follows."""
+    panel = ragged_panel()
+    # --batch-size 3 and patience beyond the epochs: the plan, not early stopping, ends it
+    train = TrainConfig(batch_size=3, device="cpu", val_size=4, patience=1000, epochs=1000)
+    index = build_index(panel, 8, 4, 4)
+    planned = max(MIN_STEPS, -(-PASSES * index.n_train // 3))
+    per_epoch = -(-index.n_train // 3)
+    assert planned % per_epoch, "the plan ends inside an epoch: the case that went on"
+    result = fit(panel, tiny_config(panel), train)
+    assert (result.steps, result.stop_reason) == (planned, "steps")
+    assert result.epochs == -(-planned // per_epoch)
+    # the epoch cap still rules when it comes first
+    capped = fit(panel, tiny_config(panel), dataclasses.replace(train, epochs=2))
+    assert (capped.steps, capped.stop_reason) == (2 * per_epoch, "epochs")
