@@ -134,8 +134,10 @@ def _train_locked(
     cfg = resolve_model_config(model_cfg, panel, train_cfg.val_size)
     check_offsets_room(cfg.horizon, len(cfg.quantiles))  # else no command reads the file
     warnings = list(panel.warnings)
-    result = _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings)
-    verdict = _validate(result, panel, cfg, warnings)
+    result, evidence = _fit_or_explain(
+        panel, cfg, model_cfg, train_cfg, callback, init_state, warnings
+    )
+    verdict = _validate(result, evidence, panel, cfg, warnings)
     seconds = result.seconds if result else time.perf_counter() - started
     summary = _summary(data, model_path, panel, cfg, result, verdict.doc, warnings, seconds)
     if callback is not None:  # the last point where a caller may stop the run unharmed
@@ -161,39 +163,37 @@ def _warm_start(model_path, asked: DataSpec, model_cfg: ModelConfig, given: Coll
 
 
 def _fit_or_explain(panel, cfg, model_cfg, train_cfg, callback, init_state, warnings: list):
-    """Train the LSTM (a TrainResult), or None with a warning saying why the data is too short."""
-    from lstmcast.train import fit_model, too_little_data
+    """Train the LSTM while the per-series methods are forecast on the validation windows:
+    (TrainResult, verdict.Evidence), or (None, None) with a warning saying why the data is
+    too short for an LSTM."""
+    from lstmcast.train import too_little_data
+    from lstmcast.verdict import train_beside_evidence
 
     reason = too_little_data(panel, cfg, train_cfg, model_cfg.lookback is not None)
     if reason:
         warnings.append(reason)
-        return None
-    result = fit_model(
-        panel,
-        cfg,
-        train_cfg,
-        callback,
-        init_state,
-        explicit_lookback=model_cfg.lookback is not None,
+        return None, None
+    result, evidence = train_beside_evidence(
+        panel, cfg, train_cfg, callback, init_state, model_cfg.lookback is not None
     )
     short = result.index.too_short()
     if len(short):
         warnings.append(
             f"{len(short)} series too short for a training window (e.g. '{panel.ids[short[0]]}')"
         )
-    return result
+    return result, evidence
 
 
-def _validate(result, panel: Panel, cfg: ModelConfig, warnings: list):
+def _validate(result, evidence, panel: Panel, cfg: ModelConfig, warnings: list):
     """The LSTM (if any) and the baselines scored on the same held-out windows: the verdict
     that chooses each series' method, with the LSTM's interval calibration."""
     from lstmcast.verdict import band_evidence_warning, validate_methods, verdict_evidence_warning
-    from lstmcast.windows import verdict_windows
 
     model, series, origin = None, np.empty(0, np.int64), np.empty(0, np.int64)
     if result is not None:
-        model, (series, origin) = result.model, verdict_windows(panel, result.index)
-    verdict = validate_methods(model, panel, cfg.horizon, cfg.quantiles, cfg.season, series, origin)
+        model, (series, origin) = result.model, evidence.lstm_windows()
+    h, q, m = cfg.horizon, cfg.quantiles, cfg.season
+    verdict = validate_methods(model, panel, h, q, m, series, origin, evidence)
     if result is not None and result.calibration is not None:
         verdict.doc["calibration"] = result.calibration
     if verdict.doc["series_without_windows"]:

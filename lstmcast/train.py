@@ -39,6 +39,7 @@ __all__ = [
     "TrainResult",
     "fit_model",
     "too_little_data",
+    "held_out_windows",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -271,6 +272,14 @@ def too_little_data(
         f"+ horizon {cfg.horizon} + validation {index.val_size}); every series is forecast by a simple "
         "baseline (pass a smaller --horizon or --lookback, or collect more data, for an LSTM)"
     )
+
+
+def held_out_windows(
+    panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig, explicit_lookback: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(series, origin) of the windows the LSTM will be held out from and judged on
+    (windows.verdict_windows of its index), known before it trains; refused as fit is."""
+    return verdict_windows(panel, _training_index(panel, cfg, train_cfg, explicit_lookback))
 
 
 def _training_index(

@@ -9,6 +9,7 @@ origin, across the whole of each series.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,9 @@ __all__ = [
     "MIN_FOLDS",
     "Verdict",
     "validate_methods",
+    "Evidence",
+    "gather_evidence",
+    "train_beside_evidence",
     "verdict_evidence_warning",
     "band_evidence_warning",
     "refit_recipe",
@@ -70,6 +74,96 @@ class Verdict:
     widths: dict[str, list[list[float]]]
 
 
+@dataclass
+class Evidence:
+    """The per-series methods' forecasts on every validation window (the LSTM's among them):
+    all of validate_methods' work that does not need the LSTM, so it can run while the LSTM
+    trains (evidence_beside_training). Rows are windows: (series, origin), `lstm_rows` those
+    the LSTM is judged on; `preds` each per-series method's (V, horizon) point forecasts."""
+
+    names: tuple[str, ...]
+    series: np.ndarray
+    origin: np.ndarray
+    lstm_rows: np.ndarray
+    actual: np.ndarray
+    scale: np.ndarray
+    preds: dict[str, np.ndarray]
+
+    def lstm_windows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(series, origin) of the windows the LSTM is judged on."""
+        return self.series[self.lstm_rows], self.origin[self.lstm_rows]
+
+
+def gather_evidence(
+    panel: Panel, horizon: int, season: int, series: np.ndarray, origin: np.ndarray
+) -> Evidence:
+    """Every per-series method forecast on its windows, which reach back over each whole
+    series, and on the LSTM's `series, origin` (its held-out windows; none without it)."""
+    names = methods.candidates(season)
+    least = np.clip(np.minimum(2 * max(season, 1), (panel.lengths - horizon) // 2), 2, None)
+    folds = max(MAX_FOLDS, -(-BAND_WINDOWS // max(panel.n_series, 1)))
+    l_series, l_origin = spaced_windows(panel.lengths, horizon, least, folds)
+    w_series, w_origin, lstm_rows = _union(l_series, l_origin, series, origin)
+    actual = window_actuals(panel, w_series, w_origin, horizon)
+    scale = mase_scales(panel, w_series, w_origin, season)
+    fitted_rows = fitted_sample(panel, w_series, w_origin, horizon, also=lstm_rows)
+    preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
+    return Evidence(names, w_series, w_origin, lstm_rows, actual, scale, preds)
+
+
+class _Background:
+    """`fn(*args)` in a daemon thread; result() waits for it and returns its value or raises
+    its error. A daemon, so a run stopped by a signal exits without waiting for it."""
+
+    def __init__(self, fn, *args):
+        self._out: tuple[bool, object] = (False, RuntimeError("the background work never ran"))
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._out = (True, fn(*args))
+        except BaseException as exc:  # handed to the caller by result()
+            self._out = (False, exc)
+
+    def result(self):
+        self._thread.join()
+        ok, value = self._out
+        if not ok:
+            raise value
+        return value
+
+    def abandon(self, wait: float = 5.0) -> None:
+        """Stop waiting for it: end the worker processes its fits run in (joblib's loky
+        pool), so the thread ends at once rather than when its fits would have, and no
+        half-run pool is left for the interpreter's exit to trip over."""
+        import sys
+
+        if "joblib" in sys.modules:
+            from joblib.externals.loky import get_reusable_executor
+
+            get_reusable_executor().shutdown(wait=False, kill_workers=True)
+        self._thread.join(wait)
+
+
+def train_beside_evidence(panel: Panel, cfg, train_cfg, callback=None, init_state=None,
+                          explicit_lookback: bool = False):  # fmt: skip
+    """(train.fit_model's TrainResult, gather_evidence's Evidence on its held-out windows),
+    the evidence gathered in a background thread while the LSTM trains: the per-series
+    methods' fits (ETS and Theta, in worker processes) take the cores a small LSTM, trained
+    on one thread, leaves idle. Neither reads the other; each is what it would be alone."""
+    from lstmcast.train import fit_model, held_out_windows
+
+    series, origin = held_out_windows(panel, cfg, train_cfg, explicit_lookback)
+    pending = _Background(gather_evidence, panel, cfg.horizon, cfg.season, series, origin)
+    try:
+        result = fit_model(panel, cfg, train_cfg, callback, init_state, explicit_lookback)
+    except BaseException:  # a signal, a diverged loss: nothing waits for the evidence now
+        pending.abandon()
+        raise
+    return result, pending.result()
+
+
 def validate_methods(
     model,
     panel: Panel,
@@ -78,6 +172,7 @@ def validate_methods(
     season: int,
     series: np.ndarray,
     origin: np.ndarray,
+    evidence: Evidence | None = None,
 ) -> Verdict:
     """Score every method on the same non-overlapping windows; choose per series.
 
@@ -89,15 +184,14 @@ def validate_methods(
     its skill (1 - its mean MASE / the winner's, on the LSTM's windows) has a bootstrap
     interval (series resampled) above 0. A series leaves the pooled choice only for a method
     whose mean MAE over that series' own windows (MIN_FOLDS at least) is SWITCH_MARGIN lower.
+    `evidence`, when given, is gather_evidence's for the same panel and windows.
     """
-    names = methods.candidates(season)
-    least = np.clip(np.minimum(2 * max(season, 1), (panel.lengths - horizon) // 2), 2, None)
-    folds = max(MAX_FOLDS, -(-BAND_WINDOWS // max(panel.n_series, 1)))
-    l_series, l_origin = spaced_windows(panel.lengths, horizon, least, folds)
-    w_series, w_origin, lstm_rows = _union(l_series, l_origin, series, origin)
-    scores, preds, actual = _score_all(
-        model, panel, names, horizon, season, w_series, w_origin, lstm_rows
-    )
+    if evidence is None:
+        evidence = gather_evidence(panel, horizon, season, series, origin)
+    names, w_series, w_origin, lstm_rows = (
+        evidence.names, evidence.series, evidence.origin, evidence.lstm_rows
+    )  # fmt: skip
+    scores, preds, actual = _score_all(model, panel, evidence)
     unit = mase_scales(  # the bands' unit: metrics.band_scale of each window's history
         panel, w_series, w_origin, season, lambda x, m: metrics.band_scale(x, m, horizon)
     )
@@ -153,13 +247,14 @@ def _union(l_series, l_origin, series, origin):
     return w_series, w_origin, np.isin(keys, key(series, origin))
 
 
-def _score_all(model, panel, names, horizon, season, w_series, w_origin, lstm_rows):
+def _score_all(model, panel: Panel, evidence: Evidence):
     """Each method's scores on every window, NaN where it is not scored: the LSTM outside
     its windows, a fitted method (ETS, Theta) outside the series it is scored on."""
-    actual = window_actuals(panel, w_series, w_origin, horizon)
-    scale = mase_scales(panel, w_series, w_origin, season)
-    fitted_rows = fitted_sample(panel, w_series, w_origin, horizon, also=lstm_rows)
-    preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
+    names, w_series, w_origin, lstm_rows = (
+        evidence.names, evidence.series, evidence.origin, evidence.lstm_rows
+    )  # fmt: skip
+    actual, scale, horizon = evidence.actual, evidence.scale, evidence.actual.shape[1]
+    preds = dict(evidence.preds)  # the mixes join it; the evidence stays as it came
     scores = {m: score_windows(actual, preds[m], scale) for m in names}
     if model is not None and lstm_rows.any():
         from lstmcast.forecast import floor_at_zero, forecast_at
@@ -357,8 +452,7 @@ def refit_recipe(header: dict, device: str, callback, fell_back: list):
     is too short for an LSTM, (None, the per-series methods' Verdict), with train's reason
     appended to `fell_back`."""
     from lstmcast.config import ModelConfig, TrainConfig
-    from lstmcast.train import fit_model, too_little_data
-    from lstmcast.windows import verdict_windows
+    from lstmcast.train import too_little_data
 
     cfg = ModelConfig.from_dict(header["model"])
     tcfg = TrainConfig(**{**header.get("train", {}), "device": device})
@@ -366,13 +460,13 @@ def refit_recipe(header: dict, device: str, callback, fell_back: list):
     def refit(past: Panel):
         model, series = None, np.empty(0, np.int64)
         origin = series
-        reason = too_little_data(past, cfg, tcfg, explicit_lookback=False)
+        reason, evidence = too_little_data(past, cfg, tcfg, explicit_lookback=False), None
         if reason is None:
-            result = fit_model(past, cfg, tcfg, callback)
-            model, (series, origin) = result.model, verdict_windows(past, result.index)
+            result, evidence = train_beside_evidence(past, cfg, tcfg, callback)
+            model, (series, origin) = result.model, evidence.lstm_windows()
         else:
             fell_back.append(reason)
         h, q, m = cfg.horizon, cfg.quantiles, cfg.season
-        return model, validate_methods(model, past, h, q, m, series, origin)
+        return model, validate_methods(model, past, h, q, m, series, origin, evidence)
 
     return refit

@@ -389,3 +389,57 @@ def test_refit_folds_forecast_by_the_choice_and_bands_of_their_own_past(trained)
         if history.min() > 0:
             expected = np.maximum(expected, 0)
         np.testing.assert_allclose(result.chosen[k], expected, rtol=1e-9)
+
+
+def test_evidence_gathered_while_the_lstm_trains_is_the_evidence_gathered_after(
+    trained, monkeypatch
+):
+    """train_beside_evidence forecasts the per-series methods in a background thread while
+    the LSTM trains: on the windows the trained LSTM is judged on, and to the same verdict
+    as validation after training."""
+    import threading
+
+    from lstmcast.config import ModelConfig, TrainConfig
+    from lstmcast.modelfile.container import read_header
+    from lstmcast.verdict import train_beside_evidence
+    from lstmcast.windows import verdict_windows
+
+    header, _ = read_header(trained.model)
+    cfg = ModelConfig.from_dict(header["model"])
+    train_cfg = TrainConfig(**{**header["train"], "device": "cpu"})
+    panel = api.load(trained.data)
+    # the evidence waits for the LSTM's first step: gathered before or after training, it
+    # would wait in vain
+    stepped, waited, gather = threading.Event(), [], verdict_module.gather_evidence
+
+    def gather_once_training_runs(*args):
+        waited.append(stepped.wait(timeout=30))
+        return gather(*args)
+
+    monkeypatch.setattr(verdict_module, "gather_evidence", gather_once_training_runs)
+    result, evidence = train_beside_evidence(
+        panel, cfg, train_cfg, lambda event, info: event == "step" and stepped.set()
+    )
+    assert waited == [True]
+    series, origin = verdict_windows(panel, result.index)
+    assert [a.tolist() for a in evidence.lstm_windows()] == [series.tolist(), origin.tolist()]
+    h, q, m = cfg.horizon, cfg.quantiles, cfg.season
+    beside = validate_methods(result.model, panel, h, q, m, series, origin, evidence)
+    after = validate_methods(result.model, panel, h, q, m, series, origin)
+    assert beside.doc == after.doc and beside.widths == after.widths
+    assert beside.methods.tolist() == after.methods.tolist()
+
+
+def test_an_error_in_the_background_evidence_reaches_the_caller(trained, monkeypatch):
+    from lstmcast.config import ModelConfig, TrainConfig
+    from lstmcast.modelfile.container import read_header
+
+    def broken(*args):
+        raise RuntimeError("no evidence today")
+
+    monkeypatch.setattr(verdict_module, "gather_evidence", broken)
+    header, _ = read_header(trained.model)
+    cfg = ModelConfig.from_dict(header["model"])
+    train_cfg = TrainConfig(**{**header["train"], "device": "cpu"})
+    with pytest.raises(RuntimeError, match="no evidence today"):
+        verdict_module.train_beside_evidence(api.load(trained.data), cfg, train_cfg)
