@@ -43,11 +43,13 @@ def local_forecasts(
     season: int,
     names: tuple[str, ...] | None = None,
     fitted_rows: np.ndarray | None = None,
+    workers: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Each per-series method's point forecasts (B, horizon) from the history before each
     origin (every local method of the registry unless `names`). A fitted method (ETS,
     Theta) forecasts only the windows in `fitted_rows` (B,) when given; NaN elsewhere.
-    Fitted methods run in worker processes when there are enough windows to repay them."""
+    Fitted methods run in worker processes (`workers`: methods.forecast_many) when there
+    are enough windows to repay them."""
     out = {}
     for name in names or methods.local_names():
         method = methods.get(name)
@@ -60,7 +62,7 @@ def local_forecasts(
         histories = [panel.series(int(series[b]))[: int(origin[b])] for b in rows]
         out[name] = np.full((len(series), horizon), np.nan)
         if len(rows):
-            point = methods.forecast_many(name, histories, horizon, season)
+            point = methods.forecast_many(name, histories, horizon, season, workers)
             positive = np.array([h.min() > 0 for h in histories])
             point[positive] = np.maximum(point[positive], 0)  # as predict floors them
             out[name][rows] = point

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lstmcast import distributed
+from lstmcast import distributed, methods
 from lstmcast.batches import Batch, PanelBatches, window_sampler
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.data.freq import calendar_periods
@@ -40,6 +40,7 @@ __all__ = [
     "fit_model",
     "too_little_data",
     "held_out_windows",
+    "spare_cores",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -49,7 +50,10 @@ __all__ = [
 PASSES = 10
 MIN_STEPS = 200  # so that a one-series file does not stop before it learns
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
-SMALL_STEP_GFLOP = 0.5  # LSTM work per step below which one CPU thread is faster than several
+# LSTM work per step below which one CPU thread is faster than several. On 2 cores: the
+# daily panel's model (0.56 GFLOP) steps 1.3x faster on one thread than on two; M4 Hourly's
+# with 64 units (1.21 GFLOP) 1.23x slower (benchmarks/threads.py; BENCHMARKS.md).
+SMALL_STEP_GFLOP = 1.0
 TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
 
 Callback = Callable[[str, dict], None]
@@ -465,6 +469,19 @@ def cpu_threads(model: LSTMForecaster, train_cfg: TrainConfig) -> int:
         return train_cfg.threads
     small = lstm_step_gflop(model, train_cfg.batch_size) < SMALL_STEP_GFLOP
     return 1 if small else TORCH_THREADS
+
+
+def spare_cores(cfg: ModelConfig, train_cfg: TrainConfig) -> int:
+    """The CPU cores training leaves idle: all but the one an accelerator's loop takes, or
+    on CPU those beyond its threads (cpu_threads); none under torchrun, whose processes
+    share the cores."""
+    if distributed.active():
+        return 0
+    if resolve_device(train_cfg.device).type != "cpu":
+        return methods.cores() - 1
+    with torch.device("meta"):  # the shapes alone: nothing is allocated
+        model = LSTMForecaster(cfg)
+    return max(0, methods.cores() - cpu_threads(model, train_cfg))
 
 
 def _diverged(loss: float, where: str) -> TrainingError:

@@ -95,10 +95,16 @@ class Evidence:
 
 
 def gather_evidence(
-    panel: Panel, horizon: int, season: int, series: np.ndarray, origin: np.ndarray
+    panel: Panel,
+    horizon: int,
+    season: int,
+    series: np.ndarray,
+    origin: np.ndarray,
+    workers: int | None = None,
 ) -> Evidence:
     """Every per-series method forecast on its windows, which reach back over each whole
-    series, and on the LSTM's `series, origin` (its held-out windows; none without it)."""
+    series, and on the LSTM's `series, origin` (its held-out windows; none without it);
+    ETS and Theta in `workers` processes (methods.forecast_many)."""
     names = methods.candidates(season)
     least = np.clip(np.minimum(2 * max(season, 1), (panel.lengths - horizon) // 2), 2, None)
     folds = max(MAX_FOLDS, -(-BAND_WINDOWS // max(panel.n_series, 1)))
@@ -107,7 +113,7 @@ def gather_evidence(
     actual = window_actuals(panel, w_series, w_origin, horizon)
     scale = mase_scales(panel, w_series, w_origin, season)
     fitted_rows = fitted_sample(panel, w_series, w_origin, horizon, also=lstm_rows)
-    preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows)
+    preds = local_forecasts(panel, w_series, w_origin, horizon, season, names, fitted_rows, workers)
     return Evidence(names, w_series, w_origin, lstm_rows, actual, scale, preds)
 
 
@@ -148,14 +154,21 @@ class _Background:
 
 def train_beside_evidence(panel: Panel, cfg, train_cfg, callback=None, init_state=None,
                           explicit_lookback: bool = False):  # fmt: skip
-    """(train.fit_model's TrainResult, gather_evidence's Evidence on its held-out windows),
-    the evidence gathered in a background thread while the LSTM trains: the per-series
-    methods' fits (ETS and Theta, in worker processes) take the cores a small LSTM, trained
-    on one thread, leaves idle. Neither reads the other; each is what it would be alone."""
-    from lstmcast.train import fit_model, held_out_windows
+    """(train.fit_model's TrainResult, gather_evidence's Evidence on its held-out windows).
+    Where training leaves cores idle (a small LSTM trains on one thread; an accelerator's
+    loop takes one core), the evidence is gathered in a background thread while the LSTM
+    trains, its fits (ETS, Theta) in as many worker processes as there are idle cores;
+    else after training, as extra processes would only slow torch's threads. Neither reads
+    the other: each is what it would be alone."""
+    from lstmcast.train import fit_model, held_out_windows, spare_cores
 
     series, origin = held_out_windows(panel, cfg, train_cfg, explicit_lookback)
-    pending = _Background(gather_evidence, panel, cfg.horizon, cfg.season, series, origin)
+    free = spare_cores(cfg, train_cfg)
+    if free < 1:
+        result = fit_model(panel, cfg, train_cfg, callback, init_state, explicit_lookback)
+        return result, gather_evidence(panel, cfg.horizon, cfg.season, series, origin)
+    evidence = (panel, cfg.horizon, cfg.season, series, origin, free)
+    pending = _Background(gather_evidence, *evidence)
     try:
         result = fit_model(panel, cfg, train_cfg, callback, init_state, explicit_lookback)
     except BaseException:  # a signal, a diverged loss: nothing waits for the evidence now

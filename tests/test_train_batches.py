@@ -20,6 +20,7 @@ from lstmcast.train import (
     fit,
     lstm_step_gflop,
     resolve_model_config,
+    spare_cores,
 )
 from lstmcast.windows import build_index
 
@@ -124,3 +125,16 @@ def test_training_stops_at_the_steps_planned_from_the_data():
     # the epoch cap still rules when it comes first
     capped = fit(panel, tiny_config(panel), dataclasses.replace(train, epochs=2))
     assert (capped.steps, capped.stop_reason) == (2 * per_epoch, "epochs")
+
+
+def test_training_leaves_the_cores_its_threads_do_not_take():
+    """The per-series methods' fits run beside training on these cores (none: after it)."""
+    from lstmcast.methods import cores
+
+    tiny = ModelConfig(lookback=8, horizon=4, season=4, patch=2, hidden_size=8)
+    default = ModelConfig(lookback=168, horizon=48, season=24, patch=8, hidden_size=128)
+    cpu = TrainConfig(device="cpu")
+    assert spare_cores(tiny, cpu) == cores() - 1  # a small model trains on one thread
+    assert spare_cores(default, cpu) == max(0, cores() - TORCH_THREADS)
+    assert spare_cores(default, dataclasses.replace(cpu, threads=1)) == cores() - 1
+    assert spare_cores(tiny, dataclasses.replace(cpu, threads=cores() + 4)) == 0

@@ -127,25 +127,42 @@ def label(name: str) -> str:
     return registry()[name].label if name in registry() else name
 
 
+# What a worker process's numerical libraries read for their thread counts.
+THREAD_COUNTS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
+ONE_THREAD = dict.fromkeys(THREAD_COUNTS, "1")
 POOL_MIN_FITS = 32  # fits of a fitted method (ETS, Theta) worth starting worker processes for
 
 
-def forecast_many(name: str, histories: list[np.ndarray], horizon: int, season: int) -> np.ndarray:
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def forecast_many(
+    name: str, histories: list[np.ndarray], horizon: int, season: int, workers: int | None = None
+) -> np.ndarray:
     """`name`'s point forecasts (N, horizon) from each of `histories`. A fitted method's
-    fits run in worker processes (joblib's loky, one per core, at most 8) when there are
-    POOL_MIN_FITS or more and more than one core: each fit is independent and the results
-    are the same in any order."""
+    fits run in worker processes (joblib's loky) when there are POOL_MIN_FITS or more: as
+    many as `workers`, even one (so that a caller's thread is not held), or by default one
+    per core (at most 8) when there is more than one. Each fit is independent and the
+    results come back in order."""
     method = get(name)
-    workers = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-    if method.fitted and len(histories) >= POOL_MIN_FITS and workers > 1:
-        from joblib import Parallel, delayed
+    pool = workers if workers is not None else min(8, cores())
+    if method.fitted and len(histories) >= POOL_MIN_FITS and (pool > 1 or workers is not None):
+        from itertools import repeat
+
+        from joblib.externals.loky import get_reusable_executor
 
         # loky: fresh worker processes, never a fork of one that holds torch's threads, and
-        # no re-run of the caller's main script
-        fit = delayed(method.forecast)
-        return np.stack(
-            Parallel(n_jobs=workers, backend="loky")(fit(h, horizon, season) for h in histories)
-        )
+        # no re-run of the caller's main script; reused by the next call. One thread each
+        # for their numerical libraries (as joblib sets them): a fit's arrays are small, and
+        # threads beyond the cores only wait for each other.
+        executor = get_reusable_executor(max_workers=pool, env=ONE_THREAD)
+        chunk = max(1, len(histories) // (4 * pool))
+        fits = executor.map(method.forecast, histories, repeat(horizon), repeat(season),
+                            chunksize=chunk)  # fmt: skip
+        return np.stack(list(fits))
     return np.stack([method.forecast(h, horizon, season) for h in histories])
 
 
