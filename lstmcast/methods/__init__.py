@@ -131,6 +131,7 @@ def label(name: str) -> str:
 THREAD_COUNTS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                  "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
 ONE_THREAD = dict.fromkeys(THREAD_COUNTS, "1")
+IDLE_WORKER_S = 300  # a worker outlives a pause this long (joblib's default): a start costs ~2 s
 POOL_MIN_FITS = 32  # fits of a fitted method (ETS, Theta) worth starting worker processes for
 
 
@@ -158,7 +159,7 @@ def forecast_many(
         # no re-run of the caller's main script; reused by the next call. One thread each
         # for their numerical libraries (as joblib sets them): a fit's arrays are small, and
         # threads beyond the cores only wait for each other.
-        executor = get_reusable_executor(max_workers=pool, env=ONE_THREAD)
+        executor = get_reusable_executor(max_workers=pool, env=ONE_THREAD, timeout=IDLE_WORKER_S)
         chunk = max(1, len(histories) // (4 * pool))
         fits = executor.map(method.forecast, histories, repeat(horizon), repeat(season),
                             chunksize=chunk)  # fmt: skip
