@@ -21,7 +21,7 @@ the repeats, each repeat timed after its own warm-up steps.
     Backward does two products of the same size per forward product (gradient of the input
     and of the weights), so forward + backward is about 3 · MAC_fwd, and
         GFLOP/s = 2 · 3 · MAC_fwd / step seconds / 1e9.
-    lstmcast.train.lstm_step_gflop computes this from the LSTM's weight shapes. The gate
+    lstmcast.threads.lstm_step_gflop computes this from the LSTM's weight shapes. The gate
     non-linearities, the head and the loss are not counted: the figure is a floor.
     It is given for the steps of (a) and (b) and for the LSTM alone (nn.LSTM forward and
     backward on a batch of tokens).
@@ -51,7 +51,8 @@ from lstmcast import api
 from lstmcast.batches import gather_windows
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.methods.lstm import LOSSES, TARGET_CLIP, LSTMForecaster
-from lstmcast.train import cpu_threads, fit, lstm_step_gflop, resolve_model_config
+from lstmcast.threads import cpu_threads, lstm_step_gflop
+from lstmcast.train import fit, resolve_model_config
 from lstmcast.windows import build_index, default_val_size
 
 HORIZON = 48

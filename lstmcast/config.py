@@ -278,7 +278,7 @@ class TrainConfig:
         file=(-(2**63), 2**64 - 1),
     )  # fmt: skip
     device: str = option("auto", "auto, cpu, cuda, cuda:N or mps.")  # auto | cpu | cuda | mps
-    # CPU threads; None: by model size (train.cpu_threads)
+    # CPU threads; None: by model size (threads.cpu_threads)
     threads: int | None = option(
         None, "CPU threads (default: 1 for small models, else all).", Range(1, 1024, "4"),
         file=ANY_COUNT,

@@ -47,9 +47,8 @@ def local_forecasts(
 ) -> dict[str, np.ndarray]:
     """Each per-series method's point forecasts (B, horizon) from the history before each
     origin (every local method of the registry unless `names`). A fitted method (ETS,
-    Theta) forecasts only the windows in `fitted_rows` (B,) when given; NaN elsewhere.
-    Fitted methods run in worker processes (`workers`: methods.forecast_many) when there
-    are enough windows to repay them."""
+    Theta) forecasts only the windows in `fitted_rows` (B,) when given, NaN elsewhere, in
+    `workers` processes when enough windows repay them (methods.forecast_many)."""
     out = {}
     for name in names or methods.local_names():
         method = methods.get(name)

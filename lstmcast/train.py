@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lstmcast import distributed, methods
+from lstmcast import distributed
 from lstmcast.batches import Batch, PanelBatches, window_sampler
 from lstmcast.config import ModelConfig, TrainConfig
 from lstmcast.data.freq import calendar_periods
@@ -23,6 +23,7 @@ from lstmcast.errors import DataError, TrainingError, UsageError
 from lstmcast.forecast import calibrate_intervals
 from lstmcast.methods.lstm import LOSSES, SCALINGS, TARGET_CLIP, Ensemble, LSTMForecaster
 from lstmcast.text import plural
+from lstmcast.threads import cpu_threads
 from lstmcast.windows import (
     WindowIndex,
     build_index,
@@ -40,7 +41,6 @@ __all__ = [
     "fit_model",
     "too_little_data",
     "held_out_windows",
-    "spare_cores",
     "MAX_VAL_WINDOWS",
 ]
 
@@ -50,11 +50,6 @@ __all__ = [
 PASSES = 10
 MIN_STEPS = 200  # so that a one-series file does not stop before it learns
 MAX_VAL_WINDOWS = 8192  # validation on more windows than this only costs time
-# LSTM work per step below which one CPU thread is faster than several. On 2 cores: the
-# daily panel's model (0.56 GFLOP) steps 1.3x faster on one thread than on two; M4 Hourly's
-# with 64 units (1.21 GFLOP) 1.23x slower (benchmarks/threads.py; BENCHMARKS.md).
-SMALL_STEP_GFLOP = 1.0
-TORCH_THREADS = torch.get_num_threads()  # torch's default: the cores, or OMP_NUM_THREADS
 
 Callback = Callable[[str, dict], None]
 
@@ -201,8 +196,6 @@ def fit(
     history, stop = [], None
     plan = {"total_steps": total, "steps_per_epoch": per_epoch, "epochs": tc.epochs}
     emit("start", {**plan, "device": str(device)})
-    # At `total` steps the learning rate's schedule has ended: another epoch would be one
-    # step at its floor and a validation pass, until patience ran out.
     while stop is None and epoch < tc.epochs and step < total:
         epoch += 1
         model.train()
@@ -241,17 +234,8 @@ def fit(
         model.load_state_dict(best_state)
     model = distributed.unwrap(model).eval()
     seconds, where = time.perf_counter() - started, distributed.describe(device)
-    return TrainResult(
-        model,
-        full_index,
-        best,
-        epoch,
-        step,
-        seconds,
-        where,
-        stop or ("epochs" if epoch >= tc.epochs else "steps"),
-        history,
-    )
+    stop = stop or ("epochs" if epoch >= tc.epochs else "steps")  # or the plan's steps ran out
+    return TrainResult(model, full_index, best, epoch, step, seconds, where, stop, history)
 
 
 def _windows(panel: Panel, cfg: ModelConfig, train_cfg: TrainConfig) -> WindowIndex:
@@ -450,38 +434,6 @@ def fit_model(
         history=[h for r in results for h in r.history],
         calibration=calibration,
     )
-
-
-def lstm_step_gflop(model: LSTMForecaster, batch: int) -> float:
-    """LSTM work of one training step, in GFLOP.
-
-    Per window and token a layer multiplies [x, h] by its (4H, I + H) weights: as many
-    multiply-adds as the weights have entries; backward does about twice that again.
-    """
-    macs = sum(w.numel() for name, w in model.lstm.named_parameters() if name.startswith("weight"))
-    return 2 * 3 * batch * (model.cfg.lookback // model.cfg.patch) * macs / 1e9
-
-
-def cpu_threads(model: LSTMForecaster, train_cfg: TrainConfig) -> int:
-    """--threads, else one thread for a small model (waking a second thread for each of its
-    short products costs more than it saves: benchmarks/threads.py), else torch's default."""
-    if train_cfg.threads:
-        return train_cfg.threads
-    small = lstm_step_gflop(model, train_cfg.batch_size) < SMALL_STEP_GFLOP
-    return 1 if small else TORCH_THREADS
-
-
-def spare_cores(cfg: ModelConfig, train_cfg: TrainConfig) -> int:
-    """The CPU cores training leaves idle: all but the one an accelerator's loop takes, or
-    on CPU those beyond its threads (cpu_threads); none under torchrun, whose processes
-    share the cores."""
-    if distributed.active():
-        return 0
-    if resolve_device(train_cfg.device).type != "cpu":
-        return methods.cores() - 1
-    with torch.device("meta"):  # the shapes alone: nothing is allocated
-        model = LSTMForecaster(cfg)
-    return max(0, methods.cores() - cpu_threads(model, train_cfg))
 
 
 def _diverged(loss: float, where: str) -> TrainingError:

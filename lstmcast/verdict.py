@@ -160,7 +160,8 @@ def train_beside_evidence(panel: Panel, cfg, train_cfg, callback=None, init_stat
     trains, its fits (ETS, Theta) in as many worker processes as there are idle cores;
     else after training, as extra processes would only slow torch's threads. Neither reads
     the other: each is what it would be alone."""
-    from lstmcast.train import fit_model, held_out_windows, spare_cores
+    from lstmcast.threads import spare_cores
+    from lstmcast.train import fit_model, held_out_windows
 
     series, origin = held_out_windows(panel, cfg, train_cfg, explicit_lookback)
     free = spare_cores(cfg, train_cfg)

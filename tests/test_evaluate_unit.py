@@ -417,7 +417,7 @@ def test_evidence_gathered_while_the_lstm_trains_is_the_evidence_gathered_after(
         return gather(*args)
 
     monkeypatch.setattr(verdict_module, "gather_evidence", gather_once_training_runs)
-    monkeypatch.setattr("lstmcast.train.spare_cores", lambda *args: 1)  # as on 2 cores
+    monkeypatch.setattr("lstmcast.threads.spare_cores", lambda *args: 1)  # as on 2 cores
     result, evidence = train_beside_evidence(
         panel, cfg, train_cfg, lambda event, info: event == "step" and stepped.set()
     )
@@ -439,7 +439,7 @@ def test_an_error_in_the_background_evidence_reaches_the_caller(trained, monkeyp
         raise RuntimeError("no evidence today")
 
     monkeypatch.setattr(verdict_module, "gather_evidence", broken)
-    monkeypatch.setattr("lstmcast.train.spare_cores", lambda *args: 1)
+    monkeypatch.setattr("lstmcast.threads.spare_cores", lambda *args: 1)
     header, _ = read_header(trained.model)
     cfg = ModelConfig.from_dict(header["model"])
     train_cfg = TrainConfig(**{**header["train"], "device": "cpu"})

@@ -12,16 +12,8 @@ from lstmcast.batches import device_sampler
 from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.load import load
 from lstmcast.methods.lstm import LSTMForecaster
-from lstmcast.train import (
-    MIN_STEPS,
-    PASSES,
-    TORCH_THREADS,
-    cpu_threads,
-    fit,
-    lstm_step_gflop,
-    resolve_model_config,
-    spare_cores,
-)
+from lstmcast.threads import TORCH_THREADS, cpu_threads, lstm_step_gflop, spare_cores
+from lstmcast.train import MIN_STEPS, PASSES, fit, resolve_model_config
 from lstmcast.windows import build_index
 
 
