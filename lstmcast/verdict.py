@@ -78,7 +78,7 @@ class Verdict:
 class Evidence:
     """The per-series methods' forecasts on every validation window (the LSTM's among them):
     all of validate_methods' work that does not need the LSTM, so it can run while the LSTM
-    trains (evidence_beside_training). Rows are windows: (series, origin), `lstm_rows` those
+    trains (train_beside_evidence). Rows are windows: (series, origin), `lstm_rows` those
     the LSTM is judged on; `preds` each per-series method's (V, horizon) point forecasts."""
 
     names: tuple[str, ...]
@@ -140,8 +140,8 @@ class _Background:
         return value
 
     def abandon(self, wait: float = 5.0) -> None:
-        """Stop waiting for it: end the worker processes its fits run in (joblib's loky
-        pool), so the thread ends at once rather than when its fits would have, and no
+        """Stop waiting for it: end the worker processes its fits run in (loky's reusable
+        pool, methods.forecast_many), so the thread ends at once rather than when its fits would have, and no
         half-run pool is left for the interpreter's exit to trip over."""
         import sys
 
