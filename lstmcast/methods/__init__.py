@@ -145,11 +145,11 @@ def forecast_many(
 ) -> np.ndarray:
     """`name`'s point forecasts (N, horizon) from each of `histories`. A fitted method's
     fits run in worker processes (joblib's loky) when there are POOL_MIN_FITS or more: as
-    many as `workers`, even one (so that a caller's thread is not held), or by default one
-    per core (at most 8) when there is more than one. Each fit is independent and the
+    many as `workers` (at most 8), even one (so that a caller's thread is not held), or by
+    default one per core (at most 8) when there is more than one. Each fit is independent and the
     results come back in order."""
     method = get(name)
-    pool = workers if workers is not None else min(8, cores())
+    pool = min(8, workers if workers is not None else cores())
     if method.fitted and len(histories) >= POOL_MIN_FITS and (pool > 1 or workers is not None):
         from itertools import repeat
 
