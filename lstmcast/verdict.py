@@ -140,15 +140,10 @@ class _Background:
         return value
 
     def abandon(self, wait: float = 5.0) -> None:
-        """Stop waiting for it: end the worker processes its fits run in (loky's reusable
-        pool, methods.forecast_many), so the thread ends at once rather than when its fits would have, and no
-        half-run pool is left for the interpreter's exit to trip over."""
-        import sys
-
-        if "joblib" in sys.modules:
-            from joblib.externals.loky import get_reusable_executor
-
-            get_reusable_executor().shutdown(wait=False, kill_workers=True)
+        """Stop waiting for it: kill the worker processes its fits run in, so the thread
+        ends at once rather than when its fits would have, and no half-run pool is left for
+        the interpreter's exit to trip over."""
+        methods.stop_workers()
         self._thread.join(wait)
 
 

@@ -109,3 +109,30 @@ def test_a_fitted_method_is_deterministic(name):
 def test_a_fitted_method_on_too_little_or_flat_data_is_naive(name, history):
     fc = methods.get(name).forecast(history, 5, 12)
     np.testing.assert_array_equal(fc, naive.forecast(history, 5))
+
+
+def test_stop_workers_ends_fits_running_in_another_thread():
+    """What train does when training fails beside the fits: the waiting thread gets an error
+    at once, not the forecasts of every window after them."""
+    import threading
+    import time
+
+    rng = np.random.default_rng(0)
+    histories = [100 + np.cumsum(rng.normal(size=400)) for _ in range(400)]
+    outcome = []
+
+    def fit_all():
+        try:
+            outcome.append(methods.forecast_many("ets", histories, 7, 7, workers=1))
+        except Exception as exc:  # the pool was killed under it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=fit_all, daemon=True)
+    thread.start()
+    while not methods._pool:  # the pool is up and has the fits
+        time.sleep(0.05)
+    started = time.perf_counter()
+    methods.stop_workers()
+    thread.join(30)
+    assert not thread.is_alive() and time.perf_counter() - started < 10
+    assert len(outcome) == 1 and isinstance(outcome[0], Exception)

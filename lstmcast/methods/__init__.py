@@ -135,6 +135,16 @@ IDLE_WORKER_S = 300  # a worker outlives a pause this long (joblib's default): a
 POOL_MIN_FITS = 32  # fits of a fitted method (ETS, Theta) worth starting worker processes for
 
 
+_pool: list = []  # the (reusable, so one) executor forecast_many last used, for stop_workers
+
+
+def stop_workers() -> None:
+    """Kill the worker processes of every fit forecast_many still runs (a caller waiting for
+    them, in another thread, gets an error at once instead of its forecasts)."""
+    while _pool:
+        _pool.pop().shutdown(wait=False, kill_workers=True)
+
+
 def cores() -> int:
     """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -146,8 +156,8 @@ def forecast_many(
     """`name`'s point forecasts (N, horizon) from each of `histories`. A fitted method's
     fits run in worker processes (joblib's loky) when there are POOL_MIN_FITS or more: as
     many as `workers` (at most 8), even one (so that a caller's thread is not held), or by
-    default one per core (at most 8) when there is more than one. Each fit is independent and the
-    results come back in order."""
+    default one per core (at most 8) when there is more than one. Each fit is independent
+    and the results come back in order; stop_workers ends them early."""
     method = get(name)
     pool = min(8, workers if workers is not None else cores())
     if method.fitted and len(histories) >= POOL_MIN_FITS and (pool > 1 or workers is not None):
@@ -160,6 +170,7 @@ def forecast_many(
         # for their numerical libraries (as joblib sets them): a fit's arrays are small, and
         # threads beyond the cores only wait for each other.
         executor = get_reusable_executor(max_workers=pool, env=ONE_THREAD, timeout=IDLE_WORKER_S)
+        _pool[:] = [executor]
         chunk = max(1, len(histories) // (4 * pool))
         fits = executor.map(method.forecast, histories, repeat(horizon), repeat(season),
                             chunksize=chunk)  # fmt: skip
