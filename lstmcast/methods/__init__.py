@@ -140,9 +140,10 @@ _pool: list = []  # the (reusable, so one) executor forecast_many last used, for
 
 def stop_workers() -> None:
     """Kill the worker processes of every fit forecast_many still runs (a caller waiting for
-    them, in another thread, gets an error at once instead of its forecasts)."""
+    them, in another thread, gets an error at once instead of its forecasts), and wait for
+    the pool's manager thread to end, so that nothing of the pool runs on."""
     while _pool:
-        _pool.pop().shutdown(wait=False, kill_workers=True)
+        _pool.pop().shutdown(wait=True, kill_workers=True)
 
 
 def cores() -> int:
