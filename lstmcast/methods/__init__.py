@@ -141,9 +141,23 @@ _pool: list = []  # the (reusable, so one) executor forecast_many last used, for
 def stop_workers() -> None:
     """Kill the worker processes of every fit forecast_many still runs (a caller waiting for
     them, in another thread, gets an error at once instead of its forecasts), and wait for
-    the pool's manager thread to end, so that nothing of the pool runs on."""
-    while _pool:
-        _pool.pop().shutdown(wait=True, kill_workers=True)
+    the pool's manager thread to end, so that nothing of the pool runs on. That thread can
+    trip over the work it was handing out (loky: a KeyError); on a pool thrown away its
+    error is nobody's, so it is not printed."""
+    import threading
+
+    shown = threading.excepthook
+
+    def quiet(args) -> None:
+        if args.thread is None or args.thread.name != "ExecutorManagerThread":
+            shown(args)
+
+    threading.excepthook = quiet
+    try:
+        while _pool:
+            _pool.pop().shutdown(wait=True, kill_workers=True)
+    finally:
+        threading.excepthook = shown
 
 
 def cores() -> int:
