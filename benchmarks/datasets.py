@@ -1,7 +1,7 @@
 """Default settings on real public datasets: lstmcast against naive baselines on a held-out tail.
 
 Usage: python benchmarks/datasets.py [--only NAME,...] [--time-budget S] [--output PATH]
-       [--json PATH] [--no-peers] [--list]
+       [--json PATH] [--no-peers] [--folds K] [--list]
 
 Every dataset ships inside a Python package's wheel (statsmodels, vega_datasets: install with
 `pip install -e '.[bench]'`), so nothing is downloaded at run time; the repository's sample
@@ -28,6 +28,11 @@ A summary follows the table: the geometric mean over datasets of the default's M
 each peer's (and the LSTM alone's), per dataset the default's MASE over the better of naive
 and seasonal naive (flagged above 1.10) and the default's 80 % coverage with the number of
 held-out points (flagged below 0.60 where there are 8 or more), and the pooled coverage.
+
+With `--folds K` the whole protocol is a refit backtest: it runs K times per dataset, the
+k-th time on the data without its last (k - 1) H steps, so the K test windows tile the last
+K H steps and each is forecast by a model trained on its past alone. Scores are averaged over
+folds and coverages pooled over every held-out point: K times the evidence of one split.
 
 Prints a markdown table and writes it, with date, machine and command, to
 benchmarks/results/datasets.md (a run with --only writes nothing unless --output is given).
@@ -250,12 +255,14 @@ class Split:
     train_rows: pd.DataFrame  # observed training rows, what lstmcast reads
 
 
-def split(df: pd.DataFrame, grid: str, horizon: int) -> Split:
-    """Regular grid per series, then the last `horizon` grid steps of each series are the test."""
+def split(df: pd.DataFrame, grid: str, horizon: int, before: int = 0) -> Split:
+    """Regular grid per series, then the last `horizon` grid steps of each series are the test;
+    with `before`, the last `before` grid steps are dropped first (an earlier fold's origin)."""
     ids, train, test, observed, test_ds, rows = [], {}, {}, {}, {}, []
     for uid, g in df.groupby("unique_id", sort=False):
         s = g.set_index("ds")["y"].astype(float).sort_index()
         s = s[~s.index.duplicated()].asfreq(grid)  # missing steps become NaN
+        s = s.iloc[: len(s) - before]
         filled = s.interpolate("linear", limit_area="inside")
         head, tail = s.iloc[:-horizon], s.iloc[-horizon:]
         if tail.isna().all():
@@ -322,9 +329,12 @@ def forecast_lstm(sp: Split, horizon: int, time_budget: float | None) -> tuple[d
 BASELINE_NAMES = ("snaive", "naive", "drift")
 
 
-def evaluate(ds: Dataset, time_budget: float | None, with_peers: bool = True) -> dict:
-    """Run one dataset through the protocol; returns the row of the results table."""
-    sp = split(ds.load(), ds.grid, ds.horizon)
+def evaluate(
+    ds: Dataset, time_budget: float | None, with_peers: bool = True, before: int = 0
+) -> dict:
+    """Run one dataset through the protocol, the last `before` grid steps dropped first;
+    returns the row of the results table."""
+    sp = split(ds.load(), ds.grid, ds.horizon, before)
     summary, fc, alone = forecast_lstm(sp, ds.horizon, time_budget)
     trained = summary.get("lstm_trained", True)
     h, m = ds.horizon, ds.season
@@ -418,6 +428,42 @@ def evaluate(ds: Dataset, time_budget: float | None, with_peers: bool = True) ->
 NAMES = {"snaive": "seasonal naive", "naive": "naive", "drift": "drift"}
 
 
+def combine_folds(rows: list[dict]) -> dict:
+    """One dataset's row over its folds (`rows[0]` the latest): MASE and sMAPE averaged over
+    folds (each a mean over series), coverages pooled over every held-out point, counts and
+    training seconds summed; the rest (model, warnings) is the latest fold's."""
+    if len(rows) == 1:
+        return {**rows[0], "folds": 1}
+    out = dict(rows[0])
+    for key in out:
+        if key.endswith(("_mase", "_smape")) and isinstance(out[key], float):
+            vals = [r[key] for r in rows if np.isfinite(r[key])]
+            out[key] = float(np.mean(vals)) if vals else float("nan")
+    points = sum(r["scored_points"] for r in rows)
+    for key in [k for k in out if k == "coverage" or k.endswith("_coverage")]:
+        if key == "val_coverage":
+            continue
+        have = [r for r in rows if np.isfinite(r.get(key, float("nan")))]
+        n = sum(r["scored_points"] for r in have)
+        out[key] = sum(r[key] * r["scored_points"] for r in have) / n if n else float("nan")
+    by: dict[str, int] = {}
+    for r in rows:
+        for k, v in r["forecast_by"].items():
+            by[k] = by.get(k, 0) + v
+    out.update(
+        folds=len(rows),
+        scored_points=points,
+        wins=sum(r["wins"] for r in rows),
+        series=rows[0]["series"] * len(rows),  # series × folds: what `wins` counts over
+        forecast_by=by,
+        train_seconds=sum(r["train_seconds"] for r in rows),
+        peer_failures=[f for r in rows for f in r.get("peer_failures", [])],
+        best_baseline=min(BASELINE_NAMES, key=lambda k: out[f"{k}_mase"]),
+        lstm_trained=any(r["lstm_trained"] for r in rows),
+    )
+    return out
+
+
 def _pair(r: dict, k: str) -> str:
     v = r[f"{k}_mase"]
     return "-" if not np.isfinite(v) else f"{v:.3f} / {r[f'{k}_smape']:.2f}"
@@ -428,6 +474,15 @@ def _peer(r: dict, k: str) -> str:
     if k not in r.get("peers", ()):
         return "-"
     return f"{_pair(r, k)} / {r[f'{k}_coverage']:.3f}"
+
+
+def _h(r: dict) -> str:
+    """The horizon, and over how many folds when more than one (series then counts each
+    series once per fold)."""
+    folds = r.get("folds", 1)
+    if r.get("asked_folds", 1) == 1:
+        return f"{r['horizon']}"
+    return f"{r['horizon']} × {folds} fold{'s' if folds > 1 else ''}"
 
 
 def table(rows: list[dict]) -> str:
@@ -454,7 +509,7 @@ def table(rows: list[dict]) -> str:
             f" / {r['lstm_coverage']:.3f}" if np.isfinite(r["lstm_coverage"]) else ""
         )
         lines.append(
-            f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {r['horizon']} "
+            f"| {r['dataset']} | {r['freq']} | {r['series']} | {r['length']} | {_h(r)} "
             f"| {NAMES[best]} {_pair(r, best)} | {_pair(r, 'lstm')} | {_pair(r, 'chosen')} "
             f"| {'**' if ratio > 1 else ''}{ratio:.3f}{'**' if ratio > 1 else ''} | {beats} "
             f"| {cover} | {by} | {r['train_seconds']:.1f} "
@@ -603,7 +658,9 @@ def commit() -> str:
     return head if head == product else f"{head} (lstmcast/ as of {product})"
 
 
-def report(rows: list[dict], selected: list[Dataset], command: str, failed: list[str]) -> str:
+def report(
+    rows: list[dict], selected: list[Dataset], command: str, failed: list[str], folds: int = 1
+) -> str:
     parts = [
         "# Default settings on public datasets",
         "",
@@ -622,6 +679,18 @@ def report(rows: list[dict], selected: list[Dataset], command: str, failed: list
         " season) fit on the same filled training part, same test steps and MASE scale;"
         f" their 80 % interval is level=[80] ({peer_version()}).",
         "",
+        *(
+            [
+                f"Refit backtest over {folds} folds: the protocol runs once per origin, the"
+                " latest at the end of the data and each earlier one a horizon before the"
+                " next (the steps after an origin are never seen); MASE and sMAPE are means"
+                " over folds, coverages pool every held-out point, 'series' counts each"
+                " series once per fold and 'train s' sums the folds.",
+                "",
+            ]
+            if folds > 1
+            else []
+        ),
         table(rows),
         "",
         f"Pooled 80 % coverage of the default forecast: {pooled_coverage(rows):.3f}"
@@ -647,7 +716,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     parser.add_argument("--no-peers", action="store_true", help="leave AutoETS and Theta out")
     parser.add_argument("--list", action="store_true", help="list the datasets and exit")
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=1,
+        help="refit backtest: origins a horizon apart, each trained from scratch on its past",
+    )
     args = parser.parse_args()
+    if args.folds < 1:
+        parser.error("--folds must be at least 1")
     with_peers = not args.no_peers and peer_models.available()
     if not args.no_peers and not with_peers:
         print(peer_models.MISSING, file=sys.stderr)
@@ -668,7 +745,14 @@ def main() -> int:
     for d in selected:
         print(f"{d.name} ...", file=sys.stderr, flush=True)
         try:
-            rows.append(evaluate(d, args.time_budget, with_peers))
+            folds = [evaluate(d, args.time_budget, with_peers)]
+            for k in range(1, args.folds):  # earlier origins, while the data reaches back
+                try:
+                    folds.append(evaluate(d, args.time_budget, with_peers, before=k * d.horizon))
+                except (RuntimeError, ValueError) as exc:
+                    print(f"  fold {k + 1} not run: {exc}", file=sys.stderr)
+                    break
+            rows.append({**combine_folds(folds), "asked_folds": args.folds})
         except ModuleNotFoundError as exc:
             failed.append(f"{d.name} ({exc.name} not installed: pip install -e '.[bench]')")
         except (RuntimeError, ValueError) as exc:
@@ -676,7 +760,7 @@ def main() -> int:
         if failed and failed[-1].startswith(d.name):
             print(f"  not run: {failed[-1]}", file=sys.stderr)
     command = "python benchmarks/datasets.py " + shlex.join(sys.argv[1:])
-    text = report(rows, selected, command.strip(), failed)
+    text = report(rows, selected, command.strip(), failed, args.folds)
     print(text)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")

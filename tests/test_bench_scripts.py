@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -63,6 +64,32 @@ def test_summary_flags_a_loss_to_naive_and_a_narrow_band_only_with_enough_points
     # (1.2 / 0.6) * (1.0 / 2.0) * (1.05 / 1.0): geometric mean of 2, 0.5 and 1.05
     assert f"of default MASE / AutoETS MASE: {1.05 ** (1 / 3):.3f}" in text
     assert "Pooled 80 % coverage, default: 0.520 over 25 held-out points" in text
+
+
+def test_folds_average_the_scores_and_pool_the_coverage_over_points():
+    def fold(default, coverage, points):
+        row = _row("d", default, 1.0, 2.0, coverage, points)
+        more = {"wins": 1, "series": 2, "forecast_by": {"naive": 2}, "train_seconds": 1.5}
+        more["drift_mase"] = 3.0
+        return {**row, **more, "lstm_trained": True, "per_series_mase": {"a": {}}}
+
+    one = datasets.combine_folds([fold(1.0, 0.5, 10)])
+    assert one["folds"] == 1 and one["chosen_mase"] == 1.0
+    both = datasets.combine_folds([fold(1.0, 0.5, 10), fold(2.0, 1.0, 30)])
+    assert both["folds"] == 2 and both["chosen_mase"] == 1.5  # each fold a mean over series
+    assert both["coverage"] == (5 + 30) / 40 and both["scored_points"] == 40
+    assert both["forecast_by"] == {"naive": 4} and both["series"] == 4 and both["wins"] == 2
+    assert both["train_seconds"] == 3.0 and both["best_baseline"] == "naive"
+
+
+def test_an_earlier_fold_drops_the_last_steps_before_holding_out():
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=10), "y": np.arange(10.0)}
+    )
+    latest, earlier = datasets.split(frame, "D", 2), datasets.split(frame, "D", 2, before=2)
+    np.testing.assert_array_equal(latest.test["a"], [8.0, 9.0])
+    np.testing.assert_array_equal(earlier.test["a"], [6.0, 7.0])
+    assert list(earlier.train["a"]) == list(range(6)) and len(earlier.train_rows) == 6
 
 
 def test_small_panel_is_seeded_positive_and_has_a_few_gaps():
