@@ -16,13 +16,16 @@ from lstmcast.forecast import calibrate_intervals, forecast_panel
 from lstmcast.methods.lstm import Ensemble
 from lstmcast.modelfile.container import load_artifact, save_artifact
 from lstmcast.train import fit, fit_model, resolve_model_config
-from lstmcast.verdict import validate_methods
+from lstmcast.verdict import gather_evidence, validate_methods
 
 
-def holdout_metrics(model, panel, series, origin, season):
-    """The validation document of `model` beside the per-series methods on these windows."""
+def holdout_metrics(model, panel, series, origin, season, evidence=None):
+    """The validation document of `model` beside the per-series methods on these windows
+    (their forecasts from `evidence` when given: gather_evidence's for the same windows)."""
     cfg = model.cfg
-    return validate_methods(model, panel, cfg.horizon, cfg.quantiles, season, series, origin).doc
+    return validate_methods(
+        model, panel, cfg.horizon, cfg.quantiles, season, series, origin, evidence
+    ).doc
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +86,11 @@ def test_calibration_makes_validation_coverage_match_the_stated_level():
     cfg = resolve_model_config(ModelConfig(hidden_size=8, layers=1), panel, tcfg.val_size)
     raw = fit(panel, cfg, tcfg)
     series, origin = raw.index.val_series, raw.index.val_origin
-    before = holdout_metrics(raw.model, panel, series, origin, 24)
+    evidence = gather_evidence(panel, 24, 24, series, origin)  # ETS and Theta fit once
+    before = holdout_metrics(raw.model, panel, series, origin, 24, evidence)
     report = calibrate_intervals(raw.model, panel, series, origin)
     offsets = report["offsets"]
-    after = holdout_metrics(raw.model, panel, series, origin, 24)
+    after = holdout_metrics(raw.model, panel, series, origin, 24, evidence)
     assert abs(report["cross_fitted_coverage"] - 0.8) < 0.08, report
     assert offsets[1] == 0 and offsets[0] == -offsets[2]  # the median never moves
     stated = 0.8
