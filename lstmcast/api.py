@@ -435,14 +435,14 @@ def _backtest_model(
 ) -> EvaluateResult:
     from lstmcast.choice import chosen_methods as _chosen_methods
     from lstmcast.evaluate import backtest, backtest_summary, backtest_warnings, per_series_table
-    from lstmcast.forecast import follows_level
+    from lstmcast.forecast import band_tables, follows_level
     from lstmcast.verdict import refit_recipe
 
     model, header, panel, data = _model_and_data(model_path, data, device, spec, "evaluate")
     lstm, fell_back = header.get("lstm_trained", True), []
     refit_fn = refit_recipe(header, device, train_callback, fell_back) if refit else None
     methods = _chosen_methods(header, panel, "auto", model_path, [])
-    widths = header.get("method_widths")
+    widths = band_tables(header)
     result = backtest(
         model, panel, folds, horizon, step, season, refit_fn, callback, methods, lstm, widths,
         follows_level(header),

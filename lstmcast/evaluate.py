@@ -275,7 +275,7 @@ def backtest(
             points = {m: v[sel] for m, v in compared["baselines"].items()}
             chosen[sel] = chosen_forecasts(
                 panel, series[sel], origin[sel], preds[sel], used[sel], points,
-                model.cfg.season, *bands[k],
+                model.cfg.season, *bands[k], median,
             )  # fmt: skip
         scale = mase_scales(panel, series, origin, season)
         compared["scores"]["chosen"] = score_windows(

@@ -26,6 +26,7 @@ __all__ = [
     "band_offsets",
     "chosen_forecasts",
     "apply_choice",
+    "band_tables",
     "calibrate_intervals",
     "MIN_STEP_WINDOWS",
     "horizon_warning",
@@ -240,27 +241,35 @@ def chosen_forecasts(
     season: int,
     widths: dict | None,
     follow_level: bool = True,
+    median: int = 1,
 ) -> np.ndarray:
     """Each window (B, H, Q) by its method `used` (B,), as `predict` forecasts it: the LSTM's
     `preds`, or the per-series method's point forecast (`points[method]`, (B, H), from the
     backtest) with the band the model file recorded for it (band_offsets, at the model's
-    `season`, following the level as the file says), or the mean of the two for a mix. A
-    method without recorded offsets gets no band (NaN)."""
+    `season`, following the level as the file says); a mix, the mean of the LSTM's median
+    (quantile `median` of `preds`) and the method's point with the mix's own band (in a
+    file from before those, the two quantile forecasts averaged). A method without recorded
+    offsets gets no band (NaN)."""
     from lstmcast import methods as registry
 
     out = preds.astype(np.float64, copy=True)
     for k in np.flatnonzero(used != "lstm"):
-        own = registry.partner(used[k]) or used[k]
-        point = points[own][k]
+        method, widths = str(used[k]), widths or {}
+        own = registry.partner(method) or method
         history = panel.series(int(series[k]))[: int(origin[k])]
-        offsets = (widths or {}).get(own)
+        offsets = widths.get(method, widths.get(own))
         band = (
             band_offsets(history, preds.shape[1], season, offsets, follow_level)
             if offsets is not None
             else np.full(preds.shape[1:], np.nan)
         )
-        local = point[:, None] + band
-        out[k] = (out[k] + local) / 2 if own != used[k] else local
+        point = points[own][k]
+        if own == method:
+            out[k] = point[:, None] + band
+        elif method in widths:  # a mix with its own band
+            out[k] = ((out[k][:, median] + point) / 2)[:, None] + band
+        else:  # a mix in a file from before those: the two quantile forecasts averaged
+            out[k] = (out[k] + point[:, None] + band) / 2
     floor_at_zero(out, panel, series, origin)
     return out
 
@@ -283,10 +292,12 @@ def apply_choice(
     series: np.ndarray | None = None,
     origin: np.ndarray | None = None,
     follow_level: bool = True,
+    median: int = 1,
 ) -> None:
     """Replace, in place, the forecasts (B, H, Q) of windows whose method is a per-series
-    one; average those of a mix (`lstm+theta`, `preds` holding the LSTM's) with the
-    per-series method's, quantile by quantile.
+    one. A mix (`lstm+theta`, `preds` holding the LSTM's) forecasts the mean of the LSTM's
+    median (quantile `median`) and the per-series method's point, with the mix's own band
+    (`widths[mix]`); a file from before those averages the two quantile forecasts.
 
     Window k is series `series[k]` forecast from `origin[k]` (default: every series from
     its end), by `methods[k]` from the history before the origin; its band follows the
@@ -298,7 +309,7 @@ def apply_choice(
     origin = panel.lengths[series] if origin is None else origin
     horizon = preds.shape[1]
     for k in np.flatnonzero(methods != "lstm"):
-        method, i = methods[k], int(series[k])
+        method, i = str(methods[k]), int(series[k])
         own = registry.partner(method) or method
         if own not in widths:  # only a damaged file lacks them (modelfile.header checks)
             raise ModelFileError(
@@ -306,10 +317,16 @@ def apply_choice(
                 f"series '{panel.ids[i]}'",
                 hint="retrain with lstmcast train, or restore the file from a backup",
             )
-        offsets = np.asarray(widths[own], dtype=np.float64)
         history = panel.series(i)[: int(origin[k])]
-        local = baseline_quantiles(history, own, horizon, season, offsets, follow_level)
-        preds[k] = (preds[k] + local) / 2 if own != method else local
+        if own == method or method not in widths:  # a mix in a file from before: averaged
+            offsets = np.asarray(widths[own], dtype=np.float64)
+            local = baseline_quantiles(history, own, horizon, season, offsets, follow_level)
+            preds[k] = (preds[k] + local) / 2 if own != method else local
+            continue
+        point = registry.get(own).forecast(history.astype(np.float64), horizon, season)
+        point = (preds[k][:, median] + point) / 2
+        offsets = np.asarray(widths[method], dtype=np.float64)
+        preds[k] = point[:, None] + band_offsets(history, horizon, season, offsets, follow_level)
 
 
 def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:
@@ -427,11 +444,19 @@ def forecast_by_method(
     preds = np.zeros((len(series), horizon, len(model.cfg.quantiles)), dtype=np.float32)
     if lstm.any():
         preds[lstm] = forecast_at(model, panel, series[lstm], origin[lstm], horizon)
-    widths = header.get("method_widths") or {}
-    follow = follows_level(header)
-    apply_choice(preds, panel, methods, model.cfg.season, widths, series, origin, follow)
+    widths, follow = band_tables(header), follows_level(header)
+    apply_choice(
+        preds, panel, methods, model.cfg.season, widths, series, origin, follow,
+        model.cfg.median_index,
+    )  # fmt: skip
     floor_at_zero(preds, panel, series, origin)
     return preds
+
+
+def band_tables(header: dict) -> dict[str, list[list[float]]]:
+    """The model file's (H, Q) band offsets by method: each per-series method's and, in
+    files that have them, each mix's own."""
+    return {**(header.get("method_widths") or {}), **(header.get("mix_widths") or {})}
 
 
 def follows_level(header: dict) -> bool:

@@ -64,9 +64,9 @@ class Verdict:
     """The validation verdict and the per-series choice of method.
 
     doc: the summary's `validation` section; methods: (S,) the method each series is
-    forecast by; widths: per-series method, (H, Q) interval offsets in units of each series'
-    band scale (metrics.band_scale: its MASE scale, grown with the recent level of positive
-    data), from its out-of-sample errors.
+    forecast by; widths: per-series method and mix with the LSTM (`lstm+theta`), (H, Q)
+    interval offsets in units of each series' band scale (metrics.band_scale: its MASE
+    scale, grown with the recent level of positive data), from its out-of-sample errors.
     """
 
     doc: dict
@@ -195,6 +195,8 @@ def validate_methods(
     whose mean MAE over that series' own windows (MIN_FOLDS at least) is SWITCH_MARGIN lower.
     `evidence`, when given, is gather_evidence's for the same panel and windows.
     """
+    from lstmcast.forecast import MIN_STEP_WINDOWS
+
     if evidence is None:
         evidence = gather_evidence(panel, horizon, season, series, origin)
     names, w_series, w_origin, lstm_rows = (
@@ -205,9 +207,18 @@ def validate_methods(
         panel, w_series, w_origin, season, lambda x, m: metrics.band_scale(x, m, horizon)
     )
     with np.errstate(divide="ignore", invalid="ignore"):  # unit 0: a constant history
-        errors = {m: np.abs(actual - preds[m]) / unit[:, None] for m in names}
-    widths = {m: _widths(err, horizon, quantiles) for m, err in errors.items()}
+        errors = {m: np.abs(actual - preds[m]) / unit[:, None] for m in preds}
+    # Each band from its own forecast's errors: a mix's too (on the LSTM's windows), as the
+    # average of two forecasts errs less than either, and so needs a narrower band; but only
+    # on MIN_STEP_WINDOWS windows or more: on fewer (a few series), a mix keeps its parts'
+    # bands averaged, its method's resting on up to BAND_WINDOWS windows.
     band_windows = {m: int(np.isfinite(err).all(axis=1).sum()) for m, err in errors.items()}
+    widths = {
+        m: _widths(err, horizon, quantiles)
+        for m, err in errors.items()
+        if m in names or band_windows[m] >= MIN_STEP_WINDOWS
+    }
+    band_windows = {m: n for m, n in band_windows.items() if m in widths}
     recent = (panel.lengths[w_series] - w_origin <= MAX_FOLDS * horizon) | lstm_rows
     w_series, lstm_rows = w_series[recent], lstm_rows[recent]
     scores = {m: {k: v[recent] for k, v in own.items()} for m, own in scores.items()}
@@ -439,12 +450,18 @@ def verdict_evidence_warning(doc: dict) -> str | None:
 
 def band_evidence_warning(doc: dict) -> str | None:
     """The warning of a band that rests on fewer than MIN_FOLDS held-out windows: the
-    fewest of the methods that forecast a series (the LSTM's calibration windows for the
-    LSTM and its mixes, the band windows of a per-series method)."""
+    fewest of the methods that forecast a series (the band windows of a per-series method
+    or a mix, the LSTM's calibration windows for the LSTM; a mix without a band of its own,
+    on few windows or in an older file, has its partner's and the LSTM's)."""
     shipped = [m for m, n in doc.get("chosen", {}).items() if n]
     bands = doc.get("band_windows", {})
-    counts = [bands[own] for m in shipped if (own := methods.partner(m) or m) in bands]
-    if any(methods.uses_lstm(m) for m in shipped) and "calibration" in doc:
+    counts, lstm = [], "lstm" in shipped
+    for m in shipped:
+        own = m if m in bands else methods.partner(m) or m
+        lstm |= own != m  # a mix without its own band: its partner's and the LSTM's
+        if own in bands:
+            counts.append(bands[own])
+    if lstm and "calibration" in doc:
         counts.append(doc["calibration"]["windows"])
     if not counts or min(counts) >= MIN_FOLDS:
         return None

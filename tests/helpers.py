@@ -58,6 +58,27 @@ def train_tiny(folder, *extra):
     return SimpleNamespace(folder=folder, data=data, model=model, frame=frame, result=result)
 
 
+def mixing_model(panel, gate_bias: float):
+    """A model whose median is exactly sigmoid(bias) seasonal naive + the rest naive (in
+    normalised units; std scaling keeps that a mix in data units): head weights zero."""
+    import torch
+
+    from lstmcast.config import ModelConfig
+    from lstmcast.methods.lstm import LSTMForecaster
+    from lstmcast.train import resolve_model_config
+
+    cfg = resolve_model_config(
+        ModelConfig(hidden_size=4, layers=1, scaling="std", skip_cycles=1), panel
+    )
+    torch.manual_seed(0)
+    model = LSTMForecaster(cfg)
+    with torch.no_grad():
+        for p in model.head.parameters():
+            p.zero_()
+        model.gate.bias.fill_(gate_bias)
+    return model.eval()
+
+
 def walk_frame(n_series=1, n=300, freq="D", seed=0) -> pd.DataFrame:
     """Gaussian random walks around 100: the last value is the best forecast."""
     rng = np.random.default_rng(seed)

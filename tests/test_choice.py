@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TINY, WEEKLY_LSTM, invoke, seasonal_frame, trending_weekly_frame, walk_frame
+from helpers import (
+    TINY,
+    WEEKLY_LSTM,
+    invoke,
+    mixing_model,
+    seasonal_frame,
+    trending_weekly_frame,
+    walk_frame,
+)
 
 from lstmcast import api
 from lstmcast import methods as registry
@@ -18,21 +26,6 @@ from lstmcast.methods.lstm import LSTMForecaster
 from lstmcast.train import resolve_model_config
 from lstmcast.verdict import validate_methods
 from lstmcast.windows import spaced_windows
-
-
-def mixing_model(panel, gate_bias: float) -> LSTMForecaster:
-    """A model whose median is exactly sigmoid(bias) seasonal naive + the rest naive (in
-    normalised units; std scaling keeps that a mix in data units): head weights zero."""
-    cfg = resolve_model_config(
-        ModelConfig(hidden_size=4, layers=1, scaling="std", skip_cycles=1), panel
-    )
-    torch.manual_seed(0)
-    model = LSTMForecaster(cfg)
-    with torch.no_grad():
-        for p in model.head.parameters():
-            p.zero_()
-        model.gate.bias.fill_(gate_bias)
-    return model.eval()
 
 
 def test_verdict_compares_with_the_best_baseline_not_seasonal_naive_alone():

@@ -7,12 +7,14 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import mixing_model, walk_frame
 
 from lstmcast import api, evaluate, methods
 from lstmcast import verdict as verdict_module
 from lstmcast.data.load import load
 from lstmcast.forecast import MIN_STEP_WINDOWS
 from lstmcast.verdict import MIN_FOLDS, SWITCH_MARGIN, _switch, _widths, validate_methods
+from lstmcast.windows import spaced_windows
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -445,3 +447,36 @@ def test_an_error_in_the_background_evidence_reaches_the_caller(trained, monkeyp
     train_cfg = TrainConfig(**{**header["train"], "device": "cpu"})
     with pytest.raises(RuntimeError, match="no evidence today"):
         verdict_module.train_beside_evidence(api.load(trained.data), cfg, train_cfg)
+
+
+def test_a_mix_band_warning_counts_the_mix_own_windows_or_in_older_files_its_parts():
+    doc = {
+        "chosen": {"lstm+naive": 3, "naive": 0},
+        "band_windows": {"naive": 40, "lstm+naive": 2},
+        "calibration": {"windows": 40},
+    }
+    assert "rests on 2 held-out windows" in verdict_module.band_evidence_warning(doc)
+    doc["band_windows"]["lstm+naive"] = 12
+    assert verdict_module.band_evidence_warning(doc) is None
+    # a file from before mixes had their own bands: the partner's and the LSTM's windows
+    older = {**doc, "band_windows": {"naive": 40}, "calibration": {"windows": 1}}
+    assert "rests on 1 held-out window:" in verdict_module.band_evidence_warning(older)
+
+
+def test_a_mix_scored_on_enough_windows_gets_a_band_from_its_own_errors():
+    # Two random walks, their LSTM a fixed blend of naive and seasonal naive, held out from
+    # 10 windows each: every mix gets offsets from its errors on those 20 windows. From 4
+    # windows each (8, fewer than MIN_STEP_WINDOWS) no mix does: it keeps its parts' bands.
+    panel = load(walk_frame(n_series=2, n=300))
+    model = mixing_model(panel, gate_bias=0.0)
+    mixes = {methods.mix(m) for m in methods.candidates(7)}
+    series, origin = spaced_windows(panel.lengths, 7, 49, 10)
+    v = validate_methods(model, panel, 7, model.cfg.quantiles, 7, series, origin)
+    assert set(v.widths) == set(methods.candidates(7)) | mixes
+    for m in mixes:
+        assert v.doc["band_windows"][m] == 20 >= MIN_STEP_WINDOWS
+        w = np.asarray(v.widths[m])
+        assert w.shape == (7, 3) and (w[:, 2] > 0).all() and (np.diff(w[:, 2]) >= 0).all()
+        np.testing.assert_allclose(w[:, 0], -w[:, 2])
+    few = validate_methods(model, panel, 7, model.cfg.quantiles, 7, series[:8], origin[:8])
+    assert set(few.widths) == set(few.doc["band_windows"]) == set(methods.candidates(7))

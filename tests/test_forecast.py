@@ -141,6 +141,37 @@ def test_apply_choice_replaces_only_the_series_a_baseline_forecasts():
     np.testing.assert_allclose(preds[2], np.array([[4 / 3], [5 / 3]]) + WIDTHS)
 
 
+MIX_WIDTHS = np.array([[-0.5, 0.0, 0.5], [-0.75, 0.0, 0.75]])  # a mix's own, narrower
+
+
+def test_a_mix_forecasts_the_mean_point_with_its_own_band_and_an_older_file_averages():
+    # b: naive says 9 (scale 4/3); the LSTM's quantiles are 11 +- 3 at both steps.
+    panel = panel_of({"b": [5.0, 6.0, 8.0, 9.0]}, {"b": "2024-01-01 03:00"})
+    lstm = np.array([[[8.0, 11.0, 14.0], [8.0, 11.0, 14.0]]])
+    mix = np.array(["lstm+naive"])
+    own = lstm.copy()
+    widths = {"naive": WIDTHS.tolist(), "lstm+naive": MIX_WIDTHS.tolist()}
+    forecast.apply_choice(own, panel, mix, 1, widths)
+    np.testing.assert_allclose(own[0], 10 + MIX_WIDTHS * 4 / 3)  # (11 + 9) / 2, its own band
+    older = lstm.copy()  # a file from before mixes had bands: the quantiles averaged
+    forecast.apply_choice(older, panel, mix, 1, {"naive": WIDTHS.tolist()})
+    np.testing.assert_allclose(older[0], (lstm[0] + 9 + WIDTHS * 4 / 3) / 2)
+    # a backtest scores the same forecast predict makes, from the same widths
+    for table, expected in ((widths, own), ({"naive": WIDTHS.tolist()}, older)):
+        points = {"naive": np.array([[9.0, 9.0]])}
+        got = forecast.chosen_forecasts(
+            panel, np.array([0]), np.array([4]), lstm, mix, points, 1, table
+        )
+        np.testing.assert_allclose(got, expected)
+
+
+def test_band_tables_join_the_methods_and_the_mixes_offsets():
+    header = {"method_widths": {"naive": WIDTHS.tolist()}, "mix_widths": {"lstm+naive": [[1]]}}
+    assert forecast.band_tables(header) == {"naive": WIDTHS.tolist(), "lstm+naive": [[1]]}
+    assert forecast.band_tables({"method_widths": {"naive": [[0]]}}) == {"naive": [[0]]}
+    assert forecast.band_tables({}) == {}
+
+
 def test_apply_choice_without_the_offsets_of_a_method_names_the_series():
     panel = panel_of(
         {"a": [1.0, 2.0, 3.0], "b": [1.0, 2.0, 4.0]}, {"a": "2024-01-01", "b": "2024-01-01"}

@@ -128,6 +128,8 @@ def refused_everywhere(model: Path, data: Path, old: Path, why: str | None = Non
         (("metrics", "epochs"), "2", "'metrics.epochs' must be an integer"),
         (("model", "surprise"), 1, "'model.surprise' is unknown to this lstmcast"),
         (("model",), [], "no 'model' section"),
+        (("mix_widths",), {"lstm+mean": [[0.0, 0.0, 0.0]]}, "'mix_widths' must be a table"),
+        (("mix_widths",), {"lstm+naive": [[-1.0, 0.0]]}, "'mix_widths.lstm+naive' must be"),
     ],
 )
 def test_a_field_of_the_wrong_type_is_exit_4(work, where, value, why):

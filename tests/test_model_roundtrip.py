@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from helpers import invoke
 
+from lstmcast import api
 from lstmcast.config import OPTION_STEPS, DataSpec, ModelConfig
 from lstmcast.data.load import load
 from lstmcast.modelfile.header import MODEL_FIELDS
@@ -203,3 +204,58 @@ def test_a_file_from_before_band_scale_keeps_its_bands_in_mase_units(tmp_path):
     assert (new > 0).all() and (old > 0).all()
     # the scale grows by the recent level over the mean level: the last 12 values over all
     np.testing.assert_allclose(new / old, y[-12:].mean() / y.mean(), rtol=1e-3)
+
+
+def rewrite_header(path, change) -> None:
+    """Apply `change` to a model file's header and write the file back, framing and all."""
+    from lstmcast.modelfile import container
+
+    header, tensors = container.load_artifact(path)
+    for key in ("tensors", "payload_sha256"):
+        header.pop(key, None)
+    change(header)
+    container.save_artifact(path, header, tensors)
+
+
+def test_a_mix_ships_its_own_band_and_a_file_without_one_averages_its_parts(tmp_path):
+    """A model file whose series are forecast by `lstm+naive`: with `mix_widths`, predict
+    writes the mean of the LSTM's and naive's points with the mix's band; without (a file
+    from before, or a mix on few windows), the two quantile forecasts averaged."""
+    from lstmcast import metrics
+
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=POINTS, freq="D")
+    y = {k: 50 + np.cumsum(rng.normal(0, 1, POINTS)) for k in ("a", "b")}
+    frame = pd.concat(pd.DataFrame({"unique_id": k, "ds": ds, "y": v}) for k, v in y.items())
+    data, model = tmp_path / "walks.csv", tmp_path / "m.lstmcast"
+    frame.to_csv(data, index=False)
+    invoke("train", data, "--model", model, *SMALLEST, "--horizon", "2")
+    offsets = [[-0.5, 0.0, 0.5], [-1.5, 0.0, 1.5]]  # (H, Q), in band-scale units
+
+    def ship_the_mix(header):
+        header["methods"] = {"a": "lstm+naive", "b": "lstm+naive"}
+        header["mix_widths"] = {"lstm+naive": offsets}
+
+    rewrite_header(model, ship_the_mix)
+    season = json.loads(invoke("info", model, "--json").stdout)["model_config"]["season"]
+
+    def forecast(name: str, *options) -> pd.DataFrame:
+        invoke("predict", data, "--model", model, "-o", tmp_path / name, *options)
+        return pd.read_csv(tmp_path / name).set_index(["unique_id", "ds"])
+
+    mix, lstm = forecast("mix.csv"), forecast("lstm.csv", "--fallback", "none")
+    assert set(mix["model"]) == {"lstm+naive"}
+    for k, v in y.items():
+        point = (lstm.loc[k, "yhat"].to_numpy() + v[-1]) / 2
+        np.testing.assert_allclose(mix.loc[k, "yhat"], point, rtol=1e-5)
+        scale = metrics.band_scale(v, season, 2)
+        half = mix.loc[k, "yhat_upper"] - mix.loc[k, "yhat"]
+        np.testing.assert_allclose(half, np.array(offsets)[:, 2] * scale, rtol=1e-4)
+
+    rewrite_header(model, lambda header: header.pop("mix_widths"))
+    averaged = forecast("averaged.csv")
+    naive = np.asarray(api.model_info(model)["method_widths"]["naive"])
+    for k, v in y.items():
+        upper = v[-1] + naive[:, 2] * metrics.band_scale(v, season, 2)
+        expected = (lstm.loc[k, "yhat_upper"].to_numpy() + upper) / 2
+        np.testing.assert_allclose(averaged.loc[k, "yhat_upper"], expected, rtol=1e-4)

@@ -200,6 +200,7 @@ DATA_FIELDS: dict[str, Check] = {
 DATA_REQUIRED = ("path", "layout", "time_col", "targets", "id_col", "freq", "series", "rows",
                  "last_timestamp")  # fmt: skip
 
+OFFSETS = list_of(list_of(real, 1, MAX_MODEL_QUANTILES), 1, MAX_STEPS)  # (H, Q)
 TOP_FIELDS: dict[str, Check] = {
     "format_version": integer(1),
     "lstmcast_version": text,
@@ -209,10 +210,9 @@ TOP_FIELDS: dict[str, Check] = {
     # the method that forecasts each series, and each baseline's (H, Q) interval offsets
     "lstm_trained": flag,
     "methods": table_of(text, one_of(*METHODS)),
-    "method_widths": table_of(
-        one_of(*methods.local_names()),
-        list_of(list_of(real, 1, MAX_MODEL_QUANTILES), 1, MAX_STEPS),
-    ),
+    "method_widths": table_of(one_of(*methods.local_names()), OFFSETS),
+    # a mix's own offsets (from its own errors); files from before them have none
+    "mix_widths": table_of(one_of(*map(methods.mix, methods.local_names())), OFFSETS),
     "band_scale": text,
 }
 TOP_REQUIRED = ("format_version", "lstmcast_version", "created_at")
@@ -296,9 +296,10 @@ def _check_choice(header: dict, cfg: ModelConfig, path) -> None:
     if header.get("lstm_trained") is False and any(map(methods.uses_lstm, chosen.values())):
         raise _bad(path, "methods", "baselines only (the file holds no LSTM)")
     shape = (cfg.horizon, len(cfg.quantiles))
-    for name, offsets in widths.items():
-        if (len(offsets), len(offsets[0])) != shape or any(len(r) != shape[1] for r in offsets):
-            raise _bad(path, f"method_widths.{name}", f"{shape[0]} rows of {shape[1]} numbers")
+    for field in ("method_widths", "mix_widths"):
+        for name, offsets in (header.get(field) or {}).items():
+            if (len(offsets), len(offsets[0])) != shape or any(len(r) != shape[1] for r in offsets):
+                raise _bad(path, f"{field}.{name}", f"{shape[0]} rows of {shape[1]} numbers")
     own = {methods.partner(m) or m for m in chosen.values()}  # a mix's: its partner's
     missing = sorted(own - {"lstm"} - set(widths))
     if missing:

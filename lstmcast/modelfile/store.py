@@ -21,6 +21,7 @@ from lstmcast.config import DataSpec, ModelConfig, TrainConfig
 from lstmcast.data.panel import Panel
 from lstmcast.errors import ModelFileError, UsageError
 from lstmcast.files import check_paths, check_writable
+from lstmcast.methods import uses_lstm
 from lstmcast.metrics import BAND_SCALE
 from lstmcast.modelfile.container import FORMAT_VERSION, load_artifact, read_header, save_artifact
 from lstmcast.modelfile.header import check_model_header
@@ -92,10 +93,12 @@ def save_model(
             if k not in ("model", "model_path", "data_path")
         },
         # The method each series is forecast by, and each baseline's interval offsets
-        # (horizon x quantiles, in units of each series' band scale: metrics.band_scale).
+        # (horizon x quantiles, in units of each series' band scale: metrics.band_scale);
+        # a mix's apart, so a reader from before mixes had their own bands takes the file.
         "lstm_trained": model is not None,
         "methods": {str(i): str(m) for i, m in zip(panel.ids, verdict.methods, strict=True)},
-        "method_widths": verdict.widths,
+        "method_widths": {k: v for k, v in verdict.widths.items() if not uses_lstm(k)},
+        "mix_widths": {k: v for k, v in verdict.widths.items() if uses_lstm(k)},
         "band_scale": BAND_SCALE,  # the unit of those offsets: metrics.band_scale
     }
     tensors = {}
