@@ -247,9 +247,9 @@ def chosen_forecasts(
     `preds`, or the per-series method's point forecast (`points[method]`, (B, H), from the
     backtest) with the band the model file recorded for it (band_offsets, at the model's
     `season`, following the level as the file says); a mix, the mean of the LSTM's median
-    (quantile `median` of `preds`) and the method's point with the mix's own band (in a
-    file from before those, the two quantile forecasts averaged). A method without recorded
-    offsets gets no band (NaN)."""
+    (quantile `median` of `preds`: 1 for the default 0.1, 0.5, 0.9) and the method's point,
+    with the mix's own band where `widths` has one (else the two quantile forecasts
+    averaged). A method without recorded offsets gets no band (NaN)."""
     from lstmcast import methods as registry
 
     out = preds.astype(np.float64, copy=True)
@@ -296,8 +296,9 @@ def apply_choice(
 ) -> None:
     """Replace, in place, the forecasts (B, H, Q) of windows whose method is a per-series
     one. A mix (`lstm+theta`, `preds` holding the LSTM's) forecasts the mean of the LSTM's
-    median (quantile `median`) and the per-series method's point, with the mix's own band
-    (`widths[mix]`); a file from before those averages the two quantile forecasts.
+    median (quantile `median`: 1 for the default 0.1, 0.5, 0.9) and the per-series method's
+    point, with the mix's own band (`widths[mix]`); a mix without one (validated on fewer
+    than MIN_STEP_WINDOWS windows, or in an older file) averages the two quantile forecasts.
 
     Window k is series `series[k]` forecast from `origin[k]` (default: every series from
     its end), by `methods[k]` from the history before the origin; its band follows the
