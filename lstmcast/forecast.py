@@ -26,6 +26,7 @@ __all__ = [
     "band_offsets",
     "chosen_forecasts",
     "apply_choice",
+    "mix_quantiles",
     "band_tables",
     "calibrate_intervals",
     "MIN_STEP_WINDOWS",
@@ -252,9 +253,9 @@ def chosen_forecasts(
     averaged). A method without recorded offsets gets no band (NaN)."""
     from lstmcast import methods as registry
 
-    out = preds.astype(np.float64, copy=True)
+    out, widths = preds.astype(np.float64, copy=True), widths or {}
     for k in np.flatnonzero(used != "lstm"):
-        method, widths = str(used[k]), widths or {}
+        method = str(used[k])
         own = registry.partner(method) or method
         history = panel.series(int(series[k]))[: int(origin[k])]
         offsets = widths.get(method, widths.get(own))
@@ -264,14 +265,25 @@ def chosen_forecasts(
             else np.full(preds.shape[1:], np.nan)
         )
         point = points[own][k]
-        if own == method:
-            out[k] = point[:, None] + band
-        elif method in widths:  # a mix with its own band
-            out[k] = ((out[k][:, median] + point) / 2)[:, None] + band
-        else:  # a mix in a file from before those: the two quantile forecasts averaged
-            out[k] = (out[k] + point[:, None] + band) / 2
+        out[k] = (
+            point[:, None] + band
+            if own == method
+            else mix_quantiles(out[k], point, band, median, method in widths)
+        )
     floor_at_zero(out, panel, series, origin)
     return out
+
+
+def mix_quantiles(
+    lstm: np.ndarray, point: np.ndarray, band: np.ndarray, median: int, own_band: bool
+) -> np.ndarray:
+    """A mix's quantile forecast (H, Q) from the LSTM's (H, Q) and the per-series method's
+    point (H,): with `own_band`, the mean of the LSTM's median and the point plus `band`, the
+    mix's own offsets; without (a mix validated on few windows, or an older file), the LSTM's
+    quantiles and the method's (point plus `band`, the method's offsets) averaged."""
+    if own_band:
+        return ((lstm[:, median] + point) / 2)[:, None] + band
+    return (lstm + point[:, None] + band) / 2
 
 
 def floor_at_zero(preds: np.ndarray, panel: Panel, series: np.ndarray, origin: np.ndarray) -> None:
@@ -319,15 +331,14 @@ def apply_choice(
                 hint="retrain with lstmcast train, or restore the file from a backup",
             )
         history = panel.series(i)[: int(origin[k])]
-        if own == method or method not in widths:  # a mix in a file from before: averaged
+        if own == method:
             offsets = np.asarray(widths[own], dtype=np.float64)
-            local = baseline_quantiles(history, own, horizon, season, offsets, follow_level)
-            preds[k] = (preds[k] + local) / 2 if own != method else local
+            preds[k] = baseline_quantiles(history, own, horizon, season, offsets, follow_level)
             continue
+        offsets = np.asarray(widths.get(method, widths[own]), dtype=np.float64)
         point = registry.get(own).forecast(history.astype(np.float64), horizon, season)
-        point = (preds[k][:, median] + point) / 2
-        offsets = np.asarray(widths[method], dtype=np.float64)
-        preds[k] = point[:, None] + band_offsets(history, horizon, season, offsets, follow_level)
+        band = band_offsets(history, horizon, season, offsets, follow_level)
+        preds[k] = mix_quantiles(preds[k], point, band, median, method in widths)
 
 
 def quantile_columns(quantiles: tuple[float, ...]) -> dict[float, str]:
