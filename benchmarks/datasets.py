@@ -28,6 +28,12 @@ A summary follows the table: the geometric mean over datasets of the default's M
 each peer's (and the LSTM alone's), per dataset the default's MASE over the better of naive
 and seasonal naive (flagged above 1.10) and the default's 80 % coverage with the number of
 held-out points (flagged below 0.60 where there are 8 or more), and the pooled coverage.
+It counts the datasets (those with 3 folds or more, when any has) whose coverage lands within
+0.70-0.90 for the default, the LSTM alone and each peer; gives the chance that an exactly
+calibrated band would land there on each and on all (its points independent, the most
+favourable case, and with errors that move together within a window, as random walks'
+do); and names the coverages whose 90 % bootstrap interval (whole windows resampled, one
+per series and fold) leaves out 0.80: those miss by more than their noise.
 
 With `--folds K` the whole protocol is a refit backtest: it runs K times per dataset, the
 k-th time on the data without its last (k - 1) H steps, so the K test windows tile the last
@@ -83,6 +89,8 @@ NOTES_HEADING = "## Notes"  # hand-written notes below this heading survive a re
 WORSE_THAN_NAIVE = 1.10  # flag: default MASE over the better of naive and seasonal naive
 LOW_COVERAGE = 0.60  # flag: the default's 80 % band holds fewer of the held-out points
 MIN_POINTS_FOR_COVERAGE = 8  # fewer held-out points say too little about coverage
+CALIBRATED = (0.70, 0.90)  # where an 80 % band's coverage of one dataset is asked to land
+CALIBRATION_FOLDS = 3  # ... on each dataset with this many folds or more
 
 
 @dataclass(frozen=True)
@@ -343,6 +351,7 @@ def evaluate(
         k: {"mase": [], "smape": []} for k in ("lstm", "chosen", *BASELINE_NAMES, *peer_names)
     }
     hits, points, lstm_hits = 0, 0, 0
+    windows: list[list[int]] = []  # per series (one window per fold): [hits, points]
     peer_hits = dict.fromkeys(peer_names, 0)
     peer_failures: list[str] = []
     peer_seconds = 0.0
@@ -377,7 +386,8 @@ def evaluate(
             scores[name]["mase"].append(metrics.mase(y, p, scale))
             scores[name]["smape"].append(metrics.smape(y, p))
         lo, hi = f["yhat_lower"].to_numpy(float)[obs], f["yhat_upper"].to_numpy(float)[obs]
-        hits += int(((y >= lo) & (y <= hi)).sum())
+        windows.append([int(((y >= lo) & (y <= hi)).sum()), len(y)])
+        hits += windows[-1][0]
         lo, hi = a["yhat_lower"].to_numpy(float)[obs], a["yhat_upper"].to_numpy(float)[obs]
         lstm_hits += int(((y >= lo) & (y <= hi)).sum())
         points += len(y)
@@ -407,6 +417,7 @@ def evaluate(
         "peer_seconds": peer_seconds,
         "wins": int((lstm_mase < sn_mase).sum()),
         "scored_points": points,
+        "coverage_windows": windows,
         "forecast_by": summary.get("forecast_by", {}),
         "lstm_trained": trained,
         "train_seconds": summary["seconds"],
@@ -453,6 +464,7 @@ def combine_folds(rows: list[dict]) -> dict:
     out.update(
         folds=len(rows),
         scored_points=points,
+        coverage_windows=[w for r in rows for w in r.get("coverage_windows", [])],
         wins=sum(r["wins"] for r in rows),
         series=rows[0]["series"] * len(rows),  # series × folds: what `wins` counts over
         forecast_by=by,
@@ -538,6 +550,92 @@ def pooled(rows: list[dict], key: str) -> tuple[float, int]:
     return (hits / points if points else float("nan")), points
 
 
+def coverage_interval(windows: list[list[int]], level: float = 0.9) -> tuple[float, float] | None:
+    """The `level` bootstrap interval of a coverage pooled over windows `[hits, points]`,
+    whole windows resampled (the steps of one window err together); None with fewer than 5."""
+    w = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
+    w = w[w[:, 1] > 0]
+    if len(w) < 5:
+        return None
+    draw = np.random.default_rng(0).integers(0, len(w), size=(2000, len(w)))
+    cover = w[draw, 0].sum(axis=1) / w[draw, 1].sum(axis=1)
+    low, high = np.quantile(cover, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def calibrated_chance(points: int, p: float = 0.8) -> float:
+    """The chance that a band holding each of `points` actuals independently with probability
+    `p` covers a share within CALIBRATED: the most an exactly calibrated band can hope for,
+    as errors of one window, moving together, only widen the spread of its coverage."""
+    from scipy.stats import binom
+
+    if points <= 0:
+        return float("nan")
+    low = int(np.ceil(CALIBRATED[0] * points - 1e-9))
+    high = int(np.floor(CALIBRATED[1] * points + 1e-9))
+    return float(binom.cdf(high, points, p) - binom.cdf(low - 1, points, p))
+
+
+def calibrated_walk_chance(windows: int, horizon: int, draws: int = 4000) -> float:
+    """The chance that an exactly calibrated 80 % band lands within CALIBRATED over `windows`
+    windows of `horizon` steps whose errors move together as multi-step errors do: naive
+    forecasts of Gaussian random walks, the band +-z sqrt(h), a fixed seed."""
+    if windows <= 0 or horizon <= 0:
+        return float("nan")
+    z = 1.2815515655446004  # the normal's 90 % quantile
+    rng = np.random.default_rng(0)
+    walks = rng.standard_normal((draws, windows, horizon)).cumsum(axis=2)
+    cover = (np.abs(walks) <= z * np.sqrt(np.arange(1, horizon + 1))).mean(axis=(1, 2))
+    return float(np.mean([_in_calibrated(c) for c in cover]))
+
+
+def _in_calibrated(value: float) -> bool:
+    return bool(np.isfinite(value)) and CALIBRATED[0] <= round(value, 3) <= CALIBRATED[1]
+
+
+def calibration(rows: list[dict]) -> list[str]:
+    """How many datasets (those with CALIBRATION_FOLDS folds or more, when any has) each
+    forecaster's 80 % band covers within CALIBRATED, the chance an exactly calibrated band
+    would manage it on all of them, and the coverages further from 0.80 than their noise."""
+    asked = [r for r in rows if r.get("folds", 1) >= CALIBRATION_FOLDS]
+    which = f"{len(asked)} datasets with {CALIBRATION_FOLDS} folds or more"
+    if not asked:
+        asked, which = rows, f"{len(rows)} datasets"
+    low, high = CALIBRATED
+    keys = [("coverage", "default"), ("lstm_coverage", "LSTM alone")]
+    keys += [(f"{k}_coverage", k) for k in peer_models.PEERS if f"{k}_coverage" in asked[0]]
+    counts = []
+    for key, label in keys:
+        have = [r[key] for r in asked if np.isfinite(r.get(key, float("nan")))]
+        counts.append(f"{label} {sum(map(_in_calibrated, have))} of {len(have)}")
+    chances = [calibrated_chance(r["scored_points"]) for r in asked]
+    walks = [
+        calibrated_walk_chance(len(r.get("coverage_windows", [])), r.get("horizon", 0))
+        for r in asked
+    ]
+    off = []
+    for r in asked:
+        interval = coverage_interval(r.get("coverage_windows", []))
+        if interval is not None and not interval[0] <= 0.8 <= interval[1]:
+            off.append(f"{r['dataset']} {r['coverage']:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]")
+    walked = ""
+    if all(np.isfinite(walks)):
+        walked = (
+            "; with errors that move together within a window (naive forecasts of random "
+            f"walks, the same windows and horizons), on {sum(walks):.1f} on average, and on "
+            f"all with probability {float(np.prod(walks)):.3f}"
+        )
+    return [
+        f"- 80 % coverage within {low:.2f}-{high:.2f}, over {which}: " + ", ".join(counts),
+        f"- An exactly calibrated band (each held-out point inside with probability 0.80, "
+        f"independently: the most favourable case) would land within {low:.2f}-{high:.2f} on "
+        f"{sum(chances):.1f} of these {len(asked)} datasets on average, and on all of them "
+        f"with probability {float(np.prod(chances)):.3f}{walked}",
+        "- Default coverage further from 0.80 than its noise (0.80 outside its 90 % interval, "
+        "windows resampled): " + ("; ".join(off) or "none"),
+    ]
+
+
 def summary(rows: list[dict]) -> str:
     """Against the peers over all datasets, then per dataset against naive and the band's
     coverage, each flag named in the line it marks."""
@@ -564,21 +662,29 @@ def summary(rows: list[dict]) -> str:
     ):
         cov, points = pooled(rows, key)
         lines.append(f"- Pooled 80 % coverage, {label}: {cov:.3f} over {points} held-out points")
+    lines += calibration(rows)
     lines += [
         "",
         f"| dataset | default MASE | min(naive, s-naive) MASE | ratio | > {WORSE_THAN_NAIVE:.2f} "
         f"| default 80 % coverage | held-out points | coverage < {LOW_COVERAGE:.2f} "
-        f"(≥ {MIN_POINTS_FOR_COVERAGE} points) |",
-        "|---|---:|---:|---:|---|---:|---:|---|",
+        f"(≥ {MIN_POINTS_FOR_COVERAGE} points) | 90 % interval (windows resampled) "
+        f"| chance within {CALIBRATED[0]:.2f}-{CALIBRATED[1]:.2f} if calibrated "
+        "(independent points / random walks) |",
+        "|---|---:|---:|---:|---|---:|---:|---|---|---:|",
     ]
     for r in rows:
         floor = min(r["naive_mase"], r["snaive_mase"])
         ratio = _ratio(r["chosen_mase"], floor)
         worse = "**FLAG**" if ratio > WORSE_THAN_NAIVE else ""
         low = r["scored_points"] >= MIN_POINTS_FOR_COVERAGE and r["coverage"] < LOW_COVERAGE
+        interval = coverage_interval(r.get("coverage_windows", []))
+        spread = "-" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
+        walk = calibrated_walk_chance(len(r.get("coverage_windows", [])), r.get("horizon", 0))
+        walk = "-" if not np.isfinite(walk) else f"{walk:.2f}"
         lines.append(
             f"| {r['dataset']} | {r['chosen_mase']:.3f} | {floor:.3f} | {ratio:.3f} | {worse} "
-            f"| {r['coverage']:.3f} | {r['scored_points']} | {'**FLAG**' if low else ''} |"
+            f"| {r['coverage']:.3f} | {r['scored_points']} | {'**FLAG**' if low else ''} "
+            f"| {spread} | {calibrated_chance(r['scored_points']):.2f} / {walk} |"
         )
     return "\n".join(lines)
 

@@ -82,6 +82,42 @@ def test_folds_average_the_scores_and_pool_the_coverage_over_points():
     assert both["train_seconds"] == 3.0 and both["best_baseline"] == "naive"
 
 
+def test_the_coverage_interval_resamples_whole_windows():
+    assert datasets.coverage_interval([[1, 2]] * 4) is None  # too few windows to resample
+    even = datasets.coverage_interval([[8, 10]] * 10)
+    clustered = datasets.coverage_interval([[10, 10]] * 8 + [[0, 10]] * 2)
+    assert even == (0.8, 0.8)  # every window alike: no spread
+    assert clustered[0] < 0.8 <= clustered[1] and clustered[1] - clustered[0] > 0.2
+
+
+def test_the_chance_of_a_calibrated_band_landing_in_range():
+    # 10 independent points, each inside with probability 0.8: 7, 8 or 9 of them inside
+    exact = sum(math.comb(10, k) * 0.8**k * 0.2 ** (10 - k) for k in (7, 8, 9))
+    assert datasets.calibrated_chance(10) == pytest.approx(exact)
+    assert datasets.calibrated_chance(1) == 0.0  # 0 or 1: never within 0.70-0.90
+    assert datasets.calibrated_chance(1000) > 0.99
+    few, many = datasets.calibrated_walk_chance(2, 6), datasets.calibrated_walk_chance(200, 6)
+    assert 0 < few < 0.6 and many > 0.95  # steps of one walk err together: few windows, wide
+    assert few < datasets.calibrated_chance(12)
+
+
+def test_summary_counts_datasets_in_range_and_names_a_coverage_beyond_its_noise():
+    def row(name, coverage, windows, folds=3):
+        r = _row(name, 1.0, 1.0, 1.0, coverage, 10 * len(windows))
+        return {**r, "coverage_windows": windows, "folds": folds, "horizon": 10}
+
+    rows = [
+        row("calibrated", 0.8, [[8, 10]] * 6),
+        row("wide", 1.0, [[10, 10]] * 6),
+        row("one fold", 0.8, [[8, 10]] * 6, folds=1),  # not asked: fewer than 3 folds
+    ]
+    text = datasets.summary(rows)
+    assert "over 2 datasets with 3 folds or more: default 1 of 2" in text
+    assert "AutoETS 0 of 2" in text  # the peers' coverage in _row: 0.5
+    assert "than its noise (0.80 outside its 90 % interval, windows resampled): wide 1.000" in text
+    assert "| wide | 1.000 | 1.000 | 1.000 |  | 1.000 | 60 |  | 1.000-1.000 |" in text
+
+
 def test_an_earlier_fold_drops_the_last_steps_before_holding_out():
     frame = pd.DataFrame(
         {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=10), "y": np.arange(10.0)}
