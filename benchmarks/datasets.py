@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import importlib.metadata
 import json
 import os
@@ -576,6 +577,7 @@ def calibrated_chance(points: int, p: float = 0.8) -> float:
     return float(binom.cdf(high, points, p) - binom.cdf(low - 1, points, p))
 
 
+@functools.cache  # the summary's line and its table ask for the same
 def calibrated_walk_chance(windows: int, horizon: int, draws: int = 4000) -> float:
     """The chance that an exactly calibrated 80 % band lands within CALIBRATED over `windows`
     windows of `horizon` steps whose errors move together as multi-step errors do: naive
