@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import band_variants  # noqa: E402
 import bands  # noqa: E402
 import datasets  # noqa: E402
 import peers  # noqa: E402
@@ -116,6 +117,24 @@ def test_summary_counts_datasets_in_range_and_names_a_coverage_beyond_its_noise(
     assert "AutoETS 0 of 2" in text  # the peers' coverage in _row: 0.5
     assert "than its noise (0.80 outside its 90 % interval, windows resampled): wide 1.000" in text
     assert "| wide | 1.000 | 1.000 | 1.000 |  | 1.000 | 60 |  | 1.000-1.000 |" in text
+
+
+def test_band_variants_start_from_the_band_train_makes():
+    from lstmcast.verdict import _widths
+
+    rng = np.random.default_rng(1)
+    for windows in (8, 30):  # pooled over the steps, then one quantile per step
+        err = np.abs(rng.normal(size=(windows, 5))) * np.sqrt(np.arange(1, 6))
+        made = np.asarray(_widths(err, 5, (0.1, 0.5, 0.9)))[:, 2]
+        raw = band_variants.raw_widths(err)
+        np.testing.assert_allclose(np.maximum.accumulate(raw), made, atol=1e-6)
+        fit = band_variants.isotonic(raw)
+        assert (np.diff(fit) >= -1e-12).all() and (fit <= made + 1e-6).all()  # made: rounded
+        assert np.isclose(fit.mean(), raw.mean())  # a least-squares fit keeps the mean
+    np.testing.assert_allclose(band_variants.isotonic([3.0, 1.0, 2.0, 5.0]), [2, 2, 2, 5])
+    x, w = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 1.0, 1.0, 5.0])
+    assert band_variants.weighted_quantile(x, w, 0.5) == 4.0  # the heavy window dominates
+    assert band_variants.weighted_quantile(x, np.ones(4), 0.5) == 2.0
 
 
 def test_an_earlier_fold_drops_the_last_steps_before_holding_out():
