@@ -39,6 +39,7 @@ import datasets as D  # noqa: E402
 
 from lstmcast import metrics  # noqa: E402
 from lstmcast.data.load import load  # noqa: E402
+from lstmcast.errors import LstmcastError  # noqa: E402
 from lstmcast.evaluate import local_forecasts, mase_scales  # noqa: E402
 from lstmcast.forecast import MIN_STEP_WINDOWS  # noqa: E402
 from lstmcast.verdict import _widths, gather_evidence  # noqa: E402
@@ -158,7 +159,7 @@ def main() -> int:
         for k in range(args.folds):
             try:
                 hits = fold_hits(ds, k * ds.horizon)
-            except (RuntimeError, ValueError):  # too short for an earlier fold
+            except (RuntimeError, ValueError, LstmcastError):  # too short for an earlier fold
                 break
             for key, (a, b) in hits.items():
                 total.setdefault(key, [0, 0])
